@@ -1,0 +1,72 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { prioritySchema } from "../shared/priority.js";
+import { specialtySchema } from "../shared/specialty.js";
+
+/** Where a repository keeps its settings for the cluster. */
+export const REPO_CONFIG_PATH = ".github/claude-cluster.yml";
+
+export const repoConfigSchema = z
+  .object({
+    /** Label that hands an issue to Claude; `<label>:<specialty>` also names the specialty. */
+    triggerLabel: z.string().min(1).max(50).default("claude"),
+    /** Other issue labels that pick a specialty, e.g. `{ ui: frontend, api: backend }`. */
+    labels: z.record(z.string().min(1), specialtySchema).default({}),
+    /** Words in title or body that vote for a specialty; added to the built-in keyword lists. */
+    keywords: z.record(specialtySchema, z.array(z.string().min(1)).max(200)).default({}),
+    /** Priority of a task whose trigger does not say one. */
+    defaultPriority: prioritySchema.default("normal"),
+    /** Claude model passed as `--model`; unset lets the CLI choose. */
+    model: z.string().min(1).max(100).optional(),
+    /** `--max-turns` for one run. */
+    maxTurns: z.number().int().min(1).max(500).default(30),
+    /** Minutes before a run is killed, process tree and all. */
+    timeoutMinutes: z.number().int().min(1).max(24 * 60).default(45),
+    /** Open pull requests as drafts. */
+    draftPullRequests: z.boolean().default(false),
+    /** If non-empty, only these GitHub logins may trigger, on top of the write-permission check. */
+    allowedUsers: z.array(z.string().min(1)).default([]),
+    /** `--allowedTools` for the CLI. */
+    allowedTools: z
+      .array(z.string().min(1))
+      .default(["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Edit", "Write", "Read", "Glob", "Grep", "MultiEdit"]),
+    /** `--permission-mode` for the CLI. */
+    permissionMode: z.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).default("acceptEdits"),
+    /** Extra instructions per specialty, appended to the built-in role in the prompt. */
+    roles: z.record(specialtySchema, z.string().max(4000)).default({}),
+  })
+  .strict();
+
+export type RepoConfig = z.infer<typeof repoConfigSchema>;
+
+/** The settings a repository gets with no config file. */
+export const DEFAULT_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});
+
+export interface RepoConfigProblem {
+  /** Dotted path of the offending field, or "" for the whole file. */
+  field: string;
+  message: string;
+}
+
+export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; problems: RepoConfigProblem[] };
+
+/**
+ * Parses the text of `.github/claude-cluster.yml`. A missing file (undefined) means defaults;
+ * a file that is present but wrong is an error, never silently replaced by defaults.
+ */
+export function parseRepoConfig(text: string | undefined): RepoConfigResult {
+  if (text === undefined || text.trim() === "") return { ok: true, config: DEFAULT_REPO_CONFIG };
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    return { ok: false, problems: [{ field: "", message: `not valid YAML: ${(error as Error).message.split("\n")[0]}` }] };
+  }
+  if (raw === null || raw === undefined) return { ok: true, config: DEFAULT_REPO_CONFIG };
+  const parsed = repoConfigSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message })),
+  };
+}

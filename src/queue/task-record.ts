@@ -1,0 +1,70 @@
+import type { Priority } from "../shared/priority.js";
+import type { TaskState } from "../shared/task-state.js";
+
+/** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
+export interface TaskFailure {
+  kind: "usage-limit" | "session-expired" | "max-turns" | "network" | "invalid-request" | "timeout" | "cancelled" | "crash" | "push" | "unknown";
+  message: string;
+}
+
+/** Live progress of a running task, as the agent last reported it. */
+export interface TaskProgress {
+  turns: number;
+  /** Tool Claude is using now, e.g. `Edit src/a.ts`. */
+  currentTool?: string;
+  updatedAt: number;
+}
+
+/** What Claude's final `result` line said. */
+export interface TaskResult {
+  summary: string;
+  costUsd: number;
+  turns: number;
+  durationMs: number;
+  /** Commits the run added on the branch. */
+  commits: number;
+}
+
+/**
+ * Everything known about a task, kept in Redis so that any app replica or agent can render
+ * or advance it. The reporter renders the tracking comment from this record alone.
+ */
+export interface TaskRecord {
+  taskId: string;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  installationId: number;
+  title: string;
+  run: number;
+  state: TaskState;
+  specialty: string;
+  priority: Priority;
+  reason: string;
+  branch: string;
+  /** Branch the pull request targets: the repository's default branch. */
+  baseBranch: string;
+  /** Queue the current run's job sits on, and its BullMQ id. */
+  queue: string;
+  jobId: string;
+  draftPullRequest: boolean;
+  queuedAt: number;
+  agent?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  attempt?: number;
+  maxAttempts?: number;
+  progress?: TaskProgress;
+  result?: TaskResult;
+  failure?: TaskFailure;
+  /** What the task waits for while in state `waiting`. */
+  waitingFor?: string;
+  prUrl?: string;
+  prNumber?: number;
+  /** The one tracking comment, once the reporter has created it. */
+  commentId?: number;
+  /** Bumped on every change; the reporter skips a render that would show nothing new. */
+  version: number;
+  renderedVersion?: number;
+  lastEditAt?: number;
+}

@@ -1,0 +1,137 @@
+import type { Redis } from "ioredis";
+import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
+import type { TaskRecord } from "./task-record.js";
+
+/** Fields a later run of the same issue keeps: the tracking comment is one per issue. */
+const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt"] as const;
+
+// Creates run n+1 unless a live run exists. KEYS[1] task hash; ARGV[1] JSON of live states,
+// ARGV[2] JSON of the new record without run/version, ARGV[3] JSON list of kept fields.
+const CLAIM = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if state then
+  local live = cjson.decode(ARGV[1])
+  for _, s in ipairs(live) do
+    if cjson.decode(state) == s then return {0, redis.call('HGET', KEYS[1], 'run')} end
+  end
+end
+local run = tonumber(redis.call('HGET', KEYS[1], 'run') or '0') + 1
+local kept = {}
+for _, f in ipairs(cjson.decode(ARGV[3])) do
+  local v = redis.call('HGET', KEYS[1], f)
+  if v then kept[f] = v end
+end
+redis.call('DEL', KEYS[1])
+local fields = cjson.decode(ARGV[2])
+for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
+for k, v in pairs(kept) do redis.call('HSET', KEYS[1], k, v) end
+redis.call('HSET', KEYS[1], 'run', tostring(run), 'version', '1')
+return {1, tostring(run)}
+`;
+
+// Applies a patch only while the state is one of ARGV[1] (empty list: any state).
+// KEYS[1] task hash; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version.
+const TRANSITION = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local allowed = cjson.decode(ARGV[1])
+if #allowed > 0 then
+  local state = cjson.decode(redis.call('HGET', KEYS[1], 'state'))
+  local ok = false
+  for _, s in ipairs(allowed) do if s == state then ok = true end end
+  if not ok then return 0 end
+end
+for k, v in pairs(cjson.decode(ARGV[2])) do
+  if v == '__delete__' then redis.call('HDEL', KEYS[1], k) else redis.call('HSET', KEYS[1], k, v) end
+end
+if ARGV[3] == '1' then return redis.call('HINCRBY', KEYS[1], 'version', 1) end
+return 1
+`;
+
+export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
+
+export interface ClaimResult {
+  created: boolean;
+  run: number;
+}
+
+/**
+ * Task records in Redis, one hash per issue with every field JSON-encoded. All writers go
+ * through small atomic scripts, so an agent's progress and a reporter's bookkeeping never
+ * overwrite each other.
+ */
+export class TaskStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "ccc",
+  ) {}
+
+  key(taskId: string): string {
+    return `${this.prefix}:task:${taskId}`;
+  }
+
+  /** Starts a new run for the issue unless one is live; returns the run number either way. */
+  async claim(record: Omit<TaskRecord, "run" | "version">): Promise<ClaimResult> {
+    const [created, run] = (await this.redis.eval(
+      CLAIM,
+      1,
+      this.key(record.taskId),
+      JSON.stringify(LIVE_STATES),
+      JSON.stringify(encode(record as TaskPatch)),
+      JSON.stringify(KEPT_ACROSS_RUNS),
+    )) as [number, string];
+    await this.redis.zadd(`${this.prefix}:tasks`, record.queuedAt, record.taskId);
+    return { created: created === 1, run: Number(run) };
+  }
+
+  async get(taskId: string): Promise<TaskRecord | undefined> {
+    const raw = await this.redis.hgetall(this.key(taskId));
+    if (!raw.state) return undefined;
+    return decode(raw) as unknown as TaskRecord;
+  }
+
+  /**
+   * Changes a task if its state is one of `from` (any state when omitted) and bumps its
+   * version. Returns false when the task is gone or in another state.
+   */
+  async update(taskId: string, patch: TaskPatch, from?: readonly TaskState[]): Promise<boolean> {
+    return (await this.apply(taskId, patch, from, true)) > 0;
+  }
+
+  /** Records bookkeeping (comment id, render times) without bumping the version. */
+  async annotate(taskId: string, patch: TaskPatch): Promise<void> {
+    await this.apply(taskId, patch, undefined, false);
+  }
+
+  /** Most recently queued tasks first. */
+  async recent(limit = 50): Promise<TaskRecord[]> {
+    const ids = await this.redis.zrevrange(`${this.prefix}:tasks`, 0, limit - 1);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.filter((r): r is TaskRecord => r !== undefined);
+  }
+
+  private async apply(taskId: string, patch: TaskPatch, from: readonly TaskState[] | undefined, bump: boolean): Promise<number> {
+    return (await this.redis.eval(
+      TRANSITION,
+      1,
+      this.key(taskId),
+      JSON.stringify(from ?? []),
+      JSON.stringify(encode(patch)),
+      bump ? "1" : "0",
+    )) as number;
+  }
+}
+
+function encode(patch: TaskPatch): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    fields[key] = value === null ? "__delete__" : JSON.stringify(value);
+  }
+  return fields;
+}
+
+function decode(raw: Record<string, string>): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) record[key] = JSON.parse(value);
+  return record;
+}

@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+/**
+ * Lifecycle of a task: queued → running → pr-open | no-changes | failed, with `waiting`
+ * possible from queued or running and `cancelled` from any non-final state.
+ * Exactly one `claude:<state>` label is on the issue at a time.
+ */
+export const TASK_STATES = ["queued", "running", "waiting", "pr-open", "no-changes", "failed", "cancelled"] as const;
+export const taskStateSchema = z.enum(TASK_STATES);
+export type TaskState = z.infer<typeof taskStateSchema>;
+
+export const FINAL_STATES: readonly TaskState[] = ["pr-open", "no-changes", "failed", "cancelled"];
+export const LIVE_STATES: readonly TaskState[] = ["queued", "running", "waiting"];
+
+export function isFinal(state: TaskState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/** The issue label that shows a state. */
+export function stateLabel(state: TaskState): string {
+  return `claude:${state}`;
+}
+
+export const STATE_LABELS: readonly string[] = TASK_STATES.map(stateLabel);
