@@ -1,0 +1,15 @@
+import { PRIORITIES } from "../shared/priority.js";
+import { DEFAULT_SPECIALTIES } from "../shared/specialty.js";
+
+/** The reply to `/claude help`, also appended to replies about a malformed command. */
+export const HELP_TEXT: string = [
+  "**Claude commands.** Start a line of your comment with one of these; only the first command in a comment counts, and commands in code blocks, inline code or quotes are ignored.",
+  "",
+  `- \`/claude run [specialty] [priority:${PRIORITIES.join("|")}]\` — hand this issue to Claude. A specialty (${DEFAULT_SPECIALTIES.join(", ")}, or one this repository defines) picks the agent; without one, the issue's labels and words decide.`,
+  "- `/claude status` — show where this issue's task stands.",
+  "- `/claude cancel` — stop this issue's task, queued or running.",
+  "- `/claude retry` — run this issue's last task again, on the same branch.",
+  "- `/claude help` — show this list.",
+  "- `/claude pause` / `/claude resume` — stop or restart taking new work on every agent (maintainers and admins only).",
+  "- `/claude stop` — emergency stop: every agent stops, and running work goes back to the queue without being lost (maintainers and admins only; `/claude resume` starts again).",
+].join("\n");

@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import { HELP_TEXT } from "../src/commands/help-text.js";
+import { COMMAND_NAMES, parseCommand, type Command } from "../src/commands/parse-command.js";
+
+const BIG = 65_536;
+const filler = (length: number): string => "lorem ipsum dolor sit amet\n".repeat(Math.ceil(length / 27)).slice(0, length);
+
+describe("parseCommand finds the command", () => {
+  it.each<[string, string, Command]>([
+    ["a bare run", "/claude run", { name: "run" }],
+    ["run with a specialty", "/claude run frontend", { name: "run", specialty: "frontend" }],
+    ["run with a priority", "/claude run priority:urgent", { name: "run", priority: "urgent" }],
+    ["run with both", "/claude run backend priority:high", { name: "run", specialty: "backend", priority: "high" }],
+    ["run with priority before specialty", "/claude run priority:low docs", { name: "run", specialty: "docs", priority: "low" }],
+    ["a specialty the repo defines itself", "/claude run data-eng", { name: "run", specialty: "data-eng" }],
+    ["the general specialty", "/claude run general", { name: "run", specialty: "general" }],
+    ["any case, normalised to lowercase", "/CLAUDE RUN Frontend Priority:HIGH", { name: "run", specialty: "frontend", priority: "high" }],
+    ["status", "/claude status", { name: "status" }],
+    ["cancel", "/claude cancel", { name: "cancel" }],
+    ["retry", "/claude retry", { name: "retry" }],
+    ["help", "/claude help", { name: "help" }],
+    ["pause", "/claude pause", { name: "pause" }],
+    ["resume", "/claude resume", { name: "resume" }],
+    ["stop", "/claude stop", { name: "stop" }],
+    ["extra spaces and tabs between words", "/claude \t run   frontend\t", { name: "run", specialty: "frontend" }],
+    ["up to three spaces of indentation", "   /claude status", { name: "status" }],
+    ["after ordinary text lines", "Thanks for the report.\nLet's try it.\n/claude run backend", { name: "run", specialty: "backend" }],
+    ["followed by more text", "/claude run docs\nPlease keep the README short.", { name: "run", specialty: "docs" }],
+    ["Windows line endings", "hello\r\n/claude run testing\r\nbye\r\n", { name: "run", specialty: "testing" }],
+    ["old Mac line endings", "hello\r/claude retry\r", { name: "retry" }],
+    ["several commands: the first wins", "/claude status\n/claude cancel", { name: "status" }],
+    ["a quoted command before a real one", "> /claude stop\n\n/claude status", { name: "status" }],
+    ["after a closed code block", "```\n/claude stop\n```\n/claude status", { name: "status" }],
+    ["after a closed tilde block", "~~~sh\n/claude stop\n~~~\n/claude help", { name: "help" }],
+    ["after an HTML comment closes", "<!--\n/claude stop\n-->\n/claude help", { name: "help" }],
+    ["after an inline code span closes on a later line", "see `x\ny` here\n/claude help", { name: "help" }],
+    ["after an HTML comment opener shown in inline code", "write `<!--` to hide text\n/claude help", { name: "help" }],
+    ["when a lone backtick is just text", "it's a ` char\n/claude help", { name: "help" }],
+    ["right after a blockquote, without a blank line", "> quoted\n/claude status", { name: "status" }],
+    ["zero-width characters around words", "\u200B/claude\u200B run\u2060 frontend\uFEFF", { name: "run", specialty: "frontend" }],
+    ["a non-breaking space between words", "/claude\u00A0status", { name: "status" }],
+    ["at the end of a huge comment", `${filler(BIG - 30)}\n/claude run frontend`, { name: "run", specialty: "frontend" }],
+  ])("%s", (_name, body, command) => {
+    expect(parseCommand(body)).toEqual({ kind: "command", command });
+  });
+});
+
+describe("parseCommand ignores text that is not a command", () => {
+  it.each<[string, string]>([
+    ["an empty comment", ""],
+    ["a whitespace-only comment", "  \n\t\n \r\n"],
+    ["ordinary text", "Looks good to me, thanks!"],
+    ["a command in the middle of a line", "please /claude run frontend"],
+    ["a longer word starting with /claude", "/claudex run"],
+    ["a slash-joined word", "/claude/run frontend"],
+    ["a missing slash", "claude run frontend"],
+    ["a command in inline code", "`/claude run frontend`"],
+    ["a command in inline code spanning lines", "try `this\n/claude run frontend` out"],
+    ["a command in a double-backtick span", "``x\n/claude stop``"],
+    ["a command in a fenced block", "```\n/claude run frontend\n```"],
+    ["a command in a fenced block with a language", "```bash\n/claude stop\n```"],
+    ["a command in a tilde block", "~~~\n/claude stop\n~~~"],
+    ["a command in an indented fence", "1. do this:\n   ```\n/claude stop\n   ```"],
+    ["a command in a deeply indented fence", "- item\n      ```\n/claude stop\n      ```"],
+    ["a command after an unclosed fence", "```\n/claude stop"],
+    ["a command in a longer fence that a short one does not close", "````\n```\n/claude stop\n````"],
+    ["a command in a tilde block a backtick line does not close", "~~~\n```\n/claude stop\n~~~"],
+    ["a command in an indented code block", "    /claude stop"],
+    ["a command indented by a tab", "\t/claude stop"],
+    ["a command in an indented continuation line", "some text\n    /claude stop"],
+    ["a command in a blockquote", "> /claude stop"],
+    ["a command in an indented blockquote", "  > /claude stop"],
+    ["a command in a nested blockquote", "> > /claude stop"],
+    ["a command in an email-style quoted reply", "On Monday someone wrote:\n>\n> /claude run backend"],
+    ["a command in a fence inside a quote", "> ```\n> /claude stop\n> ```"],
+    ["a command in an HTML comment", "<!-- /claude stop -->"],
+    ["a command in a multi-line HTML comment", "<!--\nhidden\n/claude stop\n-->"],
+    ["a command after an unclosed HTML comment", "<!--\n\n/claude stop"],
+    ["a command in a list item", "- /claude stop"],
+    ["a command in a heading", "# /claude stop"],
+    ["a command in bold", "**/claude stop**"],
+    ["a fullwidth slash", "\uFF0Fclaude stop"],
+    ["a division slash", "\u2215claude stop"],
+    ["a zero-width space inside /claude", "/cl\u200Baude stop"],
+    ["a zero-width joiner inside /claude", "/claude\u200Dstop"],
+    ["a Cyrillic a in claude", "/cl\u0430ude stop"],
+    ["a huge comment with no command", filler(BIG)],
+    ["a huge comment of backticks", "`".repeat(BIG)],
+    ["a huge comment of alternating backtick runs", "`a``b".repeat(BIG / 5)],
+  ])("%s", (_name, body) => {
+    expect(parseCommand(body)).toEqual({ kind: "none" });
+  });
+});
+
+describe("parseCommand explains a malformed command", () => {
+  it.each<[string, string, RegExp]>([
+    ["/claude alone", "/claude", /missing subcommand/],
+    ["/claude with only invisible characters after it", "/claude \u200B", /missing subcommand/],
+    ["an unknown subcommand, listing the valid ones", "/claude deploy", /unknown subcommand `deploy`; valid ones are run, status, cancel, retry, help, pause, resume, stop/],
+    ["a subcommand with a trailing period", "/claude status.", /unknown subcommand `status\.`/],
+    ["a specialty with invalid characters", "/claude run front_end", /`front_end` is not a specialty name/],
+    ["a specialty starting with a dash", "/claude run -x", /`-x` is not a specialty name/],
+    ["a specialty that is too long", `/claude run ${"a".repeat(41)}`, /is not a specialty name/],
+    ["a specialty with a lookalike letter", "/claude run fr\u043Ententend", /is not a specialty name/],
+    ["a specialty with a zero-width char inside", "/claude run front\u200Bend", /is not a specialty name/],
+    ["two specialties", "/claude run frontend backend", /specialty given twice \(`frontend` and `backend`\)/],
+    ["the same specialty twice", "/claude run docs docs", /specialty given twice/],
+    ["a sentence after run", "/claude run frontend please fix it", /specialty given twice/],
+    ["priority given twice", "/claude run priority:high priority:low", /priority given twice/],
+    ["the same priority twice", "/claude run priority:high priority:high", /priority given twice/],
+    ["an invalid priority, listing the valid ones", "/claude run priority:asap", /unknown priority `asap`; use one of urgent, high, normal, low/],
+    ["an empty priority", "/claude run priority:", /unknown priority ``/],
+    ["a bare priority word", "/claude run high", /`high` looks like a priority; write it as `priority:<urgent\|high\|normal\|low>`/],
+    ["a priority with a space", "/claude run priority high", /`priority` looks like a priority/],
+    ["an unknown option", "/claude run model:opus", /unknown option `model:opus`/],
+    ["status with arguments", "/claude status now", /`\/claude status` takes no arguments/],
+    ["cancel with arguments", "/claude cancel frontend", /`\/claude cancel` takes no arguments/],
+    ["stop with arguments", "/claude stop priority:high", /`\/claude stop` takes no arguments/],
+    ["a broken first command even when a later one is fine", "/claude frobnicate\n/claude status", /unknown subcommand/],
+    ["a malformed command at the end of a huge comment", `${filler(BIG - 20)}\n/claude run a b`, /specialty given twice/],
+  ])("%s", (_name, body, message) => {
+    const result = parseCommand(body);
+    expect(result.kind).toBe("error");
+    if (result.kind !== "error") return;
+    expect(result.error).toMatch(message);
+    expect(result.hint).toMatch(/\/claude/);
+  });
+
+  it("echoes user text without backticks that would break the reply's code span", () => {
+    const result = parseCommand("/claude run a`@everyone`b");
+    expect(result).toMatchObject({ kind: "error", error: expect.stringMatching(/^`a'@everyone'b` is not/) });
+  });
+
+  it("shortens very long user text in the reply", () => {
+    const result = parseCommand(`/claude ${"x".repeat(5000)}`);
+    expect(result.kind === "error" && result.error.length).toBeLessThan(200);
+  });
+});
+
+describe("parseCommand on huge comments", () => {
+  it("parses 65,536 characters of awkward Markdown quickly", () => {
+    const bodies = ["`".repeat(BIG), "<!--".repeat(BIG / 4), "```\n".repeat(BIG / 4), "> q\n".repeat(BIG / 4), "`a``b<!--".repeat(BIG / 9)];
+    const started = performance.now();
+    for (const body of bodies) parseCommand(`${body}\n\n/claude help`);
+    // Generous bound: only a quadratic blow-up (seconds) should trip it.
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("HELP_TEXT", () => {
+  it.each(COMMAND_NAMES)("mentions /claude %s", (name) => {
+    expect(HELP_TEXT).toContain(`/claude ${name}`);
+  });
+
+  it("shows the priorities and who may pause", () => {
+    expect(HELP_TEXT).toContain("priority:urgent|high|normal|low");
+    expect(HELP_TEXT).toContain("maintainers and admins only");
+  });
+
+  it("is not itself a command when quoted back", () => {
+    expect(parseCommand(HELP_TEXT)).toEqual({ kind: "none" });
+  });
+});
