@@ -67,4 +67,12 @@ export interface TaskRecord {
   version: number;
   renderedVersion?: number;
   lastEditAt?: number;
+  /** Reporter bookkeeping: the state whose `claude:<state>` label the reporter last set. */
+  labelState?: TaskState;
+  /**
+   * Reporter bookkeeping: set just before creating the tracking comment, cleared once its id
+   * is stored. Still set on the next render means the create may have landed (a 502 after
+   * GitHub wrote it), so the reporter looks for its marker before creating another.
+   */
+  commentCreateStartedAt?: number;
 }

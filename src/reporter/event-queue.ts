@@ -1,0 +1,59 @@
+import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./events.js";
+
+export interface EventQueueOptions {
+  connection: Redis;
+  /** BullMQ key prefix, shared with the task queues. @defaultValue "ccc" */
+  prefix?: string;
+  /** First retry delay; doubles per attempt (2 s, 4 s, 8 s, 16 s). @defaultValue 2000 */
+  backoffMs?: number;
+}
+
+export interface EmitOptions {
+  /** Run no earlier than this many ms from now. */
+  delayMs?: number;
+  /** Dedupe key: a second emit with the same id is dropped while the first job is still kept. */
+  jobId?: string;
+}
+
+/** GitHub 5xx and network errors get this many tries; rate limits wait without spending one. */
+export const EVENT_ATTEMPTS = 5;
+
+/**
+ * BullMQ rejects custom ids that are integers or contain ':' (its key separator); a fixed
+ * prefix and a substitute keep any caller key (delivery ids, `owner/repo#n`) valid.
+ */
+export function eventJobId(key: string): string {
+  return `ev-${key.replaceAll(":", "_")}`;
+}
+
+/** The producer side of the events queue, used by the app, the agents and the reporter itself. */
+export class EventQueue {
+  private readonly queue: Queue;
+  private readonly backoffMs: number;
+
+  constructor(options: EventQueueOptions) {
+    this.queue = new Queue(EVENTS_QUEUE, { connection: options.connection, prefix: options.prefix ?? "ccc" });
+    this.backoffMs = options.backoffMs ?? 2000;
+  }
+
+  async emit(event: ReporterEvent, options: EmitOptions = {}): Promise<void> {
+    const data = reporterEventSchema.parse(event);
+    const key = options.jobId ?? (data.type === "reply" ? data.dedupeKey : undefined);
+    const jobOptions: JobsOptions = {
+      attempts: EVENT_ATTEMPTS,
+      backoff: { type: "exponential", delay: this.backoffMs, jitter: 0.3 },
+      // Kept completed jobs are what makes a jobId a dedupe key, so keep a day's worth.
+      removeOnComplete: { age: 86_400, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400, count: 10_000 },
+      ...(key !== undefined ? { jobId: eventJobId(key) } : {}),
+      ...(options.delayMs !== undefined && options.delayMs > 0 ? { delay: Math.ceil(options.delayMs) } : {}),
+    };
+    await this.queue.add(data.type, data, jobOptions);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

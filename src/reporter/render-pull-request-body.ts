@@ -1,0 +1,34 @@
+import type { TaskRecord } from "../queue/task-record.js";
+import { formatCost, formatDuration } from "./format-duration.js";
+import { codeSpan, markdownBlock } from "./markdown.js";
+
+/** A PR body may hold 65,536 characters; leave room for the footer. */
+const MAX_SUMMARY = 50_000;
+
+/** The pull request description: Claude's summary, the closing keyword, the run's figures. Pure. */
+export function renderPullRequestBody(record: TaskRecord): string {
+  const summary = record.result?.summary.trim()
+    ? markdownBlock(record.result.summary, MAX_SUMMARY)
+    : `Claude pushed changes for #${record.issueNumber}; see the commits.`;
+  const figures: string[] = [];
+  if (record.agent) figures.push(`**Agent** ${codeSpan(record.agent)}`);
+  if (record.result) {
+    figures.push(
+      `**cost** ${formatCost(record.result.costUsd)}`,
+      `**turns** ${record.result.turns}`,
+      `**duration** ${formatDuration(record.result.durationMs)}`,
+    );
+  }
+  const sections = [
+    summary,
+    // Same-repository closing keyword: merging closes the issue.
+    `Closes #${record.issueNumber}`,
+    "---",
+  ];
+  if (figures.length > 0) sections.push(figures.join(" · "));
+  sections.push(
+    `Opened by Claude Code Cluster for ${record.owner}/${record.repo}#${record.issueNumber} (run ${record.run}); ` +
+      "progress and follow-ups are in the tracking comment on the issue.",
+  );
+  return sections.join("\n\n") + "\n";
+}

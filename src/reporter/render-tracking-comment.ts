@@ -1,0 +1,107 @@
+import type { TaskRecord } from "../queue/task-record.js";
+import type { TaskState } from "../shared/task-state.js";
+import { formatCost, formatDuration } from "./format-duration.js";
+import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
+
+/** Attempts a retryable failure gets (ARCHITECTURE: network / CLI crash, 3 attempts). */
+const DEFAULT_MAX_ATTEMPTS = 3;
+/** Claude's answer shown in the comment; GitHub allows 65,536 characters per comment. */
+const MAX_ANSWER = 6_000;
+
+const HEADLINES: Record<TaskState, string> = {
+  queued: "⏳ **Queued**",
+  running: "🏃 **Running**",
+  waiting: "⏸️ **Waiting**",
+  "pr-open": "✅ **Pull request opened**",
+  "no-changes": "💬 **Answered without changes**",
+  failed: "❌ **Failed**",
+  cancelled: "🚫 **Cancelled**",
+};
+
+/**
+ * The hidden first line that identifies our tracking comment for a task, so a comment whose
+ * creation looked failed (a 502 after GitHub wrote it) can be found again. A task id is
+ * `owner/repo#n`, but dashes are stripped anyway so nothing can close the HTML comment early.
+ */
+export function trackingMarker(taskId: string): string {
+  return `<!-- claude-code-cluster:task ${taskId.replace(/-->|--|[<>]/g, "_")} -->`;
+}
+
+/** The one tracking comment of a task, from its record alone. Pure. */
+export function renderTrackingComment(record: TaskRecord, now: number): string {
+  const sections = [trackingMarker(record.taskId), statusLine(record), detailsLine(record, now)];
+  const progress = progressLine(record);
+  if (progress) sections.push(progress);
+  sections.push(...stateSection(record));
+  const figures = resultFigures(record);
+  if (figures) sections.push(figures);
+  return sections.join("\n\n") + "\n";
+}
+
+function statusLine(record: TaskRecord): string {
+  const headline = HEADLINES[record.state];
+  switch (record.state) {
+    case "waiting":
+      return record.waitingFor ? `${headline}: ${inlineText(record.waitingFor)}` : headline;
+    case "pr-open":
+      return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
+    default:
+      return headline;
+  }
+}
+
+function detailsLine(record: TaskRecord, now: number): string {
+  const parts = [
+    `**Specialty** ${codeSpan(record.specialty)}`,
+    `**priority** ${inlineText(record.priority)}`,
+    `**why** ${inlineText(record.reason, 200)}`,
+  ];
+  if (record.agent) parts.push(`**agent** ${codeSpan(record.agent)}`);
+  parts.push(`run ${record.run}`);
+  if (record.attempt !== undefined && record.attempt > 1) {
+    parts.push(`attempt ${record.attempt}/${record.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}`);
+  }
+  parts.push(elapsed(record, now));
+  return parts.join(" · ");
+}
+
+function elapsed(record: TaskRecord, now: number): string {
+  if (record.state === "queued") return `queued for ${formatDuration(now - record.queuedAt)}`;
+  const start = record.startedAt ?? record.queuedAt;
+  const end = record.finishedAt !== undefined && record.state !== "running" && record.state !== "waiting" ? record.finishedAt : now;
+  return `elapsed ${formatDuration(end - start)}`;
+}
+
+function progressLine(record: TaskRecord): string | undefined {
+  if (record.state !== "running" || !record.progress) return undefined;
+  const turns = `${record.progress.turns} ${record.progress.turns === 1 ? "turn" : "turns"}`;
+  const tool = record.progress.currentTool ? ` · now ${codeSpan(record.progress.currentTool)}` : "";
+  return `**Progress** ${turns}${tool}`;
+}
+
+function stateSection(record: TaskRecord): string[] {
+  switch (record.state) {
+    case "no-changes":
+      return record.result?.summary ? ["**Claude's answer**", markdownBlock(record.result.summary, MAX_ANSWER)] : [];
+    case "failed": {
+      const reason = record.failure ? `**Reason** ${inlineText(record.failure.message, 1_000)}` : "**Reason** unknown";
+      return [reason, "Comment `/claude retry` to try again."];
+    }
+    case "cancelled": {
+      const why = record.failure?.kind === "cancelled" ? record.failure.message : undefined;
+      return why ? [inlineText(why, 500)] : [];
+    }
+    default:
+      return [];
+  }
+}
+
+function resultFigures(record: TaskRecord): string | undefined {
+  const result = record.result;
+  if (!result) return undefined;
+  return [
+    `**Cost** ${formatCost(result.costUsd)}`,
+    `**turns** ${result.turns}`,
+    `**duration** ${formatDuration(result.durationMs)}`,
+  ].join(" · ");
+}

@@ -1,0 +1,170 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { TaskStore } from "../queue/task-store.js";
+import { silentLogger, type Logger } from "../shared/logger.js";
+import { EventQueue, eventJobId } from "./event-queue.js";
+import { EVENTS_QUEUE, reporterEventSchema, type ReplyEvent } from "./events.js";
+import type { GetOctokit } from "./github-client.js";
+import { isRetryable, rateLimitedUntil } from "./github-errors.js";
+import { openPullRequest, type OpenedPullRequest } from "./open-pull-request.js";
+import { renderTask } from "./render-task.js";
+import { TaskLock } from "./task-lock.js";
+
+export interface ReporterOptions {
+  connection: Redis;
+  /** BullMQ and lock key prefix. @defaultValue "ccc" */
+  prefix?: string;
+  store: TaskStore;
+  getOctokit: GetOctokit;
+  /** @defaultValue silentLogger */
+  log?: Logger;
+  /** Clock for coalescing and elapsed times. @defaultValue Date.now */
+  now?: () => number;
+  /** At most one tracking-comment edit per task per this many ms. @defaultValue 5000 */
+  coalesceMs?: number;
+  /** Events handled at once by this replica. @defaultValue 5 */
+  concurrency?: number;
+  /** First retry delay of the events this reporter re-emits. @defaultValue 2000 */
+  backoffMs?: number;
+}
+
+/** How long a job waits when another replica holds its task, plus jitter so waiters spread. */
+const LOCK_RETRY_MS = 250;
+
+/**
+ * The one writer to GitHub. Consumes the events queue, so with several app replicas each
+ * event is written once, and a per-task Redis lock keeps two replicas from rendering the
+ * same task at the same time.
+ */
+export class Reporter {
+  private worker: Worker | undefined;
+  private readonly events: EventQueue;
+  private readonly lock: TaskLock;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly coalesceMs: number;
+
+  constructor(private readonly options: ReporterOptions) {
+    const prefix = options.prefix ?? "ccc";
+    this.events = new EventQueue({ connection: options.connection, prefix, backoffMs: options.backoffMs });
+    this.lock = new TaskLock(options.connection, prefix);
+    this.log = options.log ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    this.coalesceMs = options.coalesceMs ?? 5000;
+  }
+
+  start(): void {
+    if (this.worker) return;
+    this.worker = new Worker(EVENTS_QUEUE, (job, token) => this.process(job, token), {
+      connection: this.options.connection,
+      prefix: this.options.prefix ?? "ccc",
+      concurrency: this.options.concurrency ?? 5,
+    });
+    this.worker.on("failed", (job, error) => {
+      this.log.warn({ err: error, jobId: job?.id, attemptsMade: job?.attemptsMade }, "reporter event failed");
+    });
+    // Without a listener an 'error' event would crash the process; BullMQ reconnects by itself.
+    this.worker.on("error", (error) => this.log.error({ err: error }, "reporter worker error"));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    this.worker = undefined;
+    await this.events.close();
+  }
+
+  private async process(job: Job, token: string | undefined): Promise<void> {
+    const parsed = reporterEventSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed reporter event: ${parsed.error.message}`);
+    const event = parsed.data;
+    const log = this.log.child({ jobId: job.id, event: event.type, ...(event.type === "reply" ? {} : { taskId: event.taskId }) });
+    try {
+      if (event.type === "reply") return await this.reply(event);
+      const taskId = event.taskId;
+      const lockToken = await this.lock.acquire(taskId);
+      if (lockToken === undefined) {
+        // Another replica or job is rendering this task: wait our turn, spending no attempt.
+        await job.moveToDelayed(Date.now() + LOCK_RETRY_MS + Math.floor(Math.random() * 100), token);
+        throw new DelayedError();
+      }
+      try {
+        if (event.type === "pushed") await this.pushed(taskId, log);
+        await this.render(taskId, job, token, log);
+      } finally {
+        await this.lock.release(taskId, lockToken);
+      }
+    } catch (error) {
+      throw await this.classify(error, job, token, log);
+    }
+  }
+
+  /** The agent pushed: open or reuse the PR, then mark the task pr-open. Idempotent. */
+  private async pushed(taskId: string, log: Logger): Promise<void> {
+    const record = await this.options.store.get(taskId);
+    if (!record) return;
+    if (record.state !== "running") {
+      // Cancelled (or already pr-open from an earlier attempt of this event): no new PR.
+      log.info({ state: record.state }, "task is not running; not opening a pull request");
+      return;
+    }
+    const octokit = await this.options.getOctokit(record.installationId);
+    let pr: OpenedPullRequest;
+    try {
+      pr = await openPullRequest(octokit, record, log);
+    } catch (error) {
+      if (isRetryable(error) || rateLimitedUntil(error, Date.now()) !== undefined) throw error;
+      // GitHub will never accept it (no commits between the branches, base gone, no access):
+      // fail the task visibly instead of leaving it running forever.
+      const message = `Could not open the pull request for \`${record.branch}\`: ${error instanceof Error ? error.message : String(error)}`;
+      log.error({ err: error }, "pull request refused");
+      await this.options.store.update(taskId, { state: "failed", failure: { kind: "push", message }, finishedAt: this.now() }, ["running"]);
+      return;
+    }
+    const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now() };
+    const updated = await this.options.store.update(taskId, patch, ["running"]);
+    if (!updated) log.warn({ prNumber: pr.number }, "task left running while the pull request was opened");
+    else log.info({ prNumber: pr.number, created: pr.created }, "pull request ready");
+  }
+
+  private async render(taskId: string, job: Job, token: string | undefined, log: Logger): Promise<void> {
+    const now = this.now();
+    const deps = { store: this.options.store, getOctokit: this.options.getOctokit, log, now, coalesceMs: this.coalesceMs };
+    const outcome = await renderTask(deps, taskId);
+    if (outcome.kind !== "deferred") return;
+    // One flush per task and due time: a burst of changes collapses into one delayed job.
+    const flushKey = `flush-${taskId}-${outcome.until}`;
+    const delayMs = outcome.until - now;
+    if (job.id === eventJobId(flushKey)) {
+      // This is that flush, run early (clock skew between replicas): push it back itself.
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    }
+    await this.events.emit({ type: "task-changed", taskId }, { delayMs, jobId: flushKey });
+  }
+
+  private async reply(event: ReplyEvent): Promise<void> {
+    const octokit = await this.options.getOctokit(event.installationId);
+    await octokit.rest.issues.createComment({
+      owner: event.owner,
+      repo: event.repo,
+      issue_number: event.issueNumber,
+      body: event.body,
+    });
+  }
+
+  /** Decides the job's fate from the error: wait out a rate limit, retry, or give up. */
+  private async classify(error: unknown, job: Job, token: string | undefined, log: Logger): Promise<unknown> {
+    if (error instanceof DelayedError || error instanceof UnrecoverableError) return error;
+    const until = rateLimitedUntil(error, Date.now());
+    if (until !== undefined) {
+      log.warn({ until: new Date(until).toISOString() }, "GitHub rate limit; event waits without spending an attempt");
+      await job.moveToDelayed(until, token);
+      return new DelayedError();
+    }
+    if (!isRetryable(error)) {
+      log.error({ err: error }, "GitHub refused the write; not retrying");
+      return new UnrecoverableError(error instanceof Error ? error.message : String(error));
+    }
+    return error;
+  }
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import type { TaskRecord } from "../src/queue/task-record.js";
+import { renderPullRequestBody } from "../src/reporter/render-pull-request-body.js";
+import { renderTrackingComment, trackingMarker } from "../src/reporter/render-tracking-comment.js";
+
+const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    taskId: "octo/hello#7",
+    owner: "octo",
+    repo: "hello",
+    issueNumber: 7,
+    installationId: 1,
+    title: "Fix the login page",
+    run: 1,
+    state: "queued",
+    specialty: "frontend",
+    priority: "high",
+    reason: "label claude:frontend",
+    branch: "claude/issue-7-fix-the-login-page",
+    baseBranch: "main",
+    queue: "tasks-frontend",
+    jobId: "octo/hello#7@1",
+    draftPullRequest: false,
+    queuedAt: NOW - 90_000,
+    version: 1,
+    ...overrides,
+  };
+}
+
+const result = { summary: "Fixed the form validation.", costUsd: 0.1234, turns: 8, durationMs: 184_000, commits: 2 };
+const started = { agent: "pc-2", startedAt: NOW - 65_000 };
+
+describe("renderTrackingComment", () => {
+  const rows: Array<{ name: string; record: TaskRecord; has: string[]; hasNot?: string[] }> = [
+    {
+      name: "queued shows routing and how long it has waited",
+      record: record(),
+      has: ["⏳ **Queued**", "**Specialty** `frontend`", "**priority** high", "label claude:frontend", "run 1", "queued for 1m 30s"],
+      hasNot: ["attempt", "**agent**", "**Cost**"],
+    },
+    {
+      name: "running shows agent, turns and the current tool",
+      record: record({ state: "running", ...started, progress: { turns: 12, currentTool: "Edit src/a.ts", updatedAt: NOW } }),
+      has: ["🏃 **Running**", "**agent** `pc-2`", "elapsed 1m 5s", "**Progress** 12 turns · now `Edit src/a.ts`"],
+    },
+    {
+      name: "a second attempt shows attempt n/3",
+      record: record({ state: "running", ...started, attempt: 2 }),
+      has: ["attempt 2/3"],
+    },
+    {
+      name: "waiting shows what it waits for",
+      record: record({ state: "waiting", ...started, waitingFor: "usage reset at 14:00 UTC" }),
+      has: ["⏸️ **Waiting**: usage reset at 14:00 UTC"],
+    },
+    {
+      name: "pr-open links the pull request and shows the figures",
+      record: record({ state: "pr-open", ...started, finishedAt: NOW - 5_000, prNumber: 12, prUrl: "https://github.com/octo/hello/pull/12", result }),
+      has: ["✅ **Pull request opened**: [#12](https://github.com/octo/hello/pull/12)", "elapsed 1m 0s", "**Cost** $0.12", "**turns** 8", "**duration** 3m 4s"],
+      hasNot: ["**Progress**"],
+    },
+    {
+      name: "no-changes shows Claude's answer",
+      record: record({ state: "no-changes", ...started, finishedAt: NOW, result: { ...result, summary: "The bug is in `auth.ts`; no change needed." } }),
+      has: ["💬 **Answered without changes**", "**Claude's answer**", "The bug is in `auth.ts`; no change needed."],
+    },
+    {
+      name: "failed shows the reason and the retry hint",
+      record: record({ state: "failed", ...started, finishedAt: NOW, failure: { kind: "max-turns", message: "Reached max turns (30)" } }),
+      has: ["❌ **Failed**", "**Reason** Reached max turns (30)", "`/claude retry`"],
+    },
+    {
+      name: "cancelled shows who cancelled",
+      record: record({ state: "cancelled", failure: { kind: "cancelled", message: "cancelled by @alice" } }),
+      has: ["🚫 **Cancelled**", "cancelled by @\u200balice"],
+      hasNot: ["/claude retry"],
+    },
+  ];
+
+  it.each(rows)("$name", ({ record: r, has, hasNot }) => {
+    const body = renderTrackingComment(r, NOW);
+    expect(body.startsWith("<!-- claude-code-cluster:task octo/hello#7 -->\n")).toBe(true);
+    for (const text of has) expect(body).toContain(text);
+    for (const text of hasNot ?? []) expect(body).not.toContain(text);
+  });
+
+  it("a long answer is cut and an open code fence is closed", () => {
+    const summary = "```ts\n" + "const x = 1;\n".repeat(2_000);
+    const body = renderTrackingComment(record({ state: "no-changes", result: { ...result, summary } }), NOW);
+    expect(body.length).toBeLessThan(8_000);
+    expect(body).toContain("…(truncated)");
+    expect(body.match(/^```/gm)).toHaveLength(2);
+  });
+
+  const evil = "x --> <!-- <details> ``` `tick` @org/team [link](http://evil) *bold*\nsecond line";
+  const hostile = {
+    title: evil,
+    reason: evil,
+    agent: "pc`1",
+    waitingFor: evil,
+    progress: { turns: 1, currentTool: evil, updatedAt: NOW },
+    failure: { kind: "crash" as const, message: evil },
+  };
+
+  /** What GitHub renders as markup: escaped backticks and whole code spans (shown literally) removed. */
+  function outsideCode(body: string): string {
+    return body.replace(/\\`/g, "").replace(/(?<!`)(`+)(?!`)[^\n]*?(?<!`)\1(?!`)/g, "");
+  }
+
+  it.each(["running", "waiting", "failed", "cancelled"] as const)("hostile text in a %s task cannot break the comment", (state) => {
+    const body = renderTrackingComment(record({ state, ...hostile }), NOW);
+    const markup = outsideCode(body);
+    // Only our marker opens or closes an HTML comment; no raw HTML tag, link or mention survives.
+    expect(markup.match(/<!--/g)).toHaveLength(1);
+    expect(markup.match(/-->/g)).toHaveLength(1);
+    expect(markup).not.toContain("<details>");
+    expect(markup).not.toContain("@org");
+    expect(markup).not.toContain("[link](");
+    // Every backtick belongs to a closed code span, so nothing after it turns into code.
+    expect(markup).not.toContain("`");
+    // Newlines are folded, so user text never starts a line (no headings, lists, fences).
+    expect(body.split("\n").some((line) => line.startsWith("second line"))).toBe(false);
+  });
+
+  it("the agent name keeps its backtick inside a longer code fence", () => {
+    expect(renderTrackingComment(record({ state: "running", agent: "pc`1" }), NOW)).toContain("**agent** ``pc`1``");
+  });
+
+  it("a task id cannot break out of the marker", () => {
+    expect(trackingMarker("a-->b")).toBe("<!-- claude-code-cluster:task a_b -->");
+  });
+});
+
+describe("renderPullRequestBody", () => {
+  it("has the summary, the closing keyword and the run's figures", () => {
+    const body = renderPullRequestBody(record({ state: "running", ...started, result }));
+    expect(body.startsWith("Fixed the form validation.")).toBe(true);
+    expect(body).toContain("Closes #7");
+    expect(body).toContain("**Agent** `pc-2` · **cost** $0.12 · **turns** 8 · **duration** 3m 4s");
+    expect(body).toContain("octo/hello#7 (run 1)");
+  });
+
+  it("without a summary still closes the issue", () => {
+    const body = renderPullRequestBody(record({ state: "running" }));
+    expect(body).toContain("Claude pushed changes for #7");
+    expect(body).toContain("Closes #7");
+  });
+});
