@@ -1,0 +1,19 @@
+import type { ApplicationFunction, Probot } from "probot";
+import { handleComment } from "./handle-comment.js";
+import { handleClosed, handleUnlabeled } from "./handle-cancel-events.js";
+import { handleLabeled } from "./handle-labeled.js";
+import type { IntakeDeps } from "./intake-deps.js";
+
+/**
+ * The Probot app. Handlers only check, parse, classify and enqueue: everything they write
+ * goes to Redis, so the webhook is answered without waiting on GitHub writes.
+ */
+export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): ApplicationFunction {
+  return (app) => {
+    app.on("issues.labeled", (context) => handleLabeled(deps, context));
+    app.on("issues.unlabeled", (context) => handleUnlabeled(deps, context));
+    app.on("issues.closed", (context) => handleClosed(deps, context));
+    app.on("issue_comment.created", (context) => handleComment(deps, context));
+    onLoad?.(app);
+  };
+}

@@ -1,0 +1,121 @@
+import type { RepoConfig } from "../config/repo-config.js";
+import type { TaskData } from "../queue/task-data.js";
+import { taskJobId, taskQueueName } from "../queue/task-queues.js";
+import { classify } from "../router/classify.js";
+import type { Priority } from "../shared/priority.js";
+import { formatTaskId } from "../shared/task-id.js";
+import { branchName } from "../workspace/branch-name.js";
+import { fetchCommentsUpTo } from "./fetch-comments.js";
+import type { IntakeDeps } from "./intake-deps.js";
+import type { IssueContext } from "./issue-context.js";
+
+export interface EnqueueRequest {
+  ctx: IssueContext;
+  config: RepoConfig;
+  trigger: { kind: "label" } | { kind: "comment"; commentId: number };
+  hint?: { specialty?: string; priority?: Priority };
+}
+
+export type EnqueueOutcome =
+  | { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number }
+  | { status: "already-live"; taskId: string; state: string };
+
+/**
+ * Classifies the issue and puts one task on its specialty's queue, unless the issue already
+ * has a live task. Reads from GitHub only what the prompt needs; writes nothing there.
+ */
+export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Promise<EnqueueOutcome> {
+  const { ctx, config } = request;
+  const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
+  const existing = await deps.store.get(taskId);
+  if (existing && ["queued", "running", "waiting"].includes(existing.state)) {
+    return { status: "already-live", taskId, state: existing.state };
+  }
+
+  const live = await deps.registry.liveSpecialties();
+  const classification = classify(
+    { title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels },
+    config,
+    live,
+    request.hint,
+  );
+  const comments =
+    ctx.issue.comments > 0 || request.trigger.kind === "comment"
+      ? await fetchCommentsUpTo(ctx.octokit, {
+          owner: ctx.owner,
+          repo: ctx.repo,
+          issueNumber: ctx.issue.number,
+          ...(request.trigger.kind === "comment" ? { untilCommentId: request.trigger.commentId } : {}),
+        })
+      : [];
+  const now = (deps.now ?? Date.now)();
+  const branch = branchName(ctx.issue.number, ctx.issue.title);
+  const queue = taskQueueName(classification.specialty);
+
+  const claim = await deps.store.claim({
+    taskId,
+    owner: ctx.owner,
+    repo: ctx.repo,
+    issueNumber: ctx.issue.number,
+    installationId: ctx.installationId,
+    title: ctx.issue.title,
+    state: "queued",
+    specialty: classification.specialty,
+    priority: classification.priority,
+    reason: classification.reason,
+    branch,
+    baseBranch: ctx.defaultBranch,
+    queue,
+    jobId: "",
+    draftPullRequest: config.draftPullRequests,
+    queuedAt: now,
+  });
+  if (!claim.created) {
+    // Another delivery won the race between our read and the claim.
+    return { status: "already-live", taskId, state: "queued" };
+  }
+
+  const data: TaskData = {
+    taskId,
+    run: claim.run,
+    repo: { owner: ctx.owner, name: ctx.repo, cloneUrl: ctx.cloneUrl, defaultBranch: ctx.defaultBranch },
+    installationId: ctx.installationId,
+    issue: {
+      number: ctx.issue.number,
+      title: ctx.issue.title,
+      body: ctx.issue.body ?? "",
+      url: ctx.issue.url,
+      author: ctx.issue.author,
+    },
+    comments,
+    specialty: classification.specialty,
+    priority: classification.priority,
+    reason: classification.reason,
+    trigger: { kind: request.trigger.kind, actor: ctx.actor, deliveryId: ctx.deliveryId },
+    branch,
+    settings: {
+      ...(config.model ? { model: config.model } : {}),
+      maxTurns: config.maxTurns,
+      timeoutMinutes: config.timeoutMinutes,
+      allowedTools: config.allowedTools,
+      permissionMode: config.permissionMode,
+      draftPullRequest: config.draftPullRequests,
+      ...(config.roles[classification.specialty] ? { role: config.roles[classification.specialty] } : {}),
+    },
+    createdAt: now,
+  };
+  try {
+    await deps.store.annotate(taskId, { jobId: taskJobId(taskId, claim.run) });
+    await deps.queues.add(data);
+  } catch (error) {
+    // Never leave a claim without a job: it would answer "already queued" forever.
+    await deps.store.update(taskId, {
+      state: "failed",
+      failure: { kind: "unknown", message: `could not queue the task: ${(error as Error).message}` },
+      finishedAt: now,
+    });
+    throw error;
+  }
+  await deps.events.emit({ type: "task-changed", taskId });
+  return { status: "queued", taskId, specialty: classification.specialty, priority: classification.priority, run: claim.run };
+}

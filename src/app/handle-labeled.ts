@@ -1,0 +1,55 @@
+import type { Context } from "probot";
+import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
+import { firstDelivery } from "../queue/delivery-dedupe.js";
+import { specialtySchema } from "../shared/specialty.js";
+import { STATE_LABELS } from "../shared/task-state.js";
+import { authorize } from "./authorize.js";
+import { configErrorReply } from "./config-error-reply.js";
+import { enqueueTask } from "./enqueue-task.js";
+import type { IntakeDeps } from "./intake-deps.js";
+import { issueContextFrom } from "./issue-context-from.js";
+import { loadRepoConfig } from "./load-repo-config.js";
+import { reply } from "./reply.js";
+
+/** `claude` or `claude:<specialty>` on an open issue hands it to Claude. */
+export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.labeled">): Promise<void> {
+  const { payload } = context;
+  const label = payload.label?.name;
+  // Bots never trigger: our own state labels arrive here as labeled events too.
+  if (!label || payload.sender.type === "Bot" || STATE_LABELS.includes(label)) return;
+  if (payload.issue.state !== "open") return;
+
+  const ctx = issueContextFrom(context);
+  const config = await loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds });
+  const trigger = config.ok ? config.config.triggerLabel : DEFAULT_REPO_CONFIG.triggerLabel;
+  if (label !== trigger && !label.startsWith(`${trigger}:`)) return;
+  if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
+  const log = deps.log.child({ deliveryId: ctx.deliveryId, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number });
+
+  if (!config.ok) {
+    await reply(deps, ctx, configErrorReply(config.problems));
+    return;
+  }
+  const auth = await authorize(deps, ctx, config.config, "task");
+  if (!auth.ok) {
+    log.info({ actor: ctx.actor }, "label by a user without permission ignored");
+    await reply(deps, ctx, `:no_entry: Claude did not start. ${auth.why}`);
+    return;
+  }
+  const specialty = label.startsWith(`${trigger}:`) ? label.slice(trigger.length + 1).toLowerCase() : undefined;
+  if (specialty !== undefined && !specialtySchema.safeParse(specialty).success) {
+    await reply(deps, ctx, `:warning: \`${label}\` does not name a specialty: use lowercase letters, digits and '-', e.g. \`${trigger}:frontend\`.`);
+    return;
+  }
+  const outcome = await enqueueTask(deps, {
+    ctx,
+    config: config.config,
+    trigger: { kind: "label" },
+    ...(specialty ? { hint: { specialty } } : {}),
+  });
+  if (outcome.status === "already-live") {
+    await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.`);
+    return;
+  }
+  log.info({ taskId: outcome.taskId, specialty: outcome.specialty, priority: outcome.priority }, "task queued");
+}

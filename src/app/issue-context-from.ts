@@ -1,0 +1,28 @@
+import type { Context } from "probot";
+import type { IssueContext } from "./issue-context.js";
+
+type IssueEvent = Context<"issues.labeled" | "issues.unlabeled" | "issues.closed" | "issue_comment.created">;
+
+/** The parts of an issue or comment delivery that the handlers use. */
+export function issueContextFrom(context: IssueEvent): IssueContext {
+  const { payload } = context;
+  return {
+    octokit: context.octokit,
+    deliveryId: context.id,
+    installationId: payload.installation?.id ?? 0,
+    owner: payload.repository.owner.login,
+    repo: payload.repository.name,
+    cloneUrl: payload.repository.clone_url,
+    defaultBranch: payload.repository.default_branch,
+    issue: {
+      number: payload.issue.number,
+      title: payload.issue.title,
+      body: payload.issue.body ?? null,
+      url: payload.issue.html_url,
+      author: payload.issue.user?.login ?? "ghost",
+      labels: (payload.issue.labels ?? []).map((l) => (typeof l === "string" ? l : l.name)),
+      comments: payload.issue.comments,
+    },
+    actor: payload.sender.login,
+  };
+}

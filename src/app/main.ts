@@ -1,0 +1,66 @@
+import { run } from "probot";
+import { AgentRegistry } from "../agent/registry.js";
+import { readAppEnv } from "../config/app-env.js";
+import { TaskQueues } from "../queue/task-queues.js";
+import { TaskStore } from "../queue/task-store.js";
+import { EventQueue } from "../reporter/event-queue.js";
+import { Reporter } from "../reporter/reporter.js";
+import { connectRedis } from "../shared/connect-redis.js";
+import { createLogger } from "../shared/logger.js";
+import { createApp } from "./create-app.js";
+import type { IntakeDeps } from "./intake-deps.js";
+
+/** `npm start`: the GitHub App, and the reporter that writes back to GitHub. */
+async function main(): Promise<void> {
+  const env = readAppEnv();
+  const log = createLogger({ level: env.LOG_LEVEL, name: "ccc-app" });
+  const redis = await connectRedis(env.REDIS_URL);
+  redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
+  const store = new TaskStore(redis, env.CCC_PREFIX);
+  const deps: IntakeDeps = {
+    redis,
+    prefix: env.CCC_PREFIX,
+    store,
+    queues: new TaskQueues({ connection: redis, prefix: env.CCC_PREFIX }),
+    events: new EventQueue({ connection: redis, prefix: env.CCC_PREFIX }),
+    registry: new AgentRegistry(redis, env.CCC_PREFIX),
+    log,
+    permissionCacheSeconds: env.CCC_PERMISSION_CACHE_SECONDS,
+    configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
+  };
+
+  let reporter: Reporter | undefined;
+  const server = await run(
+    createApp(deps, (app) => {
+      if (env.CCC_REPORTER === "off") return;
+      reporter = new Reporter({
+        connection: redis,
+        prefix: env.CCC_PREFIX,
+        store,
+        getOctokit: (installationId) => app.auth(installationId),
+        log: log.child({ component: "reporter" }),
+      });
+      reporter.start();
+    }),
+  );
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, "shutting down");
+    await server.stop().catch(() => {});
+    await reporter?.close();
+    await deps.queues.close();
+    await deps.events.close();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.once("SIGTERM", (s) => void shutdown(s));
+  process.once("SIGINT", (s) => void shutdown(s));
+}
+
+main().catch((error: Error & { code?: string }) => {
+  const log = createLogger({ name: "ccc-app" });
+  // Known start-up errors carry a message that names the fix; a stack trace would bury it.
+  if (error.code) log.fatal(error.message);
+  else log.fatal({ err: error }, "the app could not start");
+  process.exit(1);
+});

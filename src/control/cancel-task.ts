@@ -1,0 +1,49 @@
+import type { Redis } from "ioredis";
+import type { TaskQueues } from "../queue/task-queues.js";
+import type { TaskStore } from "../queue/task-store.js";
+import type { EventQueue } from "../reporter/event-queue.js";
+import { LIVE_STATES } from "../shared/task-state.js";
+
+/** Channel on which agents hear about cancelled tasks they may be running. */
+export function controlChannel(prefix: string): string {
+  return `${prefix}:control`;
+}
+
+export interface ControlMessage {
+  type: "cancel";
+  taskId: string;
+}
+
+export interface CancelDeps {
+  redis: Redis;
+  prefix: string;
+  store: TaskStore;
+  queues: TaskQueues;
+  events: EventQueue;
+  now?: () => number;
+}
+
+export type CancelOutcome = "cancelled" | "not-live";
+
+/**
+ * Cancels the issue's live task: a queued job is removed; a running one is told to abort
+ * through the control channel (its agent cleans the worktree and pushes nothing).
+ */
+export async function cancelTask(deps: CancelDeps, taskId: string, by: string): Promise<CancelOutcome> {
+  const record = await deps.store.get(taskId);
+  if (!record) return "not-live";
+  const now = (deps.now ?? Date.now)();
+  const changed = await deps.store.update(
+    taskId,
+    { state: "cancelled", failure: { kind: "cancelled", message: `cancelled by ${by}` }, finishedAt: now },
+    LIVE_STATES,
+  );
+  if (!changed) return "not-live";
+  const removed = await deps.queues.removeWaiting(record.queue, record.jobId);
+  if (!removed) {
+    const message: ControlMessage = { type: "cancel", taskId };
+    await deps.redis.publish(controlChannel(deps.prefix), JSON.stringify(message));
+  }
+  await deps.events.emit({ type: "task-changed", taskId });
+  return "cancelled";
+}

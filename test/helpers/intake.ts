@@ -1,0 +1,43 @@
+import type { Redis } from "ioredis";
+import { Queue } from "bullmq";
+import { AgentRegistry } from "../../src/agent/registry.js";
+import type { IntakeDeps } from "../../src/app/intake-deps.js";
+import { TaskQueues } from "../../src/queue/task-queues.js";
+import { TaskStore } from "../../src/queue/task-store.js";
+import { EventQueue } from "../../src/reporter/event-queue.js";
+import { silentLogger } from "../../src/shared/logger.js";
+
+/** The app's dependencies on a real Redis under a private prefix. */
+export function intakeDeps(redis: Redis, prefix: string): IntakeDeps {
+  return {
+    redis,
+    prefix,
+    store: new TaskStore(redis, prefix),
+    queues: new TaskQueues({ connection: redis, prefix }),
+    events: new EventQueue({ connection: redis, prefix }),
+    registry: new AgentRegistry(redis, prefix),
+    log: silentLogger,
+    permissionCacheSeconds: 60,
+    configCacheSeconds: 60,
+  };
+}
+
+export async function closeIntakeDeps(deps: IntakeDeps): Promise<void> {
+  await Promise.all([deps.queues.close(), deps.events.close()]);
+}
+
+/** Jobs waiting on a queue, in the order an agent would take them. */
+export async function waitingJobs(redis: Redis, prefix: string, name: string) {
+  const queue = new Queue(name, { connection: redis, prefix });
+  try {
+    return await queue.getJobs(["prioritized", "waiting", "delayed"]);
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Events waiting for the reporter. */
+export async function pendingEvents(redis: Redis, prefix: string) {
+  const jobs = await waitingJobs(redis, prefix, "events");
+  return jobs.map((j) => j.data as { type: string; body?: string; taskId?: string });
+}

@@ -1,0 +1,65 @@
+import examples from "@octokit/webhooks-examples";
+
+type Json = Record<string, any>;
+
+/** A copy of a real payload from @octokit/webhooks-examples, picked by event and action. */
+export function examplePayload(event: string, action: string): Json {
+  const entry = (examples as unknown as Array<{ name: string; examples: Json[] }>).find((e) => e.name === event);
+  const example = entry?.examples.find((e) => e.action === action);
+  if (!example) throw new Error(`no ${event}.${action} example in @octokit/webhooks-examples`);
+  return structuredClone(example);
+}
+
+export interface IssuePayloadOptions {
+  owner?: string;
+  repo?: string;
+  number?: number;
+  title?: string;
+  body?: string;
+  labels?: string[];
+  cloneUrl?: string;
+  sender?: string;
+  senderType?: "User" | "Bot";
+  installationId?: number;
+  comments?: number;
+}
+
+/** Points a real example payload at the test's repository, issue and actor. */
+export function shapeIssuePayload(payload: Json, options: IssuePayloadOptions): Json {
+  const owner = options.owner ?? "octo-org";
+  const repo = options.repo ?? "hello";
+  payload.repository.name = repo;
+  payload.repository.full_name = `${owner}/${repo}`;
+  payload.repository.owner.login = owner;
+  payload.repository.default_branch = "main";
+  payload.repository.clone_url = options.cloneUrl ?? `https://github.com/${owner}/${repo}.git`;
+  payload.installation = { id: options.installationId ?? 4242, node_id: "x" };
+  payload.issue.number = options.number ?? 7;
+  payload.issue.title = options.title ?? "Add a changelog entry";
+  payload.issue.body = options.body ?? "Please add a CHANGELOG entry for the new release.";
+  payload.issue.state = "open";
+  payload.issue.comments = options.comments ?? 0;
+  payload.issue.html_url = `https://github.com/${owner}/${repo}/issues/${payload.issue.number}`;
+  payload.issue.labels = (options.labels ?? []).map((name, i) => ({ id: i + 1, node_id: `L${i}`, url: "", name, color: "ededed", default: false, description: null }));
+  delete payload.issue.pull_request;
+  payload.sender.login = options.sender ?? "maintainer";
+  payload.sender.type = options.senderType ?? "User";
+  return payload;
+}
+
+/** `issues.labeled` with `label` added. */
+export function labeledPayload(label: string, options: IssuePayloadOptions = {}): Json {
+  const payload = shapeIssuePayload(examplePayload("issues", "labeled"), { ...options, labels: [...(options.labels ?? []), label] });
+  payload.label = { id: 99, node_id: "L99", url: "", name: label, color: "ededed", default: false, description: null };
+  return payload;
+}
+
+/** `issue_comment.created` with `body` as the comment. */
+export function commentPayload(body: string, options: IssuePayloadOptions & { commentId?: number } = {}): Json {
+  const payload = shapeIssuePayload(examplePayload("issue_comment", "created"), options);
+  payload.comment.body = body;
+  payload.comment.id = options.commentId ?? 555;
+  payload.comment.user.login = options.sender ?? "maintainer";
+  payload.comment.user.type = options.senderType ?? "User";
+  return payload;
+}
