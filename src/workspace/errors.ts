@@ -1,0 +1,80 @@
+/** Where the agent's git setup is explained; named in every credential-related message. */
+const CREDENTIALS_DOC = "docs/configuration.md";
+
+export type GitErrorCode =
+  | "git-missing"
+  | "clone-failed"
+  | "fetch-failed"
+  | "invalid-ref"
+  | "invalid-path"
+  | "base-branch-missing"
+  | "worktree-failed"
+  | "remove-failed"
+  | "git-failed";
+
+/** A git operation the workspace could not do. `code` is stable; the message names the fix. */
+export class GitError extends Error {
+  override readonly name = "GitError";
+  constructor(
+    readonly code: GitErrorCode,
+    message: string,
+    /** git's stderr with secrets redacted, for logs and the tracking comment. */
+    readonly stderr = "",
+  ) {
+    super(message);
+  }
+
+  static cloneFailed(url: string, stderr: string): GitError {
+    return GitError.network("clone-failed", "clone", url, stderr);
+  }
+
+  static fetchFailed(url: string, stderr: string): GitError {
+    return GitError.network("fetch-failed", "fetch", url, stderr);
+  }
+
+  private static network(code: GitErrorCode, verb: string, url: string, stderr: string): GitError {
+    const clean = redactSecrets(stderr);
+    const reason = firstErrorLine(clean);
+    return new GitError(
+      code,
+      `could not ${verb} ${redactSecrets(url)}: check this machine's git credentials (see ${CREDENTIALS_DOC})` +
+        (reason ? `; git said: ${reason}` : ""),
+      clean,
+    );
+  }
+}
+
+/** `git push` was refused (non-fast-forward, protected branch, no permission, network). */
+export class PushError extends Error {
+  override readonly name = "PushError";
+  readonly code = "push-rejected";
+  constructor(
+    readonly branch: string,
+    /** git's stderr with secrets redacted. */
+    readonly stderr: string,
+  ) {
+    const reason = firstErrorLine(stderr);
+    super(
+      `could not push ${branch}` +
+        (reason ? `: ${reason}` : "") +
+        ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`,
+    );
+  }
+}
+
+/**
+ * Blanks credentials that git echoes back in URLs (`https://x-access-token:ghs_…@github.com`)
+ * and bare GitHub tokens, so that no error message or log line carries them.
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1[redacted]@")
+    .replace(/\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]{10,}/g, "[redacted]");
+}
+
+/** The line of git's stderr that says what went wrong, without the `fatal: ` prefix. */
+function firstErrorLine(stderr: string): string {
+  const lines = stderr.split("\n").map((line) => line.trim()).filter(Boolean);
+  const line = lines.find((l) => /^(fatal|error|remote|! \[)/.test(l)) ?? lines[0] ?? "";
+  return line.replace(/^(fatal|error):\s*/, "");
+}

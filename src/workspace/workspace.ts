@@ -1,0 +1,179 @@
+import { access, mkdir, realpath, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { silentLogger, type Logger } from "../shared/logger.js";
+import { isValidBranchName } from "./branch-name.js";
+import { GitError, PushError } from "./errors.js";
+import { git, runGit } from "./git.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import { syncMirror, type GitIdentity } from "./mirror.js";
+import { mirrorOfWorktree, workspacePaths } from "./paths.js";
+import { addWorktree, checkoutWorktree, clearWorktreeSlot, removeWorktree, resolveRefs } from "./worktree.js";
+
+export type { GitIdentity };
+
+export interface WorkspaceOptions {
+  /** Holds `mirrors/<owner>/<repo>.git` and `worktrees/<owner>/<repo>/<task>`. */
+  root: string;
+  /** @defaultValue silentLogger */
+  log?: Logger;
+  /** Written to a new mirror's config only when git has no user.name / user.email of its own. */
+  gitIdentity?: GitIdentity;
+}
+
+export const DEFAULT_GIT_IDENTITY: GitIdentity = {
+  name: "Claude Code Cluster",
+  email: "claude-code-cluster@users.noreply.github.com",
+};
+
+export interface PrepareInput {
+  owner: string;
+  repo: string;
+  /** Fetched and pushed with this machine's own git credentials; never carries a token. */
+  cloneUrl: string;
+  /** `claude/issue-<n>-<slug>`, continued when the remote already has it. */
+  branch: string;
+  baseBranch: string;
+  /** Names the worktree directory; the same key reuses (and first clears) the same path. */
+  taskKey: string;
+}
+
+export interface PreparedWorktree {
+  dir: string;
+  branch: string;
+  /** The remote already had the branch (a retry): work continues from its tip. */
+  reusedBranch: boolean;
+  /** Tip of `origin/<baseBranch>` after the fetch. */
+  baseSha: string;
+  /** Where the worktree's branch started: commits after this one are this run's. */
+  startSha: string;
+  /** mirrorMs includes waiting for other tasks on the same repo; the two add up to the whole prepare. */
+  timings: { mirrorMs: number; worktreeMs: number };
+}
+
+const PUSH_TIMEOUT_MS = 15 * 60_000;
+
+/** Bare mirror per repository, git worktree per task: a task starts in well under a second instead of a full clone. */
+export class Workspace {
+  private readonly root: string;
+  private readonly log: Logger;
+  private readonly identity: GitIdentity;
+  /** Serialises every operation that writes to a mirror (clone, fetch, worktree add/remove/prune, branch -D). */
+  private readonly locks = new KeyedMutex();
+  private realRoot: Promise<string> | undefined;
+
+  constructor(options: WorkspaceOptions) {
+    this.root = resolve(options.root);
+    this.log = options.log ?? silentLogger;
+    this.identity = options.gitIdentity ?? DEFAULT_GIT_IDENTITY;
+  }
+
+  async prepare(input: PrepareInput): Promise<PreparedWorktree> {
+    const started = performance.now();
+    const { owner, repo, branch, baseBranch } = input;
+    const log = this.log.child({ repo: `${owner}/${repo}`, taskKey: input.taskKey, branch });
+    for (const name of [branch, baseBranch]) {
+      if (!isValidBranchName(name)) throw new GitError("invalid-ref", `"${name}" is not a valid git branch name`);
+    }
+    const root = await this.resolvedRoot();
+    const { mirror, dir } = workspacePaths(root, owner, repo, input.taskKey);
+
+    let mirrorMs = 0;
+    const refs = await this.locks.run(mirror, async () => {
+      await syncMirror(mirror, input.cloneUrl, { log, identity: this.identity });
+      mirrorMs = performance.now() - started;
+      const remoteBranch = `refs/remotes/origin/${branch}`;
+      const remoteBase = `refs/remotes/origin/${baseBranch}`;
+      const localBranch = `refs/heads/${branch}`;
+      const shas = await resolveRefs(mirror, [remoteBranch, remoteBase, localBranch], log);
+      const baseSha = shas.get(remoteBase);
+      if (baseSha === undefined) {
+        throw new GitError(
+          "base-branch-missing",
+          `${owner}/${repo} has no branch "${baseBranch}" on origin: check the task's base branch or the repository's default branch`,
+        );
+      }
+      const branchSha = shas.get(remoteBranch);
+      const startSha = branchSha ?? baseSha;
+      await mkdir(dirname(dir), { recursive: true });
+      // Fast path for the usual first run: no local branch and no directory means nothing stale
+      // can be in the way. Anything else (a crash, a retry) clears the slot first.
+      if (shas.has(localBranch) || (await exists(dir))) await clearWorktreeSlot(mirror, dir, branch, log);
+      await addWorktree(mirror, dir, branch, startSha, log).catch(async (error: unknown) => {
+        // A leftover the fast path could not see (a registration whose directory is gone).
+        log.warn({ err: error }, "worktree add failed; clearing stale worktrees and retrying");
+        await clearWorktreeSlot(mirror, dir, branch, log);
+        await addWorktree(mirror, dir, branch, startSha, log);
+      });
+      return { baseSha, startSha, reusedBranch: branchSha !== undefined };
+    });
+
+    try {
+      await checkoutWorktree(dir, log);
+    } catch (error) {
+      await this.locks.run(mirror, () => removeWorktree(mirror, dir, log)).catch(() => undefined);
+      throw error;
+    }
+    const worktreeMs = performance.now() - started - mirrorMs;
+    log.info({ dir, reusedBranch: refs.reusedBranch, mirrorMs, worktreeMs }, "worktree ready");
+    return { dir, branch, ...refs, timings: { mirrorMs, worktreeMs } };
+  }
+
+  /** Commits on HEAD that were not there when the worktree was prepared: what this run added. */
+  async commitsAhead(prepared: PreparedWorktree): Promise<number> {
+    const out = await git(["rev-list", "--count", `${prepared.startSha}..HEAD`], { cwd: prepared.dir, log: this.log });
+    return Number(out.trim());
+  }
+
+  /** Commits whatever Claude left uncommitted (tracked or not, minus .gitignore); true when it did. */
+  async commitLeftovers(dir: string, message: string): Promise<boolean> {
+    const status = await git(["status", "--porcelain"], { cwd: dir, log: this.log });
+    if (status.trim() === "") return false;
+    await git(["add", "-A"], { cwd: dir, log: this.log });
+    // --no-verify: hooks a task installed (husky writes core.hooksPath) must not throw away its work.
+    await git(["commit", "--quiet", "--no-verify", "-m", message], { cwd: dir, log: this.log });
+    return true;
+  }
+
+  /** Pushes HEAD to the task branch with this machine's git credentials; never forces. */
+  async push(prepared: PreparedWorktree): Promise<void> {
+    const result = await runGit(["push", "--quiet", "origin", `HEAD:refs/heads/${prepared.branch}`], {
+      cwd: prepared.dir,
+      log: this.log,
+      timeoutMs: PUSH_TIMEOUT_MS,
+    });
+    if (result.exitCode !== 0) throw new PushError(prepared.branch, result.stderr);
+  }
+
+  /** Removes the worktree and its local branch. Safe to call twice, or after a crash removed half of it. */
+  async remove(prepared: PreparedWorktree): Promise<void> {
+    const root = await this.resolvedRoot();
+    const mirror = mirrorOfWorktree(root, prepared.dir);
+    const log = this.log.child({ dir: prepared.dir, branch: prepared.branch });
+    if (!(await exists(join(mirror, "HEAD")))) {
+      await rm(prepared.dir, { recursive: true, force: true });
+      return;
+    }
+    await this.locks.run(mirror, async () => {
+      await removeWorktree(mirror, prepared.dir, log);
+      const deleted = await runGit(["branch", "-D", "--quiet", prepared.branch], { cwd: mirror, log });
+      // Already gone, or checked out by a newer run of the task: either way not ours to force.
+      if (deleted.exitCode !== 0) log.debug({ stderr: deleted.stderr }, "local branch not deleted");
+    });
+    if (await exists(prepared.dir)) {
+      throw new GitError("remove-failed", `could not remove ${prepared.dir}: check its permissions, then delete it by hand`);
+    }
+  }
+
+  /** Git records worktree paths resolved through symlinks (macOS /tmp); compare like with like. */
+  private resolvedRoot(): Promise<string> {
+    this.realRoot ??= mkdir(this.root, { recursive: true }).then(() => realpath(this.root));
+    return this.realRoot;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
