@@ -1,0 +1,139 @@
+import { join } from "node:path";
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
+import { buildPrompt } from "../claude/build-prompt.js";
+import type { ClaudeFailure } from "../claude/classify-failure.js";
+import { taskDataSchema, type TaskData } from "../queue/task-data.js";
+import { TASK_ATTEMPTS } from "../queue/task-queues.js";
+import { cloneUrl } from "./clone-url.js";
+import { ProgressTracker } from "./progress-tracker.js";
+import type { AbortReason, TaskContext } from "./task-context.js";
+
+/** Margin after a usage-limit reset before trying again: the reset time is rounded. */
+const USAGE_RESET_MARGIN_MS = 60_000;
+
+export type TaskEnd = "pushed" | "no-changes" | "skipped" | "cancelled";
+
+/**
+ * Runs one task: claim it, prepare a worktree, run Claude, push, and hand the outcome to the
+ * reporter. Failures decide the job's fate through BullMQ's error types: retried, failed at
+ * once, or put back without spending an attempt.
+ */
+export async function processTask(ctx: TaskContext, job: Job, token: string | undefined, signal: AbortSignal): Promise<TaskEnd> {
+  const data = taskDataSchema.parse(job.data);
+  const log = ctx.log.child({ taskId: data.taskId, run: data.run, jobId: job.id });
+  const attempt = job.attemptsMade + 1;
+
+  // 1. Claim: a cancelled task, or a stale job from an earlier run, is dropped here.
+  const record = await ctx.store.get(data.taskId);
+  if (!record || record.run !== data.run || record.state === "cancelled") return "skipped";
+  const started = await ctx.store.update(
+    data.taskId,
+    { state: "running", agent: ctx.options.name, startedAt: ctx.now(), attempt, maxAttempts: TASK_ATTEMPTS, progress: null, waitingFor: null },
+    ["queued", "waiting", "running"],
+  );
+  if (!started) return "skipped";
+  await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+
+  // 2. Worktree on the task's branch (reused if a previous attempt pushed it).
+  const prepared = await ctx.workspace.prepare({
+    owner: data.repo.owner,
+    repo: data.repo.name,
+    cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
+    branch: data.branch,
+    baseBranch: data.repo.defaultBranch,
+    taskKey: `issue-${data.issue.number}`,
+  });
+  log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, ...prepared.timings }, "worktree ready");
+
+  try {
+    // 3. Claude, with progress streamed to the task record.
+    const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
+    const outcome = await ctx.runClaude({
+      bin: ctx.options.claudeBin,
+      prompt: buildPrompt(data),
+      cwd: prepared.dir,
+      ...(data.settings.model ? { model: data.settings.model } : {}),
+      maxTurns: data.settings.maxTurns,
+      permissionMode: data.settings.permissionMode,
+      allowedTools: data.settings.allowedTools,
+      timeoutMs: data.settings.timeoutMinutes * 60_000,
+      signal,
+      transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `issue-${data.issue.number}-run${data.run}-attempt${attempt}.jsonl`),
+      log,
+      onEvent: (event) => {
+        progress.observe(event);
+        if (progress.due()) void reportProgress(ctx, data, progress);
+      },
+    });
+
+    // 4. An abort from outside wins over whatever the run produced.
+    if (signal.aborted) return await aborted(ctx, job, token, data, signal.reason as AbortReason);
+
+    if (!outcome.ok) return await failed(ctx, job, token, data, attempt, outcome.failure);
+
+    // 5. Commit what Claude left uncommitted, push, let the reporter open the PR.
+    await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
+    const commits = await ctx.workspace.commitsAhead(prepared);
+    const result = { ...outcome.result, commits };
+    if (commits === 0 && !prepared.reusedBranch) {
+      await ctx.store.update(data.taskId, { state: "no-changes", result, finishedAt: ctx.now() }, ["running"]);
+      await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+      return "no-changes";
+    }
+    await ctx.workspace.push(prepared);
+    await ctx.store.update(data.taskId, { result }, ["running"]);
+    await ctx.events.emit({ type: "pushed", taskId: data.taskId });
+    log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
+    return "pushed";
+  } finally {
+    await ctx.workspace.remove(prepared).catch((error: Error) => log.warn({ err: error }, "worktree cleanup failed"));
+  }
+}
+
+async function reportProgress(ctx: TaskContext, data: TaskData, progress: ProgressTracker): Promise<void> {
+  const still = await ctx.store.update(data.taskId, { progress: progress.take() }, ["running"]);
+  if (still) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+}
+
+async function aborted(ctx: TaskContext, job: Job, token: string | undefined, data: TaskData, reason: AbortReason): Promise<TaskEnd> {
+  if (reason === "cancelled") return "cancelled";
+  // Shutdown: the task goes back to the queue for another agent, no attempt spent.
+  await ctx.store.update(data.taskId, { state: "queued", agent: null, progress: null }, ["running"]);
+  await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+  await job.moveToWait(token);
+  throw new WaitingError();
+}
+
+async function failed(
+  ctx: TaskContext,
+  job: Job,
+  token: string | undefined,
+  data: TaskData,
+  attempt: number,
+  failure: ClaudeFailure,
+): Promise<TaskEnd> {
+  const taskFailure = { kind: failure.kind, message: failure.message };
+  if (failure.kind === "usage-limit" || failure.kind === "session-expired") {
+    // Not the task's fault: it waits and keeps its attempts.
+    const until = failure.resetAt ?? ctx.now() + 5 * 60_000;
+    const waitingFor =
+      failure.kind === "usage-limit"
+        ? `the usage limit to reset at ${new Date(until).toISOString()} (${ctx.options.name}, account ${ctx.options.account})`
+        : `a new Claude login on ${ctx.options.name}`;
+    await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null }, ["running"]);
+    await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+    await job.moveToDelayed(failure.kind === "usage-limit" ? until + USAGE_RESET_MARGIN_MS : ctx.now(), token);
+    throw new DelayedError();
+  }
+  const retry = failure.retryable && attempt < TASK_ATTEMPTS;
+  await ctx.store.update(
+    data.taskId,
+    retry
+      ? { state: "queued", failure: taskFailure, agent: null }
+      : { state: "failed", failure: taskFailure, finishedAt: ctx.now() },
+    ["running"],
+  );
+  await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+  if (retry) throw new Error(`${failure.kind}: ${failure.message}`);
+  throw new UnrecoverableError(`${failure.kind}: ${failure.message}`);
+}

@@ -1,0 +1,65 @@
+import type { Redis } from "ioredis";
+import { GENERAL } from "../shared/specialty.js";
+
+/** What an agent says about itself in each heartbeat. */
+export interface AgentInfo {
+  name: string;
+  host: string;
+  account: string;
+  specialties: string[];
+  concurrency: number;
+  /** `idle`, `busy`, `paused`, `session-expired`, `stopping`. */
+  state: string;
+  /** Task ids it is running now. */
+  tasks: string[];
+  startedAt: number;
+  lastSeen: number;
+  version: string;
+}
+
+/**
+ * Live agents, each a key that expires unless its agent keeps beating. The router reads it
+ * to avoid queueing work for a specialty nobody serves.
+ */
+export class AgentRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "ccc",
+  ) {}
+
+  private key(name: string): string {
+    return `${this.prefix}:agent:${name}`;
+  }
+
+  async heartbeat(info: AgentInfo, ttlSeconds: number): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.key(info.name), JSON.stringify(info), "EX", ttlSeconds)
+      .zadd(`${this.prefix}:agents`, info.lastSeen, info.name)
+      .exec();
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.redis.multi().del(this.key(name)).zrem(`${this.prefix}:agents`, name).exec();
+  }
+
+  /** Agents whose heartbeat has not expired, by name. */
+  async list(): Promise<AgentInfo[]> {
+    const names = await this.redis.zrange(`${this.prefix}:agents`, 0, -1);
+    if (names.length === 0) return [];
+    const values = await this.redis.mget(names.map((n) => this.key(n)));
+    const gone = names.filter((_, i) => values[i] === null);
+    if (gone.length > 0) await this.redis.zrem(`${this.prefix}:agents`, ...gone);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as AgentInfo);
+  }
+
+  /** Specialties some live agent serves; `general` only when some agent is alive. */
+  async liveSpecialties(): Promise<Set<string>> {
+    const live = new Set<string>();
+    for (const agent of await this.list()) {
+      live.add(GENERAL);
+      for (const s of agent.specialties) live.add(s);
+    }
+    return live;
+  }
+}

@@ -1,0 +1,40 @@
+import { checkClaudeBinary } from "../claude/run-claude.js";
+import { Agent } from "../agent/agent.js";
+import { readAgentOptions, type AgentFlags } from "../config/agent-options.js";
+import { connectRedis } from "../shared/connect-redis.js";
+import { createLogger } from "../shared/logger.js";
+
+/** `ccc agent`: checks what the agent needs, then serves until SIGTERM or SIGINT. */
+export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const options = readAgentOptions(flags, env);
+  const log = createLogger({ level: options.LOG_LEVEL, name: "ccc-agent" });
+
+  const claude = await checkClaudeBinary(options.claudeBin);
+  if (!claude.ok) throw Object.assign(new Error(claude.message), { code: "claude-missing" });
+  const redis = await connectRedis(options.REDIS_URL);
+  redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
+
+  const agent = new Agent(options, { redis, log });
+  await agent.start();
+  log.info({ name: options.name, claude: claude.version, workdir: options.workdir }, "agent ready");
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now; running tasks return to the queue when their locks expire");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "stopping: running tasks go back to the queue");
+    agent
+      .stop()
+      .then(() => redis.quit())
+      .then(() => process.exit(0))
+      .catch((error: Error) => {
+        log.error({ err: error }, "stop failed");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

@@ -1,0 +1,49 @@
+import { Command } from "commander";
+import { sharedEnvSchema } from "../config/shared-env.js";
+import { connectRedis } from "../shared/connect-redis.js";
+import { agentCommand } from "./agent-command.js";
+import { agentsCommand, cancelCommand, statusCommand, type ClusterDeps } from "./cluster-commands.js";
+import { processOutput } from "./output.js";
+
+const program = new Command("ccc")
+  .description("Claude Code Cluster: run agents and steer the cluster")
+  .showHelpAfterError();
+
+program
+  .command("agent")
+  .description("run an agent daemon on this machine")
+  .option("--name <name>", "agent name, unique in the cluster (default: CCC_AGENT_NAME or the host name)")
+  .option("--specialties <list>", "comma-separated specialties besides general, e.g. backend,testing")
+  .option("--concurrency <n>", "tasks run at once (default 1)")
+  .option("--workdir <dir>", "mirrors, worktrees and transcripts (default ~/.ccc/<name>)")
+  .option("--account <name>", "Claude account this agent is logged in with (default: default)")
+  .action(async (flags) => agentCommand(flags));
+
+/** Runs a command that talks to the cluster's Redis, with `--json` for scripts. */
+function clusterAction(run: (deps: ClusterDeps, ...args: string[]) => Promise<number | void>) {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const env = sharedEnvSchema.parse(process.env);
+    const redis = await connectRedis(env.REDIS_URL);
+    try {
+      const code = await run({ redis, prefix: env.CCC_PREFIX, output: processOutput, json: Boolean(command.opts().json) }, ...(args.slice(0, -2) as string[]));
+      process.exitCode = code ?? 0;
+    } finally {
+      redis.disconnect();
+    }
+  };
+}
+
+program.command("status").description("queues and recent tasks").option("--json", "machine-readable output").action(clusterAction(statusCommand));
+program.command("agents").description("live agents").option("--json", "machine-readable output").action(clusterAction(agentsCommand));
+program
+  .command("cancel <task>")
+  .description("cancel the live task of an issue, written owner/repo#n")
+  .option("--json", "machine-readable output")
+  .action(clusterAction((deps, task) => cancelCommand(deps, task!)));
+
+program.parseAsync(process.argv).catch((error: Error & { code?: string }) => {
+  // Errors we raise on purpose carry a code and a message that names the fix.
+  processOutput.err(error.code ? `ccc: ${error.message}` : `ccc: unexpected error: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
