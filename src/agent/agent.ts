@@ -5,6 +5,7 @@ import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
 import { controlChannel, type ControlMessage } from "../control/cancel-task.js";
 import { taskQueueName } from "../queue/task-queues.js";
+import { UsageStore } from "../ops/usage-store.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
@@ -53,6 +54,7 @@ export class Agent {
       store: new TaskStore(deps.redis, options.CCC_PREFIX),
       events: new EventQueue({ connection: deps.redis, prefix: options.CCC_PREFIX }),
       workspace: new Workspace({ root: options.workdir, log }),
+      usage: new UsageStore(deps.redis, options.CCC_PREFIX),
       log,
       runClaude: deps.runClaude ?? realRunClaude,
       now,

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { buildPrompt } from "../claude/build-prompt.js";
 import type { ClaudeFailure } from "../claude/classify-failure.js";
+import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { cloneUrl } from "./clone-url.js";
@@ -66,6 +67,8 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       },
     });
 
+    await recordUsage(ctx, data, outcome);
+
     // 4. An abort from outside wins over whatever the run produced.
     if (signal.aborted) return await aborted(ctx, job, token, data, signal.reason as AbortReason);
 
@@ -88,6 +91,24 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   } finally {
     await ctx.workspace.remove(prepared).catch((error: Error) => log.warn({ err: error }, "worktree cleanup failed"));
   }
+}
+
+/** Every run that reached the API costs something, failed or not; the usage monitor counts it. */
+async function recordUsage(ctx: TaskContext, data: TaskData, outcome: ClaudeRunOutcome): Promise<void> {
+  const result = outcome.result;
+  if (!result) return;
+  await ctx.usage
+    .record({
+      at: ctx.now(),
+      agent: ctx.options.name,
+      account: ctx.options.account,
+      taskId: data.taskId,
+      costUsd: result.costUsd,
+      turns: result.turns,
+      durationMs: result.durationMs,
+      outcome: outcome.ok ? "success" : outcome.failure.kind,
+    })
+    .catch((error: Error) => ctx.log.warn({ err: error }, "could not record usage"));
 }
 
 async function reportProgress(ctx: TaskContext, data: TaskData, progress: ProgressTracker): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AgentOptions } from "../config/agent-options.js";
+import type { UsageStore } from "../ops/usage-store.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
 import type { Logger } from "../shared/logger.js";
@@ -11,6 +12,7 @@ export interface TaskContext {
   store: TaskStore;
   events: EventQueue;
   workspace: Workspace;
+  usage: UsageStore;
   log: Logger;
   /** Swappable for tests; the real one spawns the CLI. */
   runClaude: typeof runClaude;

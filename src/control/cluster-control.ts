@@ -1,0 +1,58 @@
+import type { Redis } from "ioredis";
+import { controlChannel } from "./cancel-task.js";
+
+/**
+ * The whole cluster's switch. `paused`: agents finish what they run and take nothing new.
+ * `stopped` (emergency): agents also abort running Claude processes and put those tasks
+ * back on their queues. Only an explicit resume lifts either.
+ */
+export type ClusterMode = "running" | "paused" | "stopped";
+
+export interface ControlState {
+  mode: ClusterMode;
+  /** Who changed it: `@login`, `ccc`, `api`. */
+  by?: string;
+  at: number;
+}
+
+export interface ModeMessage {
+  type: "mode";
+  state: ControlState;
+}
+
+/** Kept in Redis so that an agent or app started later obeys it; pushed to agents on change. */
+export class ClusterControl {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "ccc",
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get key(): string {
+    return `${this.prefix}:control:state`;
+  }
+
+  async get(): Promise<ControlState> {
+    const raw = await this.redis.get(this.key);
+    return raw ? (JSON.parse(raw) as ControlState) : { mode: "running", at: 0 };
+  }
+
+  pause(by: string): Promise<ControlState> {
+    return this.set("paused", by);
+  }
+
+  resume(by: string): Promise<ControlState> {
+    return this.set("running", by);
+  }
+
+  stop(by: string): Promise<ControlState> {
+    return this.set("stopped", by);
+  }
+
+  private async set(mode: ClusterMode, by: string): Promise<ControlState> {
+    const state: ControlState = { mode, by, at: this.now() };
+    const message: ModeMessage = { type: "mode", state };
+    await this.redis.multi().set(this.key, JSON.stringify(state)).publish(controlChannel(this.prefix), JSON.stringify(message)).exec();
+    return state;
+  }
+}

@@ -1,0 +1,43 @@
+import type { Redis } from "ioredis";
+
+/** One finished Claude run, as the usage monitor counts it. */
+export interface UsageEntry {
+  at: number;
+  agent: string;
+  account: string;
+  taskId: string;
+  costUsd: number;
+  turns: number;
+  durationMs: number;
+  /** How the run ended: `success` or a failure kind. */
+  outcome: string;
+}
+
+/** Runs older than this are dropped; the longest window the monitor reports is 7 days. */
+const RETENTION_MS = 8 * 86_400_000;
+
+/** Claude usage per run in a Redis sorted set scored by time, shared by every agent. */
+export class UsageStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "ccc",
+  ) {}
+
+  private get key(): string {
+    return `${this.prefix}:usage`;
+  }
+
+  async record(entry: UsageEntry): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(this.key, entry.at, JSON.stringify(entry))
+      .zremrangebyscore(this.key, "-inf", entry.at - RETENTION_MS)
+      .exec();
+  }
+
+  /** Runs with `from <= at <= to`, oldest first. */
+  async range(from: number, to: number): Promise<UsageEntry[]> {
+    const members = await this.redis.zrangebyscore(this.key, from, to);
+    return members.map((m) => JSON.parse(m) as UsageEntry);
+  }
+}
