@@ -1,0 +1,187 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { execa } from "execa";
+import type { Logger } from "../shared/logger.js";
+import { classifyFailure, type ClaudeFailure } from "./classify-failure.js";
+import { LineSplitter } from "./line-splitter.js";
+import { parseStreamLine } from "./parse-stream-line.js";
+import { signalProcessGroup, terminateProcessGroup } from "./process-group.js";
+import type { StreamEvent } from "./stream-event.js";
+
+export interface RunClaudeOptions {
+  /** Path or name of the `claude` executable (`CLAUDE_BIN`). */
+  bin: string;
+  prompt: string;
+  /** The task's git worktree. */
+  cwd: string;
+  model?: string | undefined;
+  maxTurns: number;
+  /** `--permission-mode`, e.g. `acceptEdits`. */
+  permissionMode: string;
+  /** `--allowedTools`, e.g. `["Edit", "Bash(git commit:*)"]`. */
+  allowedTools: string[];
+  /** Wall-clock limit for the whole run; on expiry the process group is killed. */
+  timeoutMs: number;
+  /** Aborting kills the process group and the outcome is `cancelled`. */
+  signal?: AbortSignal | undefined;
+  /** Called for every stdout line, in order. A throwing handler is logged, not fatal. */
+  onEvent?: ((event: StreamEvent) => void) | undefined;
+  /** Every raw stdout line is appended here; parent directories are created. */
+  transcriptPath?: string | undefined;
+  /** Merged over `process.env`; `undefined` removes a variable. */
+  env?: Record<string, string | undefined> | undefined;
+  log: Logger;
+}
+
+/** What the final `result` line said. */
+export interface ClaudeRunResult {
+  summary: string;
+  costUsd: number;
+  turns: number;
+  durationMs: number;
+  sessionId?: string;
+}
+
+export type ClaudeRunOutcome =
+  | { ok: true; result: ClaudeRunResult }
+  | { ok: false; failure: ClaudeFailure; result?: ClaudeRunResult };
+
+/** Between SIGTERM and SIGKILL: time for the CLI to stop its tools and flush. */
+export const KILL_GRACE_MS = 3_000;
+const STDERR_LIMIT = 64 * 1024;
+
+export function claudeArgs(options: Pick<RunClaudeOptions, "prompt" | "maxTurns" | "permissionMode" | "allowedTools" | "model">): string[] {
+  return [
+    ...["-p", options.prompt, "--output-format", "stream-json", "--verbose"],
+    ...["--max-turns", String(options.maxTurns), "--permission-mode", options.permissionMode],
+    ...["--allowedTools", options.allowedTools.join(",")],
+    ...(options.model ? ["--model", options.model] : []),
+  ];
+}
+
+/** Runs the Claude CLI headless once and reports how it ended. Never throws for a failed run. */
+export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOutcome> {
+  const { log, signal } = options;
+  if (signal?.aborted) return { ok: false, failure: { kind: "cancelled", message: "the run was cancelled before it started", retryable: false } };
+
+  const transcript = options.transcriptPath ? await openTranscript(options.transcriptPath) : undefined;
+  const events: StreamEvent[] = [];
+  const splitter = new LineSplitter();
+  let stderr = "";
+  let timedOut = false;
+  let aborted = false;
+
+  const onLine = (line: string): void => {
+    transcript?.write(`${line}\n`);
+    const event = parseStreamLine(line);
+    events.push(event);
+    try {
+      options.onEvent?.(event);
+    } catch (error) {
+      log.warn({ err: error }, "claude onEvent handler threw");
+    }
+  };
+
+  const child = execa(options.bin, claudeArgs(options), {
+    cwd: options.cwd,
+    env: options.env ?? {},
+    stdin: "ignore",
+    // Own process group, so that a timeout or cancel can kill everything Claude started.
+    detached: true,
+    buffer: false,
+    reject: false,
+  });
+  child.stdout?.on("data", (chunk: Buffer) => splitter.push(chunk).forEach(onLine));
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_LIMIT);
+  });
+
+  const pid = child.pid;
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: "timeout" | "abort"): void => {
+    if (stopping || pid === undefined) return;
+    if (reason === "timeout") timedOut = true;
+    else aborted = true;
+    log.warn({ claudePid: pid, reason }, "stopping claude and its process group");
+    stopping = terminateProcessGroup(pid, KILL_GRACE_MS);
+  };
+  const timer = setTimeout(() => stop("timeout"), options.timeoutMs);
+  const onAbort = (): void => stop("abort");
+  signal?.addEventListener("abort", onAbort, { once: true });
+  // If the agent itself exits mid-run, a detached Claude would otherwise keep working unseen.
+  const onProcessExit = (): void => void (pid !== undefined && signalProcessGroup(pid, "SIGKILL"));
+  process.once("exit", onProcessExit);
+  log.info({ claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptChars: options.prompt.length }, "claude started");
+
+  try {
+    // 'exit' rather than the execa promise: a grandchild holding stdout open would delay the promise indefinitely.
+    // (Not events.once: it rejects on the 'error' a missing binary emits, which execa reports itself.)
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const first = await Promise.race([exited, child]);
+    clearTimeout(timer);
+    if (typeof first === "object" && first !== null && first.failed && first.code !== undefined) {
+      return { ok: false, failure: spawnFailure(options.bin, first.code) };
+    }
+    const exitCode = typeof first === "number" || first === null ? first : (first.exitCode ?? null);
+    // Leftovers (background commands, servers) of a finished run go too; waits for a kill in progress.
+    await (stopping ?? (pid !== undefined ? terminateProcessGroup(pid, KILL_GRACE_MS) : undefined));
+    await Promise.race([child, delay(KILL_GRACE_MS)]);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    splitter.flush().forEach(onLine);
+
+    const failure = classifyFailure({ exitCode, events, stderr, timedOut, aborted, now: Date.now() });
+    const result = resultOf(events);
+    log.info({ claudePid: pid, exitCode, kind: failure?.kind ?? "success", turns: result?.turns, costUsd: result?.costUsd }, "claude finished");
+    if (!failure && result) return { ok: true, result };
+    const definite = failure ?? { kind: "unknown", message: "claude finished without a result", retryable: false };
+    return { ok: false, failure: definite, ...(result && { result }) };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    process.removeListener("exit", onProcessExit);
+    if (transcript) await closeTranscript(transcript);
+  }
+}
+
+function spawnFailure(bin: string, code: string): ClaudeFailure {
+  if (code === "ENOENT") {
+    return { kind: "crash", message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN`, retryable: false };
+  }
+  return { kind: "crash", message: `could not start claude at ${bin} (${code}): check that it is an executable file`, retryable: false };
+}
+
+function resultOf(events: StreamEvent[]): ClaudeRunResult | undefined {
+  const result = events.findLast((event) => event.type === "result");
+  if (result?.type !== "result") return undefined;
+  return {
+    summary: result.text,
+    costUsd: result.costUsd,
+    turns: result.turns,
+    durationMs: result.durationMs,
+    ...(result.sessionId !== undefined && { sessionId: result.sessionId }),
+  };
+}
+
+async function openTranscript(path: string): Promise<WriteStream> {
+  await mkdir(dirname(path), { recursive: true });
+  return createWriteStream(path, { flags: "a" });
+}
+
+async function closeTranscript(stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve) => stream.end(resolve));
+}
+
+/** `<bin> --version`, for the agent's start-up check and `ccc status`. */
+export async function checkClaudeBinary(bin: string): Promise<{ ok: true; version: string } | { ok: false; message: string }> {
+  const result = await execa(bin, ["--version"], { timeout: 10_000, reject: false, stdin: "ignore" });
+  if (result.code === "ENOENT") return { ok: false, message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN` };
+  if (result.timedOut) return { ok: false, message: `\`${bin} --version\` did not answer within 10 s` };
+  if (result.failed) {
+    const detail = String(result.stderr ?? "").trim().split("\n")[0] || result.shortMessage;
+    return { ok: false, message: `\`${bin} --version\` failed: ${detail}` };
+  }
+  return { ok: true, version: String(result.stdout ?? "").trim().split("\n")[0] ?? "" };
+}

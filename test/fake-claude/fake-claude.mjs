@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// A scripted stand-in for the Claude Code CLI (`claude -p … --output-format stream-json
+// --verbose`). Its lines copy the real CLI 2.1.x format (see test/fixtures/claude/).
+//
+// FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang
+// FAKE_CLAUDE_FILE       file the `edit` scenario changes and commits (default CLAUDE_CHANGE.md)
+// FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
+// FAKE_CLAUDE_DELAY_MS   sleep this long before the result line
+// FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "..."} here
+// FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
+// FAKE_CLAUDE_PIDS_FILE  `hang`: write {"pid", "childPid"} here once the child runs
+// FAKE_CLAUDE_IGNORE_SIGTERM=1  `hang`: this process and its child ignore SIGTERM (tests the SIGKILL escalation)
+import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const env = process.env;
+const started = Date.now();
+if (env.FAKE_CLAUDE_SPAWN_LOG) appendFileSync(env.FAKE_CLAUDE_SPAWN_LOG, `${started}\n`);
+
+const argv = process.argv.slice(2);
+if (argv.includes("--version")) {
+  process.stdout.write("2.1.0 (Claude Code, fake)\n");
+  process.exit(0);
+}
+if (env.FAKE_CLAUDE_ARGS_FILE) writeFileSync(env.FAKE_CLAUDE_ARGS_FILE, JSON.stringify({ argv, cwd: process.cwd() }));
+
+const flag = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+};
+const model = flag("--model", "claude-sonnet-4-5");
+const sessionId = randomUUID();
+const cwd = process.cwd();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const emit = (line) => process.stdout.write(`${JSON.stringify({ ...line, session_id: sessionId, uuid: randomUUID() })}\n`);
+const usage = (input, output) => ({ input_tokens: input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: output, service_tier: "standard" });
+
+const init = () =>
+  emit({
+    type: "system",
+    subtype: "init",
+    cwd,
+    tools: ["Task", "Bash", "Edit", "Read", "Write"],
+    mcp_servers: [],
+    model,
+    permissionMode: flag("--permission-mode", "default"),
+    apiKeySource: "none",
+    claude_code_version: "2.1.0",
+  });
+let messageCount = 0;
+const assistant = (content, extra = {}) =>
+  emit({ type: "assistant", message: { id: `msg_fake${++messageCount}`, type: "message", role: "assistant", model, content, stop_reason: null, usage: usage(1500, 60) }, parent_tool_use_id: null, ...extra });
+const toolUse = (id, name, input) => assistant([{ type: "tool_use", id, name, input }]);
+const toolResult = (id, content, isError = false) =>
+  emit({ type: "user", message: { role: "user", content: [{ tool_use_id: id, type: "tool_result", content, is_error: isError }] }, parent_tool_use_id: null });
+const synthetic = (text, error) =>
+  emit({ type: "assistant", message: { id: randomUUID(), model: "<synthetic>", role: "assistant", stop_reason: "stop_sequence", type: "message", usage: usage(0, 0), content: [{ type: "text", text }] }, parent_tool_use_id: null, error });
+const result = async (fields) => {
+  if (env.FAKE_CLAUDE_DELAY_MS) await sleep(Number(env.FAKE_CLAUDE_DELAY_MS));
+  emit({ type: "result", subtype: "success", is_error: false, api_error_status: null, duration_ms: Date.now() - started, duration_api_ms: 0, num_turns: 1, stop_reason: "end_turn", total_cost_usd: 0, usage: usage(0, 0), permission_denials: [], ...fields });
+};
+
+function git(args, extraEnv = {}) {
+  return execFileSync("git", args, { cwd, env: { ...env, ...extraEnv }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+/** The real CLI commits as whoever git is configured for; a bare test repo may have nobody. */
+function identityEnv() {
+  try {
+    git(["config", "user.email"]);
+    return {};
+  } catch {
+    return { GIT_AUTHOR_NAME: "Fake Claude", GIT_AUTHOR_EMAIL: "fake-claude@example.com", GIT_COMMITTER_NAME: "Fake Claude", GIT_COMMITTER_EMAIL: "fake-claude@example.com" };
+  }
+}
+
+const scenarios = {
+  async edit() {
+    const file = env.FAKE_CLAUDE_FILE ?? "CLAUDE_CHANGE.md";
+    const path = join(cwd, file);
+    init();
+    assistant([{ type: "text", text: `I'll record the requested change in ${file}.` }]);
+    const before = existsSync(path) ? readFileSync(path, "utf8") : "";
+    const line = `- change ${before.split("\n").filter((l) => l.startsWith("- change")).length + 1} by fake claude\n`;
+    toolUse("toolu_fake_edit", before ? "Edit" : "Write", { file_path: path, ...(before ? { old_string: before, new_string: before + line } : { content: `# Changes\n\n${line}` }) });
+    writeFileSync(path, before ? before + line : `# Changes\n\n${line}`);
+    toolResult("toolu_fake_edit", `The file ${path} has been updated successfully.`);
+    const message = `Update ${file}`;
+    toolUse("toolu_fake_bash", "Bash", { command: `git add ${file} && git commit -m '${message}'`, description: "Commit the change" });
+    git(["add", "--", file]);
+    const out = git(["commit", "-m", message], identityEnv());
+    toolResult("toolu_fake_bash", out.trim());
+    const summary = `Updated \`${file}\` with a new change entry and committed it ("${message}").`;
+    assistant([{ type: "text", text: summary }]);
+    await result({ num_turns: 3, result: summary, total_cost_usd: 0.0234, usage: usage(6700, 220) });
+  },
+  async "no-changes"() {
+    init();
+    const summary = "The behaviour described in the issue is already implemented; no change is needed.";
+    assistant([{ type: "text", text: summary }]);
+    await result({ num_turns: 1, result: summary, total_cost_usd: 0.0041, usage: usage(1200, 40) });
+  },
+  async "not-logged-in"() {
+    // The real CLI's own lines, byte for byte.
+    const fixture = fileURLToPath(new URL("../fixtures/claude/not-logged-in.jsonl", import.meta.url));
+    process.stdout.write(readFileSync(fixture, "utf8"));
+    process.exitCode = 1;
+  },
+  async "usage-limit"() {
+    const reset = env.FAKE_CLAUDE_RESET ?? String(Math.floor(Date.now() / 1000) + 3600);
+    const text = `Claude AI usage limit reached|${reset}`;
+    init();
+    synthetic(text, "rate_limit");
+    await result({ is_error: true, result: text, stop_reason: "stop_sequence" });
+    process.exitCode = 1;
+  },
+  async "max-turns"() {
+    init();
+    toolUse("toolu_fake_read", "Read", { file_path: join(cwd, "README.md") });
+    toolResult("toolu_fake_read", "1\t# Project");
+    await result({ subtype: "error_max_turns", is_error: true, result: undefined, num_turns: 3, stop_reason: "tool_use", total_cost_usd: 0.0102, errors: [`Reached maximum number of turns (${flag("--max-turns", "2")})`], terminal_reason: "max_turns" });
+    process.exitCode = 1;
+  },
+  async network() {
+    init();
+    for (const attempt of [1, 2, 3]) {
+      emit({ type: "system", subtype: "api_retry", attempt, max_retries: 3, retry_delay_ms: 5 * attempt, error_status: null, error: "unknown" });
+      await sleep(5 * attempt);
+    }
+    const text = "API Error: Unable to connect to API (ConnectionRefused)";
+    synthetic(text, "server_error");
+    await result({ is_error: true, result: text, stop_reason: "stop_sequence" });
+    process.exitCode = 1;
+  },
+  async crash() {
+    init();
+    process.stderr.write("TypeError: Cannot read properties of undefined (reading 'content')\n    at fakeClaude (fake-claude.mjs:1:1)\n");
+    process.exitCode = 2;
+  },
+  async hang() {
+    const ignoreTerm = env.FAKE_CLAUDE_IGNORE_SIGTERM === "1";
+    if (ignoreTerm) process.on("SIGTERM", () => {});
+    init();
+    // Same process group; stdout inherited, like a tool command Claude left running.
+    const childScript = `${ignoreTerm ? 'process.on("SIGTERM", () => {});' : ""} setTimeout(() => {}, 300000);`;
+    const child = spawn(process.execPath, ["-e", childScript], { stdio: ["ignore", "inherit", "inherit"] });
+    if (env.FAKE_CLAUDE_PIDS_FILE) writeFileSync(env.FAKE_CLAUDE_PIDS_FILE, JSON.stringify({ pid: process.pid, childPid: child.pid }));
+    setInterval(() => {}, 1 << 30);
+  },
+};
+
+const scenario = env.FAKE_CLAUDE_SCENARIO ?? "edit";
+if (!scenarios[scenario]) {
+  process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);
+  process.exit(64);
+}
+await scenarios[scenario]();
