@@ -1,20 +1,29 @@
+import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { Worker, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
+import type { ClaudeFailure } from "../claude/classify-failure.js";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
-import { controlChannel, type ControlMessage } from "../control/cancel-task.js";
-import { taskQueueName } from "../queue/task-queues.js";
+import { controlChannel } from "../control/cancel-task.js";
+import { ClusterControl, type ClusterMode } from "../control/cluster-control.js";
 import { UsageStore } from "../ops/usage-store.js";
+import type { TaskData } from "../queue/task-data.js";
+import { taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
 import { Workspace } from "../workspace/workspace.js";
+import { AccountPauses, type AccountPause } from "./account-pause.js";
+import { parseControlMessage } from "./control-message.js";
 import { processTask } from "./process-task.js";
+import { probeLogin } from "./probe-login.js";
 import { AgentRegistry } from "./registry.js";
+import { SessionStates } from "./session-state.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
+import { workGate, type GateState } from "./work-gate.js";
 
 export interface AgentDeps {
   redis: Redis;
@@ -23,45 +32,66 @@ export interface AgentDeps {
   now?: () => number;
   /** @defaultValue 2000 */
   progressIntervalMs?: number;
+  /** Wait after a usage-limit reset before working again; reset times are rounded. @defaultValue 60000 */
+  usageResetMarginMs?: number;
+  /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. @defaultValue 60000 */
+  lockDurationMs?: number;
 }
 
 const VERSION = "0.1.0";
 
 /**
- * An agent daemon: BullMQ workers on its specialties' queues and `general`, sharing one
- * budget of `concurrency` running tasks, a heartbeat in the registry, and the control
- * channel for cancels. `stop()` puts running tasks back on their queues.
+ * An agent daemon: BullMQ workers on its specialties' queues and `general` sharing one budget
+ * of running tasks, a heartbeat, and obedience to the cluster's switch, its account's usage
+ * limit and its own Claude login. `stop()` puts running tasks back on their queues.
  */
 export class Agent {
   private readonly workers: Worker[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly ctx: TaskContext;
   private readonly registry: AgentRegistry;
+  private readonly pauses: AccountPauses;
+  private readonly sessions: SessionStates;
+  private readonly control: ClusterControl;
   private readonly subscriber: Redis;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private state: "idle" | "busy" | "stopping" = "idle";
+  private readonly log: Logger;
+  private readonly now: () => number;
   private readonly startedAt: number;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private accountTimer: NodeJS.Timeout | undefined;
+  private mode: ClusterMode = "running";
+  private accountPause: AccountPause | undefined;
+  private session: { state: "ok" | "expired" | "checking"; message?: string } = { state: "checking" };
+  private stopping = false;
+  private gate: GateState = { canTake: false, state: "checking-login" };
 
   constructor(
     private readonly options: AgentOptions,
     private readonly deps: AgentDeps,
   ) {
-    const log = (deps.log ?? silentLogger).child({ agent: options.name });
-    const now = deps.now ?? Date.now;
-    this.startedAt = now();
+    this.log = (deps.log ?? silentLogger).child({ agent: options.name });
+    this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
+    const prefix = options.CCC_PREFIX;
+    this.registry = new AgentRegistry(deps.redis, prefix);
+    this.pauses = new AccountPauses(deps.redis, prefix);
+    this.sessions = new SessionStates(deps.redis, prefix);
+    this.control = new ClusterControl(deps.redis, prefix);
+    this.subscriber = deps.redis.duplicate();
     this.ctx = {
       options,
-      store: new TaskStore(deps.redis, options.CCC_PREFIX),
-      events: new EventQueue({ connection: deps.redis, prefix: options.CCC_PREFIX }),
-      workspace: new Workspace({ root: options.workdir, log }),
-      usage: new UsageStore(deps.redis, options.CCC_PREFIX),
-      log,
+      store: new TaskStore(deps.redis, prefix),
+      events: new EventQueue({ connection: deps.redis, prefix }),
+      workspace: new Workspace({ root: options.workdir, log: this.log }),
+      usage: new UsageStore(deps.redis, prefix),
+      log: this.log,
       runClaude: deps.runClaude ?? realRunClaude,
-      now,
+      now: this.now,
       progressIntervalMs: deps.progressIntervalMs ?? 2_000,
+      onUsageLimit: (failure) => this.usageLimitHit(failure),
+      onSessionExpired: (failure, task) => this.sessionExpired(failure.message, task),
+      onRunCompleted: () => this.pauses.clear(options.account),
     };
-    this.registry = new AgentRegistry(deps.redis, options.CCC_PREFIX);
-    this.subscriber = deps.redis.duplicate();
   }
 
   /** Queues this agent takes work from, its own specialties before `general`. */
@@ -69,30 +99,42 @@ export class Agent {
     return [...this.options.specialties.filter((s) => s !== GENERAL), GENERAL].map(taskQueueName);
   }
 
+  get state(): GateState["state"] {
+    return this.gate.state;
+  }
+
   async start(): Promise<void> {
+    await mkdir(this.options.workdir, { recursive: true });
     await this.subscriber.subscribe(controlChannel(this.options.CCC_PREFIX));
-    this.subscriber.on("message", (_channel, message) => this.onControl(message));
-    await this.heartbeat();
-    this.heartbeatTimer = setInterval(() => void this.heartbeat().catch(() => {}), (this.options.heartbeatTtlSeconds * 1000) / 3);
+    this.subscriber.on("message", (_channel, raw) => void this.onControl(raw).catch((e: Error) => this.log.warn({ err: e }, "control message failed")));
+    this.mode = (await this.control.get()).mode;
+    this.setAccountPause(await this.pauses.get(this.options.account));
     for (const name of this.queueNames) {
       const worker = new Worker(name, (job, token) => this.process(job, token), {
         connection: this.deps.redis,
         prefix: this.options.CCC_PREFIX,
         concurrency: this.options.concurrency,
-        // Claude runs for many minutes; the lock is renewed while this process lives.
-        lockDuration: 60_000,
+        autorun: false,
+        lockDuration: this.deps.lockDurationMs ?? 60_000,
+        stalledInterval: this.deps.lockDurationMs ?? 60_000,
       });
-      worker.on("error", (error) => this.ctx.log.warn({ err: error, queue: name }, "worker error"));
+      worker.on("error", (error) => this.log.warn({ err: error, queue: name }, "worker error"));
       this.workers.push(worker);
     }
-    this.ctx.log.info({ queues: this.queueNames, concurrency: this.options.concurrency }, "agent started");
+    const beat = (this.options.heartbeatTtlSeconds * 1000) / 3;
+    this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
+    // Pub/sub can miss a message while reconnecting; the records are the truth.
+    this.timers.push(setInterval(() => void this.watchCancellations().catch(() => {}), 2_000));
+    await this.verifyLogin("start");
+    this.log.info({ queues: this.queueNames, concurrency: this.options.concurrency, state: this.gate.state }, "agent started");
   }
 
   /** Stops taking work, puts running tasks back on their queues, and leaves the registry. */
   async stop(): Promise<void> {
-    this.state = "stopping";
-    clearInterval(this.heartbeatTimer);
-    await Promise.all(this.workers.map((w) => w.pause(true)));
+    this.stopping = true;
+    this.timers.forEach(clearInterval);
+    clearTimeout(this.accountTimer);
+    this.applyGate();
     for (const controller of this.running.values()) controller.abort("shutdown" satisfies AbortReason);
     await Promise.all(this.workers.map((w) => w.close()));
     await this.registry.remove(this.options.name);
@@ -102,14 +144,14 @@ export class Agent {
 
   private async process(job: Job, token: string | undefined): Promise<string> {
     const taskId = String((job.data as { taskId?: unknown }).taskId ?? job.id);
-    // Workers on several queues share one budget; a job fetched over it goes straight back.
-    if (this.running.size >= this.options.concurrency || this.state === "stopping") {
+    // Fetched just as a pause began, or over the shared budget: straight back, no attempt spent.
+    if (!this.gate.canTake) {
       await job.moveToWait(token);
       throw new WaitingError();
     }
     const controller = new AbortController();
     this.running.set(taskId, controller);
-    this.refreshCapacity();
+    this.applyGate();
     try {
       return await processTask(this.ctx, job, token, controller.signal);
     } catch (error) {
@@ -117,31 +159,137 @@ export class Agent {
       throw error;
     } finally {
       this.running.delete(taskId);
-      this.refreshCapacity();
+      this.applyGate();
     }
   }
 
-  /** Pauses fetching while the budget is used up, so no worker grabs a job it must return. */
-  private refreshCapacity(): void {
-    if (this.state === "stopping") return;
-    const full = this.running.size >= this.options.concurrency;
-    this.state = this.running.size > 0 ? "busy" : "idle";
+  /** Starts, pauses or resumes fetching to match the gate; aborts running work on emergency stop. */
+  private applyGate(): void {
+    this.gate = workGate(
+      {
+        mode: this.mode,
+        ...(this.accountPause ? { accountPausedUntil: this.accountPause.until } : {}),
+        session: this.session.state,
+        stopping: this.stopping,
+        running: this.running.size,
+        concurrency: this.options.concurrency,
+      },
+      this.now(),
+    );
     for (const worker of this.workers) {
-      if (full && !worker.isPaused()) void worker.pause(true);
-      else if (!full && worker.isPaused()) worker.resume();
+      if (this.gate.canTake) {
+        if (!worker.isRunning()) void worker.run().catch((e: Error) => this.log.error({ err: e }, "worker stopped"));
+        else if (worker.isPaused()) worker.resume();
+      } else if (worker.isRunning() && !worker.isPaused()) {
+        void worker.pause(true);
+      }
+    }
+    if (this.mode === "stopped") {
+      for (const controller of this.running.values()) controller.abort("stop" satisfies AbortReason);
     }
     void this.heartbeat().catch(() => {});
   }
 
-  private onControl(raw: string): void {
-    let message: ControlMessage;
-    try {
-      message = JSON.parse(raw) as ControlMessage;
-    } catch {
+  private async onControl(raw: string): Promise<void> {
+    const message = parseControlMessage(raw);
+    if (!message) return;
+    switch (message.type) {
+      case "cancel":
+        this.running.get(message.taskId)?.abort("cancelled" satisfies AbortReason);
+        return;
+      case "mode":
+        this.mode = message.state.mode;
+        this.log.info({ mode: this.mode, by: message.state.by }, "cluster mode changed");
+        return this.applyGate();
+      case "account-paused":
+        if (message.pause.account === this.options.account) this.setAccountPause(message.pause);
+        return;
+      case "verify-login":
+        if (message.agent === this.options.name) await this.verifyLogin("request");
+        return;
+    }
+  }
+
+  private async usageLimitHit(failure: ClaudeFailure): Promise<number> {
+    const pause = await this.pauses.pause({
+      account: this.options.account,
+      agent: this.options.name,
+      message: failure.message,
+      ...(failure.resetAt !== undefined ? { resetAt: failure.resetAt } : {}),
+      now: this.now(),
+    });
+    this.setAccountPause(pause);
+    return pause.until;
+  }
+
+  /** Pauses until the reset plus a margin; a guessed reset is probed before work resumes. */
+  private setAccountPause(pause: AccountPause | undefined): void {
+    clearTimeout(this.accountTimer);
+    if (!pause || pause.until <= this.now() - (this.deps.usageResetMarginMs ?? 60_000)) {
+      this.accountPause = undefined;
+      return this.applyGate();
+    }
+    const resumeAt = pause.until + (this.deps.usageResetMarginMs ?? 60_000);
+    this.accountPause = { ...pause, until: resumeAt };
+    this.log.warn({ account: pause.account, until: new Date(pause.until).toISOString(), by: pause.agent }, "usage limit: account paused");
+    this.accountTimer = setTimeout(() => void this.accountPauseEnded(pause).catch(() => {}), Math.max(0, resumeAt - this.now()));
+    this.applyGate();
+  }
+
+  private async accountPauseEnded(pause: AccountPause): Promise<void> {
+    if (pause.guessed) {
+      const probe = await probeLogin(this.ctx.runClaude, { bin: this.options.claudeBin, cwd: this.options.workdir, log: this.log });
+      if (probe.ok && probe.usageLimit) {
+        await this.usageLimitHit(probe.usageLimit);
+        return;
+      }
+    }
+    this.accountPause = undefined;
+    this.log.info({ account: pause.account }, "usage limit over: taking work again");
+    this.applyGate();
+  }
+
+  private async sessionExpired(message: string, task?: TaskData): Promise<void> {
+    this.session = { state: "expired", message };
+    await this.sessions.set(this.options.name, { state: "expired", message, at: this.now() });
+    this.log.error({ message }, `Claude session expired: run \`claude /login\` on ${hostname()} as this agent's user, then close the session-timeout issue`);
+    await this.ctx.events.emit({
+      type: "session-expired",
+      agent: this.options.name,
+      host: hostname(),
+      account: this.options.account,
+      message,
+      at: this.now(),
+      ...(task ? { repo: { owner: task.repo.owner, repo: task.repo.name, installationId: task.installationId } } : {}),
+    });
+    this.applyGate();
+  }
+
+  /** At start, and when asked: checks the login with a cheap probe and resumes or stays parked. */
+  private async verifyLogin(why: "start" | "request"): Promise<void> {
+    const wasExpired = this.session.state === "expired";
+    this.session = { state: "checking" };
+    this.applyGate();
+    await this.sessions.set(this.options.name, { state: "checking", at: this.now() });
+    const probe = await probeLogin(this.ctx.runClaude, { bin: this.options.claudeBin, cwd: this.options.workdir, log: this.log });
+    if (!probe.ok) {
+      await this.sessionExpired(probe.failure.message);
+      if (why === "request") await this.ctx.events.emit({ type: "session-verified", agent: this.options.name, ok: false, message: probe.failure.message, at: this.now() });
       return;
     }
-    if (message.type === "cancel") {
-      this.running.get(message.taskId)?.abort("cancelled" satisfies AbortReason);
+    this.session = { state: "ok" };
+    await this.sessions.set(this.options.name, { state: "ok", at: this.now() });
+    if (why === "request" || wasExpired) {
+      this.log.info("Claude login verified: resuming");
+      await this.ctx.events.emit({ type: "session-verified", agent: this.options.name, ok: true, at: this.now() });
+    }
+    this.applyGate();
+  }
+
+  private async watchCancellations(): Promise<void> {
+    for (const [taskId, controller] of this.running) {
+      const record = await this.ctx.store.get(taskId);
+      if (record?.state === "cancelled") controller.abort("cancelled" satisfies AbortReason);
     }
   }
 
@@ -153,11 +301,13 @@ export class Agent {
         account: this.options.account,
         specialties: this.options.specialties,
         concurrency: this.options.concurrency,
-        state: this.state,
+        state: this.gate.state,
         tasks: [...this.running.keys()],
         startedAt: this.startedAt,
-        lastSeen: this.ctx.now(),
+        lastSeen: this.now(),
         version: VERSION,
+        ...(this.accountPause ? { pausedUntil: this.accountPause.until } : {}),
+        session: this.session.state,
       },
       this.options.heartbeatTtlSeconds,
     );

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
+import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { buildPrompt } from "../claude/build-prompt.js";
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { ClaudeRunOutcome } from "../claude/run-claude.js";
@@ -8,9 +8,6 @@ import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { cloneUrl } from "./clone-url.js";
 import { ProgressTracker } from "./progress-tracker.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
-
-/** Margin after a usage-limit reset before trying again: the reset time is rounded. */
-const USAGE_RESET_MARGIN_MS = 60_000;
 
 export type TaskEnd = "pushed" | "no-changes" | "skipped" | "cancelled";
 
@@ -68,6 +65,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     });
 
     await recordUsage(ctx, data, outcome);
+    if (outcome.ok || (outcome.failure.kind !== "usage-limit" && outcome.result)) await ctx.onRunCompleted();
 
     // 4. An abort from outside wins over whatever the run produced.
     if (signal.aborted) return await aborted(ctx, job, token, data, signal.reason as AbortReason);
@@ -118,8 +116,13 @@ async function reportProgress(ctx: TaskContext, data: TaskData, progress: Progre
 
 async function aborted(ctx: TaskContext, job: Job, token: string | undefined, data: TaskData, reason: AbortReason): Promise<TaskEnd> {
   if (reason === "cancelled") return "cancelled";
-  // Shutdown: the task goes back to the queue for another agent, no attempt spent.
-  await ctx.store.update(data.taskId, { state: "queued", agent: null, progress: null }, ["running"]);
+  // Shutdown or emergency stop: back on the queue, no attempt spent. After a shutdown another
+  // agent may take it at once; after a stop nobody does until the cluster is resumed.
+  const patch =
+    reason === "stop"
+      ? { state: "waiting" as const, waitingFor: "the cluster to be resumed (emergency stop)", agent: null, progress: null }
+      : { state: "queued" as const, agent: null, progress: null };
+  await ctx.store.update(data.taskId, patch, ["running"]);
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
   await job.moveToWait(token);
   throw new WaitingError();
@@ -135,16 +138,19 @@ async function failed(
 ): Promise<TaskEnd> {
   const taskFailure = { kind: failure.kind, message: failure.message };
   if (failure.kind === "usage-limit" || failure.kind === "session-expired") {
-    // Not the task's fault: it waits and keeps its attempts.
-    const until = failure.resetAt ?? ctx.now() + 5 * 60_000;
-    const waitingFor =
-      failure.kind === "usage-limit"
-        ? `the usage limit to reset at ${new Date(until).toISOString()} (${ctx.options.name}, account ${ctx.options.account})`
-        : `a new Claude login on ${ctx.options.name}`;
-    await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null }, ["running"]);
+    // Not the task's fault: back on the queue for an agent that can run it, no attempt spent.
+    let waitingFor: string;
+    if (failure.kind === "usage-limit") {
+      const until = await ctx.onUsageLimit(failure);
+      waitingFor = `the usage limit to reset at ${new Date(until).toISOString()} (${ctx.options.name}, account ${ctx.options.account})`;
+    } else {
+      await ctx.onSessionExpired(failure, data);
+      waitingFor = `a new Claude login on ${ctx.options.name} (${failure.message})`;
+    }
+    await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null, progress: null }, ["running"]);
     await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
-    await job.moveToDelayed(failure.kind === "usage-limit" ? until + USAGE_RESET_MARGIN_MS : ctx.now(), token);
-    throw new DelayedError();
+    await job.moveToWait(token);
+    throw new WaitingError();
   }
   const retry = failure.retryable && attempt < TASK_ATTEMPTS;
   await ctx.store.update(

@@ -15,6 +15,10 @@ export interface AgentInfo {
   startedAt: number;
   lastSeen: number;
   version: string;
+  /** Epoch ms until which its Claude account is over the usage limit. */
+  pausedUntil?: number;
+  /** Its Claude login: `ok`, `expired` or `checking`. */
+  session?: string;
 }
 
 /**

@@ -1,10 +1,12 @@
+import type { ClaudeFailure } from "../claude/classify-failure.js";
+import type { runClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
 import type { UsageStore } from "../ops/usage-store.js";
+import type { TaskData } from "../queue/task-data.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
 import type { Logger } from "../shared/logger.js";
 import type { Workspace } from "../workspace/workspace.js";
-import type { runClaude } from "../claude/run-claude.js";
 
 /** What the task processor needs from its agent. */
 export interface TaskContext {
@@ -19,7 +21,13 @@ export interface TaskContext {
   now: () => number;
   /** How often progress reaches the task record. */
   progressIntervalMs: number;
+  /** The account hit its usage limit: pause every agent on it. Returns when work may resume. */
+  onUsageLimit(failure: ClaudeFailure): Promise<number>;
+  /** The login is gone: stop taking work and have the reporter raise a session-timeout issue. */
+  onSessionExpired(failure: ClaudeFailure, task: TaskData): Promise<void>;
+  /** A run reached Claude and finished: the account's usage backoff starts over. */
+  onRunCompleted(): Promise<void>;
 }
 
 /** Why a run was aborted from outside. */
-export type AbortReason = "cancelled" | "shutdown";
+export type AbortReason = "cancelled" | "shutdown" | "stop";

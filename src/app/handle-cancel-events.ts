@@ -1,5 +1,7 @@
 import type { Context } from "probot";
-import { cancelTask } from "../control/cancel-task.js";
+import type { VerifyLoginMessage } from "../agent/control-message.js";
+import { cancelTask, controlChannel } from "../control/cancel-task.js";
+import { readSessionIssue, SESSION_TIMEOUT_LABEL, sessionIssueAgentKey, writeSessionIssue } from "../reporter/session-issue.js";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { STATE_LABELS } from "../shared/task-state.js";
@@ -10,9 +12,24 @@ import { issueContextFrom } from "./issue-context-from.js";
 /** Closing the issue cancels its live task: nobody wants a PR for a closed issue. */
 export async function handleClosed(deps: IntakeDeps, context: Context<"issues.closed">): Promise<void> {
   const ctx = issueContextFrom(context);
-  const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
+  if (ctx.issue.labels.includes(SESSION_TIMEOUT_LABEL)) {
+    await askAgentToVerifyLogin(deps, ctx.owner, ctx.repo, ctx.issue.number);
+    return;
+  }
+  const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
   await cancelTask(deps, taskId, `@${ctx.actor} (issue closed)`);
+}
+
+/** A closed session-timeout issue means "I logged in again": the agent checks and resumes. */
+async function askAgentToVerifyLogin(deps: IntakeDeps, owner: string, repo: string, number: number): Promise<void> {
+  const agent = await deps.redis.get(sessionIssueAgentKey(deps.prefix, owner, repo, number));
+  if (!agent) return;
+  const issue = await readSessionIssue(deps.redis, deps.prefix, agent);
+  if (issue) await writeSessionIssue(deps.redis, deps.prefix, agent, { ...issue, open: false });
+  const message: VerifyLoginMessage = { type: "verify-login", agent };
+  await deps.redis.publish(controlChannel(deps.prefix), JSON.stringify(message));
+  deps.log.info({ agent, issue: number }, "session-timeout issue closed: asking the agent to verify its login");
 }
 
 /** Removing the trigger label (by a person) takes the issue away from Claude. */

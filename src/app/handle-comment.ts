@@ -12,6 +12,7 @@ import type { IssueContext } from "./issue-context.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "./load-repo-config.js";
 import { reply } from "./reply.js";
+import { switchCluster } from "./switch-cluster.js";
 import { statusReply } from "./status-reply.js";
 
 /** `/claude …` comments on issues. */
@@ -41,16 +42,17 @@ async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command,
       return reply(deps, ctx, HELP_TEXT);
     case "status":
       return reply(deps, ctx, statusReply(await deps.store.get(taskId)));
-    case "pause":
-    case "resume":
-    case "stop":
-      return reply(deps, ctx, `\`/claude ${command.name}\` is not available in this version of the cluster yet.`);
     default:
       break;
   }
 
   const config = await loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds });
   if (!config.ok) return reply(deps, ctx, configErrorReply(config.problems));
+  if (command.name === "pause" || command.name === "resume" || command.name === "stop") {
+    const auth = await authorize(deps, ctx, config.config, "cluster");
+    if (!auth.ok) return reply(deps, ctx, `:no_entry: \`/claude ${command.name}\` was not run. ${auth.why}`);
+    return reply(deps, ctx, await switchCluster(deps, command.name, `@${ctx.actor}`));
+  }
   const auth = await authorize(deps, ctx, config.config, "task");
   if (!auth.ok) return reply(deps, ctx, `:no_entry: \`/claude ${command.name}\` was not run. ${auth.why}`);
 

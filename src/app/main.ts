@@ -1,4 +1,4 @@
-import { run } from "probot";
+import { run, type Probot } from "probot";
 import { AgentRegistry } from "../agent/registry.js";
 import { readAppEnv } from "../config/app-env.js";
 import { TaskQueues } from "../queue/task-queues.js";
@@ -9,6 +9,23 @@ import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
 import { createApp } from "./create-app.js";
 import type { IntakeDeps } from "./intake-deps.js";
+
+/** The ops repository's installation, looked up once with the app's own credentials. */
+function opsRepoResolver(app: Probot, fullName: string) {
+  const [owner, repo] = fullName.split("/") as [string, string];
+  let found: Promise<{ owner: string; repo: string; installationId: number }> | undefined;
+  return () => {
+    found ??= app
+      .auth()
+      .then((octokit) => octokit.rest.apps.getRepoInstallation({ owner, repo }))
+      .then(({ data }) => ({ owner, repo, installationId: data.id }));
+    // A failed lookup is retried next time rather than cached.
+    return found.catch((error: unknown) => {
+      found = undefined;
+      throw error;
+    });
+  };
+}
 
 /** `npm start`: the GitHub App, and the reporter that writes back to GitHub. */
 async function main(): Promise<void> {
@@ -39,6 +56,7 @@ async function main(): Promise<void> {
         store,
         getOctokit: (installationId) => app.auth(installationId),
         log: log.child({ component: "reporter" }),
+        ...(env.CCC_OPS_REPO ? { opsRepo: opsRepoResolver(app, env.CCC_OPS_REPO) } : {}),
       });
       reporter.start();
     }),

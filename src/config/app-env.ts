@@ -10,6 +10,11 @@ export const appEnvSchema = sharedEnvSchema.extend({
   CCC_PERMISSION_CACHE_SECONDS: seconds(60),
   /** How long a repository's `.github/claude-cluster.yml` is trusted before it is read again. */
   CCC_CONFIG_CACHE_SECONDS: seconds(60),
+  /** `owner/repo` that gets session-timeout issues; unset: the repository of the task that found out. */
+  CCC_OPS_REPO: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "write it as owner/repo")
+    .optional(),
   /** Run the reporter (the one GitHub writer) in this process. Turn off only when a separate process runs it. */
   CCC_REPORTER: z.enum(["on", "off"]).default("on"),
 });

@@ -31,9 +31,42 @@ export const replyEventSchema = z.object({
   dedupeKey: z.string().min(1).optional(),
 });
 
-export const reporterEventSchema = z.discriminatedUnion("type", [taskChangedEventSchema, pushedEventSchema, replyEventSchema]);
+/** An agent's Claude login failed: open (once) a session-timeout issue for it. */
+export const sessionExpiredEventSchema = z.object({
+  type: z.literal("session-expired"),
+  /** Agent name; one open session-timeout issue per agent. */
+  agent: z.string(),
+  host: z.string(),
+  account: z.string(),
+  /** What the CLI said, e.g. "Not logged in · Please run /login". */
+  message: z.string(),
+  /** Epoch ms when the agent found out. */
+  at: z.number(),
+  /** The task's repository; the issue goes there unless the app has an ops repository. */
+  repo: z.object({ owner: z.string(), repo: z.string(), installationId: z.number().int() }).optional(),
+});
+
+/** The agent checked its login after its issue was closed (or `ccc resume --agent`). */
+export const sessionVerifiedEventSchema = z.object({
+  type: z.literal("session-verified"),
+  agent: z.string(),
+  /** True: resumed, say so and forget the issue. False: reopen it with `message`. */
+  ok: z.boolean(),
+  message: z.string().optional(),
+  at: z.number(),
+});
+
+export const reporterEventSchema = z.discriminatedUnion("type", [
+  taskChangedEventSchema,
+  pushedEventSchema,
+  replyEventSchema,
+  sessionExpiredEventSchema,
+  sessionVerifiedEventSchema,
+]);
 
 export type TaskChangedEvent = z.infer<typeof taskChangedEventSchema>;
 export type PushedEvent = z.infer<typeof pushedEventSchema>;
 export type ReplyEvent = z.infer<typeof replyEventSchema>;
+export type SessionExpiredEvent = z.infer<typeof sessionExpiredEventSchema>;
+export type SessionVerifiedEvent = z.infer<typeof sessionVerifiedEventSchema>;
 export type ReporterEvent = z.infer<typeof reporterEventSchema>;

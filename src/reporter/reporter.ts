@@ -8,6 +8,7 @@ import type { GetOctokit } from "./github-client.js";
 import { isRetryable, rateLimitedUntil } from "./github-errors.js";
 import { openPullRequest, type OpenedPullRequest } from "./open-pull-request.js";
 import { renderTask } from "./render-task.js";
+import { answerSessionCheck, openSessionIssue, type SessionIssueDeps } from "./session-issue.js";
 import { TaskLock } from "./task-lock.js";
 
 export interface ReporterOptions {
@@ -24,6 +25,8 @@ export interface ReporterOptions {
   coalesceMs?: number;
   /** Events handled at once by this replica. @defaultValue 5 */
   concurrency?: number;
+  /** Repository for session-timeout issues; unset puts them in the repository of the task that found out. */
+  opsRepo?: SessionIssueDeps["opsRepo"];
   /** First retry delay of the events this reporter re-emits. @defaultValue 2000 */
   backoffMs?: number;
 }
@@ -77,25 +80,39 @@ export class Reporter {
     const parsed = reporterEventSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed reporter event: ${parsed.error.message}`);
     const event = parsed.data;
-    const log = this.log.child({ jobId: job.id, event: event.type, ...(event.type === "reply" ? {} : { taskId: event.taskId }) });
+    // Task events serialise per task, session events per agent: two replicas must never
+    // create two tracking comments or two session-timeout issues.
+    const lockKey = event.type === "reply" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
+    const log = this.log.child({ jobId: job.id, event: event.type, ...(lockKey ? { key: lockKey } : {}) });
     try {
       if (event.type === "reply") return await this.reply(event);
-      const taskId = event.taskId;
-      const lockToken = await this.lock.acquire(taskId);
+      const lockToken = await this.lock.acquire(lockKey!);
       if (lockToken === undefined) {
-        // Another replica or job is rendering this task: wait our turn, spending no attempt.
+        // Another replica or job holds it: wait our turn, spending no attempt.
         await job.moveToDelayed(Date.now() + LOCK_RETRY_MS + Math.floor(Math.random() * 100), token);
         throw new DelayedError();
       }
       try {
-        if (event.type === "pushed") await this.pushed(taskId, log);
-        await this.render(taskId, job, token, log);
+        if (event.type === "session-expired") return await openSessionIssue(this.sessionDeps(log), event);
+        if (event.type === "session-verified") return await answerSessionCheck(this.sessionDeps(log), event);
+        if (event.type === "pushed") await this.pushed(event.taskId, log);
+        await this.render(event.taskId, job, token, log);
       } finally {
-        await this.lock.release(taskId, lockToken);
+        await this.lock.release(lockKey!, lockToken);
       }
     } catch (error) {
       throw await this.classify(error, job, token, log);
     }
+  }
+
+  private sessionDeps(log: Logger): SessionIssueDeps {
+    return {
+      redis: this.options.connection,
+      prefix: this.options.prefix ?? "ccc",
+      log,
+      getOctokit: this.options.getOctokit,
+      ...(this.options.opsRepo ? { opsRepo: this.options.opsRepo } : {}),
+    };
   }
 
   /** The agent pushed: open or reuse the PR, then mark the task pr-open. Idempotent. */

@@ -10,6 +10,10 @@
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
 // FAKE_CLAUDE_PIDS_FILE  `hang`: write {"pid", "childPid"} here once the child runs
 // FAKE_CLAUDE_IGNORE_SIGTERM=1  `hang`: this process and its child ignore SIGTERM (tests the SIGKILL escalation)
+// FAKE_CLAUDE_SCENARIO_FILE  if this file exists, its trimmed content overrides FAKE_CLAUDE_SCENARIO
+//                        (tests change behaviour mid-run: a login that expires, then works again)
+// The agent's login probe ("Reply with the single word OK.") gets a plain "OK" in the
+// scenarios that would succeed, so probing never edits or commits anything.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -151,7 +155,17 @@ const scenarios = {
   },
 };
 
-const scenario = env.FAKE_CLAUDE_SCENARIO ?? "edit";
+scenarios.probe = async () => {
+  init();
+  assistant([{ type: "text", text: "OK" }]);
+  // No FAKE_CLAUDE_DELAY_MS here: the delay stands for a long task, not for a probe.
+  emit({ type: "result", subtype: "success", is_error: false, api_error_status: null, duration_ms: Date.now() - started, duration_api_ms: 0, num_turns: 1, stop_reason: "end_turn", total_cost_usd: 0.0001, usage: usage(20, 1), permission_denials: [], result: "OK" });
+};
+
+const fromFile = env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
+const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
+const isProbe = flag("-p", "").startsWith("Reply with the single word OK");
+const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang"].includes(chosen) ? "probe" : chosen;
 if (!scenarios[scenario]) {
   process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);
   process.exit(64);

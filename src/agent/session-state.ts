@@ -1,0 +1,30 @@
+import type { Redis } from "ioredis";
+
+/** An agent's Claude login as the cluster sees it. */
+export interface SessionState {
+  state: "ok" | "expired" | "checking";
+  /** What the CLI said when the login failed. */
+  message?: string;
+  at: number;
+}
+
+/** Kept in Redis so `ccc resume --agent`, the dashboard and the app can see it. */
+export class SessionStates {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "ccc",
+  ) {}
+
+  private key(agent: string): string {
+    return `${this.prefix}:agent-session:${agent}`;
+  }
+
+  async get(agent: string): Promise<SessionState | undefined> {
+    const raw = await this.redis.get(this.key(agent));
+    return raw ? (JSON.parse(raw) as SessionState) : undefined;
+  }
+
+  async set(agent: string, state: SessionState): Promise<void> {
+    await this.redis.set(this.key(agent), JSON.stringify(state), "EX", 30 * 86_400);
+  }
+}
