@@ -1,4 +1,5 @@
 import type { ApplicationFunction, Probot } from "probot";
+import { handleWorkflowJob, handleWorkflowRun } from "../dispatcher/handle-workflow-events.js";
 import { handleComment } from "./handle-comment.js";
 import { handleClosed, handleUnlabeled } from "./handle-cancel-events.js";
 import { handleLabeled } from "./handle-labeled.js";
@@ -14,6 +15,9 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
     app.on("issues.unlabeled", (context) => handleUnlabeled(deps, context));
     app.on("issues.closed", (context) => handleClosed(deps, context));
     app.on("issue_comment.created", (context) => handleComment(deps, context));
+    // Self-hosted runner mode: the dispatcher follows the workflows it started.
+    app.on("workflow_job", (context) => handleWorkflowJob(deps, context));
+    app.on("workflow_run", (context) => handleWorkflowRun(deps, context));
     onLoad?.(app);
   };
 }

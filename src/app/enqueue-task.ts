@@ -1,4 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
+import { ACTIONS_QUEUE, addActionsTask } from "../dispatcher/actions-queue.js";
+import { servedSpecialties } from "../dispatcher/served-specialties.js";
+import { taskMode } from "../dispatcher/task-mode.js";
 import type { TaskData } from "../queue/task-data.js";
 import { taskJobId, taskQueueName } from "../queue/task-queues.js";
 import { classify } from "../router/classify.js";
@@ -36,7 +39,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
   const classification = classify(
     { title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels },
     config,
-    live,
+    servedSpecialties(config, live),
     request.hint,
   );
   const comments =
@@ -50,7 +53,9 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
       : [];
   const now = (deps.now ?? Date.now)();
   const branch = branchName(ctx.issue.number, ctx.issue.title);
-  const queue = taskQueueName(classification.specialty);
+  // Self-hosted runner mode: a queue only the dispatcher reads (src/dispatcher).
+  const actionsMode = taskMode(config, classification.specialty) === "actions";
+  const queue = actionsMode ? ACTIONS_QUEUE : taskQueueName(classification.specialty);
 
   const claim = await deps.store.claim({
     taskId,
@@ -106,7 +111,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
   };
   try {
     await deps.store.annotate(taskId, { jobId: taskJobId(taskId, claim.run) });
-    await deps.queues.add(data);
+    await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data));
   } catch (error) {
     // Never leave a claim without a job: it would answer "already queued" forever.
     await deps.store.update(taskId, {

@@ -7,6 +7,7 @@ import { EventQueue } from "../reporter/event-queue.js";
 import { Reporter } from "../reporter/reporter.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
+import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { createApp } from "./create-app.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
@@ -47,8 +48,21 @@ async function main(): Promise<void> {
   };
 
   let reporter: Reporter | undefined;
+  let dispatcher: Dispatcher | undefined;
   const server = await run(
     createApp(deps, (app) => {
+      // Self-hosted runner mode (docs/self-hosted-runners.md); idle when no repository uses it.
+      dispatcher = new Dispatcher({
+        redis,
+        prefix: env.CCC_PREFIX,
+        store,
+        queues: deps.queues,
+        events: deps.events,
+        getOctokit: (installationId) => app.auth(installationId),
+        log: log.child({ component: "dispatcher" }),
+        configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
+      });
+      dispatcher.start();
       if (env.CCC_REPORTER === "off") return;
       reporter = new Reporter({
         connection: redis,
@@ -66,6 +80,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down");
     await server.stop().catch(() => {});
     await reporter?.close();
+    await dispatcher?.close();
     await deps.queues.close();
     await deps.events.close();
     redis.disconnect();

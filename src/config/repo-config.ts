@@ -3,6 +3,10 @@ import { z } from "zod";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
 
+/** `daemon`: agent daemons (`ccc agent`) take the task; `actions`: the dispatcher runs it on a self-hosted runner. */
+export const taskModeSchema = z.enum(["daemon", "actions"]);
+export type TaskMode = z.infer<typeof taskModeSchema>;
+
 /** Where a repository keeps its settings for the cluster. */
 export const REPO_CONFIG_PATH = ".github/claude-cluster.yml";
 
@@ -34,6 +38,25 @@ export const repoConfigSchema = z
     permissionMode: z.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).default("acceptEdits"),
     /** Extra instructions per specialty, appended to the built-in role in the prompt. */
     roles: z.record(specialtySchema, z.string().max(4000)).default({}),
+    /** Who runs this repository's tasks: agent daemons on the team's PCs, or self-hosted Actions runners. */
+    mode: taskModeSchema.default("daemon"),
+    /** Self-hosted runner mode (docs/self-hosted-runners.md). Read only for specialties in `actions` mode. */
+    actions: z
+      .object({
+        /** Per-specialty exceptions to `mode`, e.g. `{ frontend: daemon }` in a repository whose `mode` is `actions`. */
+        modes: z.record(specialtySchema, taskModeSchema).default({}),
+        /** File name of the workflow the dispatcher starts, in `.github/workflows/`. */
+        workflow: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]+\.ya?ml$/, "a workflow file name such as claude-agent.yml")
+          .default("claude-agent.yml"),
+        /** Branch or tag the workflow runs from; unset means the repository's default branch. */
+        ref: z.string().min(1).max(250).optional(),
+        /** A dispatched workflow whose job has not started within this many minutes is cancelled and its task queued again. */
+        dispatchTimeoutMinutes: z.number().int().min(1).max(24 * 60).default(10),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

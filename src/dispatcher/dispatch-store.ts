@@ -1,0 +1,77 @@
+import type { Redis } from "ioredis";
+import type { TaskData } from "../queue/task-data.js";
+
+/** One workflow dispatch of a task's run. */
+export interface DispatchRecord {
+  id: string;
+  taskId: string;
+  run: number;
+  owner: string;
+  repo: string;
+  specialty: string;
+  installationId: number;
+  /** `dispatched`: asked GitHub, no job started yet; `started`: a runner took the job; `expired`: re-queued after the timeout; `done`. */
+  state: "dispatched" | "started" | "expired" | "done";
+  dispatchedAt: number;
+  /** After this (epoch ms) a dispatch still not started is cancelled and its task queued again. */
+  deadline: number;
+  /** Workflow run id, once a `workflow_run` or `workflow_job` event named it. */
+  runId?: number;
+  /** 1 for the first dispatch of this run, 2 after one re-queue, … */
+  attempt: number;
+  /** The runner that took the job. */
+  runner?: string;
+  /** The job's data, to put it back on the queue. */
+  data: TaskData;
+}
+
+/** Dispatches are kept this long after their last change; a run longer than a day is cut off by its workflow timeout anyway. */
+const TTL_SECONDS = 2 * 86_400;
+
+/**
+ * Dispatch records in Redis, one JSON value per dispatch id, plus a sorted set of those not
+ * yet started scored by deadline, so the dispatcher finds overdue ones in one call and knows
+ * how many idle runners are already promised to earlier dispatches.
+ */
+export class DispatchStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:dispatch:${id}`;
+  }
+
+  private get pendingKey(): string {
+    return `${this.prefix}:dispatches:pending`;
+  }
+
+  async save(record: DispatchRecord): Promise<void> {
+    const multi = this.redis.multi().set(this.key(record.id), JSON.stringify(record), "EX", TTL_SECONDS);
+    if (record.state === "dispatched") multi.zadd(this.pendingKey, record.deadline, record.id);
+    else multi.zrem(this.pendingKey, record.id);
+    await multi.exec();
+  }
+
+  async get(id: string): Promise<DispatchRecord | undefined> {
+    const raw = await this.redis.get(this.key(id));
+    return raw === null ? undefined : (JSON.parse(raw) as DispatchRecord);
+  }
+
+  /** Dispatches not started yet, oldest deadline first. */
+  async pending(): Promise<DispatchRecord[]> {
+    const ids = await this.redis.zrange(this.pendingKey, 0, -1);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    const gone = ids.filter((_, i) => records[i] === undefined);
+    if (gone.length > 0) await this.redis.zrem(this.pendingKey, ...gone);
+    return records.filter((record): record is DispatchRecord => record !== undefined);
+  }
+
+  /** Counts how often a task's run has been dispatched; the dispatcher gives up after a few. */
+  async countAttempt(taskId: string, run: number): Promise<number> {
+    const key = `${this.prefix}:dispatch-attempts:${taskId}@${run}`;
+    const [[, count]] = (await this.redis.multi().incr(key).expire(key, TTL_SECONDS).exec()) as [[null, number], unknown];
+    return count;
+  }
+}

@@ -1,0 +1,38 @@
+import type { TaskData } from "../queue/task-data.js";
+import type { GitHubClient } from "../reporter/github-client.js";
+
+export interface WorkflowTarget {
+  /** File name in `.github/workflows/`, e.g. `claude-agent.yml`. */
+  workflow: string;
+  /** Branch or tag to run the workflow from. */
+  ref: string;
+}
+
+/**
+ * The `workflow_dispatch` inputs of `.github/workflows/claude-agent.yml` for one task. All
+ * strings: the dispatch API sends strings anyway, and the action validates them. Pure.
+ */
+export function workflowInputs(data: TaskData, dispatchId: string): Record<string, string> {
+  return {
+    "issue-number": String(data.issue.number),
+    "task-id": data.taskId,
+    run: String(data.run),
+    specialty: data.specialty,
+    model: data.settings.model ?? "",
+    "max-turns": String(data.settings.maxTurns),
+    "timeout-minutes": String(data.settings.timeoutMinutes),
+    "allowed-tools": data.settings.allowedTools.join(","),
+    "dispatch-id": dispatchId,
+  };
+}
+
+/** `POST /repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches`; needs the app's *Actions: write*. */
+export async function dispatchWorkflow(octokit: GitHubClient, data: TaskData, target: WorkflowTarget, dispatchId: string): Promise<void> {
+  await octokit.rest.actions.createWorkflowDispatch({
+    owner: data.repo.owner,
+    repo: data.repo.name,
+    workflow_id: target.workflow,
+    ref: target.ref,
+    inputs: workflowInputs(data, dispatchId),
+  });
+}

@@ -1,0 +1,112 @@
+import type { TaskRecord } from "../queue/task-record.js";
+import type { TaskQueues } from "../queue/task-queues.js";
+import type { TaskStore } from "../queue/task-store.js";
+import type { EventQueue } from "../reporter/event-queue.js";
+import type { GitHubClient } from "../reporter/github-client.js";
+import type { Logger } from "../shared/logger.js";
+import { LIVE_STATES, STATE_LABELS, type TaskState } from "../shared/task-state.js";
+import { addActionsTask } from "./actions-queue.js";
+import type { DispatchRecord, DispatchStore } from "./dispatch-store.js";
+
+export interface FollowDeps {
+  store: TaskStore;
+  dispatches: DispatchStore;
+  queues: TaskQueues;
+  events: EventQueue;
+  log: Logger;
+  now: () => number;
+  /** How long a task whose job ended "waiting" (usage limit, expired login) rests before it is dispatched again. @defaultValue 15 min */
+  waitingRetryMs?: number;
+}
+
+/** What the dispatcher reads from a `workflow_job` or `workflow_run` delivery. */
+export interface WorkflowEvent {
+  kind: "job" | "run";
+  action: string;
+  runId: number;
+  /** The runner that took the job (jobs only, once started). */
+  runnerName?: string | null;
+  /** `success`, `failure`, `cancelled`, `startup_failure`, … once completed. */
+  conclusion?: string | null;
+  htmlUrl: string;
+}
+
+/** States the action reports itself by label; anything else on completion means it could not. */
+const REPORTED: readonly TaskState[] = ["pr-open", "no-changes", "failed", "waiting"];
+
+/**
+ * Moves an actions-mode task along with its workflow job: started → running, completed → the
+ * outcome the action put on the issue. The action writes the tracking comment and label
+ * itself, so these changes emit no reporter event; only when the job ended without the action
+ * reporting (runner lost, job cancelled, workflow broken) does the reporter say so.
+ */
+export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient, dispatch: DispatchRecord, event: WorkflowEvent): Promise<void> {
+  const log = deps.log.child({ taskId: dispatch.taskId, dispatchId: dispatch.id, runId: event.runId, action: `${event.kind}.${event.action}` });
+  const withRun = dispatch.runId === undefined ? { ...dispatch, runId: event.runId } : dispatch;
+
+  if (event.action !== "completed") {
+    if (event.kind === "job" && event.action === "in_progress") return started(deps, octokit, withRun, event, log);
+    if (withRun !== dispatch) await deps.dispatches.save(withRun);
+    return;
+  }
+  // A run's completion matters only when its job never started (startup failure, cancelled while queued).
+  if (event.kind === "run" && dispatch.state !== "dispatched") {
+    if (withRun !== dispatch) await deps.dispatches.save(withRun);
+    return;
+  }
+  if (dispatch.state === "done" || dispatch.state === "expired") return;
+  await deps.dispatches.save({ ...withRun, state: "done" });
+  const record = await deps.store.get(dispatch.taskId);
+  if (!record || record.run !== dispatch.run || !LIVE_STATES.includes(record.state)) return;
+
+  const reported = await labelledState(octokit, record);
+  const now = deps.now();
+  if (reported === "waiting") {
+    const retryMs = deps.waitingRetryMs ?? 15 * 60_000;
+    await deps.store.update(record.taskId, { state: "waiting", agent: null, waitingFor: `a self-hosted runner, again at ${new Date(now + retryMs).toISOString()}` }, LIVE_STATES);
+    await addActionsTask(deps.queues, dispatch.data, retryMs);
+    log.info({ retryMs }, "job ended waiting; task queued again");
+    return;
+  }
+  if (reported !== undefined) {
+    const pr = reported === "pr-open" ? await openPullRequestFor(octokit, record) : undefined;
+    await deps.store.update(record.taskId, { state: reported, finishedAt: now, ...(pr ? { prUrl: pr.url, prNumber: pr.number } : {}) }, LIVE_STATES);
+    log.info({ state: reported }, "task finished on a self-hosted runner");
+    return;
+  }
+  const message = `the workflow ${event.kind} ended "${event.conclusion ?? "unknown"}" before the task reported its outcome; see ${event.htmlUrl}`;
+  await deps.store.update(record.taskId, { state: "failed", failure: { kind: "crash", message }, finishedAt: now }, LIVE_STATES);
+  await deps.events.emit({ type: "task-changed", taskId: record.taskId });
+  log.warn({ conclusion: event.conclusion }, "workflow ended without a report from the action");
+}
+
+async function started(deps: FollowDeps, octokit: GitHubClient, dispatch: DispatchRecord, event: WorkflowEvent, log: Logger): Promise<void> {
+  if (dispatch.state === "expired") {
+    // Re-queued after the timeout, and started anyway: the newer dispatch owns the task now.
+    log.warn("a superseded dispatch started; cancelling its run");
+    await octokit.rest.actions
+      .cancelWorkflowRun({ owner: dispatch.owner, repo: dispatch.repo, run_id: event.runId })
+      .catch((error: unknown) => log.debug({ err: error }, "could not cancel the superseded run"));
+    return;
+  }
+  if (dispatch.state !== "dispatched") return;
+  const runner = event.runnerName ?? "a self-hosted runner";
+  await deps.dispatches.save({ ...dispatch, state: "started", runner });
+  await deps.store.update(
+    dispatch.taskId,
+    { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null },
+    ["queued", "waiting"],
+  );
+}
+
+/** The `claude:<state>` label the action left on the issue, if it is one the action reports. */
+async function labelledState(octokit: GitHubClient, record: TaskRecord): Promise<TaskState | undefined> {
+  const { data } = await octokit.rest.issues.listLabelsOnIssue({ owner: record.owner, repo: record.repo, issue_number: record.issueNumber, per_page: 100 });
+  const states = data.map((label) => label.name).filter((name) => STATE_LABELS.includes(name)).map((name) => name.slice("claude:".length) as TaskState);
+  return states.find((state) => REPORTED.includes(state));
+}
+
+async function openPullRequestFor(octokit: GitHubClient, record: TaskRecord): Promise<{ url: string; number: number } | undefined> {
+  const { data } = await octokit.rest.pulls.list({ owner: record.owner, repo: record.repo, head: `${record.owner}:${record.branch}`, state: "open", per_page: 1 });
+  return data[0] ? { url: data[0].html_url, number: data[0].number } : undefined;
+}

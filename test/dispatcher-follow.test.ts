@@ -1,0 +1,134 @@
+import type { Redis } from "ioredis";
+import nock from "nock";
+import { ProbotOctokit } from "probot";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
+import { dispatchTag } from "../src/dispatcher/dispatch-id.js";
+import { Dispatcher } from "../src/dispatcher/dispatcher.js";
+import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, enqueueActionsTask, runner } from "./helpers/actions-tasks.js";
+import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
+import { API, nockInstallationToken, nockNoRepoConfig } from "./helpers/github-nock.js";
+import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
+import { examplePayload } from "./helpers/payloads.js";
+import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+
+const TASK = `${OWNER}/${REPO}#12`;
+const ISSUE = `/repos/${OWNER}/${REPO}/issues/12`;
+const RUN_ID = 940463255;
+
+/** A real `workflow_job` example, pointed at our repository and tagged with the dispatch id as the workflow names its job. */
+function jobPayload(action: "queued" | "in_progress" | "completed", dispatchId: string, conclusion: string | null = null) {
+  const payload = examplePayload("workflow_job", action);
+  payload.repository.name = REPO;
+  payload.repository.full_name = `${OWNER}/${REPO}`;
+  payload.repository.owner.login = OWNER;
+  payload.installation = { id: 4242, node_id: "x" };
+  payload.workflow_job.name = `Claude ${dispatchTag(dispatchId)}`;
+  payload.workflow_job.run_id = RUN_ID;
+  payload.workflow_job.runner_name = action === "queued" ? null : "pc-2";
+  payload.workflow_job.conclusion = conclusion;
+  return payload;
+}
+
+describe("following a dispatched task through workflow_job events", () => {
+  let redis: Redis;
+  let prefix: string;
+  let deps: IntakeDeps;
+  let app: RunningApp;
+  let dispatchId: string;
+
+  beforeAll(() => {
+    redis = connectRedis();
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+  beforeEach(async () => {
+    prefix = randomPrefix();
+    deps = intakeDeps(redis, prefix);
+    app = await startAppServer(deps);
+    // A task dispatched for real by the dispatcher.
+    await enqueueActionsTask(deps, { number: 12 });
+    nock(API).get(`/repos/${OWNER}/${REPO}/actions/runners`).query(true).reply(200, { total_count: 1, runners: [runner(1, "pc-2", ["self-hosted", "claude", "backend"])] });
+    nockNoRepoConfig(OWNER, REPO);
+    nock(API)
+      .post(`/repos/${OWNER}/${REPO}/actions/workflows/claude-agent.yml/dispatches`, (body: { inputs: Record<string, string> }) => {
+        dispatchId = body.inputs["dispatch-id"]!;
+        return true;
+      })
+      .reply(204);
+    const dispatcher = new Dispatcher({
+      redis,
+      prefix,
+      store: deps.store,
+      queues: deps.queues,
+      events: deps.events,
+      getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, retry: { enabled: false }, throttle: { enabled: false } }),
+    });
+    expect((await dispatcher.tick()).dispatched).toEqual([TASK]);
+    nockInstallationToken();
+  });
+  afterEach(async () => {
+    await app.stop();
+    await closeIntakeDeps(deps);
+    await deletePrefix(redis, prefix);
+  });
+
+  async function events(): Promise<string[]> {
+    return (await pendingEvents(redis, prefix)).map((e) => e.type);
+  }
+
+  it("queued → running on the runner that took the job → pr-open from the label the action set", async () => {
+    expect((await deliver(app.url, "workflow_job", jobPayload("queued", dispatchId))).status).toBe(200);
+    expect((await deps.store.get(TASK))?.state).toBe("queued");
+
+    await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
+    const running = await deps.store.get(TASK);
+    expect(running).toMatchObject({ state: "running", agent: "runner pc-2" });
+
+    nock(API)
+      .get(`${ISSUE}/labels`)
+      .query(true)
+      .reply(200, [{ id: 1, name: "claude" }, { id: 2, name: "claude:pr-open" }])
+      .get(`/repos/${OWNER}/${REPO}/pulls`)
+      .query({ head: `${OWNER}:${running!.branch}`, state: "open", per_page: "1" })
+      .reply(200, [{ number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }]);
+    await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
+    expect(await deps.store.get(TASK)).toMatchObject({ state: "pr-open", prNumber: 31, prUrl: `https://github.com/${OWNER}/${REPO}/pull/31` });
+    // The action already wrote the comment and label: the reporter is not asked to write over them.
+    expect(await events()).toEqual([]);
+  });
+
+  it("a job that ended without the action reporting fails the task with a link to the job", async () => {
+    await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
+    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 1, name: "claude" }, { id: 2, name: "claude:running" }]);
+    const completed = jobPayload("completed", dispatchId, "cancelled");
+    await deliver(app.url, "workflow_job", completed);
+    const record = await deps.store.get(TASK);
+    expect(record?.state).toBe("failed");
+    expect(record?.failure?.message).toContain(`ended "cancelled" before the task reported its outcome; see ${completed.workflow_job.html_url}`);
+    expect(await events()).toEqual(["task-changed"]);
+  });
+
+  it("a job that ended waiting (usage limit, expired login) puts the task back on the queue for later", async () => {
+    await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
+    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:waiting" }]);
+    await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
+    expect((await deps.store.get(TASK))?.state).toBe("waiting");
+    const jobs = await waitingJobs(redis, prefix, ACTIONS_QUEUE);
+    expect(jobs.map((j) => [j.id, j.delay])).toEqual([[`${TASK}@1`, 15 * 60_000]]);
+  });
+
+  it("a redelivered completion changes nothing twice, and other workflows' jobs are ignored", async () => {
+    await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
+    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:no-changes" }]);
+    await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
+    await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
+    expect((await deps.store.get(TASK))?.state).toBe("no-changes");
+
+    const foreign = examplePayload("workflow_job", "completed");
+    foreign.installation = { id: 4242, node_id: "x" };
+    expect((await deliver(app.url, "workflow_job", foreign)).status).toBe(200);
+  });
+});
