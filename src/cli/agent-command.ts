@@ -14,7 +14,12 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   const redis = await connectRedis(options.REDIS_URL);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
 
-  const agent = new Agent(options, { redis, log });
+  const agent = new Agent(options, {
+    redis,
+    log,
+    lockDurationMs: options.lockSeconds * 1000,
+    usageResetMarginMs: options.usageResetMarginSeconds * 1000,
+  });
   await agent.start();
   log.info({ name: options.name, claude: claude.version, workdir: options.workdir }, "agent ready");
 

@@ -22,6 +22,10 @@ export const agentOptionsSchema = sharedEnvSchema.extend({
   gitUrl: z.string().optional(),
   /** Seconds an agent stays listed after its last heartbeat. */
   heartbeatTtlSeconds: z.coerce.number().int().min(3).max(600).default(30),
+  /** BullMQ lock; renewed while the agent lives. After a crash its task is retaken this much later. */
+  lockSeconds: z.coerce.number().int().min(2).max(3600).default(60),
+  /** Wait after a usage-limit reset before working again (reset times are rounded). */
+  usageResetMarginSeconds: z.coerce.number().int().min(0).max(3600).default(60),
 });
 
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
@@ -51,6 +55,8 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     claudeBin: env.CLAUDE_BIN,
     gitUrl: env.CCC_GIT_URL,
     heartbeatTtlSeconds: env.CCC_HEARTBEAT_TTL_SECONDS,
+    lockSeconds: env.CCC_LOCK_SECONDS,
+    usageResetMarginSeconds: env.CCC_USAGE_RESET_MARGIN_SECONDS,
   });
   if (!parsed.success) throw ConfigError.fromZod("The agent's options", parsed.error);
   return parsed.data;

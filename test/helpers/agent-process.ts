@@ -24,10 +24,12 @@ export async function startAgentProcess(options: {
   redis: Redis;
   specialties?: string;
   env?: Record<string, string>;
+  extraArgs?: string[];
 }): Promise<AgentProcess> {
   const workdir = await mkdtemp(join(tmpdir(), `ccc-agent-${options.name}-`));
   const args = [CCC_BIN, "agent", "--name", options.name, "--workdir", workdir];
   if (options.specialties) args.push("--specialties", options.specialties);
+  args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, {
     env: {
       ...process.env,

@@ -1,0 +1,23 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/**
+ * Live (not zombie) fake-claude processes whose working directory lies under one of `roots`:
+ * the Claude processes some agents of this test started. Reads /proc, Linux only.
+ */
+export function liveClaudeProcesses(roots: string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (!cmdline.includes("fake-claude")) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (roots.some((root) => cwd.startsWith(root))) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
