@@ -1,0 +1,80 @@
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClusterControl } from "../src/control/cluster-control.js";
+import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { liveClaudeProcesses } from "./helpers/claude-processes.js";
+import { createOrigin, type Origin } from "./helpers/git-origin.js";
+import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
+import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { enqueueDirect } from "./helpers/tasks.js";
+
+describe("pause, emergency stop and resume", () => {
+  let redis: Redis;
+  const prefix = randomPrefix();
+  let deps: IntakeDeps;
+  let origin: Origin;
+  const agents: AgentProcess[] = [];
+
+  beforeAll(async () => {
+    redis = connectRedis();
+    deps = intakeDeps(redis, prefix);
+    origin = await createOrigin();
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await closeIntakeDeps(deps);
+    await origin.cleanup();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it("stop aborts every running Claude within 5 s and returns the tasks unspent; only resume lifts it", async () => {
+    const control = new ClusterControl(redis, prefix);
+    // A long run, so both tasks are mid-flight when the stop comes.
+    const env = { FAKE_CLAUDE_DELAY_MS: "4000" };
+    agents.push(await startAgentProcess({ name: "stop-1", prefix, redis, env }));
+    agents.push(await startAgentProcess({ name: "stop-2", prefix, redis, env }));
+    const roots = agents.map((a) => a.workdir);
+    const tasks = [await enqueueDirect(deps, { number: 51, cloneUrl: origin.url }), await enqueueDirect(deps, { number: 52, cloneUrl: origin.url })];
+    await waitFor("two running Claude processes", async () => liveClaudeProcesses(roots).length === 2);
+
+    const stoppedAt = Date.now();
+    await control.stop("test");
+    await waitFor("no Claude process left", async () => liveClaudeProcesses(roots).length === 0, 5_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+
+    for (const task of tasks) {
+      const record = await waitFor("the task to wait", async () => {
+        const r = await deps.store.get(task.taskId);
+        return r?.state === "waiting" ? r : undefined;
+      });
+      expect(record.waitingFor).toContain("emergency stop");
+    }
+    const jobs = await waitingJobs(redis, prefix, "tasks-general");
+    expect(jobs.map((j) => j.attemptsMade)).toEqual([0, 0]);
+    await waitFor("both agents to show stopped", async () => (await deps.registry.list()).every((a) => a.state === "stopped"));
+
+    // An agent started during the stop obeys it too.
+    agents.push(await startAgentProcess({ name: "late", prefix, redis }));
+    await waitFor("the late agent to show stopped", async () => (await deps.registry.list()).find((a) => a.name === "late")?.state === "stopped");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(liveClaudeProcesses([...roots, agents[2]!.workdir])).toEqual([]);
+
+    await control.resume("test");
+    await waitFor("both tasks pushed after resume", async () => (await pendingEvents(redis, prefix)).filter((e) => e.type === "pushed").length === 2, 30_000);
+  }, 90_000);
+
+  it("pause lets running work finish and takes nothing new", async () => {
+    const control = new ClusterControl(redis, prefix);
+    await control.pause("test");
+    const agent = await startAgentProcess({ name: "paused", prefix, redis });
+    agents.push(agent);
+    const task = await enqueueDirect(deps, { number: 53, cloneUrl: origin.url });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await deps.store.get(task.taskId))?.state).toBe("queued");
+    expect((await deps.registry.list()).find((a) => a.name === "paused")?.state).toBe("paused");
+    await control.resume("test");
+    await waitFor("the task to run after resume", async () => (await deps.store.get(task.taskId))?.agent !== undefined, 15_000);
+  }, 60_000);
+});
