@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { specialtySchema } from "../../src/shared/specialty.js";
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .transform((value) => (value === "" ? undefined : value));
+
+/** A number input: Actions passes every input as a string, and an unset one as "". */
+const count = (fallback: number, max: number) =>
+  z
+    .string()
+    .transform((value) => (value.trim() === "" ? fallback : Number(value.trim())))
+    .pipe(z.number().int().min(1).max(max));
+
+/**
+ * The action's inputs (action.yml), validated. Names are the action's, with dashes; the
+ * runner hands them over as `INPUT_<NAME>` environment variables.
+ */
+export const actionInputsSchema = z.object({
+  /** The issue Claude works on, in the repository the job runs for. */
+  "issue-number": z.coerce.number().int().min(1),
+  /** `owner/repo#n`; defaults to the job's repository and `issue-number`. Names the tracking comment. */
+  "task-id": optionalText,
+  /** Which run of the task this is (the cluster counts them); shown in the tracking comment. */
+  run: count(1, 100_000),
+  /** Decides Claude's role; the workflow also uses it in `runs-on`. */
+  specialty: optionalText.pipe(specialtySchema.optional()),
+  /** Used verbatim as Claude's prompt instead of the one built from the issue. */
+  prompt: optionalText,
+  /** `--model`; empty lets the CLI choose. */
+  model: optionalText,
+  /** `--max-turns`. */
+  "max-turns": count(30, 500),
+  /** Minutes before Claude is stopped, process tree and all. */
+  "timeout-minutes": count(45, 24 * 60),
+  /** `--allowedTools`, comma-separated; empty means the cluster's defaults. */
+  "allowed-tools": optionalText.transform((value) => value?.split(",").map((tool) => tool.trim()).filter((tool) => tool !== "")),
+  /** `--permission-mode`. */
+  "permission-mode": optionalText.pipe(z.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).optional()),
+  /** Token for the REST API (comment, labels, pull request, session-timeout issue). */
+  "github-token": z.string().min(1, "github-token is empty: pass ${{ github.token }} or a token with issues and pull-requests write"),
+  /** The Claude Code CLI; empty means `CLAUDE_BIN` or `claude`. */
+  "claude-bin": optionalText,
+  /** The dispatcher's id for this run, echoed in logs. */
+  "dispatch-id": optionalText,
+});
+
+export type ActionInputs = z.infer<typeof actionInputsSchema>;
+
+/** Every input name, for reading them one by one with `core.getInput`. */
+export const INPUT_NAMES = Object.keys(actionInputsSchema.shape) as (keyof ActionInputs)[];

@@ -1,0 +1,78 @@
+import { fetchCommentsUpTo } from "../../../src/app/fetch-comments.js";
+import type { TaskData } from "../../../src/queue/task-data.js";
+import type { TaskRecord } from "../../../src/queue/task-record.js";
+import type { GitHubClient } from "../../../src/reporter/github-client.js";
+import { GENERAL } from "../../../src/shared/specialty.js";
+import { branchName } from "../../../src/workspace/branch-name.js";
+import type { ActionInputs } from "../inputs.js";
+import type { JobContext } from "./job-context.js";
+
+/** The built-in tool list of the repository config, for a job started without `allowed-tools`. */
+const DEFAULT_TOOLS = ["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Edit", "Write", "Read", "Glob", "Grep", "MultiEdit"];
+
+export interface LoadedTask {
+  data: TaskData;
+  record: TaskRecord;
+}
+
+/**
+ * The task as the daemon would have it: the issue and its human comments read from GitHub,
+ * settings from the inputs, the branch named as the cluster names it.
+ */
+export async function loadTask(octokit: GitHubClient, inputs: ActionInputs, job: JobContext, now: number): Promise<LoadedTask> {
+  const number = inputs["issue-number"];
+  const [{ data: issue }, { data: repository }, comments] = await Promise.all([
+    octokit.rest.issues.get({ owner: job.owner, repo: job.repo, issue_number: number }),
+    octokit.rest.repos.get({ owner: job.owner, repo: job.repo }),
+    fetchCommentsUpTo(octokit, { owner: job.owner, repo: job.repo, issueNumber: number }),
+  ]);
+  const taskId = inputs["task-id"] ?? `${job.owner}/${job.repo}#${number}`;
+  const specialty = inputs.specialty ?? GENERAL;
+  const branch = branchName(number, issue.title);
+  const reason = `dispatched to the self-hosted runner ${job.RUNNER_NAME}`;
+  const data: TaskData = {
+    taskId,
+    run: inputs.run,
+    repo: { owner: job.owner, name: job.repo, cloneUrl: repository.clone_url, defaultBranch: repository.default_branch },
+    installationId: 0,
+    issue: { number, title: issue.title, body: issue.body ?? "", url: issue.html_url, author: issue.user?.login ?? "ghost" },
+    comments,
+    specialty,
+    priority: "normal",
+    reason,
+    trigger: { kind: "label", actor: process.env.GITHUB_ACTOR ?? "github-actions", deliveryId: job.GITHUB_RUN_ID },
+    branch,
+    settings: {
+      ...(inputs.model ? { model: inputs.model } : {}),
+      maxTurns: inputs["max-turns"],
+      timeoutMinutes: inputs["timeout-minutes"],
+      allowedTools: inputs["allowed-tools"] ?? DEFAULT_TOOLS,
+      permissionMode: inputs["permission-mode"] ?? "acceptEdits",
+      draftPullRequest: false,
+    },
+    createdAt: now,
+  };
+  const record: TaskRecord = {
+    taskId,
+    owner: job.owner,
+    repo: job.repo,
+    issueNumber: number,
+    installationId: 0,
+    title: issue.title,
+    run: inputs.run,
+    state: "running",
+    specialty,
+    priority: "normal",
+    reason,
+    branch,
+    baseBranch: repository.default_branch,
+    queue: "actions",
+    jobId: job.GITHUB_RUN_ID,
+    draftPullRequest: false,
+    queuedAt: now,
+    agent: `runner ${job.RUNNER_NAME}`,
+    startedAt: now,
+    version: 1,
+  };
+  return { data, record };
+}

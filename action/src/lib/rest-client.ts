@@ -1,0 +1,12 @@
+import { Octokit } from "@octokit/rest";
+import type { GitHubClient } from "../../../src/reporter/github-client.js";
+
+/**
+ * An Octokit for the job's token. The reporter's functions are typed for Probot's Octokit,
+ * but use only `rest.*` and `paginate`, which @octokit/rest provides with the same shapes;
+ * the action does not bundle Probot to get the extra plugins it would never call.
+ */
+export function restClient(token: string, baseUrl: string): GitHubClient {
+  const octokit = new Octokit({ auth: token, baseUrl: baseUrl.replace(/\/$/, ""), userAgent: "claude-code-cluster-action" });
+  return octokit as unknown as GitHubClient;
+}

@@ -1,0 +1,117 @@
+import { buildPrompt } from "../../src/claude/build-prompt.js";
+import type { ClaudeFailure } from "../../src/claude/classify-failure.js";
+import type { runClaude } from "../../src/claude/run-claude.js";
+import type { TaskRecord } from "../../src/queue/task-record.js";
+import type { GitHubClient } from "../../src/reporter/github-client.js";
+import { openPullRequest } from "../../src/reporter/open-pull-request.js";
+import type { Logger } from "../../src/shared/logger.js";
+import type { ActionInputs } from "./inputs.js";
+import { checkoutTaskBranch, commitRun, identityEnv, pushTaskBranch } from "./lib/checkout-branch.js";
+import type { JobContext } from "./lib/job-context.js";
+import { loadTask } from "./lib/load-task.js";
+import { reportTask } from "./lib/report-task.js";
+import { ensureSessionTimeoutIssue } from "./lib/session-timeout-issue.js";
+
+export interface MainDeps {
+  octokit: GitHubClient;
+  job: JobContext;
+  log: Logger;
+  runClaude: typeof runClaude;
+  now: () => number;
+}
+
+/** `waiting`: usage limit or expired login; the job does not fail and the cluster dispatches the task again. */
+export type Conclusion = "pr-open" | "no-changes" | "failed" | "waiting";
+
+export interface Outcome {
+  conclusion: Conclusion;
+  branch: string;
+  prUrl?: string;
+  costUsd?: number;
+  turns?: number;
+}
+
+/** Secrets of the job that Claude's tools have no business seeing. */
+const HIDDEN_FROM_CLAUDE = ["INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"];
+
+/** One task on a self-hosted runner, as the daemon runs it, reporting to GitHub directly. */
+export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
+  const { octokit, job, log } = deps;
+
+  // 1. The task: issue, comments, settings, branch name; the issue shows it running.
+  const { data, record } = await loadTask(octokit, inputs, job, deps.now());
+  record.commentId = await reportTask(octokit, record, deps.now());
+  const report = async (patch: Partial<TaskRecord>): Promise<void> => {
+    Object.assign(record, { labelState: record.state }, patch);
+    await reportTask(octokit, record, deps.now());
+  };
+
+  try {
+    // 2. The job's checkout on the task branch (the origin's, when an earlier run pushed it).
+    const task = await checkoutTaskBranch(job.GITHUB_WORKSPACE, data.branch, data.repo.defaultBranch, log);
+    log.info({ branch: task.branch, reused: task.reused }, "task branch ready");
+
+    // 3. Claude, with the job's tokens out of its environment.
+    const outcome = await deps.runClaude({
+      bin: inputs["claude-bin"] ?? job.CLAUDE_BIN,
+      prompt: inputs.prompt ?? buildPrompt(data),
+      cwd: task.dir,
+      model: data.settings.model,
+      maxTurns: data.settings.maxTurns,
+      permissionMode: data.settings.permissionMode,
+      allowedTools: data.settings.allowedTools,
+      timeoutMs: data.settings.timeoutMinutes * 60_000,
+      env: { ...Object.fromEntries(HIDDEN_FROM_CLAUDE.map((name) => [name, undefined])), ...(await identityEnv(task.dir, log)) },
+      log,
+    });
+    const figures = outcome.result ? { costUsd: outcome.result.costUsd, turns: outcome.result.turns } : {};
+    if (!outcome.ok) return { ...(await failed(deps, record, report, outcome.failure)), branch: data.branch, ...figures };
+
+    // 4. Commit leftovers, push, open or reuse the pull request.
+    const commits = await commitRun(task, `Work on #${data.issue.number}: uncommitted changes left by Claude`, log);
+    const result = { ...outcome.result, commits };
+    if (commits === 0 && !task.reused) {
+      await report({ state: "no-changes", result, finishedAt: deps.now() });
+      return { conclusion: "no-changes", branch: data.branch, ...figures };
+    }
+    await pushTaskBranch(task, log);
+    Object.assign(record, { result });
+    const pr = await openPullRequest(octokit, record, log);
+    await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, finishedAt: deps.now() });
+    log.info({ pr: pr.url, created: pr.created, commits }, "pull request ready");
+    return { conclusion: "pr-open", branch: data.branch, prUrl: pr.url, ...figures };
+  } catch (error) {
+    // git, push or GitHub trouble: the issue says so, with the run's logs one click away.
+    const message = error instanceof Error ? error.message : String(error);
+    log.error({ err: error }, "task failed");
+    await report({ state: "failed", failure: { kind: "crash", message: `${message} (logs: ${job.runUrl})` }, finishedAt: deps.now() });
+    return { conclusion: "failed", branch: data.branch };
+  }
+}
+
+/** Claude did not succeed: wait (limit, login) or fail, as in daemon mode, as far as a job can. */
+async function failed(
+  deps: MainDeps,
+  record: TaskRecord,
+  report: (patch: Partial<TaskRecord>) => Promise<void>,
+  failure: ClaudeFailure,
+): Promise<{ conclusion: Conclusion }> {
+  const { job } = deps;
+  const runner = job.RUNNER_NAME;
+  if (failure.kind === "usage-limit") {
+    const until = failure.resetAt !== undefined ? `reset at ${new Date(failure.resetAt).toISOString()}` : "reset";
+    await report({ state: "waiting", failure: { kind: failure.kind, message: failure.message }, waitingFor: `the usage limit to ${until} (runner ${runner}); the cluster dispatches the task again` });
+    return { conclusion: "waiting" };
+  }
+  if (failure.kind === "session-expired") {
+    const issue = await ensureSessionTimeoutIssue(deps.octokit, { owner: job.owner, repo: job.repo, runner, message: failure.message, runUrl: job.runUrl });
+    await report({
+      state: "waiting",
+      failure: { kind: failure.kind, message: failure.message },
+      waitingFor: `a new Claude login on runner ${runner} (issue #${issue.number}: run claude /login as the runner's user, then close it)`,
+    });
+    return { conclusion: "waiting" };
+  }
+  await report({ state: "failed", failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` }, finishedAt: deps.now() });
+  return { conclusion: "failed" };
+}

@@ -1,0 +1,47 @@
+import * as core from "@actions/core";
+import { runClaude } from "../../src/claude/run-claude.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { actionInputsSchema, INPUT_NAMES, type ActionInputs } from "./inputs.js";
+import { readJobContext } from "./lib/job-context.js";
+import { restClient } from "./lib/rest-client.js";
+import { main, type MainDeps, type Outcome } from "./main.js";
+
+/** Reads the inputs the runner passes as `INPUT_<NAME>` variables (through `core.getInput`). */
+export function readInputs(): ActionInputs {
+  const raw = Object.fromEntries(INPUT_NAMES.map((name) => [name, core.getInput(name)]));
+  const parsed = actionInputsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(inputs)"}: ${issue.message}`);
+  throw new Error(`the action's inputs are not valid:\n  ${problems.join("\n  ")}`);
+}
+
+/**
+ * Parses inputs, runs `main`, sets the outputs. The job fails only when the task failed;
+ * `waiting` (usage limit, expired login) is not the job's fault.
+ */
+export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome | undefined> {
+  try {
+    const inputs = readInputs();
+    core.setSecret(inputs["github-token"]);
+    const job = readJobContext();
+    const deps: MainDeps = {
+      octokit: restClient(inputs["github-token"], job.GITHUB_API_URL),
+      job,
+      log: createLogger({ name: "ccc-action" }).child({ issue: inputs["issue-number"], dispatchId: inputs["dispatch-id"] }),
+      runClaude,
+      now: Date.now,
+      ...overrides,
+    };
+    const outcome = await main(deps, inputs);
+    core.setOutput("conclusion", outcome.conclusion);
+    core.setOutput("branch", outcome.branch);
+    core.setOutput("pr-url", outcome.prUrl ?? "");
+    core.setOutput("cost", outcome.costUsd !== undefined ? String(outcome.costUsd) : "");
+    core.setOutput("turns", outcome.turns !== undefined ? String(outcome.turns) : "");
+    if (outcome.conclusion === "failed") core.setFailed(`the task failed; see the tracking comment on issue #${inputs["issue-number"]}`);
+    return outcome;
+  } catch (error) {
+    core.setFailed(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+}

@@ -1,0 +1,198 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runner } from "../action/src/runner.js";
+import { trackingMarker } from "../src/reporter/render-tracking-comment.js";
+import { createActionJob, JOB_OWNER as OWNER, JOB_REPO as REPO, RUN_URL, type ActionJob } from "./helpers/action-job.js";
+import { branchCommits, listBranches, pushCommit } from "./helpers/git-origin.js";
+import { API } from "./helpers/github-nock.js";
+
+const TASK = `${OWNER}/${REPO}#7`;
+const ISSUE = `/repos/${OWNER}/${REPO}/issues/7`;
+const BRANCH = "claude/issue-7-add-a-changelog-entry";
+const BOT = { login: "claude-code-cluster[bot]", type: "Bot" };
+const INPUTS = { "issue-number": "7", specialty: "docs", "max-turns": "5", "timeout-minutes": "5", "github-token": "ghs_jobtoken" };
+
+interface Written {
+  comments: string[];
+  labels: string[];
+}
+
+/** GitHub as the job sees it: the issue, its repo, and the tracking comment the app wrote while the task was queued. */
+function nockIssue(written: Written, options: { existingComment?: boolean } = {}) {
+  const trackingComment = { id: 900, user: BOT, body: `${trackingMarker(TASK)}\n\n⏳ **Queued**` };
+  nock(API)
+    .get(ISSUE)
+    .reply(200, { number: 7, title: "Add a changelog entry", body: "Please add a CHANGELOG entry.", html_url: `https://github.com/${OWNER}/${REPO}/issues/7`, user: { login: "maintainer" } })
+    .get(`/repos/${OWNER}/${REPO}`)
+    .reply(200, { clone_url: `https://github.com/${OWNER}/${REPO}.git`, default_branch: "main" })
+    .get(`${ISSUE}/comments`)
+    .query(true)
+    .times(2)
+    .reply(200, [{ id: 5, user: { login: "maintainer", type: "User" }, body: "Mention the new flag.", created_at: "2025-01-01T00:00:00Z" }, ...(options.existingComment === false ? [] : [trackingComment])]);
+  nock(API)
+    .persist()
+    .post(`${ISSUE}/labels`)
+    .reply(200, (_uri, body) => {
+      const [label] = (body as { labels: string[] }).labels;
+      written.labels.push(label!);
+      return [{ id: 1, name: "claude" }, { id: 2, name: label }];
+    })
+    .delete(/\/repos\/octo-org\/hello\/issues\/7\/labels\/claude%3A[a-z-]+$/)
+    .reply(200, []);
+  if (options.existingComment !== false) {
+    nock(API)
+      .persist()
+      .patch(`/repos/${OWNER}/${REPO}/issues/comments/900`)
+      .reply(200, (_uri, body) => {
+        written.comments.push((body as { body: string }).body);
+        return { id: 900 };
+      });
+  }
+}
+
+describe("the action's runner on a self-hosted runner", () => {
+  let job: ActionJob | undefined;
+  let savedEnv: NodeJS.ProcessEnv;
+  let written: Written;
+
+  async function runJob(inputs: Record<string, string>, env: Record<string, string> = {}) {
+    job = await createActionJob(inputs, env);
+    Object.assign(process.env, job.env);
+    const outcome = await runner();
+    return { outcome, outputs: await job.outputs() };
+  }
+
+  beforeEach(() => {
+    savedEnv = { ...process.env };
+    written = { comments: [], labels: [] };
+  });
+  afterEach(async () => {
+    process.env = savedEnv;
+    process.exitCode = undefined;
+    await job?.cleanup();
+    job = undefined;
+  });
+
+  it("runs Claude on the task branch, pushes it, opens the pull request and keeps the tracking comment", async () => {
+    nockIssue(written);
+    let prBody = "";
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/pulls`)
+      .query({ head: `${OWNER}:${BRANCH}`, state: "open", per_page: "1" })
+      .reply(200, [])
+      .post(`/repos/${OWNER}/${REPO}/pulls`, (body: { head: string; base: string; body: string }) => {
+        prBody = body.body;
+        return body.head === BRANCH && body.base === "main";
+      })
+      .reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
+
+    const { outcome, outputs } = await runJob(INPUTS);
+
+    expect(outcome?.conclusion).toBe("pr-open");
+    expect(outputs).toEqual({ conclusion: "pr-open", branch: BRANCH, "pr-url": `https://github.com/${OWNER}/${REPO}/pull/31`, cost: "0.0234", turns: "3" });
+    expect(await listBranches(job!.origin.dir)).toEqual([BRANCH, "main"]);
+    expect(await branchCommits(job!.origin.dir, BRANCH)).toEqual(["Update CLAUDE_CHANGE.md", "Initial commit"]);
+    expect(prBody).toContain("Closes #7");
+    expect(prBody).toContain("runner pc-2");
+    expect(written.labels).toEqual(["claude:running", "claude:pr-open"]);
+    // The app's comment, found by its marker and edited in place: running, then the PR link.
+    expect(written.comments).toHaveLength(2);
+    expect(written.comments[0]).toMatch(/^<!-- claude-code-cluster:task octo-org\/hello#7 -->\n\n🏃 \*\*Running\*\*/);
+    expect(written.comments[1]).toContain("✅ **Pull request opened**: [#31](https://github.com/octo-org/hello/pull/31)");
+    expect(process.exitCode).toBeUndefined();
+  });
+
+  it("continues the branch an earlier run pushed and reuses its open pull request", async () => {
+    nockIssue(written);
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/pulls`)
+      .query(true)
+      .reply(200, [{ number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }])
+      .patch(`/repos/${OWNER}/${REPO}/pulls/31`)
+      .reply(200, {});
+    job = await createActionJob(INPUTS);
+    await pushCommit(job.origin.dir, { branch: BRANCH, from: "main", message: "Earlier run", files: { "CLAUDE_CHANGE.md": "# Changes\n\n- change 1 by fake claude\n" } });
+    Object.assign(process.env, job.env, { "INPUT_RUN": "2" });
+    const outcome = await runner();
+
+    expect(outcome?.conclusion).toBe("pr-open");
+    expect(await branchCommits(job.origin.dir, BRANCH)).toEqual(["Update CLAUDE_CHANGE.md", "Earlier run", "Initial commit"]);
+    expect(written.comments.at(-1)).toContain("run 2");
+  });
+
+  it("ends no-changes without pushing when Claude changed nothing", async () => {
+    nockIssue(written, { existingComment: false });
+    nock(API)
+      .post(`${ISSUE}/comments`)
+      .reply(201, (_uri, body) => {
+        written.comments.push((body as { body: string }).body);
+        return { id: 901 };
+      })
+      .patch(`/repos/${OWNER}/${REPO}/issues/comments/901`)
+      .reply(200, (_uri, body) => {
+        written.comments.push((body as { body: string }).body);
+        return { id: 901 };
+      });
+    const { outputs } = await runJob(INPUTS, { FAKE_CLAUDE_SCENARIO: "no-changes" });
+
+    expect(outputs.conclusion).toBe("no-changes");
+    expect(await listBranches(job!.origin.dir)).toEqual(["main"]);
+    expect(written.labels).toEqual(["claude:running", "claude:no-changes"]);
+    expect(written.comments.at(-1)).toContain("already implemented");
+  });
+
+  it("a usage limit ends the job 'waiting', not failed, and the comment says until when", async () => {
+    nockIssue(written);
+    const { outputs } = await runJob(INPUTS, { FAKE_CLAUDE_SCENARIO: "usage-limit", FAKE_CLAUDE_RESET: "1767225600" });
+
+    expect(outputs.conclusion).toBe("waiting");
+    expect(process.exitCode).toBeUndefined();
+    expect(written.labels.at(-1)).toBe("claude:waiting");
+    expect(written.comments.at(-1)).toContain("the usage limit to reset at 2026-01-01T00:00:00.000Z (runner pc-2)");
+  });
+
+  it("an expired login opens one session-timeout issue for the runner and ends 'waiting'", async () => {
+    nockIssue(written);
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/issues`)
+      .query({ labels: "session-timeout", state: "open", per_page: "100" })
+      .reply(200, [{ number: 40, title: "pc-9: Claude session expired" }])
+      .post(`/repos/${OWNER}/${REPO}/issues`, (body: { title: string; labels: string[]; body: string }) =>
+        body.title === "pc-2: Claude session expired" && body.labels[0] === "session-timeout" && body.body.includes("claude /login"),
+      )
+      .reply(201, { number: 41 });
+    const { outputs } = await runJob(INPUTS, { FAKE_CLAUDE_SCENARIO: "not-logged-in" });
+
+    expect(outputs.conclusion).toBe("waiting");
+    expect(written.comments.at(-1)).toContain("a new Claude login on runner pc-2 (issue #41");
+  });
+
+  it("an expired login with the runner's issue already open does not open another", async () => {
+    nockIssue(written);
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/issues`)
+      .query(true)
+      .reply(200, [{ number: 40, title: "pc-2: Claude session expired" }]);
+    const { outputs } = await runJob(INPUTS, { FAKE_CLAUDE_SCENARIO: "not-logged-in" });
+
+    expect(outputs.conclusion).toBe("waiting");
+    expect(written.comments.at(-1)).toContain("(issue #40");
+  });
+
+  it("a failed run marks the task failed with a link to the run and fails the job", async () => {
+    nockIssue(written);
+    const { outputs } = await runJob(INPUTS, { FAKE_CLAUDE_SCENARIO: "max-turns" });
+
+    expect(outputs.conclusion).toBe("failed");
+    expect(process.exitCode).toBe(1);
+    expect(written.labels.at(-1)).toBe("claude:failed");
+    expect(written.comments.at(-1)).toContain("max turns");
+    expect(written.comments.at(-1)).toContain(RUN_URL);
+  });
+
+  it("inputs come from INPUT_<NAME> variables and a missing token fails the job with what to pass", async () => {
+    const { outcome } = await runJob({ "issue-number": "7", "github-token": "" });
+    expect(outcome).toBeUndefined();
+    expect(process.exitCode).toBe(1);
+  });
+});
