@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterControl } from "../src/control/cluster-control.js";
@@ -35,7 +36,7 @@ describe("pause, emergency stop and resume", () => {
     const env = { FAKE_CLAUDE_DELAY_MS: "4000" };
     agents.push(await startAgentProcess({ name: "stop-1", prefix, redis, env }));
     agents.push(await startAgentProcess({ name: "stop-2", prefix, redis, env }));
-    const roots = agents.map((a) => a.workdir);
+    const roots = agents.map((a) => join(a.workdir, "worktrees"));
     const tasks = [await enqueueDirect(deps, { number: 51, cloneUrl: origin.url }), await enqueueDirect(deps, { number: 52, cloneUrl: origin.url })];
     await waitFor("two running Claude processes", async () => liveClaudeProcesses(roots).length === 2);
 
@@ -59,7 +60,7 @@ describe("pause, emergency stop and resume", () => {
     agents.push(await startAgentProcess({ name: "late", prefix, redis }));
     await waitFor("the late agent to show stopped", async () => (await deps.registry.list()).find((a) => a.name === "late")?.state === "stopped");
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(liveClaudeProcesses([...roots, agents[2]!.workdir])).toEqual([]);
+    expect(liveClaudeProcesses([...roots, join(agents[2]!.workdir, "worktrees")])).toEqual([]);
 
     await control.resume("test");
     await waitFor("both tasks pushed after resume", async () => (await pendingEvents(redis, prefix)).filter((e) => e.type === "pushed").length === 2, 30_000);
