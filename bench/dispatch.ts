@@ -210,7 +210,6 @@ async function runOne(n: number, deps: Enqueue): Promise<{ taskId: string; enque
     branch,
     baseBranch: "main",
     queue,
-    jobId: "",
     draftPullRequest: false,
     queuedAt: now,
   });
@@ -230,7 +229,7 @@ async function runOne(n: number, deps: Enqueue): Promise<{ taskId: string; enque
     createdAt: now,
   };
   const jobId = taskJobId(taskId, claim.run);
-  await deps.store.annotate(taskId, { jobId });
+
   const enqueuedAt = Date.now();
   await deps.queues.add(data);
 

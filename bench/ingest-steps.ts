@@ -70,12 +70,11 @@ export async function timeIngestSteps(
         branch,
         baseBranch: "main",
         queue,
-        jobId: "",
         draftPullRequest: false,
         queuedAt: now,
       }),
     );
-    await time("store.annotate", "EVAL (script text)", () => deps.store.annotate(taskId, { jobId: taskJobId(taskId, claim.run) }));
+
     const data: TaskData = {
       taskId,
       run: claim.run,

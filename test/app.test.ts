@@ -72,6 +72,21 @@ describe("the app's webhook intake", () => {
     expect((await pendingEvents(redis, prefix)).filter((e) => e.type === "reply")).toHaveLength(0);
   });
 
+  it("a delivery that failed on a GitHub error is handled when it is redelivered, not dropped as a duplicate", async () => {
+    nockInstallationToken();
+    nockNoRepoConfig(OWNER, REPO);
+    const { default: nock } = await import("nock");
+    nock("https://api.github.com").get(`/repos/${OWNER}/${REPO}/collaborators/maintainer/permission`).reply(502, { message: "Bad Gateway" });
+    const failed = await deliver(app.url, "issues", labeledPayload("claude"), "delivery-flaky");
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(0);
+
+    nockPermission(OWNER, REPO, "maintainer", "write");
+    const again = await deliver(app.url, "issues", labeledPayload("claude"), "delivery-flaky");
+    expect(again.status).toBe(200);
+    expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(1);
+  });
+
   it("a user with read access gets a reply that says why, and nothing is queued", async () => {
     nockInstallationToken();
     nockNoRepoConfig(OWNER, REPO);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
+import type { TaskData } from "../src/queue/task-data.js";
 import { freePort } from "./helpers/app-server.js";
 import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { createOrigin, listBranches, type Origin } from "./helpers/git-origin.js";
@@ -61,7 +62,7 @@ describe("Redis restarting under load", () => {
     const env = { REDIS_URL: url, FAKE_CLAUDE_DELAY_MS: "1500" };
     agents.push(await startAgentProcess({ name: "r-1", prefix, redis, env }));
     agents.push(await startAgentProcess({ name: "r-2", prefix, redis, env }));
-    const tasks = [];
+    const tasks: TaskData[] = [];
     for (let n = 81; n <= 86; n++) tasks.push(await enqueueDirect(deps, { number: n, cloneUrl: origin.url }));
     await waitFor("work to be under way", async () => (await Promise.all(tasks.map((t) => deps.store.get(t.taskId)))).some((r) => r?.state === "running"));
 

@@ -4,7 +4,7 @@ import { TaskStore } from "../src/queue/task-store.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
-function record(overrides: Partial<TaskRecord> = {}): Omit<TaskRecord, "run" | "version"> {
+function record(overrides: Partial<TaskRecord> = {}): Omit<TaskRecord, "run" | "version" | "jobId"> {
   return {
     taskId: "octo/hello#7",
     owner: "octo",
@@ -19,7 +19,6 @@ function record(overrides: Partial<TaskRecord> = {}): Omit<TaskRecord, "run" | "
     branch: "claude/issue-7-fix-it",
     baseBranch: "main",
     queue: "tasks-general",
-    jobId: "octo/hello#7@1",
     draftPullRequest: false,
     queuedAt: Date.now(),
     ...overrides,

@@ -1,5 +1,6 @@
 import type { ApplicationFunction, Probot } from "probot";
 import { handleWorkflowJob, handleWorkflowRun } from "../dispatcher/handle-workflow-events.js";
+import { forgetDelivery } from "../queue/delivery-dedupe.js";
 import { handleComment } from "./handle-comment.js";
 import { handleClosed, handleUnlabeled } from "./handle-cancel-events.js";
 import { handleLabeled } from "./handle-labeled.js";
@@ -10,11 +11,22 @@ import type { IntakeDeps } from "./intake-deps.js";
  * goes to Redis, so the webhook is answered without waiting on GitHub writes.
  */
 export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): ApplicationFunction {
+  /** A delivery whose handling failed is forgotten, so its redelivery is not dropped as a duplicate. */
+  const guard =
+    <C extends { id: string }>(handler: (deps: IntakeDeps, context: C) => Promise<void>) =>
+    async (context: C): Promise<void> => {
+      try {
+        await handler(deps, context);
+      } catch (error) {
+        await forgetDelivery(deps.redis, deps.prefix, context.id).catch(() => {});
+        throw error;
+      }
+    };
   return (app) => {
-    app.on("issues.labeled", (context) => handleLabeled(deps, context));
-    app.on("issues.unlabeled", (context) => handleUnlabeled(deps, context));
-    app.on("issues.closed", (context) => handleClosed(deps, context));
-    app.on("issue_comment.created", (context) => handleComment(deps, context));
+    app.on("issues.labeled", guard(handleLabeled));
+    app.on("issues.unlabeled", guard(handleUnlabeled));
+    app.on("issues.closed", guard(handleClosed));
+    app.on("issue_comment.created", guard(handleComment));
     // Self-hosted runner mode: the dispatcher follows the workflows it started.
     app.on("workflow_job", (context) => handleWorkflowJob(deps, context));
     app.on("workflow_run", (context) => handleWorkflowRun(deps, context));

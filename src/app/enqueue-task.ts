@@ -3,7 +3,7 @@ import { ACTIONS_QUEUE, addActionsTask } from "../dispatcher/actions-queue.js";
 import { servedSpecialties } from "../dispatcher/served-specialties.js";
 import { taskMode } from "../dispatcher/task-mode.js";
 import type { TaskData } from "../queue/task-data.js";
-import { taskJobId, taskQueueName } from "../queue/task-queues.js";
+import { taskQueueName } from "../queue/task-queues.js";
 import { classify } from "../router/classify.js";
 import type { Priority } from "../shared/priority.js";
 import { formatTaskId } from "../shared/task-id.js";
@@ -30,12 +30,11 @@ export type EnqueueOutcome =
 export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Promise<EnqueueOutcome> {
   const { ctx, config } = request;
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
-  const existing = await deps.store.get(taskId);
+  const [existing, live] = await Promise.all([deps.store.get(taskId), deps.liveSpecialties()]);
   if (existing && ["queued", "running", "waiting"].includes(existing.state)) {
     return { status: "already-live", taskId, state: existing.state };
   }
 
-  const live = await deps.registry.liveSpecialties();
   const classification = classify(
     { title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels },
     config,
@@ -71,7 +70,6 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     branch,
     baseBranch: ctx.defaultBranch,
     queue,
-    jobId: "",
     draftPullRequest: config.draftPullRequests,
     queuedAt: now,
   });
@@ -110,7 +108,6 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     createdAt: now,
   };
   try {
-    await deps.store.annotate(taskId, { jobId: taskJobId(taskId, claim.run) });
     await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data));
   } catch (error) {
     // Never leave a claim without a job: it would answer "already queued" forever.

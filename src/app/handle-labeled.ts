@@ -20,10 +20,15 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
   if (payload.issue.state !== "open") return;
 
   const ctx = issueContextFrom(context);
-  const config = await loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds });
+  // One round trip for both: the delivery mark of a label that turns out not to be a trigger
+  // costs a tiny key that expires, and saves every trigger a round trip.
+  const [config, first] = await Promise.all([
+    loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds }),
+    firstDelivery(deps.redis, deps.prefix, ctx.deliveryId),
+  ]);
   const trigger = config.ok ? config.config.triggerLabel : DEFAULT_REPO_CONFIG.triggerLabel;
   if (label !== trigger && !label.startsWith(`${trigger}:`)) return;
-  if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
+  if (!first) return;
   const log = deps.log.child({ deliveryId: ctx.deliveryId, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number });
 
   if (!config.ok) {

@@ -13,6 +13,8 @@ export interface IntakeDeps {
   queues: TaskQueues;
   events: EventQueue;
   registry: AgentRegistry;
+  /** Specialties some live agent serves; briefly cached (see cachedLiveSpecialties). */
+  liveSpecialties: () => Promise<Set<string>>;
   log: Logger;
   permissionCacheSeconds: number;
   configCacheSeconds: number;

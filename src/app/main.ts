@@ -9,6 +9,7 @@ import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
 import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { createApp } from "./create-app.js";
+import { cachedLiveSpecialties } from "./live-specialties-cache.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /** The ops repository's installation, looked up once with the app's own credentials. */
@@ -35,13 +36,15 @@ async function main(): Promise<void> {
   const redis = await connectRedis(env.REDIS_URL);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
   const store = new TaskStore(redis, env.CCC_PREFIX);
+  const registry = new AgentRegistry(redis, env.CCC_PREFIX);
   const deps: IntakeDeps = {
     redis,
     prefix: env.CCC_PREFIX,
     store,
     queues: new TaskQueues({ connection: redis, prefix: env.CCC_PREFIX }),
     events: new EventQueue({ connection: redis, prefix: env.CCC_PREFIX }),
-    registry: new AgentRegistry(redis, env.CCC_PREFIX),
+    registry,
+    liveSpecialties: cachedLiveSpecialties(registry),
     log,
     permissionCacheSeconds: env.CCC_PERMISSION_CACHE_SECONDS,
     configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,

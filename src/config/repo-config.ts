@@ -79,6 +79,19 @@ export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; p
  */
 export function parseRepoConfig(text: string | undefined): RepoConfigResult {
   if (text === undefined || text.trim() === "") return { ok: true, config: DEFAULT_REPO_CONFIG };
+  // Every delivery of a busy repo brings the same text: parse it once. Results are never mutated.
+  const cached = parsedConfigs.get(text);
+  if (cached) return cached;
+  const result = parseRepoConfigText(text);
+  if (parsedConfigs.size >= PARSED_CONFIG_CACHE_SIZE) parsedConfigs.delete(parsedConfigs.keys().next().value!);
+  parsedConfigs.set(text, result);
+  return result;
+}
+
+const PARSED_CONFIG_CACHE_SIZE = 256;
+const parsedConfigs = new Map<string, RepoConfigResult>();
+
+function parseRepoConfigText(text: string): RepoConfigResult {
   let raw: unknown;
   try {
     raw = parseYaml(text);

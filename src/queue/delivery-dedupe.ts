@@ -11,3 +11,11 @@ export async function firstDelivery(redis: Redis, prefix: string, deliveryId: st
   const set = await redis.set(`${prefix}:delivery:${deliveryId}`, "1", "EX", DELIVERY_TTL_SECONDS, "NX");
   return set === "OK";
 }
+
+/**
+ * Forgets a delivery whose handling failed, so that GitHub's (or an operator's) redelivery
+ * of it is handled instead of dropped as a duplicate.
+ */
+export async function forgetDelivery(redis: Redis, prefix: string, deliveryId: string): Promise<void> {
+  await redis.del(`${prefix}:delivery:${deliveryId}`);
+}

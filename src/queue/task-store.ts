@@ -5,8 +5,9 @@ import type { TaskRecord } from "./task-record.js";
 /** Fields a later run of the same issue keeps: the tracking comment is one per issue. */
 const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt"] as const;
 
-// Creates run n+1 unless a live run exists. KEYS[1] task hash; ARGV[1] JSON of live states,
-// ARGV[2] JSON of the new record without run/version, ARGV[3] JSON list of kept fields.
+// Creates run n+1 unless a live run exists. KEYS[1] task hash, KEYS[2] recent-tasks zset;
+// ARGV[1] JSON of live states, ARGV[2] JSON of the new record without run/version/jobId,
+// ARGV[3] JSON list of kept fields, ARGV[4] task id, ARGV[5] queued-at score.
 const CLAIM = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then
@@ -25,7 +26,8 @@ redis.call('DEL', KEYS[1])
 local fields = cjson.decode(ARGV[2])
 for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
 for k, v in pairs(kept) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('HSET', KEYS[1], 'run', tostring(run), 'version', '1')
+redis.call('HSET', KEYS[1], 'run', tostring(run), 'version', '1', 'jobId', cjson.encode(ARGV[4] .. '@' .. run))
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 return {1, tostring(run)}
 `;
 
@@ -69,17 +71,22 @@ export class TaskStore {
     return `${this.prefix}:task:${taskId}`;
   }
 
-  /** Starts a new run for the issue unless one is live; returns the run number either way. */
-  async claim(record: Omit<TaskRecord, "run" | "version">): Promise<ClaimResult> {
+  /**
+   * Starts a new run for the issue unless one is live; returns the run number either way.
+   * The run's BullMQ job id is `taskJobId(taskId, run)`, recorded here in the same step.
+   */
+  async claim(record: Omit<TaskRecord, "run" | "version" | "jobId">): Promise<ClaimResult> {
     const [created, run] = (await this.redis.eval(
       CLAIM,
-      1,
+      2,
       this.key(record.taskId),
+      `${this.prefix}:tasks`,
       JSON.stringify(LIVE_STATES),
       JSON.stringify(encode(record as TaskPatch)),
       JSON.stringify(KEPT_ACROSS_RUNS),
+      record.taskId,
+      String(record.queuedAt),
     )) as [number, string];
-    await this.redis.zadd(`${this.prefix}:tasks`, record.queuedAt, record.taskId);
     return { created: created === 1, run: Number(run) };
   }
 

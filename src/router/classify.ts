@@ -129,9 +129,15 @@ function byKeywords(issue: ClassifyIssue, config: RepoConfig): Pick | undefined 
   return { specialty, reason: `keywords: ${listed} (score ${score}${tie})` };
 }
 
+/** One index per keyword table: configs are parsed once and reused (see parseRepoConfig). */
+const indexes = new WeakMap<RepoConfig["keywords"], Map<string, KeywordEntry[]>>();
+
 /** Built-in and repo keywords keyed by first word, so scoring is one map lookup per word. */
 function keywordIndex(config: RepoConfig): Map<string, KeywordEntry[]> {
+  const cached = indexes.get(config.keywords);
+  if (cached) return cached;
   const index = new Map<string, KeywordEntry[]>();
+  indexes.set(config.keywords, index);
   const seen = new Set<string>();
   const lists: [string, readonly string[]][] = [...Object.entries(BUILTIN_KEYWORDS), ...Object.entries(config.keywords)];
   for (const [specialty, keywords] of lists) {

@@ -30,7 +30,6 @@ export async function enqueueActionsTask(deps: IntakeDeps, options: { number: nu
     branch,
     baseBranch: "main",
     queue: ACTIONS_QUEUE,
-    jobId: taskJobId(taskId, 1),
     draftPullRequest: false,
     queuedAt: Date.now(),
   });

@@ -9,13 +9,16 @@ import { silentLogger } from "../../src/shared/logger.js";
 
 /** The app's dependencies on a real Redis under a private prefix. */
 export function intakeDeps(redis: Redis, prefix: string): IntakeDeps {
+  const registry = new AgentRegistry(redis, prefix);
   return {
     redis,
     prefix,
     store: new TaskStore(redis, prefix),
     queues: new TaskQueues({ connection: redis, prefix }),
     events: new EventQueue({ connection: redis, prefix }),
-    registry: new AgentRegistry(redis, prefix),
+    registry,
+    // No cache: tests register agents and expect the very next delivery to see them.
+    liveSpecialties: () => registry.liveSpecialties(),
     log: silentLogger,
     permissionCacheSeconds: 60,
     configCacheSeconds: 60,

@@ -28,7 +28,6 @@ export async function enqueueDirect(
     branch,
     baseBranch: "main",
     queue: taskQueueName(specialty),
-    jobId: "",
     draftPullRequest: false,
     queuedAt: Date.now(),
   });
@@ -47,7 +46,6 @@ export async function enqueueDirect(
     settings: { maxTurns: 5, timeoutMinutes: options.timeoutMinutes ?? 5, allowedTools: ["Edit"], permissionMode: "acceptEdits", draftPullRequest: false },
     createdAt: Date.now(),
   };
-  await deps.store.annotate(taskId, { jobId: taskJobId(taskId, claim.run) });
   await deps.queues.add(data);
   return data;
 }
