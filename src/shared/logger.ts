@@ -1,4 +1,5 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
+import { scrubSecrets } from "./scrub-secrets.js";
 
 export type { Logger };
 
@@ -13,18 +14,38 @@ export const REDACT_PATHS = [
   "authorization",
   "*.authorization",
   "headers.authorization",
+  "*.headers.authorization",
   "req.headers.authorization",
+  "request.headers.authorization",
+  "*.request.headers.authorization",
   "env.PRIVATE_KEY",
   "env.WEBHOOK_SECRET",
   "env.CCC_API_TOKEN",
+  "env.GITHUB_TOKEN",
+  "env.GH_TOKEN",
+  "env.ANTHROPIC_API_KEY",
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export interface CreateLoggerOptions {
+  level?: string;
+  name?: string;
+  /** Where lines go; stdout when omitted. Tests pass a stream to read what was logged. */
+  destination?: DestinationStream;
+}
+
+/**
+ * The project's pino logger. Two layers keep secrets out: known fields are redacted by path,
+ * and every finished line is scrubbed of anything that looks like a token or a private key,
+ * so a secret inside an error message or an unexpected field is caught too.
+ */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const settings = {
     name: options.name ?? "ccc",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-  });
+    hooks: { streamWrite: scrubSecrets },
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 /** A logger that drops everything, for tests and library defaults. */
