@@ -11,6 +11,9 @@ export interface UsageEntry {
   durationMs: number;
   /** How the run ended: `success` or a failure kind. */
   outcome: string;
+  /** Tokens the run used, when the agent reports them (input includes cache reads and writes). */
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 /** Runs older than this are dropped; the longest window the monitor reports is 7 days. */
