@@ -8,6 +8,7 @@ import { Reporter } from "../reporter/reporter.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
 import { Dispatcher } from "../dispatcher/dispatcher.js";
+import { mountOps } from "../api/mount-ops.js";
 import { createApp } from "./create-app.js";
 import { cachedLiveSpecialties } from "./live-specialties-cache.js";
 import type { IntakeDeps } from "./intake-deps.js";
@@ -49,11 +50,12 @@ async function main(): Promise<void> {
     permissionCacheSeconds: env.CCC_PERMISSION_CACHE_SECONDS,
     configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
   };
+  const ops = mountOps(env, deps);
 
   let reporter: Reporter | undefined;
   let dispatcher: Dispatcher | undefined;
   const server = await run(
-    createApp(deps, (app) => {
+    ops.wrap(createApp(deps, (app) => {
       // Self-hosted runner mode (docs/self-hosted-runners.md); idle when no repository uses it.
       dispatcher = new Dispatcher({
         redis,
@@ -76,12 +78,14 @@ async function main(): Promise<void> {
         ...(env.CCC_OPS_REPO ? { opsRepo: opsRepoResolver(app, env.CCC_OPS_REPO) } : {}),
       });
       reporter.start();
-    }),
+    })),
+    ops.runOptions,
   );
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
     await server.stop().catch(() => {});
+    ops.stop();
     await reporter?.close();
     await dispatcher?.close();
     await deps.queues.close();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseBudgets } from "../ops/usage/parse-budgets.js";
 import { ConfigError } from "./env-error.js";
 import { sharedEnvSchema } from "./shared-env.js";
 
@@ -17,6 +18,22 @@ export const appEnvSchema = sharedEnvSchema.extend({
     .optional(),
   /** Run the reporter (the one GitHub writer) in this process. Turn off only when a separate process runs it. */
   CCC_REPORTER: z.enum(["on", "off"]).default("on"),
+  /** Bearer token for `/api/v1`, `/metrics` and the dashboard's data. Long and random: `openssl rand -hex 32`. */
+  CCC_API_TOKEN: z.string().min(16, "at least 16 characters; generate one with `openssl rand -hex 32`").optional(),
+  /** `loopback-only` lets the API run without a token, but only when the server listens on loopback. */
+  CCC_API_ALLOW_NO_TOKEN: z.enum(["loopback-only"]).optional(),
+  /** Interface Probot listens on; unset means Probot's default, `localhost`. */
+  HOST: z.string().optional(),
+  /** How often the usage monitor compares spending with the budgets and raises alerts. */
+  CCC_USAGE_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** USD budgets per Claude account, `account=usd[/5h|24h|7d]`, comma-separated. */
+  CCC_BUDGETS: z
+    .string()
+    .default("")
+    .superRefine((text, ctx) => {
+      const parsed = parseBudgets(text);
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+    }),
 });
 
 export type AppEnv = z.infer<typeof appEnvSchema>;

@@ -1,0 +1,28 @@
+import type { Redis } from "ioredis";
+import type { AgentRegistry } from "../agent/registry.js";
+import type { ClusterControl } from "../control/cluster-control.js";
+import type { AppMetrics } from "../ops/metrics/app-metrics.js";
+import type { UsageMonitor } from "../ops/usage/usage-monitor.js";
+import type { TaskQueues } from "../queue/task-queues.js";
+import type { TaskStore } from "../queue/task-store.js";
+import type { EventQueue } from "../reporter/event-queue.js";
+import type { Logger } from "../shared/logger.js";
+import type { ApiAccess } from "./api-access.js";
+
+/** What the control API, /metrics and the dashboard read and steer. */
+export interface ApiDeps {
+  redis: Redis;
+  prefix: string;
+  store: TaskStore;
+  queues: TaskQueues;
+  events: EventQueue;
+  registry: AgentRegistry;
+  control: ClusterControl;
+  usage: UsageMonitor;
+  metrics: AppMetrics;
+  access: ApiAccess;
+  /** Resolves when GitHub answers the app's own credentials (GET /app); for /ready. */
+  checkGitHub: () => Promise<void>;
+  log: Logger;
+  now?: () => number;
+}

@@ -1,0 +1,79 @@
+import type { AgentRegistry } from "../agent/registry.js";
+import { taskDataSchema, type TaskData } from "../queue/task-data.js";
+import { taskJobId, taskQueueName, type TaskQueues } from "../queue/task-queues.js";
+import type { TaskStore } from "../queue/task-store.js";
+import type { EventQueue } from "../reporter/event-queue.js";
+import { GENERAL } from "../shared/specialty.js";
+import { LIVE_STATES } from "../shared/task-state.js";
+
+export interface RetryDeps {
+  store: TaskStore;
+  queues: TaskQueues;
+  events: EventQueue;
+  registry: AgentRegistry;
+  now?: () => number;
+}
+
+export type RetryOutcome =
+  | { status: "queued"; taskId: string; run: number; specialty: string; queue: string }
+  | { status: "not-found" }
+  | { status: "already-live"; state: string }
+  | { status: "no-job-data"; message: string };
+
+/**
+ * Runs a finished task again from the API or the CLI: a new run on the same branch and
+ * specialty, rebuilt from the last run's job data (BullMQ keeps finished jobs for days), so
+ * nothing has to be read from GitHub. A specialty no live agent serves goes to `general`, as
+ * the router would send it.
+ */
+export async function retryTask(deps: RetryDeps, taskId: string, by: string): Promise<RetryOutcome> {
+  const record = await deps.store.get(taskId);
+  if (!record) return { status: "not-found" };
+  if (LIVE_STATES.includes(record.state)) return { status: "already-live", state: record.state };
+  const job = record.queue && record.jobId ? await deps.queues.queue(record.queue).getJob(record.jobId) : undefined;
+  const last = taskDataSchema.safeParse(job?.data);
+  if (!last.success) {
+    return { status: "no-job-data", message: `the last run's job (${record.jobId || "none"}) is no longer kept; comment \`/claude retry\` on the issue instead` };
+  }
+
+  const live = await deps.registry.liveSpecialties();
+  const specialty = live.has(record.specialty) ? record.specialty : GENERAL;
+  const reason = specialty === record.specialty ? `retry by ${by}` : `retry by ${by}; no live agent serves ${record.specialty}`;
+  const queue = taskQueueName(specialty);
+  const now = (deps.now ?? Date.now)();
+  const claim = await deps.store.claim({
+    taskId,
+    owner: record.owner,
+    repo: record.repo,
+    issueNumber: record.issueNumber,
+    installationId: record.installationId,
+    title: record.title,
+    state: "queued",
+    specialty,
+    priority: record.priority,
+    reason,
+    branch: record.branch,
+    baseBranch: record.baseBranch,
+    queue,
+    draftPullRequest: record.draftPullRequest,
+    queuedAt: now,
+  });
+  if (!claim.created) return { status: "already-live", state: "queued" };
+
+  const data: TaskData = {
+    ...last.data,
+    run: claim.run,
+    specialty,
+    reason,
+    trigger: { ...last.data.trigger, actor: by, deliveryId: `retry-${claim.run}-${now}` },
+    createdAt: now,
+  };
+  try {
+    await deps.queues.add(data);
+  } catch (error) {
+    await deps.store.update(taskId, { state: "failed", failure: { kind: "unknown", message: `could not queue the retry: ${(error as Error).message}` }, finishedAt: now });
+    throw error;
+  }
+  await deps.events.emit({ type: "task-changed", taskId });
+  return { status: "queued", taskId, run: claim.run, specialty, queue };
+}

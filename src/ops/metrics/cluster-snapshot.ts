@@ -1,0 +1,36 @@
+import type { Redis } from "ioredis";
+import { AgentRegistry, type AgentInfo } from "../../agent/registry.js";
+import { ClusterControl, type ControlState } from "../../control/cluster-control.js";
+import type { TaskQueues } from "../../queue/task-queues.js";
+import { knownQueues } from "../known-queues.js";
+import { queueDepths, type QueueDepth } from "../queue-depths.js";
+import { taskCensus, type TaskSummary } from "../task-census.js";
+import type { UsageMonitor, UsageReport } from "../usage/usage-monitor.js";
+
+/** Where the cluster's state is read from: the Redis every replica and agent shares. */
+export interface ClusterSource {
+  redis: Redis;
+  prefix: string;
+  queues: TaskQueues;
+  usage: UsageMonitor;
+}
+
+/** Everything /metrics reports about the cluster, read in one go. */
+export interface ClusterSnapshot {
+  tasks: TaskSummary[];
+  agents: AgentInfo[];
+  control: ControlState;
+  queues: QueueDepth[];
+  usage: UsageReport;
+}
+
+export async function readClusterSnapshot(source: ClusterSource): Promise<ClusterSnapshot> {
+  const [tasks, agents, control, usage] = await Promise.all([
+    taskCensus(source.redis, source.prefix),
+    new AgentRegistry(source.redis, source.prefix).list(),
+    new ClusterControl(source.redis, source.prefix).get(),
+    source.usage.report(),
+  ]);
+  const queues = await queueDepths(source.queues, knownQueues(agents, new Set(tasks.map((t) => t.queue))));
+  return { tasks, agents, control, queues, usage };
+}
