@@ -51690,6 +51690,21 @@ async function closeTranscript(stream) {
 
 // src/shared/logger.ts
 var import_pino = __toESM(require_pino(), 1);
+
+// src/shared/scrub-secrets.ts
+var SECRET_PATTERNS = [
+  /-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----/g,
+  /\b(gh[pousr]_[A-Za-z0-9]{16,255}|github_pat_[A-Za-z0-9_]{20,255})\b/g,
+  /\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}/gi,
+  /\b(sk-ant-[A-Za-z0-9_-]{10,})/g
+];
+function scrubSecrets(text) {
+  let out = text;
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, "[redacted]");
+  return out;
+}
+
+// src/shared/logger.ts
 var REDACT_PATHS = [
   "token",
   "*.token",
@@ -51700,17 +51715,25 @@ var REDACT_PATHS = [
   "authorization",
   "*.authorization",
   "headers.authorization",
+  "*.headers.authorization",
   "req.headers.authorization",
+  "request.headers.authorization",
+  "*.request.headers.authorization",
   "env.PRIVATE_KEY",
   "env.WEBHOOK_SECRET",
-  "env.CCC_API_TOKEN"
+  "env.CCC_API_TOKEN",
+  "env.GITHUB_TOKEN",
+  "env.GH_TOKEN",
+  "env.ANTHROPIC_API_KEY"
 ];
 function createLogger(options = {}) {
-  return (0, import_pino.pino)({
+  const settings = {
     name: options.name ?? "ccc",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
-    redact: { paths: REDACT_PATHS, censor: "[redacted]" }
-  });
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    hooks: { streamWrite: scrubSecrets }
+  };
+  return options.destination ? (0, import_pino.pino)(settings, options.destination) : (0, import_pino.pino)(settings);
 }
 var silentLogger = (0, import_pino.pino)({ level: "silent" });
 
