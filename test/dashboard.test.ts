@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Redis } from "ioredis";
+import { chromium, type BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { ClusterControl } from "../src/control/cluster-control.js";
+import { UsageStore } from "../src/ops/usage-store.js";
+import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
+import { API_TOKEN, startAppProcess, type AppProcess } from "./helpers/app-process.js";
+import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
+import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { enqueueDirect } from "./helpers/tasks.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const missing = existsSync(CHROMIUM) ? "" : ` — SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`;
+export const SCREENSHOT = join(REPO_ROOT, "test/.tmp/dashboard.png");
+
+describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, () => {
+  let redis: Redis;
+  const prefix = randomPrefix();
+  let deps: IntakeDeps;
+  let app: AppProcess;
+  let browser: BrowserContext;
+  let profile: string;
+
+  beforeAll(async () => {
+    redis = connectRedis();
+    deps = intakeDeps(redis, prefix);
+    app = await startAppProcess({ prefix, env: { CCC_BUDGETS: "team=40" } });
+    profile = mkdtempSync(join(tmpdir(), "ccc-chromium-"));
+    // A fresh profile per run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await closeIntakeDeps(deps);
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("lists a live agent and a queued task, and Emergency stop (after confirming) stops the cluster", async () => {
+    const now = Date.now();
+    await deps.registry.heartbeat({ name: "pc-2", host: "desk-2", account: "team", specialties: ["backend"], concurrency: 1, state: "busy", tasks: ["octo-org/hello#41"], startedAt: now, lastSeen: now, version: "t", session: "ok" }, 60);
+    await enqueueDirect(deps, { number: 42, title: "Add a CHANGELOG entry for 1.2 <script>alert(1)</script>", cloneUrl: "file:///nowhere" });
+    const usage = new UsageStore(redis, prefix);
+    for (const [hoursAgo, cost] of [[20, 1.2], [14, 3.4], [9, 2.1], [5, 4.8], [2, 3.3], [0.5, 1.9]] as const) {
+      await usage.record({ at: now - hoursAgo * 3_600_000, agent: "pc-2", account: "team", taskId: "octo-org/hello#41", costUsd: cost, turns: 12, durationMs: 300_000, outcome: "success" });
+    }
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    // The first poll before sign-in answers 401 by design; a script error is what must not happen.
+    page.on("console", (message) => message.type() === "error" && !message.text().startsWith("Failed to load resource") && errors.push(message.text()));
+    const outside: string[] = [];
+    page.on("request", (request) => !request.url().startsWith(app.base) && outside.push(request.url()));
+
+    await page.goto(`${app.base}/dashboard`);
+    await page.locator("#token").fill(API_TOKEN);
+    await page.locator("#login-form button[type=submit]").click();
+
+    await expect.poll(() => page.locator("#agents tbody").innerText(), { timeout: 10_000 }).toContain("pc-2");
+    expect(await page.locator("#agents tbody").innerText()).toContain("octo-org/hello#41");
+    const tasks = page.locator("#tasks tbody");
+    await expect.poll(() => tasks.innerText()).toContain("octo-org/hello#42");
+    expect(await tasks.innerText()).toContain("<script>alert(1)</script>");
+    expect(await tasks.locator("a").first().getAttribute("href")).toBe("https://github.com/octo-org/hello/issues/42");
+    expect(await page.locator("#queues tbody").innerText()).toMatch(/tasks-general\s+1/);
+    expect(await page.locator("#chart polyline").count()).toBe(1);
+    expect(await page.locator("#mode").innerText()).toBe("running");
+    // The token lives in this tab's sessionStorage, never in a cookie or the URL.
+    expect(await page.evaluate(() => sessionStorage.getItem("ccc-api-token"))).toBe(API_TOKEN);
+    expect(await browser.cookies()).toEqual([]);
+    expect(page.url()).not.toContain(API_TOKEN);
+
+    // Cancelling the confirmation changes nothing.
+    await page.locator("#stop").click();
+    await page.locator("#confirm button[value=cancel]").click();
+    expect((await new ClusterControl(redis, prefix).get()).mode).toBe("running");
+
+    await page.locator("#stop").click();
+    expect(await page.locator("#confirm-text").innerText()).toContain("abort");
+    await page.locator("#confirm-ok").click();
+    await waitFor("the cluster to stop", async () => (await new ClusterControl(redis, prefix).get()).mode === "stopped");
+    await expect.poll(() => page.locator("#mode").innerText()).toBe("stopped by api (dashboard)");
+
+    // Live updates: a new task appears without a reload.
+    await enqueueDirect(deps, { number: 43, title: "Document the retry command", cloneUrl: "file:///nowhere" });
+    await expect.poll(() => tasks.innerText(), { timeout: 10_000 }).toContain("octo-org/hello#43");
+
+    mkdirSync(join(REPO_ROOT, "test/.tmp"), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(errors).toEqual([]);
+    expect(outside).toEqual([]);
+  });
+
+  it("a wrong token brings the sign-in form back with a message", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.base}/dashboard`);
+    await page.locator("#token").fill("not-the-token-at-all");
+    await page.locator("#login-form button[type=submit]").click();
+    await expect.poll(() => page.locator("#login-error").innerText()).toBe("The token was refused.");
+    expect(await page.locator("#main").isHidden()).toBe(true);
+  });
+});
