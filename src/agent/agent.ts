@@ -123,8 +123,8 @@ export class Agent {
     }
     const beat = (this.options.heartbeatTtlSeconds * 1000) / 3;
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
-    // Pub/sub can miss a message while reconnecting; the records are the truth.
-    this.timers.push(setInterval(() => void this.watchCancellations().catch(() => {}), 2_000));
+    // Pub/sub can miss a message while reconnecting; the stored state is the truth.
+    this.timers.push(setInterval(() => void this.resync().catch(() => {}), 2_000));
     await this.verifyLogin("start");
     this.log.info({ queues: this.queueNames, concurrency: this.options.concurrency, state: this.gate.state }, "agent started");
   }
@@ -286,10 +286,19 @@ export class Agent {
     this.applyGate();
   }
 
-  private async watchCancellations(): Promise<void> {
+  /** Re-reads what the control channel announces: cancels, the cluster's mode, the account's pause. */
+  private async resync(): Promise<void> {
     for (const [taskId, controller] of this.running) {
       const record = await this.ctx.store.get(taskId);
       if (record?.state === "cancelled") controller.abort("cancelled" satisfies AbortReason);
+    }
+    const [control, pause] = await Promise.all([this.control.get(), this.pauses.get(this.options.account)]);
+    if (control.mode !== this.mode) {
+      this.mode = control.mode;
+      this.applyGate();
+    }
+    if (pause && pause.until > (this.accountPause?.until ?? 0) - (this.deps.usageResetMarginMs ?? 60_000)) {
+      if (!this.accountPause || this.accountPause.until !== pause.until + (this.deps.usageResetMarginMs ?? 60_000)) this.setAccountPause(pause);
     }
   }
 
