@@ -3,7 +3,12 @@ import { sharedEnvSchema } from "../config/shared-env.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { agentCommand } from "./agent-command.js";
 import { agentsCommand, cancelCommand, statusCommand, type ClusterDeps } from "./cluster-commands.js";
+import { controlCommand } from "./control-command.js";
+import { doctorCommand } from "./doctor/doctor-command.js";
 import { processOutput } from "./output.js";
+import { retryCommand } from "./retry-command.js";
+import { tasksCommand } from "./tasks-command.js";
+import { usageCommand } from "./usage-command.js";
 
 const program = new Command("ccc")
   .description("Claude Code Cluster: run agents and steer the cluster")
@@ -41,6 +46,36 @@ program
   .description("cancel the live task of an issue, written owner/repo#n")
   .option("--json", "machine-readable output")
   .action(clusterAction((deps, task) => cancelCommand(deps, task!)));
+
+const tasks = program
+  .command("tasks")
+  .description("recent tasks, newest first")
+  .option("--state <state>", "only tasks in this state (queued, running, waiting, pr-open, no-changes, failed, cancelled)")
+  .option("--limit <n>", "at most this many (default 30)")
+  .option("--json", "machine-readable output");
+tasks.action(clusterAction((deps) => tasksCommand(deps, tasks.opts<{ state?: string; limit?: string }>())));
+program.command("usage").description("Claude cost, turns and tasks per account and agent; budgets and forecasts").option("--json", "machine-readable output").action(clusterAction((deps) => usageCommand(deps)));
+for (const [action, description] of [
+  ["pause", "agents finish running tasks and take no new ones"],
+  ["resume", "lift a pause or stop"],
+  ["stop", "emergency stop: agents abort running tasks and put them back on their queues"],
+] as const) {
+  program.command(action).description(description).option("--json", "machine-readable output").action(clusterAction((deps) => controlCommand(deps, action)));
+}
+program
+  .command("retry <task>")
+  .description("run a finished task again on its branch, written owner/repo#n")
+  .option("--json", "machine-readable output")
+  .action(clusterAction((deps, task) => retryCommand(deps, task!)));
+const doctor = program
+  .command("doctor")
+  .description("check Redis, the claude CLI and its login, git access to a repository, and the GitHub App settings")
+  .option("--repo <repo>", "owner/name or clone URL whose git access to check")
+  .option("--json", "machine-readable output");
+doctor.action(async () => {
+  const flags = doctor.opts<{ repo?: string; json?: boolean }>();
+  process.exitCode = await doctorCommand({ ...(flags.repo ? { repo: flags.repo } : {}), json: Boolean(flags.json), output: processOutput });
+});
 
 program.parseAsync(process.argv).catch((error: Error & { code?: string }) => {
   // Errors we raise on purpose carry a code and a message that names the fix.
