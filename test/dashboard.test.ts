@@ -79,7 +79,7 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     expect(await page.locator("#chart polyline").count()).toBe(1);
     expect(await page.locator("#mode").innerText()).toBe("running");
     // The token lives in this tab's sessionStorage, never in a cookie or the URL.
-    expect(await page.evaluate(() => sessionStorage.getItem("ccc-api-token"))).toBe(API_TOKEN);
+    expect(await page.evaluate("sessionStorage.getItem('ccc-api-token')")).toBe(API_TOKEN);
     expect(await browser.cookies()).toEqual([]);
     expect(page.url()).not.toContain(API_TOKEN);
 
