@@ -20,6 +20,8 @@ export interface TaskQueuesOptions {
   connection: Redis;
   /** @defaultValue "ccc" */
   prefix?: string;
+  /** First retry delay after a network error or CLI crash; doubles per attempt, with jitter. @defaultValue 30000 */
+  retryDelayMs?: number;
 }
 
 /** The producer side of the task queues, shared by the app and the CLI. */
@@ -45,7 +47,7 @@ export class TaskQueues {
       jobId,
       priority: bullmqPriority(data.priority),
       attempts: TASK_ATTEMPTS,
-      backoff: { type: "exponential", delay: 30_000, jitter: 0.5 },
+      backoff: { type: "exponential", delay: this.options.retryDelayMs ?? 30_000, jitter: 0.5 },
       removeOnComplete: { age: 7 * 86_400, count: 5_000 },
       removeOnFail: { age: 30 * 86_400, count: 5_000 },
       ...(delayMs > 0 ? { delay: delayMs } : {}),
