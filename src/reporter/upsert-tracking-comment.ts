@@ -1,9 +1,9 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { Logger } from "../shared/logger.js";
+import { findTrackingComment } from "./find-tracking-comment.js";
 import type { GitHubClient } from "./github-client.js";
 import { isGone } from "./github-errors.js";
-import { trackingMarker } from "./render-tracking-comment.js";
 
 export interface UpsertTrackingCommentDeps {
   octokit: GitHubClient;
@@ -46,17 +46,4 @@ export async function upsertTrackingComment(deps: UpsertTrackingCommentDeps, rec
   // Stored before anything else can fail, so a retry edits this comment instead of adding one.
   await store.annotate(record.taskId, { commentId: data.id, commentCreateStartedAt: null });
   return data.id;
-}
-
-/** Our comment on the issue carrying the task's marker, if any (a bot wrote it, not a quote). */
-async function findTrackingComment(octokit: GitHubClient, record: TaskRecord): Promise<number | undefined> {
-  const marker = trackingMarker(record.taskId);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner: record.owner,
-    repo: record.repo,
-    issue_number: record.issueNumber,
-    per_page: 100,
-  });
-  const ours = comments.find((comment) => comment.user?.type === "Bot" && comment.body?.startsWith(marker));
-  return ours?.id;
 }

@@ -1,6 +1,7 @@
 import type { TaskRecord } from "../../../src/queue/task-record.js";
+import { findTrackingComment } from "../../../src/reporter/find-tracking-comment.js";
 import type { GitHubClient } from "../../../src/reporter/github-client.js";
-import { renderTrackingComment, trackingMarker } from "../../../src/reporter/render-tracking-comment.js";
+import { renderTrackingComment } from "../../../src/reporter/render-tracking-comment.js";
 import { syncLabels } from "../../../src/reporter/sync-labels.js";
 
 /**
@@ -19,16 +20,4 @@ export async function reportTask(octokit: GitHubClient, record: TaskRecord, now:
   }
   const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: record.issueNumber, body });
   return data.id;
-}
-
-/** A bot's comment on the issue that starts with the task's marker (a quote of it by a person does not count). */
-async function findTrackingComment(octokit: GitHubClient, record: TaskRecord): Promise<number | undefined> {
-  const marker = trackingMarker(record.taskId);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner: record.owner,
-    repo: record.repo,
-    issue_number: record.issueNumber,
-    per_page: 100,
-  });
-  return comments.find((comment) => comment.user?.type === "Bot" && comment.body?.startsWith(marker))?.id;
 }
