@@ -35,6 +35,8 @@ describe("parseStreamLine on golden transcripts", () => {
       costUsd: 0.0234,
       durationMs: 525,
       sessionId: "152abff8-47c9-4986-826d-f8e7d6f78c4e",
+      inputTokens: 6700,
+      outputTokens: 220,
     });
   });
 

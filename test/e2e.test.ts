@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import nock from "nock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { UsageStore } from "../src/ops/usage-store.js";
 import { Reporter } from "../src/reporter/reporter.js";
 import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
@@ -110,5 +111,7 @@ describe("end to end: app + agent process + Redis + fake claude + local origin",
     const record = await deps.store.get(TASK);
     expect(record).toMatchObject({ state: "pr-open", prNumber: 8, agent: "e2e-agent" });
     expect(record?.result?.costUsd).toBeGreaterThan(0);
+    const [usage] = await new UsageStore(redis, prefix).range(0, Date.now());
+    expect(usage).toMatchObject({ agent: "e2e-agent", account: "default", taskId: TASK, outcome: "success", inputTokens: 6700, outputTokens: 220 });
   }, 60_000);
 });

@@ -104,6 +104,8 @@ async function recordUsage(ctx: TaskContext, data: TaskData, outcome: ClaudeRunO
       costUsd: result.costUsd,
       turns: result.turns,
       durationMs: result.durationMs,
+      ...(result.inputTokens !== undefined ? { inputTokens: result.inputTokens } : {}),
+      ...(result.outputTokens !== undefined ? { outputTokens: result.outputTokens } : {}),
       outcome: outcome.ok ? "success" : outcome.failure.kind,
     })
     .catch((error: Error) => ctx.log.warn({ err: error }, "could not record usage"));

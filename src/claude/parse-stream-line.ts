@@ -58,6 +58,15 @@ const resultSchema = z.looseObject({
   duration_ms: z.number().optional(),
   session_id: z.string().optional(),
   api_error_status: z.number().nullable().optional(),
+  /** Token counts of the whole run; input is split into fresh, cache-write and cache-read. */
+  usage: z
+    .looseObject({
+      input_tokens: z.number().optional(),
+      cache_creation_input_tokens: z.number().optional(),
+      cache_read_input_tokens: z.number().optional(),
+      output_tokens: z.number().optional(),
+    })
+    .optional(),
 });
 
 /** Parses one stdout line of the CLI. Pure; never throws. */
@@ -110,6 +119,10 @@ function toEvent(json: unknown): StreamEvent | undefined {
       durationMs: r.duration_ms ?? 0,
       ...(r.session_id !== undefined && { sessionId: r.session_id }),
       ...(r.api_error_status != null && { apiErrorStatus: r.api_error_status }),
+      ...(r.usage && {
+        inputTokens: (r.usage.input_tokens ?? 0) + (r.usage.cache_creation_input_tokens ?? 0) + (r.usage.cache_read_input_tokens ?? 0),
+        outputTokens: r.usage.output_tokens ?? 0,
+      }),
     };
   }
   return undefined;

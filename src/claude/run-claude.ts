@@ -42,6 +42,8 @@ export interface ClaudeRunResult {
   turns: number;
   durationMs: number;
   sessionId?: string;
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 export type ClaudeRunOutcome =
@@ -162,6 +164,8 @@ function resultOf(events: StreamEvent[]): ClaudeRunResult | undefined {
     turns: result.turns,
     durationMs: result.durationMs,
     ...(result.sessionId !== undefined && { sessionId: result.sessionId }),
+    ...(result.inputTokens !== undefined && { inputTokens: result.inputTokens }),
+    ...(result.outputTokens !== undefined && { outputTokens: result.outputTokens }),
   };
 }
 

@@ -79,6 +79,9 @@ export interface ResultEvent {
   sessionId?: string;
   /** HTTP status of the API error that ended the run, when there was one. */
   apiErrorStatus?: number;
+  /** Tokens of the whole run; input counts cache reads and writes too. */
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 /** A line that is not JSON, or a type the cluster does not act on (hooks, compaction, …). */
