@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import nock from "nock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { Reporter } from "../src/reporter/reporter.js";
-import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { CCC_BIN, startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
 import { createOrigin, type Origin } from "./helpers/git-origin.js";
 import { API, nockInstallationToken } from "./helpers/github-nock.js";
@@ -136,5 +137,28 @@ describe("an agent whose Claude session expired", () => {
     await waitFor("the task's pull request", async () => (await deps.store.get(data.taskId))?.state === "pr-open", 30_000);
     expect(pulls).toHaveLength(1);
     expect(created).toHaveLength(1);
+  }, 90_000);
+
+  it("`ccc resume --agent` checks the login without GitHub: still failing exits 1, after a login exits 0 and the agent works", async () => {
+    const file = join(dir, "scenario-cli");
+    await writeFile(file, "not-logged-in");
+    agents.push(await startAgentProcess({ name: "pc-9", prefix, redis, env: { FAKE_CLAUDE_SCENARIO_FILE: file } }));
+    await waitFor("pc-9 to start session-expired", async () => (await deps.registry.list()).find((a) => a.name === "pc-9")?.state === "session-expired");
+    const env = { ...process.env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", CCC_PREFIX: prefix };
+
+    const still = spawnSync(process.execPath, [CCC_BIN, "resume", "--agent", "pc-9"], { env, encoding: "utf8", timeout: 60_000 });
+    expect(still.status).toBe(1);
+    expect(still.stderr).toContain("Not logged in");
+    expect(still.stderr).toContain("claude /login");
+
+    await writeFile(file, "edit");
+    const ok = spawnSync(process.execPath, [CCC_BIN, "resume", "--agent", "pc-9"], { env, encoding: "utf8", timeout: 60_000 });
+    expect(ok.stdout).toContain("pc-9: Claude login works");
+    expect(ok.status).toBe(0);
+    await waitFor("pc-9 to be idle", async () => (await deps.registry.list()).find((a) => a.name === "pc-9")?.state === "idle");
+
+    const unknown = spawnSync(process.execPath, [CCC_BIN, "resume", "--agent", "nobody"], { env, encoding: "utf8", timeout: 60_000 });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("No live agent named nobody");
   }, 90_000);
 });

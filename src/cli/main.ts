@@ -6,6 +6,7 @@ import { agentsCommand, cancelCommand, statusCommand, type ClusterDeps } from ".
 import { controlCommand } from "./control-command.js";
 import { doctorCommand } from "./doctor/doctor-command.js";
 import { processOutput } from "./output.js";
+import { resumeAgentCommand } from "./resume-agent-command.js";
 import { retryCommand } from "./retry-command.js";
 import { tasksCommand } from "./tasks-command.js";
 import { usageCommand } from "./usage-command.js";
@@ -57,11 +58,21 @@ tasks.action(clusterAction((deps) => tasksCommand(deps, tasks.opts<{ state?: str
 program.command("usage").description("Claude cost, turns and tasks per account and agent; budgets and forecasts").option("--json", "machine-readable output").action(clusterAction((deps) => usageCommand(deps)));
 for (const [action, description] of [
   ["pause", "agents finish running tasks and take no new ones"],
-  ["resume", "lift a pause or stop"],
   ["stop", "emergency stop: agents abort running tasks and put them back on their queues"],
 ] as const) {
   program.command(action).description(description).option("--json", "machine-readable output").action(clusterAction((deps) => controlCommand(deps, action)));
 }
+const resume = program
+  .command("resume")
+  .description("lift a pause or stop; with --agent, have that agent check its Claude login and resume")
+  .option("--agent <name>", "after `claude /login` on that agent's machine: verify the login and resume it")
+  .option("--json", "machine-readable output");
+resume.action(
+  clusterAction((deps) => {
+    const agent = resume.opts<{ agent?: string }>().agent;
+    return agent ? resumeAgentCommand(deps, agent) : controlCommand(deps, "resume");
+  }),
+);
 program
   .command("retry <task>")
   .description("run a finished task again on its branch, written owner/repo#n")
