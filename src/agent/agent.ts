@@ -2,20 +2,20 @@ import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { Worker, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import type { ClaudeFailure } from "../claude/classify-failure.js";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
 import { controlChannel } from "../control/cancel-task.js";
 import { ClusterControl, type ClusterMode } from "../control/cluster-control.js";
 import { UsageStore } from "../ops/usage-store.js";
-import type { TaskData } from "../queue/task-data.js";
 import { taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
 import { Workspace } from "../workspace/workspace.js";
-import { AccountPauses, type AccountPause } from "./account-pause.js";
+import { AccountLimit } from "./account-limit.js";
+import { AccountPauses } from "./account-pause.js";
+import { LoginState } from "./login-state.js";
 import { parseControlMessage } from "./control-message.js";
 import { processTask } from "./process-task.js";
 import { probeLogin } from "./probe-login.js";
@@ -51,17 +51,15 @@ export class Agent {
   private readonly ctx: TaskContext;
   private readonly registry: AgentRegistry;
   private readonly pauses: AccountPauses;
-  private readonly sessions: SessionStates;
   private readonly control: ClusterControl;
   private readonly subscriber: Redis;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: number;
   private readonly timers: NodeJS.Timeout[] = [];
-  private accountTimer: NodeJS.Timeout | undefined;
+  private readonly limit: AccountLimit;
+  private readonly login: LoginState;
   private mode: ClusterMode = "running";
-  private accountPause: AccountPause | undefined;
-  private session: { state: "ok" | "expired" | "checking"; message?: string } = { state: "checking" };
   private stopping = false;
   private gate: GateState = { canTake: false, state: "checking-login" };
 
@@ -75,21 +73,26 @@ export class Agent {
     const prefix = options.CCC_PREFIX;
     this.registry = new AgentRegistry(deps.redis, prefix);
     this.pauses = new AccountPauses(deps.redis, prefix);
-    this.sessions = new SessionStates(deps.redis, prefix);
     this.control = new ClusterControl(deps.redis, prefix);
     this.subscriber = deps.redis.duplicate();
+    const events = new EventQueue({ connection: deps.redis, prefix });
+    const runClaude = deps.runClaude ?? realRunClaude;
+    const probe = () => probeLogin(runClaude, { bin: options.claudeBin, cwd: options.workdir, log: this.log });
+    const onChange = () => this.applyGate();
+    this.limit = new AccountLimit({ pauses: this.pauses, account: options.account, agent: options.name, marginMs: deps.usageResetMarginMs ?? 60_000, now: this.now, log: this.log, probe, onChange });
+    this.login = new LoginState({ sessions: new SessionStates(deps.redis, prefix), events, agent: options.name, host: hostname(), account: options.account, now: this.now, log: this.log, probe, onChange });
     this.ctx = {
       options,
       store: new TaskStore(deps.redis, prefix),
-      events: new EventQueue({ connection: deps.redis, prefix }),
+      events,
       workspace: new Workspace({ root: options.workdir, log: this.log }),
       usage: new UsageStore(deps.redis, prefix),
       log: this.log,
-      runClaude: deps.runClaude ?? realRunClaude,
+      runClaude,
       now: this.now,
       progressIntervalMs: deps.progressIntervalMs ?? 2_000,
-      onUsageLimit: (failure) => this.usageLimitHit(failure),
-      onSessionExpired: (failure, task) => this.sessionExpired(failure.message, task),
+      onUsageLimit: (failure) => this.limit.hit(failure),
+      onSessionExpired: (failure, task) => this.login.expired(failure.message, task),
       onRunCompleted: () => this.pauses.clear(options.account),
     };
   }
@@ -108,7 +111,7 @@ export class Agent {
     await this.subscriber.subscribe(controlChannel(this.options.CCC_PREFIX));
     this.subscriber.on("message", (_channel, raw) => void this.onControl(raw).catch((e: Error) => this.log.warn({ err: e }, "control message failed")));
     this.mode = (await this.control.get()).mode;
-    this.setAccountPause(await this.pauses.get(this.options.account));
+    this.limit.apply(await this.pauses.get(this.options.account));
     for (const name of this.queueNames) {
       const worker = new Worker(name, (job, token) => this.process(job, token), {
         connection: this.deps.redis,
@@ -125,7 +128,7 @@ export class Agent {
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
     // Pub/sub can miss a message while reconnecting; the stored state is the truth.
     this.timers.push(setInterval(() => void this.resync().catch(() => {}), 2_000));
-    await this.verifyLogin("start");
+    await this.login.verify("start");
     this.log.info({ queues: this.queueNames, concurrency: this.options.concurrency, state: this.gate.state }, "agent started");
   }
 
@@ -133,7 +136,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping = true;
     this.timers.forEach(clearInterval);
-    clearTimeout(this.accountTimer);
+    this.limit.close();
     this.applyGate();
     for (const controller of this.running.values()) controller.abort("shutdown" satisfies AbortReason);
     await Promise.all(this.workers.map((w) => w.close()));
@@ -168,8 +171,8 @@ export class Agent {
     this.gate = workGate(
       {
         mode: this.mode,
-        ...(this.accountPause ? { accountPausedUntil: this.accountPause.until } : {}),
-        session: this.session.state,
+        ...(this.limit.until !== undefined ? { accountPausedUntil: this.limit.until } : {}),
+        session: this.login.state,
         stopping: this.stopping,
         running: this.running.size,
         concurrency: this.options.concurrency,
@@ -202,88 +205,12 @@ export class Agent {
         this.log.info({ mode: this.mode, by: message.state.by }, "cluster mode changed");
         return this.applyGate();
       case "account-paused":
-        if (message.pause.account === this.options.account) this.setAccountPause(message.pause);
+        if (message.pause.account === this.options.account) this.limit.apply(message.pause);
         return;
       case "verify-login":
-        if (message.agent === this.options.name) await this.verifyLogin("request");
+        if (message.agent === this.options.name) await this.login.verify("request");
         return;
     }
-  }
-
-  private async usageLimitHit(failure: ClaudeFailure): Promise<number> {
-    const pause = await this.pauses.pause({
-      account: this.options.account,
-      agent: this.options.name,
-      message: failure.message,
-      ...(failure.resetAt !== undefined ? { resetAt: failure.resetAt } : {}),
-      now: this.now(),
-    });
-    this.setAccountPause(pause);
-    return pause.until;
-  }
-
-  /** Pauses until the reset plus a margin; a guessed reset is probed before work resumes. */
-  private setAccountPause(pause: AccountPause | undefined): void {
-    clearTimeout(this.accountTimer);
-    if (!pause || pause.until <= this.now() - (this.deps.usageResetMarginMs ?? 60_000)) {
-      this.accountPause = undefined;
-      return this.applyGate();
-    }
-    const resumeAt = pause.until + (this.deps.usageResetMarginMs ?? 60_000);
-    this.accountPause = { ...pause, until: resumeAt };
-    this.log.warn({ account: pause.account, until: new Date(pause.until).toISOString(), by: pause.agent }, "usage limit: account paused");
-    this.accountTimer = setTimeout(() => void this.accountPauseEnded(pause).catch(() => {}), Math.max(0, resumeAt - this.now()));
-    this.applyGate();
-  }
-
-  private async accountPauseEnded(pause: AccountPause): Promise<void> {
-    if (pause.guessed) {
-      const probe = await probeLogin(this.ctx.runClaude, { bin: this.options.claudeBin, cwd: this.options.workdir, log: this.log });
-      if (probe.ok && probe.usageLimit) {
-        await this.usageLimitHit(probe.usageLimit);
-        return;
-      }
-    }
-    this.accountPause = undefined;
-    this.log.info({ account: pause.account }, "usage limit over: taking work again");
-    this.applyGate();
-  }
-
-  private async sessionExpired(message: string, task?: TaskData): Promise<void> {
-    this.session = { state: "expired", message };
-    await this.sessions.set(this.options.name, { state: "expired", message, at: this.now() });
-    this.log.error({ message }, `Claude session expired: run \`claude /login\` on ${hostname()} as this agent's user, then close the session-timeout issue`);
-    await this.ctx.events.emit({
-      type: "session-expired",
-      agent: this.options.name,
-      host: hostname(),
-      account: this.options.account,
-      message,
-      at: this.now(),
-      ...(task ? { repo: { owner: task.repo.owner, repo: task.repo.name, installationId: task.installationId } } : {}),
-    });
-    this.applyGate();
-  }
-
-  /** At start, and when asked: checks the login with a cheap probe and resumes or stays parked. */
-  private async verifyLogin(why: "start" | "request"): Promise<void> {
-    const wasExpired = this.session.state === "expired";
-    this.session = { state: "checking" };
-    this.applyGate();
-    await this.sessions.set(this.options.name, { state: "checking", at: this.now() });
-    const probe = await probeLogin(this.ctx.runClaude, { bin: this.options.claudeBin, cwd: this.options.workdir, log: this.log });
-    if (!probe.ok) {
-      await this.sessionExpired(probe.failure.message);
-      if (why === "request") await this.ctx.events.emit({ type: "session-verified", agent: this.options.name, ok: false, message: probe.failure.message, at: this.now() });
-      return;
-    }
-    this.session = { state: "ok" };
-    await this.sessions.set(this.options.name, { state: "ok", at: this.now() });
-    if (why === "request" || wasExpired) {
-      this.log.info("Claude login verified: resuming");
-      await this.ctx.events.emit({ type: "session-verified", agent: this.options.name, ok: true, at: this.now() });
-    }
-    this.applyGate();
   }
 
   /** Re-reads what the control channel announces: cancels, the cluster's mode, the account's pause. */
@@ -297,9 +224,7 @@ export class Agent {
       this.mode = control.mode;
       this.applyGate();
     }
-    if (pause && pause.until > (this.accountPause?.until ?? 0) - (this.deps.usageResetMarginMs ?? 60_000)) {
-      if (!this.accountPause || this.accountPause.until !== pause.until + (this.deps.usageResetMarginMs ?? 60_000)) this.setAccountPause(pause);
-    }
+    if (pause) this.limit.apply(pause);
   }
 
   private async heartbeat(): Promise<void> {
@@ -315,8 +240,8 @@ export class Agent {
         startedAt: this.startedAt,
         lastSeen: this.now(),
         version: VERSION,
-        ...(this.accountPause ? { pausedUntil: this.accountPause.until } : {}),
-        session: this.session.state,
+        ...(this.limit.until !== undefined ? { pausedUntil: this.limit.until } : {}),
+        session: this.login.state,
       },
       this.options.heartbeatTtlSeconds,
     );
