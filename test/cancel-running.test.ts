@@ -1,15 +1,13 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { cancelTask } from "../src/control/cancel-task.js";
-import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { liveClaudeProcesses } from "./helpers/claude-processes.js";
-import { createOrigin, listBranches, type Origin } from "./helpers/git-origin.js";
-import { closeIntakeDeps, intakeDeps, pendingEvents } from "./helpers/intake.js";
-import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { listBranches } from "./helpers/git-origin.js";
+import { pendingEvents } from "./helpers/intake.js";
 import { enqueueDirect } from "./helpers/tasks.js";
+import { useTestbed } from "./helpers/testbed.js";
 
 function worktrees(workdir: string): string[] {
   const root = join(workdir, "worktrees", "octo-org", "hello");
@@ -17,27 +15,14 @@ function worktrees(workdir: string): string[] {
 }
 
 describe("cancelling a running task", () => {
-  let redis: Redis;
-  const prefix = randomPrefix();
-  let deps: IntakeDeps;
-  let origin: Origin;
+  const bed = useTestbed();
   let agent: AgentProcess;
-
   beforeAll(async () => {
-    redis = connectRedis();
-    deps = intakeDeps(redis, prefix);
-    origin = await createOrigin();
-    agent = await startAgentProcess({ name: "canceller", prefix, redis, env: { FAKE_CLAUDE_SCENARIO: "hang" } });
-  });
-  afterAll(async () => {
-    await agent.stop();
-    await closeIntakeDeps(deps);
-    await origin.cleanup();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    agent = await bed.startAgent({ name: "canceller", env: { FAKE_CLAUDE_SCENARIO: "hang" } });
   });
 
   it("a cancel aborts the run within 5 s, cleans the worktree and pushes nothing", async () => {
+    const { redis, prefix, deps, origin } = bed;
     const task = await enqueueDirect(deps, { number: 61, cloneUrl: origin.url });
     await waitFor("Claude to run in the task's worktree", async () => (await deps.store.get(task.taskId))?.state === "running" && worktrees(agent.workdir).length === 1);
     await waitFor("Claude's processes", async () => liveClaudeProcesses([join(agent.workdir, "worktrees")]).length > 0);

@@ -1,41 +1,22 @@
 import { join } from "node:path";
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClusterControl } from "../src/control/cluster-control.js";
-import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { waitFor } from "./helpers/agent-process.js";
 import { liveClaudeProcesses } from "./helpers/claude-processes.js";
-import { createOrigin, type Origin } from "./helpers/git-origin.js";
-import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
-import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { pendingEvents, waitingJobs } from "./helpers/intake.js";
 import { enqueueDirect } from "./helpers/tasks.js";
+import { useTestbed } from "./helpers/testbed.js";
 
 describe("pause, emergency stop and resume", () => {
-  let redis: Redis;
-  const prefix = randomPrefix();
-  let deps: IntakeDeps;
-  let origin: Origin;
-  const agents: AgentProcess[] = [];
-
-  beforeAll(async () => {
-    redis = connectRedis();
-    deps = intakeDeps(redis, prefix);
-    origin = await createOrigin();
-  });
-  afterAll(async () => {
-    await Promise.all(agents.map((a) => a.stop()));
-    await closeIntakeDeps(deps);
-    await origin.cleanup();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  });
+  const bed = useTestbed();
 
   it("stop aborts every running Claude within 5 s and returns the tasks unspent; only resume lifts it", async () => {
+    const { redis, prefix, deps, origin, agents } = bed;
     const control = new ClusterControl(redis, prefix);
     // A long run, so both tasks are mid-flight when the stop comes.
     const env = { FAKE_CLAUDE_DELAY_MS: "4000" };
-    agents.push(await startAgentProcess({ name: "stop-1", prefix, redis, env }));
-    agents.push(await startAgentProcess({ name: "stop-2", prefix, redis, env }));
+    await bed.startAgent({ name: "stop-1", env });
+    await bed.startAgent({ name: "stop-2", env });
     const roots = agents.map((a) => join(a.workdir, "worktrees"));
     const tasks = [await enqueueDirect(deps, { number: 51, cloneUrl: origin.url }), await enqueueDirect(deps, { number: 52, cloneUrl: origin.url })];
     await waitFor("two running Claude processes", async () => liveClaudeProcesses(roots).length === 2);
@@ -57,7 +38,7 @@ describe("pause, emergency stop and resume", () => {
     await waitFor("both agents to show stopped", async () => (await deps.registry.list()).every((a) => a.state === "stopped"));
 
     // An agent started during the stop obeys it too.
-    agents.push(await startAgentProcess({ name: "late", prefix, redis }));
+    await bed.startAgent({ name: "late" });
     await waitFor("the late agent to show stopped", async () => (await deps.registry.list()).find((a) => a.name === "late")?.state === "stopped");
     await new Promise((r) => setTimeout(r, 1_000));
     expect(liveClaudeProcesses([...roots, join(agents[2]!.workdir, "worktrees")])).toEqual([]);
@@ -67,10 +48,10 @@ describe("pause, emergency stop and resume", () => {
   }, 90_000);
 
   it("pause lets running work finish and takes nothing new", async () => {
+    const { redis, prefix, deps, origin } = bed;
     const control = new ClusterControl(redis, prefix);
     await control.pause("test");
-    const agent = await startAgentProcess({ name: "paused", prefix, redis });
-    agents.push(agent);
+    await bed.startAgent({ name: "paused" });
     const task = await enqueueDirect(deps, { number: 53, cloneUrl: origin.url });
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await deps.store.get(task.taskId))?.state).toBe("queued");

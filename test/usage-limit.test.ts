@@ -1,38 +1,20 @@
-import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AccountPauses } from "../src/agent/account-pause.js";
-import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
-import { createOrigin, listBranches, type Origin } from "./helpers/git-origin.js";
-import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
-import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { waitFor } from "./helpers/agent-process.js";
+import { listBranches } from "./helpers/git-origin.js";
+import { pendingEvents, waitingJobs } from "./helpers/intake.js";
 import { enqueueDirect } from "./helpers/tasks.js";
+import { useTestbed } from "./helpers/testbed.js";
 
 describe("a Claude usage limit", () => {
-  let redis: Redis;
-  const prefix = randomPrefix();
-  let deps: IntakeDeps;
-  let origin: Origin;
-  const agents: AgentProcess[] = [];
-
-  beforeAll(async () => {
-    redis = connectRedis();
-    deps = intakeDeps(redis, prefix);
-    origin = await createOrigin();
-  });
-  afterAll(async () => {
-    await Promise.all(agents.map((a) => a.stop()));
-    await closeIntakeDeps(deps);
-    await origin.cleanup();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  });
+  const bed = useTestbed();
 
   it("pauses every agent on that account, returns the task unspent, and an agent on another account finishes it", async () => {
+    const { redis, prefix, deps, origin } = bed;
     const reset = Math.floor(Date.now() / 1000) + 3600;
     const limited = { FAKE_CLAUDE_SCENARIO: "usage-limit", FAKE_CLAUDE_RESET: String(reset) };
-    agents.push(await startAgentProcess({ name: "team-a-1", prefix, redis, extraArgs: ["--account", "team-a"], env: limited }));
-    agents.push(await startAgentProcess({ name: "team-a-2", prefix, redis, extraArgs: ["--account", "team-a"], env: limited }));
+    await bed.startAgent({ name: "team-a-1", extraArgs: ["--account", "team-a"], env: limited });
+    await bed.startAgent({ name: "team-a-2", extraArgs: ["--account", "team-a"], env: limited });
     const data = await enqueueDirect(deps, { number: 31, cloneUrl: origin.url });
 
     const pause = await waitFor("the account pause", () => new AccountPauses(redis, prefix).get("team-a"));
@@ -48,7 +30,7 @@ describe("a Claude usage limit", () => {
     const [job] = await waitingJobs(redis, prefix, "tasks-general");
     expect(job?.attemptsMade).toBe(0);
 
-    agents.push(await startAgentProcess({ name: "team-b-1", prefix, redis, extraArgs: ["--account", "team-b"] }));
+    await bed.startAgent({ name: "team-b-1", extraArgs: ["--account", "team-b"] });
     await waitFor("the other account's agent to push", async () => (await pendingEvents(redis, prefix)).some((e) => e.type === "pushed"), 30_000);
     expect(await listBranches(origin.dir)).toContain(data.branch);
     expect((await deps.store.get(data.taskId))?.agent).toBe("team-b-1");

@@ -31,7 +31,7 @@ redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 return {1, tostring(run)}
 `;
 
-// Applies a patch only while the state is one of ARGV[1] (empty list: any state).
+// Applies a patch only while the state is one of ARGV[1] (empty list: every state).
 // KEYS[1] task hash; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version.
 const TRANSITION = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
