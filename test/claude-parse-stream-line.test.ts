@@ -21,8 +21,8 @@ describe("parseStreamLine on golden transcripts", () => {
     expect(events[1]).toEqual({ type: "assistant", text: "I'll look at the README first.", toolUses: [] });
     const tools = events.flatMap((event) => (event.type === "assistant" ? event.toolUses.map(describeToolUse) : []));
     expect(tools).toEqual([
-      "Read /tmp/tmp.vodbEWSQq5/README.md",
-      "Edit /tmp/tmp.vodbEWSQq5/README.md",
+      "Read /home/dev/project/README.md",
+      "Edit /home/dev/project/README.md",
       "Bash git add README.md && git commit -m 'Fix typo in README heading'",
     ]);
     expect(events.filter((event) => event.type === "tool-result")).toEqual(Array(3).fill({ type: "tool-result", isError: false }));
