@@ -6,7 +6,7 @@ import { repoRole } from "../src/app/permission.js";
 import { DEFAULT_REPO_CONFIG } from "../src/config/repo-config.js";
 import { firstDelivery } from "../src/queue/delivery-dedupe.js";
 import type { TaskData } from "../src/queue/task-data.js";
-import { taskJobId, taskQueueName } from "../src/queue/task-queues.js";
+import { taskQueueName } from "../src/queue/task-queues.js";
 import { classify } from "../src/router/classify.js";
 import { formatTaskId } from "../src/shared/task-id.js";
 import { branchName } from "../src/workspace/branch-name.js";

@@ -7,6 +7,7 @@ import { taskQueueName } from "../queue/task-queues.js";
 import { classify } from "../router/classify.js";
 import type { Priority } from "../shared/priority.js";
 import { formatTaskId } from "../shared/task-id.js";
+import { LIVE_STATES } from "../shared/task-state.js";
 import { branchName } from "../workspace/branch-name.js";
 import { fetchCommentsUpTo } from "./fetch-comments.js";
 import type { IntakeDeps } from "./intake-deps.js";
@@ -31,7 +32,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
   const { ctx, config } = request;
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
   const [existing, live] = await Promise.all([deps.store.get(taskId), deps.liveSpecialties()]);
-  if (existing && ["queued", "running", "waiting"].includes(existing.state)) {
+  if (existing && LIVE_STATES.includes(existing.state)) {
     return { status: "already-live", taskId, state: existing.state };
   }
 

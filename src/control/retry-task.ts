@@ -1,6 +1,6 @@
 import type { AgentRegistry } from "../agent/registry.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
-import { taskJobId, taskQueueName, type TaskQueues } from "../queue/task-queues.js";
+import { taskQueueName, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
 import { GENERAL } from "../shared/specialty.js";

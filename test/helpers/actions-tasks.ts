@@ -1,53 +1,22 @@
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
 import { ACTIONS_QUEUE, addActionsTask } from "../../src/dispatcher/actions-queue.js";
 import type { TaskData } from "../../src/queue/task-data.js";
-import { taskJobId } from "../../src/queue/task-queues.js";
-import { branchName } from "../../src/workspace/branch-name.js";
+import { claimTestTask } from "./tasks.js";
 
 export const ACTIONS_OWNER = "octo-org";
 export const ACTIONS_REPO = "hello";
 
 /** Queues an actions-mode task the way the app does for a repository in `mode: actions`. */
 export async function enqueueActionsTask(deps: IntakeDeps, options: { number: number; specialty?: string; installationId?: number }): Promise<TaskData> {
-  const owner = ACTIONS_OWNER;
-  const repo = ACTIONS_REPO;
-  const title = `Task ${options.number}`;
-  const taskId = `${owner}/${repo}#${options.number}`;
-  const specialty = options.specialty ?? "backend";
-  const branch = branchName(options.number, title);
-  const installationId = options.installationId ?? 4242;
-  const claim = await deps.store.claim({
-    taskId,
-    owner,
-    repo,
-    issueNumber: options.number,
-    installationId,
-    title,
-    state: "queued",
-    specialty,
-    priority: "normal",
-    reason: "test",
-    branch,
-    baseBranch: "main",
+  const data = await claimTestTask(deps, {
+    owner: ACTIONS_OWNER,
+    repo: ACTIONS_REPO,
+    number: options.number,
+    specialty: options.specialty ?? "backend",
+    installationId: options.installationId ?? 4242,
     queue: ACTIONS_QUEUE,
-    draftPullRequest: false,
-    queuedAt: Date.now(),
+    settings: { maxTurns: 7, timeoutMinutes: 20, allowedTools: ["Edit", "Read"] },
   });
-  const data: TaskData = {
-    taskId,
-    run: claim.run,
-    repo: { owner, name: repo, cloneUrl: `https://github.com/${owner}/${repo}.git`, defaultBranch: "main" },
-    installationId,
-    issue: { number: options.number, title, body: "Do the thing.", url: `https://github.com/${owner}/${repo}/issues/${options.number}`, author: "maintainer" },
-    comments: [],
-    specialty,
-    priority: "normal",
-    reason: "test",
-    trigger: { kind: "label", actor: "maintainer", deliveryId: `d-${options.number}` },
-    branch,
-    settings: { maxTurns: 7, timeoutMinutes: 20, allowedTools: ["Edit", "Read"], permissionMode: "acceptEdits", draftPullRequest: false },
-    createdAt: Date.now(),
-  };
   await addActionsTask(deps.queues, data);
   return data;
 }

@@ -1,25 +1,36 @@
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
 import type { TaskData } from "../../src/queue/task-data.js";
-import { taskJobId, taskQueueName } from "../../src/queue/task-queues.js";
+import { taskQueueName } from "../../src/queue/task-queues.js";
 import { branchName } from "../../src/workspace/branch-name.js";
 
-/** Queues a task the way the app does, without a webhook: for agent-side tests. */
-export async function enqueueDirect(
-  deps: IntakeDeps,
-  options: { owner?: string; repo?: string; number: number; title?: string; cloneUrl: string; specialty?: string; timeoutMinutes?: number },
-): Promise<TaskData> {
+export interface TestTaskOptions {
+  owner?: string;
+  repo?: string;
+  number: number;
+  title?: string;
+  cloneUrl?: string;
+  specialty?: string;
+  installationId?: number;
+  /** Queue recorded on the task; defaults to the specialty's. */
+  queue?: string;
+  settings?: Partial<TaskData["settings"]>;
+}
+
+/** Claims a task record and builds its job data the way the app does, without queueing it. */
+export async function claimTestTask(deps: IntakeDeps, options: TestTaskOptions): Promise<TaskData> {
   const owner = options.owner ?? "octo-org";
   const repo = options.repo ?? "hello";
   const title = options.title ?? `Task ${options.number}`;
   const taskId = `${owner}/${repo}#${options.number}`;
   const specialty = options.specialty ?? "general";
+  const installationId = options.installationId ?? 1;
   const branch = branchName(options.number, title);
   const claim = await deps.store.claim({
     taskId,
     owner,
     repo,
     issueNumber: options.number,
-    installationId: 1,
+    installationId,
     title,
     state: "queued",
     specialty,
@@ -27,15 +38,15 @@ export async function enqueueDirect(
     reason: "test",
     branch,
     baseBranch: "main",
-    queue: taskQueueName(specialty),
+    queue: options.queue ?? taskQueueName(specialty),
     draftPullRequest: false,
     queuedAt: Date.now(),
   });
-  const data: TaskData = {
+  return {
     taskId,
     run: claim.run,
-    repo: { owner, name: repo, cloneUrl: options.cloneUrl, defaultBranch: "main" },
-    installationId: 1,
+    repo: { owner, name: repo, cloneUrl: options.cloneUrl ?? `https://github.com/${owner}/${repo}.git`, defaultBranch: "main" },
+    installationId,
     issue: { number: options.number, title, body: "Do the thing.", url: `https://github.com/${owner}/${repo}/issues/${options.number}`, author: "maintainer" },
     comments: [],
     specialty,
@@ -43,9 +54,15 @@ export async function enqueueDirect(
     reason: "test",
     trigger: { kind: "label", actor: "maintainer", deliveryId: `d-${options.number}-${claim.run}` },
     branch,
-    settings: { maxTurns: 5, timeoutMinutes: options.timeoutMinutes ?? 5, allowedTools: ["Edit"], permissionMode: "acceptEdits", draftPullRequest: false },
+    settings: { maxTurns: 5, timeoutMinutes: 5, allowedTools: ["Edit"], permissionMode: "acceptEdits", draftPullRequest: false, ...options.settings },
     createdAt: Date.now(),
   };
+}
+
+/** Queues a task the way the app does, without a webhook: for agent-side tests. */
+export async function enqueueDirect(deps: IntakeDeps, options: TestTaskOptions & { cloneUrl: string; timeoutMinutes?: number }): Promise<TaskData> {
+  const { timeoutMinutes, ...rest } = options;
+  const data = await claimTestTask(deps, { ...rest, settings: { ...rest.settings, ...(timeoutMinutes ? { timeoutMinutes } : {}) } });
   await deps.queues.add(data);
   return data;
 }
