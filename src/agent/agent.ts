@@ -10,6 +10,7 @@ import { UsageStore } from "../ops/usage-store.js";
 import { taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
+import { readSessionIssue } from "../reporter/session-issue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
 import { Workspace } from "../workspace/workspace.js";
@@ -47,7 +48,8 @@ const VERSION = "0.1.0";
  */
 export class Agent {
   private readonly workers: Worker[] = [];
-  private readonly running = new Map<string, AbortController>();
+  /** Running tasks by task id: the abort switch and the BullMQ job id it holds the lock of. */
+  private readonly running = new Map<string, { controller: AbortController; jobId: string }>();
   private readonly ctx: TaskContext;
   private readonly registry: AgentRegistry;
   private readonly pauses: AccountPauses;
@@ -80,7 +82,18 @@ export class Agent {
     const probe = () => probeLogin(runClaude, { bin: options.claudeBin, cwd: options.workdir, log: this.log });
     const onChange = () => this.applyGate();
     this.limit = new AccountLimit({ pauses: this.pauses, account: options.account, agent: options.name, marginMs: deps.usageResetMarginMs ?? 60_000, now: this.now, log: this.log, probe, onChange });
-    this.login = new LoginState({ sessions: new SessionStates(deps.redis, prefix), events, agent: options.name, host: hostname(), account: options.account, now: this.now, log: this.log, probe, onChange });
+    this.login = new LoginState({
+      sessions: new SessionStates(deps.redis, prefix),
+      events,
+      agent: options.name,
+      host: hostname(),
+      account: options.account,
+      now: this.now,
+      log: this.log,
+      probe,
+      readIssue: () => readSessionIssue(deps.redis, prefix, options.name),
+      onChange,
+    });
     this.ctx = {
       options,
       store: new TaskStore(deps.redis, prefix),
@@ -113,15 +126,29 @@ export class Agent {
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
     for (const name of this.queueNames) {
+      const lockDuration = this.deps.lockDurationMs ?? 30_000;
       const worker = new Worker(name, (job, token) => this.process(job, token), {
         connection: this.deps.redis,
         prefix: this.options.CCC_PREFIX,
         concurrency: this.options.concurrency,
         autorun: false,
-        lockDuration: this.deps.lockDurationMs ?? 60_000,
-        stalledInterval: this.deps.lockDurationMs ?? 60_000,
+        lockDuration,
+        // A dead agent's job is back on the queue at most one lock plus one interval after its
+        // last renewal; the check runs in every live agent serving the queue.
+        stalledInterval: Math.min(10_000, Math.max(1_000, Math.round(lockDuration / 3))),
+        // The reconciler in the app fails a task whose job stalled more often than this.
+        maxStalledCount: 2,
       });
       worker.on("error", (error) => this.log.warn({ err: error, queue: name }, "worker error"));
+      // This process slept (a suspended PC) or lost Redis past its lock: the job is someone
+      // else's now. Stop the stale run; it changes nothing (processTask checks its lease).
+      worker.on("lockRenewalFailed", (jobIds: string[]) => {
+        for (const [taskId, run] of this.running) {
+          if (!jobIds.includes(run.jobId)) continue;
+          this.log.warn({ taskId, jobId: run.jobId }, "lost the task's lock (this machine slept or lost Redis): abandoning the stale run");
+          run.controller.abort("lost" satisfies AbortReason);
+        }
+      });
       this.workers.push(worker);
     }
     const beat = (this.options.heartbeatTtlSeconds * 1000) / 3;
@@ -138,7 +165,7 @@ export class Agent {
     this.timers.forEach(clearInterval);
     this.limit.close();
     this.applyGate();
-    for (const controller of this.running.values()) controller.abort("shutdown" satisfies AbortReason);
+    for (const { controller } of this.running.values()) controller.abort("shutdown" satisfies AbortReason);
     await Promise.all(this.workers.map((w) => w.close()));
     await this.registry.remove(this.options.name);
     await this.subscriber.quit().catch(() => {});
@@ -153,7 +180,7 @@ export class Agent {
       throw new WaitingError();
     }
     const controller = new AbortController();
-    this.running.set(taskId, controller);
+    this.running.set(taskId, { controller, jobId: String(job.id) });
     this.applyGate();
     try {
       return await processTask(this.ctx, job, token, controller.signal);
@@ -181,14 +208,17 @@ export class Agent {
     );
     for (const worker of this.workers) {
       if (this.gate.canTake) {
-        if (!worker.isRunning()) void worker.run().catch((e: Error) => this.log.error({ err: e }, "worker stopped"));
-        else if (worker.isPaused()) worker.resume();
+        // A worker paused while its last job ran leaves its loop once that job is done, and
+        // `run()` on a paused worker returns at once: only `resume()` clears the pause and
+        // starts the loop again. Resume first, then start a loop that ended unpaused.
+        if (worker.isPaused()) worker.resume();
+        else if (!worker.isRunning()) void worker.run().catch((e: Error) => this.log.error({ err: e, queue: worker.name }, "worker loop ended with an error; restarted at the next resync"));
       } else if (worker.isRunning() && !worker.isPaused()) {
         void worker.pause(true);
       }
     }
     if (this.mode === "stopped") {
-      for (const controller of this.running.values()) controller.abort("stop" satisfies AbortReason);
+      for (const { controller } of this.running.values()) controller.abort("stop" satisfies AbortReason);
     }
     void this.heartbeat().catch(() => {});
   }
@@ -198,7 +228,7 @@ export class Agent {
     if (!message) return;
     switch (message.type) {
       case "cancel":
-        this.running.get(message.taskId)?.abort("cancelled" satisfies AbortReason);
+        this.running.get(message.taskId)?.controller.abort("cancelled" satisfies AbortReason);
         return;
       case "mode":
         this.mode = message.state.mode;
@@ -215,16 +245,17 @@ export class Agent {
 
   /** Re-reads what the control channel announces: cancels, the cluster's mode, the account's pause. */
   private async resync(): Promise<void> {
-    for (const [taskId, controller] of this.running) {
+    for (const [taskId, { controller }] of this.running) {
       const record = await this.ctx.store.get(taskId);
       if (record?.state === "cancelled") controller.abort("cancelled" satisfies AbortReason);
     }
+    // A closed session-timeout issue whose message this agent missed while reconnecting.
+    if (this.login.state === "expired") await this.login.verifyIfIssueClosed();
     const [control, pause] = await Promise.all([this.control.get(), this.pauses.get(this.options.account)]);
-    if (control.mode !== this.mode) {
-      this.mode = control.mode;
-      this.applyGate();
-    }
+    this.mode = control.mode;
     if (pause) this.limit.apply(pause);
+    // Also heals a worker loop that ended while the gate was open (a pause racing a resume).
+    this.applyGate();
   }
 
   private async heartbeat(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { TaskData } from "../queue/task-data.js";
 import type { EventQueue } from "../reporter/event-queue.js";
+import type { SessionIssue } from "../reporter/session-issue.js";
 import type { Logger } from "../shared/logger.js";
 import type { LoginProbe } from "./probe-login.js";
 import type { SessionState, SessionStates } from "./session-state.js";
@@ -13,6 +14,8 @@ export interface LoginStateOptions {
   now: () => number;
   log: Logger;
   probe: () => Promise<LoginProbe>;
+  /** This agent's session-timeout issue as the app last recorded it. */
+  readIssue: () => Promise<SessionIssue | undefined>;
   /** Called whenever the agent may or may not work because of this. */
   onChange: () => void;
 }
@@ -23,6 +26,8 @@ export interface LoginStateOptions {
  */
 export class LoginState {
   private current: SessionState["state"] = "checking";
+  /** The issue closing this agent last acted on, so each close is checked once. */
+  private handledClose: number | undefined;
 
   constructor(private readonly options: LoginStateOptions) {}
 
@@ -48,6 +53,7 @@ export class LoginState {
   /** Probes the login; on request (issue closed, `ccc resume --agent`) reports the outcome. */
   async verify(why: "start" | "request"): Promise<void> {
     const { agent, now, log, events } = this.options;
+    if (why === "request") this.handledClose = (await this.options.readIssue().catch(() => undefined))?.closedAt;
     const wasExpired = this.current === "expired";
     await this.set("checking");
     const probe = await this.options.probe();
@@ -61,6 +67,16 @@ export class LoginState {
       log.info("Claude login verified: resuming");
       await events.emit({ type: "session-verified", agent, ok: true, at: now() });
     }
+  }
+
+  /**
+   * The app announces a closed session-timeout issue on the control channel; an agent that
+   * was reconnecting then misses it, so the stored issue is looked at too.
+   */
+  async verifyIfIssueClosed(): Promise<void> {
+    const issue = await this.options.readIssue();
+    if (!issue || issue.open || issue.closedAt === undefined || issue.closedAt === this.handledClose) return;
+    await this.verify("request");
   }
 
   private async set(state: SessionState["state"], message?: string): Promise<void> {

@@ -118,6 +118,12 @@ async function reportProgress(ctx: TaskContext, data: TaskData, progress: Progre
 
 async function aborted(ctx: TaskContext, job: Job, token: string | undefined, data: TaskData, reason: AbortReason): Promise<TaskEnd> {
   if (reason === "cancelled") return "cancelled";
+  if (reason === "lost") {
+    // The job is another agent's now: touch neither the record nor the job. WaitingError
+    // tells BullMQ the job was dealt with, so it does not try to move what it no longer holds.
+    ctx.log.warn({ taskId: data.taskId, run: data.run }, "stale run discarded: the task was handed on while this agent was away");
+    throw new WaitingError();
+  }
   // Shutdown or emergency stop: back on the queue, no attempt spent. After a shutdown another
   // agent may take it at once; after a stop nobody does until the cluster is resumed.
   const patch =

@@ -29,5 +29,8 @@ export interface TaskContext {
   onRunCompleted(): Promise<void>;
 }
 
-/** Why a run was aborted from outside. */
-export type AbortReason = "cancelled" | "shutdown" | "stop";
+/**
+ * Why a run was aborted from outside. `lost`: the agent lost the job's lock (it slept or lost
+ * Redis past it), so the task may already run elsewhere and this run must change nothing.
+ */
+export type AbortReason = "cancelled" | "shutdown" | "stop" | "lost";

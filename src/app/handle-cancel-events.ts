@@ -26,7 +26,7 @@ async function askAgentToVerifyLogin(deps: IntakeDeps, owner: string, repo: stri
   const agent = await deps.redis.get(sessionIssueAgentKey(deps.prefix, owner, repo, number));
   if (!agent) return;
   const issue = await readSessionIssue(deps.redis, deps.prefix, agent);
-  if (issue) await writeSessionIssue(deps.redis, deps.prefix, agent, { ...issue, open: false });
+  if (issue) await writeSessionIssue(deps.redis, deps.prefix, agent, { ...issue, open: false, closedAt: Date.now() });
   const message: VerifyLoginMessage = { type: "verify-login", agent };
   await deps.redis.publish(controlChannel(deps.prefix), JSON.stringify(message));
   deps.log.info({ agent, issue: number }, "session-timeout issue closed: asking the agent to verify its login");

@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { execa } from "execa";
 import type { Logger } from "../shared/logger.js";
@@ -50,6 +51,11 @@ export type ClaudeRunOutcome =
   | { ok: true; result: ClaudeRunResult }
   | { ok: false; failure: ClaudeFailure; result?: ClaudeRunResult };
 
+/** Starts the CLI and ends its process group if the agent dies without cleaning up. */
+const CLAUDE_GUARD = fileURLToPath(new URL("./claude-guard.mjs", import.meta.url));
+/** The guard's exit status when the CLI could not be started; stderr names the errno. */
+const GUARD_SPAWN_FAILED = 127;
+
 /** Between SIGTERM and SIGKILL: time for the CLI to stop its tools and flush. */
 export const KILL_GRACE_MS = 3_000;
 const STDERR_LIMIT = 64 * 1024;
@@ -86,7 +92,8 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
     }
   };
 
-  const child = execa(options.bin, claudeArgs(options), {
+  // Through the guard, so that Claude and its tools die with a killed agent (claude-guard.mjs).
+  const child = execa(process.execPath, [CLAUDE_GUARD, options.bin, ...claudeArgs(options)], {
     cwd: options.cwd,
     env: options.env ?? {},
     stdin: "ignore",
@@ -133,6 +140,8 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
     child.stdout?.destroy();
     child.stderr?.destroy();
     splitter.flush().forEach(onLine);
+    const spawnError = exitCode === GUARD_SPAWN_FAILED ? /^ccc-guard: spawn (\S+)/m.exec(stderr) : null;
+    if (spawnError) return { ok: false, failure: spawnFailure(options.bin, spawnError[1]!) };
 
     const failure = classifyFailure({ exitCode, events, stderr, timedOut, aborted, now: Date.now() });
     const result = resultOf(events);

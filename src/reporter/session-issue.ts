@@ -12,6 +12,8 @@ export interface SessionIssue {
   number: number;
   installationId: number;
   open: boolean;
+  /** Epoch ms when a person last closed it: the agent checks its login once per close. */
+  closedAt?: number;
 }
 
 export interface SessionIssueDeps {
