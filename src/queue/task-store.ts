@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
+import { FINAL_STATES, LIVE_STATES, type TaskState } from "../shared/task-state.js";
+import { readRetention } from "./retention.js";
 import type { TaskRecord } from "./task-record.js";
 
 /** Fields a later run of the same issue keeps: the tracking comment is one per issue. */
@@ -7,7 +8,9 @@ const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt"] as const;
 
 // Creates run n+1 unless a live run exists. KEYS[1] task hash, KEYS[2] recent-tasks zset;
 // ARGV[1] JSON of live states, ARGV[2] JSON of the new record without run/version/jobId,
-// ARGV[3] JSON list of kept fields, ARGV[4] task id, ARGV[5] queued-at score.
+// ARGV[3] JSON list of kept fields, ARGV[4] task id, ARGV[5] queued-at score,
+// ARGV[6] prefix of task hash keys, ARGV[7] score before which an id may be stale.
+// The DEL drops the TTL a finished run left (see TRANSITION): the new live record never expires.
 const CLAIM = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then
@@ -27,12 +30,19 @@ local fields = cjson.decode(ARGV[2])
 for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
 for k, v in pairs(kept) do redis.call('HSET', KEYS[1], k, v) end
 redis.call('HSET', KEYS[1], 'run', tostring(run), 'version', '1', 'jobId', cjson.encode(ARGV[4] .. '@' .. run))
+-- Forget up to 100 ids whose record expired. A record lives at least the retention after its
+-- run was queued, so only ids scored before ARGV[7] can be stale; a live record never expires,
+-- so its id is never dropped.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT', 0, 100)) do
+  if redis.call('EXISTS', ARGV[6] .. id) == 0 then redis.call('ZREM', KEYS[2], id) end
+end
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 return {1, tostring(run)}
 `;
 
 // Applies a patch only while the state is one of ARGV[1] (empty list: every state).
-// KEYS[1] task hash; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version.
+// KEYS[1] task hash; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version;
+// ARGV[4] JSON of final states; ARGV[5] retention in ms.
 const TRANSITION = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local allowed = cjson.decode(ARGV[1])
@@ -42,8 +52,16 @@ if #allowed > 0 then
   for _, s in ipairs(allowed) do if s == state then ok = true end end
   if not ok then return 0 end
 end
-for k, v in pairs(cjson.decode(ARGV[2])) do
+local patch = cjson.decode(ARGV[2])
+for k, v in pairs(patch) do
   if v == '__delete__' then redis.call('HDEL', KEYS[1], k) else redis.call('HSET', KEYS[1], k, v) end
+end
+-- Redis runs with noeviction: a record entering a final state expires after the retention;
+-- one made live again never does. Patches without a state leave the TTL as it is.
+if patch['state'] and patch['state'] ~= '__delete__' then
+  local final = false
+  for _, s in ipairs(cjson.decode(ARGV[4])) do if s == cjson.decode(patch['state']) then final = true end end
+  if final then redis.call('PEXPIRE', KEYS[1], ARGV[5]) else redis.call('PERSIST', KEYS[1]) end
 end
 if ARGV[3] == '1' then return redis.call('HINCRBY', KEYS[1], 'version', 1) end
 return 1
@@ -65,6 +83,8 @@ export class TaskStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = "ccc",
+    /** How long a finished record is kept (`CCC_TASK_RETENTION_DAYS`). */
+    private readonly retentionMs = readRetention().taskMs,
   ) {}
 
   key(taskId: string): string {
@@ -86,6 +106,8 @@ export class TaskStore {
       JSON.stringify(KEPT_ACROSS_RUNS),
       record.taskId,
       String(record.queuedAt),
+      this.key(""),
+      String(record.queuedAt - this.retentionMs),
     )) as [number, string];
     return { created: created === 1, run: Number(run) };
   }
@@ -124,6 +146,8 @@ export class TaskStore {
       JSON.stringify(from ?? []),
       JSON.stringify(encode(patch)),
       bump ? "1" : "0",
+      JSON.stringify(FINAL_STATES),
+      String(this.retentionMs),
     )) as number;
   }
 }
