@@ -59,6 +59,16 @@ export interface TaskRecord {
   failure?: TaskFailure;
   /** What the task waits for while in state `waiting`. */
   waitingFor?: string;
+  /**
+   * Why no agent can take the task now and who can unblock it, set by the app's reconciler
+   * for queued and waiting tasks (and running ones whose agent stopped responding).
+   */
+  blockedBy?: string;
+  /**
+   * The run that owns the task: set when an agent claims it, checked on each of that run's
+   * writes, so a run that lost its lock (a sleeping PC) can no longer change the task.
+   */
+  lease?: string;
   prUrl?: string;
   prNumber?: number;
   /** The one tracking comment, once the reporter has created it. */

@@ -42,9 +42,13 @@ return {1, tostring(run)}
 
 // Applies a patch only while the state is one of ARGV[1] (empty list: every state).
 // KEYS[1] task hash; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version;
-// ARGV[4] JSON of final states; ARGV[5] retention in ms.
+// ARGV[4] JSON of final states; ARGV[5] retention in ms; ARGV[6] JSON object of fields that
+// must hold these encoded values (a version as read, the run's lease) or nothing changes.
 const TRANSITION = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for k, v in pairs(cjson.decode(ARGV[6])) do
+  if redis.call('HGET', KEYS[1], k) ~= v then return 0 end
+end
 local allowed = cjson.decode(ARGV[1])
 if #allowed > 0 then
   local state = cjson.decode(redis.call('HGET', KEYS[1], 'state'))
@@ -68,6 +72,15 @@ return 1
 `;
 
 export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
+
+/**
+ * Extra conditions for an update: `version` as read (nothing changed since), `lease` the
+ * run's own (the agent still owns the task; a stale run after a sleep does not).
+ */
+export interface TaskCondition {
+  version?: number;
+  lease?: string;
+}
 
 export interface ClaimResult {
   created: boolean;
@@ -122,8 +135,8 @@ export class TaskStore {
    * Changes a task if its state is one of `from` (any state when omitted) and bumps its
    * version. Returns false when the task is gone or in another state.
    */
-  async update(taskId: string, patch: TaskPatch, from?: readonly TaskState[]): Promise<boolean> {
-    return (await this.apply(taskId, patch, from, true)) > 0;
+  async update(taskId: string, patch: TaskPatch, from?: readonly TaskState[], where: TaskCondition = {}): Promise<boolean> {
+    return (await this.apply(taskId, patch, from, true, where)) > 0;
   }
 
   /** Records bookkeeping (comment id, render times) without bumping the version. */
@@ -138,7 +151,7 @@ export class TaskStore {
     return records.filter((r): r is TaskRecord => r !== undefined);
   }
 
-  private async apply(taskId: string, patch: TaskPatch, from: readonly TaskState[] | undefined, bump: boolean): Promise<number> {
+  private async apply(taskId: string, patch: TaskPatch, from: readonly TaskState[] | undefined, bump: boolean, where: TaskCondition = {}): Promise<number> {
     return (await this.redis.eval(
       TRANSITION,
       1,
@@ -148,6 +161,8 @@ export class TaskStore {
       bump ? "1" : "0",
       JSON.stringify(FINAL_STATES),
       String(this.retentionMs),
+      // `version` is stored as a plain integer (HINCRBY), every other field JSON-encoded.
+      JSON.stringify(Object.fromEntries(Object.entries(where).map(([k, v]) => [k, k === "version" ? String(v) : JSON.stringify(v)]))),
     )) as number;
   }
 }

@@ -1,0 +1,50 @@
+import type { AgentInfo } from "../agent/registry.js";
+import type { ControlState } from "../control/cluster-control.js";
+import { GENERAL } from "../shared/specialty.js";
+
+export interface BlockerInputs {
+  /** The queue's specialty: `general` is served by every agent, others by agents that list them. */
+  specialty: string;
+  control: ControlState;
+  /** Live agents, from the heartbeat registry. */
+  agents: AgentInfo[];
+  /** Each agent's open session-timeout issue, as `owner/repo#n`. */
+  sessionIssues: ReadonlyMap<string, string>;
+}
+
+/** Agent states in which an agent takes work (now, or when its running task ends). */
+const WORKING = new Set(["idle", "busy"]);
+
+/**
+ * Pure: why no agent can take a queued task now, in words for the tracking comment that say
+ * who can unblock it; undefined when some agent can.
+ */
+export function describeBlocker(inputs: BlockerInputs): string | undefined {
+  const { control, agents, specialty } = inputs;
+  const by = control.by ? ` by ${control.by}` : "";
+  if (control.mode === "stopped") return `the cluster is stopped (emergency stop${by}): \`/claude resume\` or \`ccc resume\` lifts it`;
+  if (control.mode === "paused") return `the cluster is paused${by}: \`/claude resume\` or \`ccc resume\` lifts it`;
+  if (agents.length === 0) return "no agent is running: start one with `ccc agent`";
+  const serving = specialty === GENERAL ? agents : agents.filter((a) => a.specialties.includes(specialty));
+  if (serving.length === 0) return `no live agent serves \`${specialty}\`: start one with \`ccc agent --specialties ${specialty}\``;
+  if (serving.some((a) => WORKING.has(a.state))) return undefined;
+  const reasons = serving.map((agent) => agentBlocker(agent, inputs.sessionIssues.get(agent.name)));
+  return `no agent can take it now: ${reasons.join("; ")}`;
+}
+
+function agentBlocker(agent: AgentInfo, sessionIssue: string | undefined): string {
+  switch (agent.state) {
+    case "session-expired":
+      return `${agent.name}'s Claude login has expired, ${sessionIssue ? `see ${sessionIssue}` : "a session-timeout issue is being opened"} (run \`claude /login\` on ${agent.host}, then close that issue)`;
+    case "usage-limit": {
+      const until = agent.pausedUntil !== undefined ? ` until ${new Date(agent.pausedUntil).toISOString()}` : "";
+      return `${agent.name}'s Claude account \`${agent.account}\` is over its usage limit${until}`;
+    }
+    case "checking-login":
+      return `${agent.name} is checking its Claude login`;
+    case "stopping":
+      return `${agent.name} is shutting down`;
+    default:
+      return `${agent.name} is ${agent.state}`;
+  }
+}
