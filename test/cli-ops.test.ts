@@ -9,7 +9,7 @@ import { UsageStore } from "../src/ops/usage-store.js";
 import { CCC_BIN, FAKE_CLAUDE, REPO_ROOT } from "./helpers/agent-process.js";
 import { PRIVATE_KEY } from "./helpers/app-server.js";
 import { startAppProcess, type AppProcess } from "./helpers/app-process.js";
-import { startFakeGitHubApi, type FakeGitHubApi } from "./helpers/fake-github-api.js";
+import { startFakeGitHub, type FakeGitHub } from "./helpers/fake-github.js";
 import { createOrigin, type Origin } from "./helpers/git-origin.js";
 import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
@@ -21,7 +21,7 @@ describe("ccc tasks | usage | pause | resume | stop | retry | doctor against the
   let deps: IntakeDeps;
   let app: AppProcess;
   let origin: Origin;
-  let github: FakeGitHubApi;
+  let github: FakeGitHub;
   let home: string;
 
   function ccc(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -39,7 +39,7 @@ describe("ccc tasks | usage | pause | resume | stop | retry | doctor against the
   beforeAll(async () => {
     redis = connectRedis();
     deps = intakeDeps(redis, prefix);
-    [app, origin, github, home] = await Promise.all([startAppProcess({ prefix }), createOrigin(), startFakeGitHubApi(), mkdtemp(join(tmpdir(), "ccc-home-"))]);
+    [app, origin, github, home] = await Promise.all([startAppProcess({ prefix }), createOrigin(), startFakeGitHub(), mkdtemp(join(tmpdir(), "ccc-home-"))]);
   }, 40_000);
 
   afterAll(async () => {
@@ -67,7 +67,7 @@ describe("ccc tasks | usage | pause | resume | stop | retry | doctor against the
     expect(table.stdout).toContain("max-turns: stopped at the max turns limit");
     const bad = await ccc(["tasks", "--state", "done"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--state must be one of");
+    expect(bad.stderr).toContain("option '--state <state>' argument 'done' is invalid. Allowed choices are queued, running");
   });
 
   it("`usage --json` reports windows per account and agent, and the budget from CCC_BUDGETS", async () => {

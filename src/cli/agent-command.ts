@@ -3,9 +3,14 @@ import { Agent } from "../agent/agent.js";
 import { readAgentOptions, type AgentFlags } from "../config/agent-options.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
+import { readCliEnv } from "./read-cli-env.js";
 
-/** `ccc agent`: checks what the agent needs, then serves until SIGTERM or SIGINT. */
+/**
+ * `ccc agent`: checks what the agent needs, then serves until SIGTERM or SIGINT. A wrong flag or
+ * variable throws ConfigError (bad usage, exit 2); a missing claude or Redis, a coded Error (exit 1).
+ */
 export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  readCliEnv(env);
   const options = readAgentOptions(flags, env);
   const log = createLogger({ level: options.LOG_LEVEL, name: "ccc-agent" });
 

@@ -5,7 +5,9 @@ import { TaskQueues, taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { DEFAULT_SPECIALTIES, GENERAL } from "../shared/specialty.js";
-import { parseTaskId } from "../shared/task-id.js";
+import { formatTaskId, type IssueRef } from "../shared/task-id.js";
+import { ago } from "./ago.js";
+import { ExitCode } from "./exit-code.js";
 import { table, type Output } from "./output.js";
 
 export interface ClusterDeps {
@@ -15,26 +17,23 @@ export interface ClusterDeps {
   json: boolean;
 }
 
-function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
-}
-
 /** `ccc agents`: live agents from the heartbeat registry. */
-export async function agentsCommand(deps: ClusterDeps): Promise<void> {
+export async function agentsCommand(deps: ClusterDeps): Promise<ExitCode> {
   const agents = await new AgentRegistry(deps.redis, deps.prefix).list();
-  if (deps.json) return deps.output.out(JSON.stringify(agents, null, 2));
-  if (agents.length === 0) return deps.output.out("No live agents. Start one with `ccc agent --name <name> --specialties <a,b>`.");
-  deps.output.out(
-    table(
-      ["NAME", "STATE", "SPECIALTIES", "ACCOUNT", "TASKS", "HOST", "SEEN"],
-      agents.map((a) => [a.name, a.state, [...a.specialties, GENERAL].join(","), a.account, a.tasks.join(",") || "-", a.host, ago(Date.now() - a.lastSeen)]),
-    ),
-  );
+  if (deps.json) deps.output.out(JSON.stringify(agents, null, 2));
+  else if (agents.length === 0) deps.output.out("No live agents. Start one with `ccc agent --name <name> --specialties <a,b>`.");
+  else
+    deps.output.out(
+      table(
+        ["NAME", "STATE", "SPECIALTIES", "ACCOUNT", "TASKS", "HOST", "SEEN"],
+        agents.map((a) => [a.name, a.state, [...a.specialties, GENERAL].join(","), a.account, a.tasks.join(",") || "-", a.host, ago(Date.now() - a.lastSeen)]),
+      ),
+    );
+  return ExitCode.ok;
 }
 
 /** `ccc status`: queue depths and the most recent tasks. */
-export async function statusCommand(deps: ClusterDeps): Promise<void> {
+export async function statusCommand(deps: ClusterDeps): Promise<ExitCode> {
   const registry = new AgentRegistry(deps.redis, deps.prefix);
   const agents = await registry.list();
   const specialties = new Set<string>([GENERAL, ...DEFAULT_SPECIALTIES, ...agents.flatMap((a) => a.specialties)]);
@@ -47,32 +46,31 @@ export async function statusCommand(deps: ClusterDeps): Promise<void> {
       }),
     );
     const tasks = await new TaskStore(deps.redis, deps.prefix).recent(20);
-    if (deps.json) return deps.output.out(JSON.stringify({ agents: agents.length, queues: depths, tasks }, null, 2));
+    if (deps.json) {
+      deps.output.out(JSON.stringify({ agents: agents.length, queues: depths, tasks }, null, 2));
+      return ExitCode.ok;
+    }
     deps.output.out(`Agents live: ${agents.length}\n`);
     deps.output.out(table(["QUEUE", "WAITING", "ACTIVE", "DELAYED", "FAILED"], depths.map((d) => [d.queue, String(d.waiting), String(d.active), String(d.delayed), String(d.failed)])));
     deps.output.out("");
-    if (tasks.length === 0) return deps.output.out("No tasks yet.");
-    deps.output.out(table(["TASK", "STATE", "SPECIALTY", "AGENT", "QUEUED", "PR"], tasks.map((t) => [t.taskId, t.state, t.specialty, t.agent ?? "-", ago(Date.now() - t.queuedAt), t.prUrl ?? "-"])));
+    if (tasks.length === 0) deps.output.out("No tasks yet.");
+    else deps.output.out(table(["TASK", "STATE", "SPECIALTY", "AGENT", "QUEUED", "PR"], tasks.map((t) => [t.taskId, t.state, t.specialty, t.agent ?? "-", ago(Date.now() - t.queuedAt), t.prUrl ?? "-"])));
+    return ExitCode.ok;
   } finally {
     await queues.close();
   }
 }
 
-/** `ccc cancel owner/repo#n`. Returns the exit code. */
-export async function cancelCommand(deps: ClusterDeps, target: string): Promise<number> {
-  const ref = parseTaskId(target);
-  if (!ref) {
-    deps.output.err(`"${target}" is not a task: write it as owner/repo#number, e.g. octo/hello#12.`);
-    return 2;
-  }
-  const taskId = `${ref.owner}/${ref.repo}#${ref.number}`;
+/** `ccc cancel owner/repo#n`. An issue with no queued or running task is a failure: nothing was cancelled. */
+export async function cancelCommand(deps: ClusterDeps, ref: IssueRef): Promise<ExitCode> {
+  const taskId = formatTaskId(ref);
   const queues = new TaskQueues({ connection: deps.redis, prefix: deps.prefix });
   const events = new EventQueue({ connection: deps.redis, prefix: deps.prefix });
   try {
     const outcome = await cancelTask({ redis: deps.redis, prefix: deps.prefix, store: new TaskStore(deps.redis, deps.prefix), queues, events }, taskId, "ccc cancel");
     if (deps.json) deps.output.out(JSON.stringify({ taskId, outcome }));
     else deps.output.out(outcome === "cancelled" ? `Cancelled ${taskId}.` : `${taskId} has no queued or running task.`);
-    return outcome === "cancelled" ? 0 : 1;
+    return outcome === "cancelled" ? ExitCode.ok : ExitCode.failed;
   } finally {
     await Promise.all([queues.close(), events.close()]);
   }

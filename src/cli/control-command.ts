@@ -1,6 +1,7 @@
 import { userInfo, hostname } from "node:os";
 import { ClusterControl } from "../control/cluster-control.js";
 import type { ClusterDeps } from "./cluster-commands.js";
+import { ExitCode } from "./exit-code.js";
 
 const SAID = {
   pause: "Paused: agents finish what they run and take no new tasks. `ccc resume` to lift it.",
@@ -9,9 +10,9 @@ const SAID = {
 } as const;
 
 /** `ccc pause | resume | stop`. */
-export async function controlCommand(deps: ClusterDeps, action: "pause" | "resume" | "stop"): Promise<number> {
+export async function controlCommand(deps: ClusterDeps, action: "pause" | "resume" | "stop"): Promise<ExitCode> {
   const by = `ccc (${userInfo().username}@${hostname()})`;
   const state = await new ClusterControl(deps.redis, deps.prefix)[action](by);
   deps.output.out(deps.json ? JSON.stringify({ control: state }) : SAID[action]);
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,12 +1,21 @@
-/** The CLI's voice: results on stdout, problems on stderr. */
+/**
+ * The CLI's voice: results on stdout, problems on stderr. Neither returns anything, so a
+ * command cannot pass a write's result off as its exit code.
+ */
 export interface Output {
   out(text: string): void;
   err(text: string): void;
 }
 
+const withNewline = (text: string) => (text.endsWith("\n") ? text : `${text}\n`);
+
 export const processOutput: Output = {
-  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  out: (text) => {
+    process.stdout.write(withNewline(text));
+  },
+  err: (text) => {
+    process.stderr.write(withNewline(text));
+  },
 };
 
 /** A plain-text table, columns padded to their widest cell. */

@@ -1,21 +1,17 @@
-import { parseBudgets } from "../ops/usage/parse-budgets.js";
+import type { Budget } from "../ops/usage/parse-budgets.js";
 import { UsageMonitor } from "../ops/usage/usage-monitor.js";
 import type { ClusterDeps } from "./cluster-commands.js";
+import { ExitCode } from "./exit-code.js";
 import { table } from "./output.js";
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
 /** `ccc usage`: Claude cost, turns, runs and tasks per account and agent; budgets from CCC_BUDGETS. */
-export async function usageCommand(deps: ClusterDeps, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const budgets = parseBudgets(env.CCC_BUDGETS);
-  if (!budgets.ok) {
-    deps.output.err(`CCC_BUDGETS is not valid: ${budgets.message}`);
-    return 2;
-  }
-  const report = await new UsageMonitor({ redis: deps.redis, prefix: deps.prefix, budgets: budgets.budgets }).report();
+export async function usageCommand(deps: ClusterDeps, budgets: readonly Budget[]): Promise<ExitCode> {
+  const report = await new UsageMonitor({ redis: deps.redis, prefix: deps.prefix, budgets }).report();
   if (deps.json) {
     deps.output.out(JSON.stringify(report, null, 2));
-    return 0;
+    return ExitCode.ok;
   }
   if (report.accounts.length === 0) deps.output.out("No Claude runs in the last 7 days.");
   else {
@@ -34,5 +30,5 @@ export async function usageCommand(deps: ClusterDeps, env: NodeJS.ProcessEnv = p
       ),
     );
   }
-  return 0;
+  return ExitCode.ok;
 }

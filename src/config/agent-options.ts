@@ -5,27 +5,36 @@ import { GENERAL, specialtySchema } from "../shared/specialty.js";
 import { ConfigError } from "./env-error.js";
 import { sharedEnvSchema } from "./shared-env.js";
 
+/** Numbers come as text from flags and variables; the message gives the range. */
+function wholeNumber(min: number, max: number) {
+  const error = `a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
 export const agentOptionsSchema = sharedEnvSchema.extend({
   /** Name shown on issues and dashboards; unique per agent. */
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 characters of letters, digits, '.', '_' and '-'"),
   /** Specialties this agent serves; it always serves `general` too. */
   specialties: z.array(specialtySchema).default([]),
   /** Tasks run at once. */
-  concurrency: z.coerce.number().int().min(1).max(16).default(1),
+  concurrency: wholeNumber(1, 16).default(1),
   /** Holds the git mirrors, worktrees and transcripts. */
   workdir: z.string().min(1),
   /** Claude account this agent logs in with; agents sharing one share its usage limit. */
-  account: z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/).default("default"),
+  account: z
+    .string()
+    .regex(/^[A-Za-z0-9._@-]{1,100}$/, "1-100 characters of letters, digits, '.', '_', '@' and '-'")
+    .default("default"),
   /** The Claude Code CLI. */
   claudeBin: z.string().min(1).default("claude"),
   /** Clone URL template, e.g. `git@github.com:{owner}/{repo}.git` for SSH; unset uses the repository's HTTPS URL. */
   gitUrl: z.string().optional(),
   /** Seconds an agent stays listed after its last heartbeat. */
-  heartbeatTtlSeconds: z.coerce.number().int().min(3).max(600).default(30),
-  /** BullMQ lock; renewed while the agent lives. After a crash its task is retaken this much later. */
-  lockSeconds: z.coerce.number().int().min(2).max(3600).default(60),
+  heartbeatTtlSeconds: wholeNumber(3, 600).default(30),
+  /** BullMQ lock; renewed while the agent lives. After a crash its task is retaken at most this plus 10 s later. */
+  lockSeconds: wholeNumber(2, 3600).default(30),
   /** Wait after a usage-limit reset before working again (reset times are rounded). */
-  usageResetMarginSeconds: z.coerce.number().int().min(0).max(3600).default(60),
+  usageResetMarginSeconds: wholeNumber(0, 3600).default(60),
 });
 
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
@@ -38,7 +47,31 @@ export interface AgentFlags {
   account?: string;
 }
 
-/** Flags win over the environment (`CCC_AGENT_NAME`, `CCC_SPECIALTIES`, …), which wins over defaults. */
+/** Where each option can come from, to name the one that is wrong. */
+const SOURCES: Partial<Record<keyof AgentOptions, { flag?: keyof AgentFlags; env: string }>> = {
+  name: { flag: "name", env: "CCC_AGENT_NAME" },
+  specialties: { flag: "specialties", env: "CCC_SPECIALTIES" },
+  concurrency: { flag: "concurrency", env: "CCC_CONCURRENCY" },
+  workdir: { flag: "workdir", env: "CCC_WORKDIR" },
+  account: { flag: "account", env: "CCC_ACCOUNT" },
+  claudeBin: { env: "CLAUDE_BIN" },
+  gitUrl: { env: "CCC_GIT_URL" },
+  heartbeatTtlSeconds: { env: "CCC_HEARTBEAT_TTL_SECONDS" },
+  lockSeconds: { env: "CCC_LOCK_SECONDS" },
+  usageResetMarginSeconds: { env: "CCC_USAGE_RESET_MARGIN_SECONDS" },
+};
+
+/** `--concurrency` when the flag was given, `CCC_CONCURRENCY` when the value came from there. */
+function sourceOf(field: string, flags: AgentFlags): string {
+  const source = SOURCES[field as keyof AgentOptions];
+  if (!source) return field;
+  return source.flag && flags[source.flag] !== undefined ? `--${source.flag}` : source.env;
+}
+
+/**
+ * Flags win over the environment (`CCC_AGENT_NAME`, `CCC_SPECIALTIES`, …), which wins over defaults.
+ * A wrong value throws a ConfigError of one line that names the flag or variable it came from.
+ */
 export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): AgentOptions {
   const name = flags.name ?? env.CCC_AGENT_NAME ?? hostname();
   const specialties = (flags.specialties ?? env.CCC_SPECIALTIES ?? "")
@@ -58,6 +91,9 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     lockSeconds: env.CCC_LOCK_SECONDS,
     usageResetMarginSeconds: env.CCC_USAGE_RESET_MARGIN_SECONDS,
   });
-  if (!parsed.success) throw ConfigError.fromZod("The agent's options", parsed.error);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${sourceOf(String(issue.path[0] ?? ""), flags)} is not valid: ${issue.message}`);
+    throw new ConfigError(`${[...new Set(problems)].join("; ")}.`);
+  }
   return parsed.data;
 }

@@ -19,10 +19,12 @@ const MARK = { ok: "ok", warn: "WARN", fail: "FAIL", skip: "skip" } as const;
 /** `ccc doctor`: checks what an app host or agent PC needs. Exit code 1 when any check fails. */
 export async function doctorCommand(options: DoctorOptions): Promise<number> {
   const env = options.env ?? process.env;
-  const shared = sharedEnvSchema.safeParse(env);
-  const redisUrl = shared.success ? shared.data.REDIS_URL : "redis://127.0.0.1:6379";
+  // A malformed REDIS_URL is a failed check here, not the default Redis checked in its place.
+  const redisUrl = sharedEnvSchema.shape.REDIS_URL.safeParse(env.REDIS_URL);
   const [redis, claude, git, app] = await Promise.all([
-    checkRedis(redisUrl),
+    redisUrl.success
+      ? checkRedis(redisUrl.data)
+      : ([{ name: "redis", status: "fail", detail: `REDIS_URL is not a URL: ${redisUrl.error.issues[0]?.message}`, fix: "set REDIS_URL to the cluster's Redis, e.g. redis://127.0.0.1:6379" }] satisfies CheckResult[]),
     checkClaude(env.CLAUDE_BIN ?? "claude"),
     checkGit(options.repo, env.CCC_GIT_URL),
     checkGitHubApp(env),
