@@ -9,11 +9,11 @@ import { connectRedis } from "../src/shared/connect-redis.js";
 import { silentLogger } from "../src/shared/logger.js";
 import { freePort, PRIVATE_KEY, WEBHOOK_SECRET } from "../test/helpers/app-server.js";
 import { closeIntakeDeps, intakeDeps } from "../test/helpers/intake.js";
+import { startFakeGitHub } from "../test/helpers/fake-github.js";
 import { labeledPayload } from "../test/helpers/payloads.js";
 import { startBenchRedis } from "./bench-redis.js";
 import { countCommands } from "./count-commands.js";
 import { timeIngestSteps } from "./ingest-steps.js";
-import { startFakeGitHub } from "./fake-github.js";
 import { runLoad, type LoadMode, type LoadResult } from "./load-client.js";
 import { describeMachine } from "./machine.js";
 import { ms, summarise, verdict } from "./stats.js";
@@ -123,7 +123,7 @@ export async function benchWebhookIngest(options: WebhookIngestOptions = {}): Pr
     const sequential = await load("real", sequentialCount, { kind: "closed", concurrency: 1 });
     const commands = counted.stop();
     const sequentialNoop = await load("noop", sequentialCount, { kind: "closed", concurrency: 1 });
-    const githubDuringRun = new Map(github.requests);
+    const githubDuringRun = github.counts();
 
     // 3b. The same steps called directly, under a prefix of their own so the check below stays exact.
     const steps = await timeIngestSteps(stepDeps, { owner: OWNER, repo: REPO, sender: SENDER, baseUrl: github.baseUrl, firstIssue: 1, count: 500 });
@@ -131,7 +131,7 @@ export async function benchWebhookIngest(options: WebhookIngestOptions = {}): Pr
     // 4. A repository with cold caches: the GitHub reads must reach the fake, never the internet.
     // The second probe finds the installation token cached in Probot's Octokit: only the two reads remain.
     const cold = await load("real", 1, { kind: "closed", concurrency: 1 }, "cold-repo");
-    const coldRequests = [...github.requests].map(([key, n]) => [key, n - (githubDuringRun.get(key) ?? 0)] as const).filter(([, n]) => n > 0);
+    const coldRequests = [...github.counts()].map(([key, n]) => [key, n - (githubDuringRun.get(key) ?? 0)] as const).filter(([, n]) => n > 0);
     const cold2 = await load("real", 1, { kind: "closed", concurrency: 1 }, "cold-repo-2");
 
     // 5. Every delivery to the app must have become exactly one task and one queued job.
@@ -176,7 +176,7 @@ export async function benchWebhookIngest(options: WebhookIngestOptions = {}): Pr
         `  ${"sum".padEnd(30)} ${ms(steps.reduce((sum, t) => sum + t.p50Ms, 0)).padStart(8)} ${ms(steps.reduce((sum, t) => sum + t.meanMs, 0)).padStart(8)}`,
         `fake GitHub API requests during the measured phases: ${githubTotal}${githubTotal > 0 ? ` (${[...githubDuringRun].map(([k, n]) => `${k} ×${n}`).join(", ")})` : ""}`,
         `cold-cache probe (${OWNER}/cold-repo, nothing cached): answered ${Object.keys(cold.statuses).join("/")} in ${ms(cold.latenciesMs[0] ?? Number.NaN)}; fake GitHub got ${coldRequests.map(([k, n]) => `${k} ×${n}`).join(", ") || "nothing"}`,
-        `  a second cold repository (token now cached, 2 reads): answered ${Object.keys(cold2.statuses).join("/")} in ${ms(cold2.latenciesMs[0] ?? Number.NaN)}; fake GitHub requests in all: ${github.total()}`,
+        `  a second cold repository (token now cached, 2 reads): answered ${Object.keys(cold2.statuses).join("/")} in ${ms(cold2.latenciesMs[0] ?? Number.NaN)}; fake GitHub requests in all: ${github.requests.length}`,
         `check: ${realDeliveries} deliveries to the ccc app → ${records} task records, ${enqueued.total} queued jobs (${[...enqueued.byQueue].map(([q, n]) => `${q} ${n}`).join(", ")})` +
           `  ${verdict(enqueued.total === realDeliveries && records === realDeliveries)}; answers: ${Object.entries(statuses).map(([k, n]) => `${k} ×${n}`).join(", ")}`,
         `machine: ${describeMachine()}`,
@@ -186,7 +186,7 @@ export async function benchWebhookIngest(options: WebhookIngestOptions = {}): Pr
     for (const stop of stops.reverse()) await stop().catch(() => {});
     await closeIntakeDeps(deps).catch(() => {});
     await closeIntakeDeps(stepDeps).catch(() => {});
-    await github.stop();
+    await github.close();
     await deletePrefixKeys(redis, prefix);
     await deletePrefixKeys(redis, stepPrefix);
     redis.disconnect();

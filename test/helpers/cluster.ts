@@ -1,0 +1,95 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { TaskStore } from "../../src/queue/task-store.js";
+import { EVENTS_QUEUE } from "../../src/reporter/events.js";
+import { startAgentProcess, type AgentProcess } from "./agent-process.js";
+import { startAppProcess, type AppProcess } from "./app-process.js";
+import { deliver } from "./app-server.js";
+import { startFakeGitHub, type FakeGitHub } from "./fake-github.js";
+import { createOrigin, type Origin } from "./git-origin.js";
+import { connectRedis, deletePrefix, randomPrefix } from "./redis.js";
+
+export interface ClusterOptions {
+  /** Redis key prefix shared by the app and its agents. @defaultValue a random one */
+  prefix?: string;
+  /** More environment for the app process (it already gets the fake GitHub, Redis, prefix and keys). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface AgentOptions {
+  name: string;
+  specialties?: string;
+  /** More environment for the agent, e.g. `FAKE_CLAUDE_DELAY_MS`. */
+  env?: Record<string, string>;
+  extraArgs?: string[];
+}
+
+/** The product as users run it: `npm start` and `ccc agent` processes, on a fake GitHub and a local origin. */
+export interface Cluster {
+  prefix: string;
+  redis: Redis;
+  github: FakeGitHub;
+  /** A bare repository the agents push to: payloads carry `cloneUrl: origin.url`. */
+  origin: Origin;
+  app: AppProcess;
+  /** Task records, read from the same Redis the processes use. */
+  store: TaskStore;
+  /** A webhook delivery, signed as GitHub signs it, to the app's /api/github/webhooks. */
+  deliver(event: string, payload: unknown, deliveryId?: string): Promise<Response>;
+  /** `ccc agent` on this cluster's Redis and prefix, with the fake claude; stopped by `stop()`. */
+  startAgent(options: AgentOptions): Promise<AgentProcess>;
+  /** Jobs on the reporter's events queue by state; `failed` > 0 means a report was given up. */
+  eventCounts(): Promise<Record<string, number>>;
+  /** Stops agents, the app and the fake, and deletes the prefix's keys. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the fake GitHub, a local origin and the app process (`tsx src/app/main.ts`) pointed at
+ * both through environment variables only: GHE_HOST and GHE_PROTOCOL=http for GitHub.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const prefix = options.prefix ?? randomPrefix();
+  const redis = connectRedis();
+  const agents: AgentProcess[] = [];
+  const [github, origin] = await Promise.all([startFakeGitHub(), createOrigin()]);
+  let app: AppProcess | undefined;
+  const stop = async () => {
+    await Promise.all(agents.splice(0).map((a) => a.stop()));
+    await app?.stop();
+    await github.close();
+    await origin.cleanup();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  };
+  try {
+    app = await startAppProcess({ prefix, env: { ...github.env, ...options.env } });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const started = app;
+  return {
+    prefix,
+    redis,
+    github,
+    origin,
+    app: started,
+    store: new TaskStore(redis, prefix),
+    deliver: (event, payload, deliveryId) => deliver(`${started.base}/api/github/webhooks`, event, payload, deliveryId),
+    startAgent: async (agent) => {
+      const process = await startAgentProcess({ ...agent, prefix, redis });
+      agents.push(process);
+      return process;
+    },
+    eventCounts: async () => {
+      const queue = new Queue(EVENTS_QUEUE, { connection: redis, prefix });
+      try {
+        return await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed");
+      } finally {
+        await queue.close();
+      }
+    },
+    stop,
+  };
+}

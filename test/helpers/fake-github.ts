@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { appRoutes } from "./fake-github/app-routes.js";
+import { Faults } from "./fake-github/faults.js";
+import { GitHubState, type FakeComment, type FakeIssue, type FakePull, type Role } from "./fake-github/github-state.js";
+import { issueRoutes } from "./fake-github/issue-routes.js";
+import { pullRoutes } from "./fake-github/pull-routes.js";
+import { notFound, type Reply, type Route } from "./fake-github/route.js";
+
+export type { FakeComment, FakeIssue, FakePull, Reply, Role };
+
+export interface LoggedRequest {
+  method: string;
+  /** Without the `/api/v3` prefix and the query: `/repos/octo-org/hello/pulls`. */
+  path: string;
+  query: URLSearchParams;
+  /** The parsed JSON body of a write, `{}` for none. */
+  body: Record<string, any>;
+  status: number;
+  /** False when no route knows the call: a GitHub call shape the fake is missing. */
+  matched: boolean;
+  /** Epoch ms the request arrived, and how long its answer took. */
+  at: number;
+  ms: number;
+}
+
+export interface FakeGitHub {
+  /** `127.0.0.1:<port>`: GHE_HOST for a Probot app, with GHE_PROTOCOL=http. */
+  host: string;
+  /** `http://127.0.0.1:<port>`: an Octokit `baseUrl` (the fake serves with and without `/api/v3`). */
+  baseUrl: string;
+  /** The environment that points a Probot app process here. */
+  env: { GHE_HOST: string; GHE_PROTOCOL: "http" };
+  /** Every request so far, oldest first. */
+  requests: LoggedRequest[];
+  /** Request counts by "METHOD /path". */
+  counts(): Map<string, number>;
+  /** Read the state: each call returns the current values, so they suit `waitFor`. `repo` is `owner/name`. */
+  issue(repo: string, number: number): FakeIssue | undefined;
+  comments(repo: string, number: number): FakeComment[];
+  labels(repo: string, number: number): string[];
+  pulls(repo: string): FakePull[];
+  /** Set the state up. */
+  setRole(login: string, role: Role): void;
+  setFile(repo: string, path: string, text: string): void;
+  addComment(repo: string, number: number, body: string, user?: FakeComment["user"]): FakeComment;
+  /** Faults: see Faults in fake-github/faults.ts. */
+  outage(options?: { status?: number }): void;
+  secondaryRateLimit(options?: { retryAfterSeconds?: number }): void;
+  recover(): void;
+  failNext(method: string, path: string | RegExp, reply?: Reply, times?: number): void;
+  slowWrites(ms: number): void;
+  close(): Promise<void>;
+}
+
+const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes];
+const RATE_HEADERS = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-resource": "core", "x-ratelimit-used": "679" };
+
+/**
+ * A stateful GitHub (Enterprise) REST API on loopback for processes nock cannot reach: the app
+ * as a child process, benches. It keeps issues, comments (with every body they had), labels
+ * and pull requests, logs every request, and fails on demand.
+ */
+export async function startFakeGitHub(): Promise<FakeGitHub> {
+  const state = new GitHubState();
+  const faults = new Faults();
+  const requests: LoggedRequest[] = [];
+  let htmlBase = "";
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const at = Date.now();
+    const url = new URL(req.url ?? "/", "http://fake");
+    const path = url.pathname.replace(/^\/api\/v3(?=\/)/, "");
+    const method = req.method ?? "GET";
+    let text = "";
+    for await (const chunk of req) text += String(chunk);
+    let body: Record<string, any> = {};
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      // Not JSON: routes see an empty body.
+    }
+    const route = ROUTES.find((r) => r.method === method && r.path.test(path));
+    const entry: LoggedRequest = { method, path, query: url.searchParams, body, status: 0, matched: route !== undefined, at, ms: 0 };
+    requests.push(entry);
+
+    const delay = faults.delayMs(method, path);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    let reply = faults.failure(method, path);
+    if (!reply && route) {
+      const params = route.path.exec(path)!.slice(1);
+      reply = route.handle({ state, params, fullName: `${params[0]}/${params[1]}`, query: url.searchParams, body, accept: req.headers.accept ?? "", htmlBase });
+    }
+    reply ??= notFound();
+    entry.status = reply.status;
+    entry.ms = Date.now() - at;
+    const payload = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...RATE_HEADERS, ...reply.headers, "content-length": Buffer.byteLength(payload) });
+    res.end(payload);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: Error) => res.writeHead(500).end(JSON.stringify({ message: `fake GitHub broke: ${error.message}` })));
+  });
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  htmlBase = `http://${host}`;
+
+  return {
+    host,
+    baseUrl: htmlBase,
+    env: { GHE_HOST: host, GHE_PROTOCOL: "http" },
+    requests,
+    counts: () => {
+      const counts = new Map<string, number>();
+      for (const r of requests) counts.set(`${r.method} ${r.path}`, (counts.get(`${r.method} ${r.path}`) ?? 0) + 1);
+      return counts;
+    },
+    issue: (repo, number) => state.repo(repo).issues.get(number),
+    comments: (repo, number) => state.repo(repo).comments.filter((c) => c.issueNumber === number),
+    labels: (repo, number) => [...(state.repo(repo).issues.get(number)?.labels ?? [])],
+    pulls: (repo) => [...state.repo(repo).pulls],
+    setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),
+    setFile: (repo, path, text) => void state.repo(repo).files.set(path, text),
+    addComment: (repo, number, body, user = { login: "maintainer", type: "User" }) => state.addComment(repo, number, body, user),
+    outage: (options) => faults.outage(options),
+    secondaryRateLimit: (options) => faults.secondaryRateLimit(options),
+    recover: () => faults.recover(),
+    failNext: (method, path, reply, times) => faults.failNext(method, path, reply, times),
+    slowWrites: (ms) => faults.slowWrites(ms),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

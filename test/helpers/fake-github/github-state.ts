@@ -1,0 +1,95 @@
+export type Role = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: "open" | "closed";
+  labels: string[];
+}
+
+export interface FakeComment {
+  id: number;
+  issueNumber: number;
+  body: string;
+  /** Every body the comment ever had, oldest first: the tracking comment's history. */
+  bodies: string[];
+  user: { login: string; type: "Bot" | "User" };
+  createdAt: string;
+}
+
+export interface FakePull {
+  number: number;
+  title: string;
+  /** `owner:branch`, as GitHub's `head` filter spells it. */
+  head: string;
+  base: string;
+  body: string;
+  draft: boolean;
+  state: "open" | "closed";
+}
+
+export interface FakeRepo {
+  issues: Map<number, FakeIssue>;
+  comments: FakeComment[];
+  pulls: FakePull[];
+  /** File contents on the default branch, by path (`.github/claude-cluster.yml`). */
+  files: Map<string, string>;
+  /** Repository labels created with POST /repos/:o/:r/labels. */
+  labels: Set<string>;
+}
+
+/** The user the app's own writes are attributed to. */
+export const APP_USER = { login: "ccc-test[bot]", type: "Bot" } as const;
+
+/** Everything the fake GitHub remembers, by `owner/repo`. */
+export class GitHubState {
+  readonly repos = new Map<string, FakeRepo>();
+  /** Collaborator roles by login; anyone else has `defaultRole`. */
+  readonly roles = new Map<string, Role>();
+  defaultRole: Role = "write";
+  /** What GET /repos/:o/:r/installation answers for every repository. */
+  installationId = 4242;
+  private lastCommentId = 1000;
+
+  repo(fullName: string): FakeRepo {
+    let repo = this.repos.get(fullName);
+    if (!repo) {
+      repo = { issues: new Map(), comments: [], pulls: [], files: new Map(), labels: new Set() };
+      this.repos.set(fullName, repo);
+    }
+    return repo;
+  }
+
+  /** The issue, created on first touch: webhooks name issues the fake was never told about. */
+  issue(fullName: string, number: number): FakeIssue {
+    const repo = this.repo(fullName);
+    let issue = repo.issues.get(number);
+    if (!issue) {
+      issue = { number, title: `Issue #${number}`, body: "", state: "open", labels: [] };
+      repo.issues.set(number, issue);
+    }
+    return issue;
+  }
+
+  /** Issues and pull requests share one sequence of numbers, as on GitHub. */
+  nextNumber(fullName: string): number {
+    const repo = this.repo(fullName);
+    return Math.max(0, ...repo.issues.keys(), ...repo.pulls.map((p) => p.number)) + 1;
+  }
+
+  addComment(fullName: string, issueNumber: number, body: string, user: FakeComment["user"] = APP_USER): FakeComment {
+    this.issue(fullName, issueNumber);
+    const comment = { id: ++this.lastCommentId, issueNumber, body, bodies: [body], user: { ...user }, createdAt: new Date().toISOString() };
+    this.repo(fullName).comments.push(comment);
+    return comment;
+  }
+
+  findComment(fullName: string, id: number): FakeComment | undefined {
+    return this.repo(fullName).comments.find((c) => c.id === id);
+  }
+
+  role(login: string): Role {
+    return this.roles.get(login.toLowerCase()) ?? this.defaultRole;
+  }
+}
