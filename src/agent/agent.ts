@@ -185,7 +185,7 @@ export class Agent {
     try {
       return await processTask(this.ctx, job, token, controller.signal);
     } catch (error) {
-      if (!isJobControl(error)) await recordUnexpectedError(this.ctx, job, error as Error).catch(() => {});
+      if (!isJobControl(error)) await recordUnexpectedError(this.ctx, job, token, error as Error).catch(() => {});
       throw error;
     } finally {
       this.running.delete(taskId);

@@ -24,9 +24,12 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   // 1. Claim: a cancelled task, or a stale job from an earlier run, is dropped here.
   const record = await ctx.store.get(data.taskId);
   if (!record || record.run !== data.run || record.state === "cancelled") return "skipped";
+  // The lease is this run's: every later write checks it, so a run that lost its lock while
+  // its machine slept changes nothing once the task has been handed on.
+  const own = { lease: runLease(job, token) };
   const started = await ctx.store.update(
     data.taskId,
-    { state: "running", agent: ctx.options.name, startedAt: ctx.now(), attempt, maxAttempts: TASK_ATTEMPTS, progress: null, waitingFor: null },
+    { state: "running", agent: ctx.options.name, startedAt: ctx.now(), attempt, maxAttempts: TASK_ATTEMPTS, progress: null, waitingFor: null, blockedBy: null, lease: own.lease },
     ["queued", "waiting", "running"],
   );
   if (!started) return "skipped";
@@ -60,7 +63,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       log,
       onEvent: (event) => {
         progress.observe(event);
-        if (progress.due()) void reportProgress(ctx, data, progress);
+        if (progress.due()) void reportProgress(ctx, data, progress, own.lease);
       },
     });
 
@@ -68,21 +71,22 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     if (outcome.ok || (outcome.failure.kind !== "usage-limit" && outcome.result)) await ctx.onRunCompleted();
 
     // 4. An abort from outside wins over whatever the run produced.
-    if (signal.aborted) return await aborted(ctx, job, token, data, signal.reason as AbortReason);
+    if (signal.aborted) return await aborted(ctx, job, token, data, signal.reason as AbortReason, own.lease);
 
-    if (!outcome.ok) return await failed(ctx, job, token, data, attempt, outcome.failure);
+    if (!outcome.ok) return await failed(ctx, job, token, data, attempt, outcome.failure, own.lease);
 
     // 5. Commit what Claude left uncommitted, push, let the reporter open the PR.
     await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
     const commits = await ctx.workspace.commitsAhead(prepared);
     const result = { ...outcome.result, commits };
     if (commits === 0 && !prepared.reusedBranch) {
-      await ctx.store.update(data.taskId, { state: "no-changes", result, finishedAt: ctx.now() }, ["running"]);
+      if (!(await ctx.store.update(data.taskId, { state: "no-changes", result, finishedAt: ctx.now() }, ["running"], own))) return stale(ctx, data);
       await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
       return "no-changes";
     }
+    // Still ours? Checked before the push, so a stale run never pushes over the new one.
+    if (!(await ctx.store.update(data.taskId, { result }, ["running"], own))) return stale(ctx, data);
     await ctx.workspace.push(prepared);
-    await ctx.store.update(data.taskId, { result }, ["running"]);
     await ctx.events.emit({ type: "pushed", taskId: data.taskId });
     log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
     return "pushed";
@@ -111,26 +115,35 @@ async function recordUsage(ctx: TaskContext, data: TaskData, outcome: ClaudeRunO
     .catch((error: Error) => ctx.log.warn({ err: error }, "could not record usage"));
 }
 
-async function reportProgress(ctx: TaskContext, data: TaskData, progress: ProgressTracker): Promise<void> {
-  const still = await ctx.store.update(data.taskId, { progress: progress.take() }, ["running"]);
+/** The lease a run writes under: BullMQ's lock token for the job, unique per fetch. */
+export function runLease(job: Job, token: string | undefined): string {
+  return token ?? `${String(job.id)}:${job.processedOn ?? 0}`;
+}
+
+/**
+ * The task was handed on while this run went on (its machine slept past the lock): leave the
+ * record and the job alone. WaitingError tells BullMQ not to move a job it no longer holds.
+ */
+function stale(ctx: TaskContext, data: TaskData): never {
+  ctx.log.warn({ taskId: data.taskId, run: data.run }, "stale run discarded: the task was handed on while this agent was away");
+  throw new WaitingError();
+}
+
+async function reportProgress(ctx: TaskContext, data: TaskData, progress: ProgressTracker, lease: string): Promise<void> {
+  const still = await ctx.store.update(data.taskId, { progress: progress.take() }, ["running"], { lease });
   if (still) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
 }
 
-async function aborted(ctx: TaskContext, job: Job, token: string | undefined, data: TaskData, reason: AbortReason): Promise<TaskEnd> {
+async function aborted(ctx: TaskContext, job: Job, token: string | undefined, data: TaskData, reason: AbortReason, lease: string): Promise<TaskEnd> {
   if (reason === "cancelled") return "cancelled";
-  if (reason === "lost") {
-    // The job is another agent's now: touch neither the record nor the job. WaitingError
-    // tells BullMQ the job was dealt with, so it does not try to move what it no longer holds.
-    ctx.log.warn({ taskId: data.taskId, run: data.run }, "stale run discarded: the task was handed on while this agent was away");
-    throw new WaitingError();
-  }
+  if (reason === "lost") return stale(ctx, data);
   // Shutdown or emergency stop: back on the queue, no attempt spent. After a shutdown another
   // agent may take it at once; after a stop nobody does until the cluster is resumed.
   const patch =
     reason === "stop"
       ? { state: "waiting" as const, waitingFor: "the cluster to be resumed (emergency stop)", agent: null, progress: null }
       : { state: "queued" as const, agent: null, progress: null };
-  await ctx.store.update(data.taskId, patch, ["running"]);
+  if (!(await ctx.store.update(data.taskId, patch, ["running"], { lease }))) return stale(ctx, data);
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
   await job.moveToWait(token);
   throw new WaitingError();
@@ -143,6 +156,7 @@ async function failed(
   data: TaskData,
   attempt: number,
   failure: ClaudeFailure,
+  lease: string,
 ): Promise<TaskEnd> {
   const taskFailure = { kind: failure.kind, message: failure.message };
   if (failure.kind === "usage-limit" || failure.kind === "session-expired") {
@@ -155,19 +169,21 @@ async function failed(
       await ctx.onSessionExpired(failure, data);
       waitingFor = `a new Claude login on ${ctx.options.name} (${failure.message})`;
     }
-    await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null, progress: null }, ["running"]);
+    if (!(await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null, progress: null }, ["running"], { lease }))) return stale(ctx, data);
     await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
     await job.moveToWait(token);
     throw new WaitingError();
   }
   const retry = failure.retryable && attempt < TASK_ATTEMPTS;
-  await ctx.store.update(
+  const mine = await ctx.store.update(
     data.taskId,
     retry
       ? { state: "queued", failure: taskFailure, agent: null }
       : { state: "failed", failure: taskFailure, finishedAt: ctx.now() },
     ["running"],
+    { lease },
   );
+  if (!mine) return stale(ctx, data);
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
   if (retry) throw new Error(`${failure.kind}: ${failure.message}`);
   throw new UnrecoverableError(`${failure.kind}: ${failure.message}`);

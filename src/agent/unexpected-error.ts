@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { taskDataSchema } from "../queue/task-data.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
+import { runLease } from "./process-task.js";
 import type { TaskContext } from "./task-context.js";
 
 /** Errors through which the processor already told BullMQ what to do with the job. */
@@ -12,7 +13,7 @@ export function isJobControl(error: unknown): boolean {
  * Records an error the processor did not expect (git fetch failing, Redis blinking) on the
  * task, so the issue shows "attempt n/3" or the failure instead of a task stuck "running".
  */
-export async function recordUnexpectedError(ctx: TaskContext, job: Job, error: Error): Promise<void> {
+export async function recordUnexpectedError(ctx: TaskContext, job: Job, token: string | undefined, error: Error): Promise<void> {
   const parsed = taskDataSchema.safeParse(job.data);
   if (!parsed.success) return;
   const taskId = parsed.data.taskId;
@@ -22,6 +23,7 @@ export async function recordUnexpectedError(ctx: TaskContext, job: Job, error: E
     taskId,
     last ? { state: "failed", failure, finishedAt: ctx.now() } : { state: "queued", failure, agent: null },
     ["running"],
+    { lease: runLease(job, token) },
   );
   await ctx.events.emit({ type: "task-changed", taskId });
 }

@@ -11,6 +11,8 @@ import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { mountOps } from "../api/mount-ops.js";
 import { createApp } from "./create-app.js";
 import { cachedLiveSpecialties } from "./live-specialties-cache.js";
+import { dotEnvPath, ensureApiToken, loadDotEnv } from "../config/dotenv.js";
+import { Reconciler } from "../reconciler/reconciler.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /** The ops repository's installation, looked up once with the app's own credentials. */
@@ -32,8 +34,14 @@ function opsRepoResolver(app: Probot, fullName: string) {
 
 /** `npm start`: the GitHub App, and the reporter that writes back to GitHub. */
 async function main(): Promise<void> {
-  const env = readAppEnv();
+  // One source of settings: `.env` under the shell's environment, read before anything else,
+  // and handed to Probot as is (Probot's own loader would let the file win).
+  loadDotEnv();
+  const firstRunToken = process.env.APP_ID ? undefined : ensureApiToken();
+  const settings = { ...process.env };
+  const env = readAppEnv(settings);
   const log = createLogger({ level: env.LOG_LEVEL, name: "ccc-app" });
+  if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
   const redis = await connectRedis(env.REDIS_URL);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
   const store = new TaskStore(redis, env.CCC_PREFIX);
@@ -50,11 +58,12 @@ async function main(): Promise<void> {
     permissionCacheSeconds: env.CCC_PERMISSION_CACHE_SECONDS,
     configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
   };
-  const ops = mountOps(env, deps);
+  const ops = mountOps(env, deps, settings);
 
   let reporter: Reporter | undefined;
   let dispatcher: Dispatcher | undefined;
-  const server = await run(
+  let reconciler: Reconciler | undefined;
+  const started = run(
     ops.wrap(createApp(deps, (app) => {
       // Self-hosted runner mode (docs/self-hosted-runners.md); idle when no repository uses it.
       dispatcher = new Dispatcher({
@@ -68,6 +77,8 @@ async function main(): Promise<void> {
         configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
       });
       dispatcher.start();
+      reconciler = new Reconciler({ ...deps, log: log.child({ component: "reconciler" }), intervalMs: env.CCC_RECONCILE_SECONDS * 1000 });
+      reconciler.start();
       if (env.CCC_REPORTER === "off") return;
       reporter = new Reporter({
         connection: redis,
@@ -79,13 +90,20 @@ async function main(): Promise<void> {
       });
       reporter.start();
     })),
-    ops.runOptions,
+    // Probot reads its settings from this copy. Without REDIS_URL in it, Probot throttles
+    // GitHub requests in process instead of through Bottleneck on Redis, whose keys expire
+    // after two idle minutes and never recover on Redis 7 (docs/gotchas.md).
+    { ...ops.runOptions, env: { ...settings, REDIS_URL: undefined } },
   );
+  // Probot's loader has just copied `.env` over process.env; the shell's values win again.
+  Object.assign(process.env, settings);
+  const server = await started;
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
     await server.stop().catch(() => {});
     ops.stop();
+    await reconciler?.close();
     await reporter?.close();
     await dispatcher?.close();
     await deps.queues.close();

@@ -24,6 +24,8 @@ export const appEnvSchema = sharedEnvSchema.extend({
   CCC_API_ALLOW_NO_TOKEN: z.enum(["loopback-only"]).optional(),
   /** Interface Probot listens on; unset means Probot's default, `localhost`. */
   HOST: z.string().optional(),
+  /** How often the reconciler checks live tasks: running ones with no live job, queued ones no agent can take. */
+  CCC_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   /** How often the usage monitor compares spending with the budgets and raises alerts. */
   CCC_USAGE_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** USD budgets per Claude account, `account=usd[/5h|24h|7d]`, comma-separated. */

@@ -41,8 +41,15 @@ export function renderTrackingComment(record: TaskRecord, now: number): string {
 function statusLine(record: TaskRecord): string {
   const headline = HEADLINES[record.state];
   switch (record.state) {
-    case "waiting":
-      return record.waitingFor ? `${headline}: ${inlineText(record.waitingFor)}` : headline;
+    case "queued":
+      return record.blockedBy ? `${headline}: ${inlineText(record.blockedBy, 1_000)}` : headline;
+    case "waiting": {
+      // What the agent said it waits for, then what the cluster sees blocking it now.
+      const why = [record.waitingFor, record.blockedBy].filter((w): w is string => w !== undefined);
+      return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1_500)}` : headline;
+    }
+    case "running":
+      return record.blockedBy ? `${headline} · ⚠️ ${inlineText(record.blockedBy, 500)}` : headline;
     case "pr-open":
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
     default:

@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { AgentInfo, AgentRegistry } from "../agent/registry.js";
+import { SessionStates } from "../agent/session-state.js";
+import { ClusterControl } from "../control/cluster-control.js";
+import { TASK_ATTEMPTS, type TaskQueues } from "../queue/task-queues.js";
+import type { TaskRecord } from "../queue/task-record.js";
+import type { TaskStore } from "../queue/task-store.js";
+import type { EventQueue } from "../reporter/event-queue.js";
+import { readSessionIssue } from "../reporter/session-issue.js";
+import { silentLogger, type Logger } from "../shared/logger.js";
+import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
+import { describeBlocker } from "./describe-blocker.js";
+import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
+
+export interface ReconcilerOptions {
+  redis: Redis;
+  prefix: string;
+  store: TaskStore;
+  queues: TaskQueues;
+  events: EventQueue;
+  registry: AgentRegistry;
+  /** @defaultValue silentLogger */
+  log?: Logger;
+  /** How often live tasks are checked. @defaultValue 5000 */
+  intervalMs?: number;
+  /** @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** The app claims a task's record before it adds the job (after reading the issue's comments). */
+const QUEUED_GRACE_MS = 120_000;
+
+/** Queues the agents read are `tasks-<specialty>`; others (the actions queue) have their own dispatcher. */
+const AGENT_QUEUE = /^tasks-(.+)$/;
+
+/**
+ * The app-side safety net for tasks over real time. Every few seconds (one replica at a time)
+ * it looks at each live task and:
+ * - fails or requeues a `running` task that no live job stands behind (its job vanished, failed
+ *   by stalling, or went back to the queue while the record still says running);
+ * - says on a queued or waiting task why no agent can take it now and who can unblock it;
+ * - has a session-timeout issue opened in that task's repository for an agent whose login
+ *   expired with nowhere to report it.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly control: ClusterControl;
+  private readonly sessions: SessionStates;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.log = options.log ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    this.control = new ClusterControl(options.redis, options.prefix);
+    this.sessions = new SessionStates(options.redis, options.prefix);
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const interval = this.options.intervalMs ?? 5_000;
+    this.timer = setInterval(() => void this.tickOnce(), interval);
+    void this.tickOnce();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.ticking;
+  }
+
+  /** One pass, unless another replica (or the previous pass) is on it. */
+  private async tickOnce(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = this.tick()
+      .catch((error: Error) => this.log.warn({ err: error }, "reconciler pass failed; live tasks are checked again at the next pass"))
+      .finally(() => (this.ticking = undefined));
+    await this.ticking;
+  }
+
+  async tick(): Promise<void> {
+    const { redis, prefix } = this.options;
+    const lockKey = `${prefix}:lock:reconciler`;
+    const token = randomUUID();
+    const lockMs = Math.max(2_000, this.options.intervalMs ?? 5_000);
+    if ((await redis.set(lockKey, token, "PX", lockMs, "NX")) !== "OK") return;
+    try {
+      const tasks = await this.liveTasks();
+      if (tasks.length === 0) return;
+      const [agents, control] = await Promise.all([this.options.registry.list(), this.control.get()]);
+      const sessionIssues = await this.sessionIssues(agents);
+      const reported = new Set(sessionIssues.keys());
+      for (const task of tasks) {
+        const match = AGENT_QUEUE.exec(task.queue);
+        if (!match) continue;
+        if (task.state === "running") {
+          await this.checkRunning(task, agents);
+          continue;
+        }
+        if (!(await this.checkQueued(task))) continue;
+        await this.explain(task, describeBlocker({ specialty: match[1]!, control, agents, sessionIssues }));
+        await this.reportExpiredLogins(task, match[1]!, agents, reported);
+      }
+    } finally {
+      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
+    }
+  }
+
+  /** Queued, running and waiting tasks, from the recent-tasks index (finished ones skipped cheaply). */
+  private async liveTasks(): Promise<TaskRecord[]> {
+    const { redis, prefix, store } = this.options;
+    const ids = await redis.zrange(`${prefix}:tasks`, 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hget(store.key(id), "state");
+    const states = (await pipeline.exec()) ?? [];
+    const live = ids.filter((_, i) => {
+      const raw = states[i]?.[1];
+      return typeof raw === "string" && LIVE_STATES.includes(JSON.parse(raw) as TaskState);
+    });
+    const records = await Promise.all(live.map((id) => store.get(id)));
+    return records.filter((r): r is TaskRecord => r !== undefined);
+  }
+
+  private async sessionIssues(agents: AgentInfo[]): Promise<Map<string, string>> {
+    const issues = new Map<string, string>();
+    for (const agent of agents) {
+      if (agent.state !== "session-expired") continue;
+      const issue = await readSessionIssue(this.options.redis, this.options.prefix, agent.name);
+      if (issue?.open) issues.set(agent.name, `${issue.owner}/${issue.repo}#${issue.number}`);
+    }
+    return issues;
+  }
+
+  private async jobView(task: TaskRecord): Promise<JobView | undefined> {
+    const job = await this.options.queues.queue(task.queue).getJob(task.jobId);
+    return job ? { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason, returnValue: job.returnvalue as unknown } : undefined;
+  }
+
+  /** A queued or waiting task must have a job an agent can take; false when it was failed here. */
+  private async checkQueued(task: TaskRecord): Promise<boolean> {
+    if (this.now() - task.queuedAt < QUEUED_GRACE_MS) return true;
+    const verdict = judgeQueuedTask(await this.jobView(task));
+    if (verdict.kind === "ok") return true;
+    await this.fail(task, verdict.message);
+    return false;
+  }
+
+  private async fail(task: TaskRecord, message: string): Promise<void> {
+    const patch = { state: "failed" as const, progress: null, blockedBy: null, finishedAt: this.now(), failure: { kind: "crash" as const, message } };
+    if (await this.options.store.update(task.taskId, patch, [task.state], { version: task.version })) {
+      this.log.error({ taskId: task.taskId, agent: task.agent }, message);
+      await this.options.events.emit({ type: "task-changed", taskId: task.taskId });
+    }
+  }
+
+  /** A running task must have its job active (or pushed and awaiting its PR). */
+  private async checkRunning(task: TaskRecord, agents: AgentInfo[]): Promise<void> {
+    const view = await this.jobView(task);
+    const agentAlive = task.agent !== undefined && agents.some((a) => a.name === task.agent);
+    const verdict = judgeRunningTask({ task, job: view, agentAlive, maxAttempts: TASK_ATTEMPTS });
+    const where = { version: task.version };
+    switch (verdict.kind) {
+      case "ok":
+        return this.explain(task, undefined);
+      case "agent-silent":
+        return this.explain(task, verdict.message);
+      case "requeued":
+        if (await this.options.store.update(task.taskId, { state: "queued", agent: null, progress: null, blockedBy: null, failure: { kind: "crash", message: verdict.message } }, ["running"], where)) {
+          this.log.warn({ taskId: task.taskId, agent: task.agent }, verdict.message);
+          await this.options.events.emit({ type: "task-changed", taskId: task.taskId });
+        }
+        return;
+      case "failed":
+        return this.fail(task, verdict.message);
+    }
+  }
+
+  /** Writes why the task cannot be taken (or clears it), re-rendering the comment only on change. */
+  private async explain(task: TaskRecord, blockedBy: string | undefined): Promise<void> {
+    if ((task.blockedBy ?? undefined) === blockedBy) return;
+    const changed = await this.options.store.update(task.taskId, { blockedBy: blockedBy ?? null }, [task.state], { version: task.version });
+    if (changed) await this.options.events.emit({ type: "task-changed", taskId: task.taskId });
+  }
+
+  /**
+   * An agent whose login expired before it had a task (at start, with no CCC_OPS_REPO) had no
+   * repository to report in: the first task that waits for it brings one.
+   */
+  private async reportExpiredLogins(task: TaskRecord, specialty: string, agents: AgentInfo[], reported: Set<string>): Promise<void> {
+    for (const agent of agents) {
+      if (agent.state !== "session-expired" || reported.has(agent.name)) continue;
+      if (specialty !== "general" && !agent.specialties.includes(specialty)) continue;
+      const session = await this.sessions.get(agent.name);
+      if (session?.state !== "expired") continue;
+      // One event per expiry: the reporter opens the issue (or finds it open) once.
+      await this.options.events.emit(
+        {
+          type: "session-expired",
+          agent: agent.name,
+          host: agent.host,
+          account: agent.account,
+          message: session.message ?? "the Claude login stopped working",
+          at: session.at,
+          repo: { owner: task.owner, repo: task.repo, installationId: task.installationId },
+        },
+        { jobId: `session-expired-${agent.name}-${session.at}` },
+      );
+      reported.add(agent.name);
+    }
+  }
+}
