@@ -1,3 +1,4 @@
+import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import nock from "nock";
 import { ProbotOctokit } from "probot";
@@ -5,6 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { TaskStore } from "../src/queue/task-store.js";
 import { EventQueue } from "../src/reporter/event-queue.js";
+import { EVENTS_QUEUE } from "../src/reporter/events.js";
+import { outageRetryDelayMs } from "../src/reporter/outage-retry.js";
 import { Reporter, type ReporterOptions } from "../src/reporter/reporter.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
@@ -60,6 +63,8 @@ describe("Reporter", () => {
         new ProbotOctokit({ auth: { token: "test" }, retry: { enabled: false }, throttle: { enabled: false } }),
       coalesceMs: COALESCE_MS,
       backoffMs: 100,
+      githubRetryBaseMs: 20,
+      githubRetryMaxMs: 100,
       ...overrides,
     });
     reporter.start();
@@ -262,6 +267,98 @@ describe("Reporter", () => {
     expect(github.isDone()).toBe(true);
   });
 
+  it("pushed while GitHub answers 503 for longer than the old five attempts keeps trying and opens one PR once it is back", async () => {
+    await renderedTask();
+    await store.update(TASK, { ...running, result });
+    await store.annotate(TASK, { renderedVersion: 2, labelState: "running" });
+    const github = nock(API)
+      .get("/repos/octo/hello/pulls")
+      .query(true)
+      .times(15)
+      .reply(503, { message: "Service Unavailable" })
+      .get("/repos/octo/hello/pulls")
+      .query(true)
+      .reply(200, [])
+      .post("/repos/octo/hello/pulls")
+      .reply(201, pr(12))
+      .post(`${ISSUE}/labels`)
+      .reply(200, labels("claude:pr-open"))
+      .delete(`${ISSUE}/labels/claude%3Arunning`)
+      .reply(404, { message: "Label does not exist" })
+      .patch(`${COMMENT}/100`)
+      .reply(200, { id: 100 });
+    startReporter();
+    await events.emit({ type: "pushed", taskId: TASK });
+
+    const done = await until((r) => r?.state === "pr-open" && r.renderedVersion === r.version);
+    expect(done.prNumber).toBe(12);
+    expect(github.isDone()).toBe(true);
+    const queue = new Queue(EVENTS_QUEUE, { connection: redis, prefix });
+    expect(await queue.getJobCounts("failed")).toEqual({ failed: 0 });
+    await queue.close();
+  });
+
+  it("a 422 'a pull request already exists' on opening the PR adopts that PR instead of failing the task", async () => {
+    await renderedTask();
+    await store.update(TASK, { ...running, result });
+    await store.annotate(TASK, { renderedVersion: 2, labelState: "running" });
+    const head = "octo:claude/issue-7-fix-the-login-page";
+    const github = nock(API)
+      // GitHub's list lags behind the PR an earlier, lost answer created.
+      .get("/repos/octo/hello/pulls")
+      .query({ head, state: "open", per_page: "1" })
+      .reply(200, [])
+      .post("/repos/octo/hello/pulls")
+      .reply(422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${head}.` }] })
+      .get("/repos/octo/hello/pulls")
+      .query({ head, state: "open", per_page: "1" })
+      .reply(200, [pr(9)])
+      .patch("/repos/octo/hello/pulls/9", (body: { body: string }) => body.body.includes("Closes #7"))
+      .reply(200, pr(9))
+      .post(`${ISSUE}/labels`, { labels: ["claude:pr-open"] })
+      .reply(200, labels("claude:pr-open"))
+      .delete(`${ISSUE}/labels/claude%3Arunning`)
+      .reply(404, { message: "Label does not exist" })
+      .patch(`${COMMENT}/100`, (body: { body: string }) => body.body.includes("[#9](https://github.com/octo/hello/pull/9)"))
+      .reply(200, { id: 100 });
+    startReporter();
+    await events.emit({ type: "pushed", taskId: TASK });
+
+    const done = await until((r) => r?.state === "pr-open" && r.renderedVersion === r.version);
+    expect(done).toMatchObject({ prNumber: 9, prUrl: "https://github.com/octo/hello/pull/9" });
+    expect(github.isDone()).toBe(true);
+  });
+
+  it("a write that takes longer than the lock's TTL keeps the task locked: a second change waits instead of writing beside it", async () => {
+    await renderedTask();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const bodies: string[] = [];
+    nock(API)
+      .patch(`${COMMENT}/100`)
+      .times(2)
+      .reply(function (_uri, body, callback) {
+        bodies.push((body as { body: string }).body);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        // The first edit takes five TTLs; the second answers at once.
+        setTimeout(() => {
+          inFlight--;
+          callback(null, [200, { id: 100 }]);
+        }, bodies.length === 1 ? 1_000 : 0);
+      });
+    startReporter({ lockTtlMs: 200, coalesceMs: 0 });
+    await store.update(TASK, { blockedBy: "no frontend agent is live" });
+    await events.emit({ type: "task-changed", taskId: TASK });
+    await vi.waitFor(() => expect(inFlight).toBe(1), { timeout: 5_000, interval: 10 });
+    await store.update(TASK, { blockedBy: "no backend agent is live" });
+    await events.emit({ type: "task-changed", taskId: TASK });
+
+    await until((r) => r?.renderedVersion === 3, 10_000);
+    expect(mostInFlight).toBe(1);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]).toContain("no backend agent is live");
+  });
+
   it("a deleted tracking comment is created again", async () => {
     await renderedTask();
     await store.update(TASK, { waitingFor: "a frontend agent" });
@@ -354,5 +451,20 @@ describe("Reporter", () => {
     await vi.waitFor(() => expect(posted).toBe(1), { timeout: 5_000, interval: 25 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(posted).toBe(1);
+  });
+});
+
+describe("outageRetryDelayMs", () => {
+  const retry = { baseMs: 2_000, maxMs: 60_000 };
+  it.each([
+    [1, 1, 2_000],
+    [2, 1, 4_000],
+    [5, 1, 32_000],
+    [6, 1, 60_000],
+    [1_000, 1, 60_000],
+    [1, 0, 1_600],
+    [6, 0, 48_000],
+  ])("retry %i with random %d waits %i ms: doubling from the base, capped, less up to a fifth", (n, random, expected) => {
+    expect(outageRetryDelayMs(n, retry, () => random)).toBe(expected);
   });
 });

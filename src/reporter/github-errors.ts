@@ -49,6 +49,22 @@ export function rateLimitedUntil(error: unknown, now: number): number | undefine
   return undefined;
 }
 
+/**
+ * GitHub is down or out of reach: a 5xx, or no answer at all (Octokit reports a refused
+ * connection or a timeout as 500). The reporter retries these without limit.
+ */
+export function isGitHubUnavailable(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status !== undefined && (status >= 500 || status === 408);
+}
+
+/** POST /pulls refused because an open pull request for that head exists already. */
+export function isPullRequestExists(error: unknown): boolean {
+  if (httpStatus(error) !== 422) return false;
+  // Octokit puts GitHub's `errors[].message` into the error's message.
+  return /a pull request already exists for/i.test(error instanceof Error ? error.message : String(error));
+}
+
 /** Network errors and GitHub 5xx may succeed later; other 4xx (no permission, invalid) will not. */
 export function isRetryable(error: unknown): boolean {
   const status = httpStatus(error);

@@ -5,11 +5,13 @@ import { silentLogger, type Logger } from "../shared/logger.js";
 import { EventQueue, eventJobId } from "./event-queue.js";
 import { EVENTS_QUEUE, reporterEventSchema, type ReplyEvent } from "./events.js";
 import type { GetOctokit } from "./github-client.js";
-import { isRetryable, rateLimitedUntil } from "./github-errors.js";
+import { isGitHubUnavailable, isRetryable, rateLimitedUntil } from "./github-errors.js";
 import { openPullRequest, type OpenedPullRequest } from "./open-pull-request.js";
+import { DEFAULT_OUTAGE_RETRY, outageRetriesOf, outageRetryDelayMs, type OutageRetry } from "./outage-retry.js";
 import { renderTask } from "./render-task.js";
 import { answerSessionCheck, openSessionIssue, type SessionIssueDeps } from "./session-issue.js";
 import { TaskLock } from "./task-lock.js";
+import { withoutRequestRetries } from "./without-request-retries.js";
 
 export interface ReporterOptions {
   connection: Redis;
@@ -29,6 +31,19 @@ export interface ReporterOptions {
   opsRepo?: SessionIssueDeps["opsRepo"];
   /** First retry delay of the events this reporter re-emits. @defaultValue 2000 */
   backoffMs?: number;
+  /**
+   * First wait after GitHub answered 5xx or could not be reached (installation token calls
+   * included); it doubles per retry. Such events retry without limit. `CCC_GITHUB_RETRY_BASE_MS`.
+   * @defaultValue 2000
+   */
+  githubRetryBaseMs?: number;
+  /**
+   * Longest wait between two tries while GitHub is down: reports land at most about this long
+   * after it recovers. `CCC_GITHUB_RETRY_MAX_MS`. @defaultValue 60000
+   */
+  githubRetryMaxMs?: number;
+  /** The per-task lock's TTL; a live holder renews it, however long its writes take. @defaultValue 30000 */
+  lockTtlMs?: number;
 }
 
 /** How long a job waits when another replica holds its task, plus jitter so waiters spread. */
@@ -46,14 +61,22 @@ export class Reporter {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly coalesceMs: number;
+  private readonly outageRetry: OutageRetry;
+  /** The caller's clients, each request tried once: retries are this queue's job. */
+  private readonly getOctokit: GetOctokit;
 
   constructor(private readonly options: ReporterOptions) {
     const prefix = options.prefix ?? "ccc";
     this.events = new EventQueue({ connection: options.connection, prefix, backoffMs: options.backoffMs });
-    this.lock = new TaskLock(options.connection, prefix);
     this.log = options.log ?? silentLogger;
+    this.lock = new TaskLock({ redis: options.connection, prefix, ttlMs: options.lockTtlMs, log: this.log });
     this.now = options.now ?? Date.now;
     this.coalesceMs = options.coalesceMs ?? 5000;
+    this.outageRetry = {
+      baseMs: options.githubRetryBaseMs ?? DEFAULT_OUTAGE_RETRY.baseMs,
+      maxMs: options.githubRetryMaxMs ?? DEFAULT_OUTAGE_RETRY.maxMs,
+    };
+    this.getOctokit = async (installationId) => withoutRequestRetries(await options.getOctokit(installationId));
   }
 
   start(): void {
@@ -68,6 +91,7 @@ export class Reporter {
     });
     // Without a listener an 'error' event would crash the process; BullMQ reconnects by itself.
     this.worker.on("error", (error) => this.log.error({ err: error }, "reporter worker error"));
+    this.log.info({ concurrency: this.options.concurrency ?? 5, githubRetry: this.outageRetry }, "reporter started");
   }
 
   async close(): Promise<void> {
@@ -86,8 +110,8 @@ export class Reporter {
     const log = this.log.child({ jobId: job.id, event: event.type, ...(lockKey ? { key: lockKey } : {}) });
     try {
       if (event.type === "reply") return await this.reply(event);
-      const lockToken = await this.lock.acquire(lockKey!);
-      if (lockToken === undefined) {
+      const lock = await this.lock.acquire(lockKey!);
+      if (lock === undefined) {
         // Another replica or job holds it: wait our turn, spending no attempt.
         await job.moveToDelayed(Date.now() + LOCK_RETRY_MS + Math.floor(Math.random() * 100), token);
         throw new DelayedError();
@@ -98,7 +122,7 @@ export class Reporter {
         if (event.type === "pushed") await this.pushed(event.taskId, log);
         await this.render(event.taskId, job, token, log);
       } finally {
-        await this.lock.release(lockKey!, lockToken);
+        await lock.release();
       }
     } catch (error) {
       throw await this.classify(error, job, token, log);
@@ -110,7 +134,7 @@ export class Reporter {
       redis: this.options.connection,
       prefix: this.options.prefix ?? "ccc",
       log,
-      getOctokit: this.options.getOctokit,
+      getOctokit: this.getOctokit,
       ...(this.options.opsRepo ? { opsRepo: this.options.opsRepo } : {}),
     };
   }
@@ -124,7 +148,7 @@ export class Reporter {
       log.info({ state: record.state }, "task is not running; not opening a pull request");
       return;
     }
-    const octokit = await this.options.getOctokit(record.installationId);
+    const octokit = await this.getOctokit(record.installationId);
     let pr: OpenedPullRequest;
     try {
       pr = await openPullRequest(octokit, record, log);
@@ -145,7 +169,7 @@ export class Reporter {
 
   private async render(taskId: string, job: Job, token: string | undefined, log: Logger): Promise<void> {
     const now = this.now();
-    const deps = { store: this.options.store, getOctokit: this.options.getOctokit, log, now, coalesceMs: this.coalesceMs };
+    const deps = { store: this.options.store, getOctokit: this.getOctokit, log, now, coalesceMs: this.coalesceMs };
     const outcome = await renderTask(deps, taskId);
     if (outcome.kind !== "deferred") return;
     // One flush per task and due time: a burst of changes collapses into one delayed job.
@@ -160,7 +184,7 @@ export class Reporter {
   }
 
   private async reply(event: ReplyEvent): Promise<void> {
-    const octokit = await this.options.getOctokit(event.installationId);
+    const octokit = await this.getOctokit(event.installationId);
     await octokit.rest.issues.createComment({
       owner: event.owner,
       repo: event.repo,
@@ -169,13 +193,25 @@ export class Reporter {
     });
   }
 
-  /** Decides the job's fate from the error: wait out a rate limit, retry, or give up. */
+  /**
+   * Decides the job's fate from the error. GitHub slowing us down or out of reach: wait and
+   * try again, spending no attempt, for as long as it takes. GitHub refusing the write: give
+   * up. Anything else (a bug, Redis): BullMQ's attempts with backoff.
+   */
   private async classify(error: unknown, job: Job, token: string | undefined, log: Logger): Promise<unknown> {
     if (error instanceof DelayedError || error instanceof UnrecoverableError) return error;
     const until = rateLimitedUntil(error, Date.now());
     if (until !== undefined) {
       log.warn({ until: new Date(until).toISOString() }, "GitHub rate limit; event waits without spending an attempt");
       await job.moveToDelayed(until, token);
+      return new DelayedError();
+    }
+    if (isGitHubUnavailable(error)) {
+      const retry = outageRetriesOf(job.data) + 1;
+      const delayMs = outageRetryDelayMs(retry, this.outageRetry);
+      log.warn({ err: error, retry, delayMs }, "GitHub unavailable; the event waits and tries again, without limit");
+      await job.updateData({ ...job.data, outageRetries: retry });
+      await job.moveToDelayed(Date.now() + delayMs, token);
       return new DelayedError();
     }
     if (!isRetryable(error)) {
