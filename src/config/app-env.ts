@@ -18,6 +18,10 @@ export const appEnvSchema = sharedEnvSchema.extend({
     .optional(),
   /** Run the reporter (the one GitHub writer) in this process. Turn off only when a separate process runs it. */
   CCC_REPORTER: z.enum(["on", "off"]).default("on"),
+  /** While GitHub answers 5xx or not at all, the reporter's first wait before trying an event again; it doubles per try. */
+  CCC_GITHUB_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(2_000),
+  /** The reporter's longest wait between tries while GitHub is down: reports land at most about this long after it recovers. */
+  CCC_GITHUB_RETRY_MAX_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
   /** Bearer token for `/api/v1`, `/metrics` and the dashboard's data. Long and random: `openssl rand -hex 32`. */
   CCC_API_TOKEN: z.string().min(16, "at least 16 characters; generate one with `openssl rand -hex 32`").optional(),
   /** `loopback-only` lets the API run without a token, but only when the server listens on loopback. */
