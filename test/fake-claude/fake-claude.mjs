@@ -5,6 +5,7 @@
 // FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang
 // FAKE_CLAUDE_FILE       file the `edit` scenario changes and commits (default CLAUDE_CHANGE.md)
 // FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
+// FAKE_CLAUDE_RESET_FILE if this file exists, its trimmed content overrides FAKE_CLAUDE_RESET
 // FAKE_CLAUDE_DELAY_MS   sleep this long before the result line
 // FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "..."} here
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
@@ -113,7 +114,8 @@ const scenarios = {
     process.exitCode = 1;
   },
   async "usage-limit"() {
-    const reset = env.FAKE_CLAUDE_RESET ?? String(Math.floor(Date.now() / 1000) + 3600);
+    const fromResetFile = env.FAKE_CLAUDE_RESET_FILE && existsSync(env.FAKE_CLAUDE_RESET_FILE) ? readFileSync(env.FAKE_CLAUDE_RESET_FILE, "utf8").trim() : undefined;
+    const reset = fromResetFile || (env.FAKE_CLAUDE_RESET ?? String(Math.floor(Date.now() / 1000) + 3600));
     const text = `Claude AI usage limit reached|${reset}`;
     init();
     synthetic(text, "rate_limit");

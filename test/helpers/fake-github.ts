@@ -37,6 +37,8 @@ export interface FakeGitHub {
   counts(): Map<string, number>;
   /** Read the state: each call returns the current values, so they suit `waitFor`. `repo` is `owner/name`. */
   issue(repo: string, number: number): FakeIssue | undefined;
+  /** Every issue the fake knows in the repository, by number (session-timeout issues included). */
+  issues(repo: string): FakeIssue[];
   comments(repo: string, number: number): FakeComment[];
   labels(repo: string, number: number): string[];
   pulls(repo: string): FakePull[];
@@ -118,6 +120,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       return counts;
     },
     issue: (repo, number) => state.repo(repo).issues.get(number),
+    issues: (repo) => [...state.repo(repo).issues.values()].sort((a, b) => a.number - b.number),
     comments: (repo, number) => state.repo(repo).comments.filter((c) => c.issueNumber === number),
     labels: (repo, number) => [...(state.repo(repo).issues.get(number)?.labels ?? [])],
     pulls: (repo) => [...state.repo(repo).pulls],

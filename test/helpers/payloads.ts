@@ -63,3 +63,11 @@ export function commentPayload(body: string, options: IssuePayloadOptions & { co
   payload.comment.user.type = options.senderType ?? "User";
   return payload;
 }
+
+/** `issues.closed`, as GitHub sends it when a person closes the issue (the examples have none; reopened differs only in action and state). */
+export function closedIssuePayload(number: number, title: string, labels: string[], options: IssuePayloadOptions = {}): Json {
+  const payload = shapeIssuePayload(examplePayload("issues", "reopened"), { ...options, number, title, labels });
+  payload.action = "closed";
+  payload.issue.state = "closed";
+  return payload;
+}
