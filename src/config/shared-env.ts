@@ -9,6 +9,13 @@ export const sharedEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/, "letters, digits, '_' and '-' only")
     .default("ccc"),
+  /**
+   * Days a finished task (its record, its id in the recent-tasks list, its failed run's job)
+   * stays in Redis; fractions allowed. Live tasks never expire. See src/queue/retention.ts.
+   */
+  CCC_TASK_RETENTION_DAYS: z.coerce.number().positive("more than 0; fractions such as 0.5 are allowed").max(3650).default(30),
+  /** Hours a webhook delivery id and a completed reporter event are remembered, so a redelivery within them is dropped. */
+  CCC_DEDUPE_WINDOW_HOURS: z.coerce.number().positive("more than 0; fractions such as 0.5 are allowed").max(24 * 30).default(24),
   /** pino level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
