@@ -1,14 +1,13 @@
 import type { Redis } from "ioredis";
-
-/** GitHub redelivers on timeouts and operators redeliver by hand; a day covers both. */
-const DELIVERY_TTL_SECONDS = 86_400;
+import { readRetention } from "./retention.js";
 
 /**
  * Records a webhook delivery id. Returns true the first time it is seen, false for a
- * redelivery, across every app replica.
+ * redelivery, across every app replica. GitHub redelivers on timeouts and operators redeliver
+ * by hand; the default window, a day, covers both (`CCC_DEDUPE_WINDOW_HOURS`).
  */
-export async function firstDelivery(redis: Redis, prefix: string, deliveryId: string): Promise<boolean> {
-  const set = await redis.set(`${prefix}:delivery:${deliveryId}`, "1", "EX", DELIVERY_TTL_SECONDS, "NX");
+export async function firstDelivery(redis: Redis, prefix: string, deliveryId: string, windowMs = readRetention().dedupeMs): Promise<boolean> {
+  const set = await redis.set(`${prefix}:delivery:${deliveryId}`, "1", "PX", windowMs, "NX");
   return set === "OK";
 }
 

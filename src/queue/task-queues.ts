@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { bullmqPriority } from "../shared/priority.js";
+import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
 
 /** One queue per specialty; `general` is a specialty like the others. */
@@ -22,18 +23,27 @@ export interface TaskQueuesOptions {
   prefix?: string;
   /** First retry delay after a network error or CLI crash; doubles per attempt, with jitter. @defaultValue 30000 */
   retryDelayMs?: number;
+  /** How long finished jobs are kept. @defaultValue readRetention() (the environment) */
+  retention?: Retention;
 }
 
 /** The producer side of the task queues, shared by the app and the CLI. */
 export class TaskQueues {
   private readonly queues = new Map<string, Queue>();
+  private readonly retention: Retention;
 
-  constructor(private readonly options: TaskQueuesOptions) {}
+  constructor(private readonly options: TaskQueuesOptions) {
+    this.retention = options.retention ?? readRetention();
+  }
 
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix ?? "ccc" });
+      queue = new Queue(name, {
+        connection: this.options.connection,
+        prefix: this.options.prefix ?? "ccc",
+        streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } },
+      });
       this.queues.set(name, queue);
     }
     return queue;
@@ -48,12 +58,26 @@ export class TaskQueues {
       priority: bullmqPriority(data.priority),
       attempts: TASK_ATTEMPTS,
       backoff: { type: "exponential", delay: this.options.retryDelayMs ?? 30_000, jitter: 0.5 },
-      removeOnComplete: { age: 7 * 86_400, count: 5_000 },
-      removeOnFail: { age: 30 * 86_400, count: 5_000 },
+      // The finished run's data is what `ccc retry` reruns: kept while its record is, for a
+      // failed run; a week at most for a completed one, whose task ended in a PR or no changes.
+      removeOnComplete: { age: ageSeconds(Math.min(COMPLETED_TASK_JOB_MAX_MS, this.retention.taskMs)), count: TASK_JOBS_KEPT },
+      removeOnFail: { age: ageSeconds(this.retention.taskMs), count: TASK_JOBS_KEPT },
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     };
+    await this.dropLeftover(queue, jobId);
     await this.queue(queue).add("task", data, options);
     return { queue, jobId };
+  }
+
+  /**
+   * BullMQ silently ignores an add whose job id exists. A finished job can outlive its task's
+   * record (BullMQ drops old jobs only when another job of the queue finishes), and a task
+   * whose record expired starts again at run 1: remove the old run's job, or the new run
+   * would never be queued.
+   */
+  private async dropLeftover(queue: string, jobId: string): Promise<void> {
+    const state = await this.queue(queue).getJobState(jobId);
+    if (state === "completed" || state === "failed") await this.queue(queue).remove(jobId);
   }
 
   /** Removes a job that no agent has taken yet. Returns false if it is running or gone. */

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
+import { ageSeconds, EVENT_JOBS_KEPT, FAILED_EVENT_MS, QUEUE_EVENTS_MAX_LEN, readRetention, type Retention } from "../queue/retention.js";
 import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./events.js";
 
 export interface EventQueueOptions {
@@ -8,6 +9,8 @@ export interface EventQueueOptions {
   prefix?: string;
   /** First retry delay; doubles per attempt (2 s, 4 s, 8 s, 16 s). @defaultValue 2000 */
   backoffMs?: number;
+  /** How long completed events (dedupe keys) are kept. @defaultValue readRetention() (the environment) */
+  retention?: Retention;
 }
 
 export interface EmitOptions {
@@ -32,10 +35,16 @@ export function eventJobId(key: string): string {
 export class EventQueue {
   private readonly queue: Queue;
   private readonly backoffMs: number;
+  private readonly dedupeSeconds: number;
 
   constructor(options: EventQueueOptions) {
-    this.queue = new Queue(EVENTS_QUEUE, { connection: options.connection, prefix: options.prefix ?? "ccc" });
+    this.queue = new Queue(EVENTS_QUEUE, {
+      connection: options.connection,
+      prefix: options.prefix ?? "ccc",
+      streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } },
+    });
     this.backoffMs = options.backoffMs ?? 2000;
+    this.dedupeSeconds = ageSeconds((options.retention ?? readRetention()).dedupeMs);
   }
 
   async emit(event: ReporterEvent, options: EmitOptions = {}): Promise<void> {
@@ -44,9 +53,10 @@ export class EventQueue {
     const jobOptions: JobsOptions = {
       attempts: EVENT_ATTEMPTS,
       backoff: { type: "exponential", delay: this.backoffMs, jitter: 0.3 },
-      // Kept completed jobs are what makes a jobId a dedupe key, so keep a day's worth.
-      removeOnComplete: { age: 86_400, count: 10_000 },
-      removeOnFail: { age: 7 * 86_400, count: 10_000 },
+      // Kept completed jobs are what makes a jobId a dedupe key (`reply-<delivery id>`), so
+      // they are kept for the same window as the webhook delivery ids.
+      removeOnComplete: { age: this.dedupeSeconds, count: EVENT_JOBS_KEPT },
+      removeOnFail: { age: ageSeconds(FAILED_EVENT_MS), count: EVENT_JOBS_KEPT },
       ...(key !== undefined ? { jobId: eventJobId(key) } : {}),
       ...(options.delayMs !== undefined && options.delayMs > 0 ? { delay: Math.ceil(options.delayMs) } : {}),
     };
