@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { DISPATCH_MS } from "../queue/retention.js";
 import type { TaskData } from "../queue/task-data.js";
 
 /** One workflow dispatch of a task's run. */
@@ -25,9 +26,6 @@ export interface DispatchRecord {
   data: TaskData;
 }
 
-/** Dispatches are kept this long after their last change; a run longer than a day is cut off by its workflow timeout anyway. */
-const TTL_SECONDS = 2 * 86_400;
-
 /**
  * Dispatch records in Redis, one JSON value per dispatch id, plus a sorted set of those not
  * yet started scored by deadline, so the dispatcher finds overdue ones in one call and knows
@@ -48,7 +46,7 @@ export class DispatchStore {
   }
 
   async save(record: DispatchRecord): Promise<void> {
-    const multi = this.redis.multi().set(this.key(record.id), JSON.stringify(record), "EX", TTL_SECONDS);
+    const multi = this.redis.multi().set(this.key(record.id), JSON.stringify(record), "PX", DISPATCH_MS);
     if (record.state === "dispatched") multi.zadd(this.pendingKey, record.deadline, record.id);
     else multi.zrem(this.pendingKey, record.id);
     await multi.exec();
@@ -71,7 +69,7 @@ export class DispatchStore {
   /** Counts how often a task's run has been dispatched; the dispatcher gives up after a few. */
   async countAttempt(taskId: string, run: number): Promise<number> {
     const key = `${this.prefix}:dispatch-attempts:${taskId}@${run}`;
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, TTL_SECONDS).exec()) as [[null, number], unknown];
+    const [[, count]] = (await this.redis.multi().incr(key).pexpire(key, DISPATCH_MS).exec()) as [[null, number], unknown];
     return count;
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { USAGE_MS } from "../queue/retention.js";
 
 /** One finished Claude run, as the usage monitor counts it. */
 export interface UsageEntry {
@@ -16,9 +17,6 @@ export interface UsageEntry {
   outputTokens?: number;
 }
 
-/** Runs older than this are dropped; the longest window the monitor reports is 7 days. */
-const RETENTION_MS = 8 * 86_400_000;
-
 /** Claude usage per run in a Redis sorted set scored by time, shared by every agent. */
 export class UsageStore {
   constructor(
@@ -30,11 +28,16 @@ export class UsageStore {
     return `${this.prefix}:usage`;
   }
 
+  /**
+   * Adds a run and drops those older than the retention. The set also expires that long after
+   * the last run, when every run in it is too old: a cluster gone quiet keeps nothing.
+   */
   async record(entry: UsageEntry): Promise<void> {
     await this.redis
       .multi()
       .zadd(this.key, entry.at, JSON.stringify(entry))
-      .zremrangebyscore(this.key, "-inf", entry.at - RETENTION_MS)
+      .zremrangebyscore(this.key, "-inf", entry.at - USAGE_MS)
+      .pexpire(this.key, USAGE_MS)
       .exec();
   }
 
