@@ -25,10 +25,10 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
     lockDurationMs: options.lockSeconds * 1000,
     usageResetMarginMs: options.usageResetMarginSeconds * 1000,
   });
-  await agent.start();
-  log.info({ name: options.name, claude: claude.version, workdir: options.workdir }, "agent ready");
-
+  // Listen before starting: the agent is listed in the registry while it still verifies its
+  // login, and a SIGTERM then (systemd restarting it, say) must still leave the registry.
   let stopping = false;
+  let started = Promise.resolve();
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ signal }, "second signal: exiting now; running tasks return to the queue when their locks expire");
@@ -36,8 +36,8 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
     }
     stopping = true;
     log.info({ signal }, "stopping: running tasks go back to the queue");
-    agent
-      .stop()
+    started
+      .then(() => agent.stop())
       .then(() => redis.quit())
       .then(() => process.exit(0))
       .catch((error: Error) => {
@@ -47,4 +47,8 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+
+  started = agent.start();
+  await started;
+  log.info({ name: options.name, claude: claude.version, workdir: options.workdir }, "agent ready");
 }
