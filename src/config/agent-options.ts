@@ -62,9 +62,9 @@ const SOURCES: Partial<Record<keyof AgentOptions, { flag?: keyof AgentFlags; env
 };
 
 /** `--concurrency` when the flag was given, `CCC_CONCURRENCY` when the value came from there. */
-function sourceOf(field: string, flags: AgentFlags): string {
+function sourceOf(field: PropertyKey | undefined, flags: AgentFlags): string {
   const source = SOURCES[field as keyof AgentOptions];
-  if (!source) return field;
+  if (!source) return field === undefined ? "the agent's options" : String(field);
   return source.flag && flags[source.flag] !== undefined ? `--${source.flag}` : source.env;
 }
 
@@ -92,7 +92,7 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     usageResetMarginSeconds: env.CCC_USAGE_RESET_MARGIN_SECONDS,
   });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${sourceOf(String(issue.path[0] ?? ""), flags)} is not valid: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `${sourceOf(issue.path[0], flags)} is not valid: ${issue.message}`);
     throw new ConfigError(`${[...new Set(problems)].join("; ")}.`);
   }
   return parsed.data;
