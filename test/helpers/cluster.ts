@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { TaskStore } from "../../src/queue/task-store.js";
 import { EVENTS_QUEUE } from "../../src/reporter/events.js";
 import { startAgentProcess, type AgentProcess } from "./agent-process.js";
@@ -7,13 +7,23 @@ import { startAppProcess, type AppProcess } from "./app-process.js";
 import { deliver } from "./app-server.js";
 import { startFakeGitHub, type FakeGitHub } from "./fake-github.js";
 import { createOrigin, type Origin } from "./git-origin.js";
-import { connectRedis, deletePrefix, randomPrefix } from "./redis.js";
+import { deletePrefix, randomPrefix, REDIS_URL } from "./redis.js";
 
 export interface ClusterOptions {
   /** Redis key prefix shared by the app and its agents. @defaultValue a random one */
   prefix?: string;
   /** More environment for the app process (it already gets the fake GitHub, Redis, prefix and keys). */
   env?: Record<string, string | undefined>;
+  /** The Redis the app, the agents and the test share. @defaultValue the tests' Redis (REDIS_URL) */
+  redisUrl?: string;
+}
+
+export interface EventCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  completed: number;
+  failed: number;
 }
 
 export interface AgentOptions {
@@ -39,7 +49,7 @@ export interface Cluster {
   /** `ccc agent` on this cluster's Redis and prefix, with the fake claude; stopped by `stop()`. */
   startAgent(options: AgentOptions): Promise<AgentProcess>;
   /** Jobs on the reporter's events queue by state; `failed` > 0 means a report was given up. */
-  eventCounts(): Promise<Record<string, number>>;
+  eventCounts(): Promise<EventCounts>;
   /** Stops agents, the app and the fake, and deletes the prefix's keys. */
   stop(): Promise<void>;
 }
@@ -50,7 +60,8 @@ export interface Cluster {
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const prefix = options.prefix ?? randomPrefix();
-  const redis = connectRedis();
+  const redisUrl = options.redisUrl ?? REDIS_URL;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const agents: AgentProcess[] = [];
   const [github, origin] = await Promise.all([startFakeGitHub(), createOrigin()]);
   let app: AppProcess | undefined;
@@ -63,7 +74,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await redis.quit();
   };
   try {
-    app = await startAppProcess({ prefix, env: { ...github.env, ...options.env } });
+    app = await startAppProcess({ prefix, env: { ...github.env, REDIS_URL: redisUrl, ...options.env } });
   } catch (error) {
     await stop();
     throw error;
@@ -78,14 +89,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     store: new TaskStore(redis, prefix),
     deliver: (event, payload, deliveryId) => deliver(`${started.base}/api/github/webhooks`, event, payload, deliveryId),
     startAgent: async (agent) => {
-      const process = await startAgentProcess({ ...agent, prefix, redis });
+      const process = await startAgentProcess({ ...agent, prefix, redis, env: { REDIS_URL: redisUrl, ...agent.env } });
       agents.push(process);
       return process;
     },
     eventCounts: async () => {
       const queue = new Queue(EVENTS_QUEUE, { connection: redis, prefix });
       try {
-        return await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed");
+        const counts = await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed");
+        return { waiting: counts.waiting ?? 0, delayed: counts.delayed ?? 0, active: counts.active ?? 0, completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
       } finally {
         await queue.close();
       }
