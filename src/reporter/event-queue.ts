@@ -7,7 +7,7 @@ export interface EventQueueOptions {
   connection: Redis;
   /** BullMQ key prefix, shared with the task queues. @defaultValue "ccc" */
   prefix?: string;
-  /** First retry delay; doubles per attempt (2 s, 4 s, 8 s, 16 s). @defaultValue 2000 */
+  /** First retry delay of the EVENT_ATTEMPTS; doubles per attempt (2 s, 4 s, 8 s, 16 s). @defaultValue 2000 */
   backoffMs?: number;
   /** How long completed events (dedupe keys) are kept. @defaultValue readRetention() (the environment) */
   retention?: Retention;
@@ -20,7 +20,11 @@ export interface EmitOptions {
   jobId?: string;
 }
 
-/** GitHub 5xx and network errors get this many tries; rate limits wait without spending one. */
+/**
+ * Tries for an event that fails for a reason other than GitHub (a bug, Redis). GitHub down
+ * (5xx, no answer) or rate-limiting never spends one: the reporter retries those until they
+ * land (see Reporter.classify).
+ */
 export const EVENT_ATTEMPTS = 5;
 
 /**
