@@ -29,8 +29,8 @@ describe("ccc agent start-up checks", () => {
 
   it("an invalid flag value names the flag", () => {
     const result = spawnSync(process.execPath, [CCC_BIN, "agent", "--name", "bad name!", "--concurrency", "0"], { encoding: "utf8", timeout: 20_000 });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/name:/);
-    expect(result.stderr).toMatch(/concurrency:/);
+    expect(result.status).toBe(2); // bad usage
+    expect(result.stderr).toMatch(/--name is not valid/);
+    expect(result.stderr).toMatch(/--concurrency is not valid/);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ClusterControl } from "../src/control/cluster-control.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { liveClaudeProcesses } from "./helpers/claude-processes.js";
-import { pendingEvents, waitingJobs } from "./helpers/intake.js";
+import { heartbeatAfter, pendingEvents, waitingJobs } from "./helpers/intake.js";
 import { enqueueDirect } from "./helpers/tasks.js";
 import { useTestbed } from "./helpers/testbed.js";
 
@@ -39,9 +39,12 @@ describe("pause, emergency stop and resume", () => {
 
     // An agent started during the stop obeys it too.
     await bed.startAgent({ name: "late" });
+    const lateStarted = Date.now();
     await waitFor("the late agent to show stopped", async () => (await deps.registry.list()).find((a) => a.name === "late")?.state === "stopped");
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Two heartbeats later it has re-read the cluster's mode at least once, and still took nothing.
+    await waitFor("a later heartbeat of the late agent", async () => heartbeatAfter(deps, "late", lateStarted + 2_500), 10_000);
     expect(liveClaudeProcesses([...roots, join(agents[2]!.workdir, "worktrees")])).toEqual([]);
+    expect((await waitingJobs(redis, prefix, "tasks-general")).map((j) => j.attemptsMade)).toEqual([0, 0]);
 
     await control.resume("test");
     await waitFor("both tasks pushed after resume", async () => (await pendingEvents(redis, prefix)).filter((e) => e.type === "pushed").length === 2, 30_000);
@@ -53,9 +56,11 @@ describe("pause, emergency stop and resume", () => {
     await control.pause("test");
     await bed.startAgent({ name: "paused" });
     const task = await enqueueDirect(deps, { number: 53, cloneUrl: origin.url });
-    await new Promise((r) => setTimeout(r, 1_500));
+    // A heartbeat after the enqueue plus a resync (2 s): the agent saw the task could be taken, and did not take it.
+    const enqueuedAt = Date.now();
+    const agent = await waitFor("a heartbeat of the paused agent after the enqueue", async () => heartbeatAfter(deps, "paused", enqueuedAt + 2_500), 10_000);
+    expect(agent).toMatchObject({ state: "paused", tasks: [] });
     expect((await deps.store.get(task.taskId))?.state).toBe("queued");
-    expect((await deps.registry.list()).find((a) => a.name === "paused")?.state).toBe("paused");
     await control.resume("test");
     await waitFor("the task to run after resume", async () => (await deps.store.get(task.taskId))?.agent !== undefined, 15_000);
   }, 60_000);

@@ -11,7 +11,7 @@ import { CCC_BIN, startAgentProcess, waitFor, type AgentProcess } from "./helper
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
 import { createOrigin, type Origin } from "./helpers/git-origin.js";
 import { API, nockInstallationToken } from "./helpers/github-nock.js";
-import { closeIntakeDeps, intakeDeps, waitingJobs } from "./helpers/intake.js";
+import { closeIntakeDeps, eventsDrained, intakeDeps, waitingJobs } from "./helpers/intake.js";
 import { examplePayload, shapeIssuePayload } from "./helpers/payloads.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 import { enqueueDirect } from "./helpers/tasks.js";
@@ -122,7 +122,7 @@ describe("an agent whose Claude session expired", () => {
     await agents.pop()!.stop();
     agents.push(await startAgentProcess({ name: "pc-2", prefix, redis, env }));
     await waitFor("the restarted pc-2 to report session-expired", async () => (await deps.registry.list()).find((a) => a.name === "pc-2")?.state === "session-expired");
-    await new Promise((r) => setTimeout(r, 1_000));
+    await waitFor("the reporter to handle every event", () => eventsDrained(redis, prefix));
     expect(created).toHaveLength(1);
 
     // 5. Closed without a new login: the agent checks, and the issue is reopened with the message.
@@ -158,7 +158,7 @@ describe("an agent whose Claude session expired", () => {
     await waitFor("pc-9 to be idle", async () => (await deps.registry.list()).find((a) => a.name === "pc-9")?.state === "idle");
 
     const unknown = spawnSync(process.execPath, [CCC_BIN, "resume", "--agent", "nobody"], { env, encoding: "utf8", timeout: 60_000 });
-    expect(unknown.status).toBe(2);
+    expect(unknown.status).toBe(1); // well-formed, but no such agent: a failure, not bad usage
     expect(unknown.stderr).toContain("No live agent named nobody");
   }, 90_000);
 });

@@ -44,3 +44,20 @@ export async function pendingEvents(redis: Redis, prefix: string) {
   const jobs = await waitingJobs(redis, prefix, "events");
   return jobs.map((j) => j.data as { type: string; body?: string; taskId?: string });
 }
+
+/** Whether the reporter has nothing left to do: no event waiting, delayed or being handled. */
+export async function eventsDrained(redis: Redis, prefix: string): Promise<boolean> {
+  const queue = new Queue("events", { connection: redis, prefix });
+  try {
+    const counts = await queue.getJobCounts("waiting", "prioritized", "active", "delayed");
+    return Object.values(counts).every((n) => n === 0);
+  } finally {
+    await queue.close();
+  }
+}
+
+/** A heartbeat the agent sent after `since`: proof it was alive and looked at its gate after that moment. */
+export async function heartbeatAfter(deps: IntakeDeps, agent: string, since: number) {
+  const info = (await deps.registry.list()).find((a) => a.name === agent);
+  return info && info.lastSeen > since ? info : undefined;
+}
