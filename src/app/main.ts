@@ -86,6 +86,8 @@ async function main(): Promise<void> {
         store,
         getOctokit: (installationId) => app.auth(installationId),
         log: log.child({ component: "reporter" }),
+        githubRetryBaseMs: env.CCC_GITHUB_RETRY_BASE_MS,
+        githubRetryMaxMs: env.CCC_GITHUB_RETRY_MAX_MS,
         ...(env.CCC_OPS_REPO ? { opsRepo: opsRepoResolver(app, env.CCC_OPS_REPO) } : {}),
       });
       reporter.start();
