@@ -128,6 +128,37 @@ describe("a PC that sleeps past its lock", () => {
   }, 120_000);
 });
 
+describe("the lone agent's PC sleeps past its lock", () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("on waking, it drops the stale run and runs the task again itself: one PR", async () => {
+    const sleeper = await cluster.startAgent({ name: "laptop", env: { CCC_LOCK_SECONDS: "3", FAKE_CLAUDE_DELAY_MS: "6000" } });
+    await cluster.deliver("issues", labeledPayload("claude", { number: 74, title: "Lone sleeper", cloneUrl: cluster.origin.url }));
+    await waitFor("the laptop's Claude", async () => claudeGroups(sleeper.workdir).length > 0 && (await stateIs(cluster, 74, (r) => r.agent === "laptop")()));
+    const first = (await cluster.store.get(`${REPO}#74`))!;
+    const [group] = claudeGroups(sleeper.workdir);
+    sleeper.child.kill("SIGSTOP");
+    process.kill(-group!, "SIGSTOP");
+    // Asleep well past its lock: the silent-agent note shows once the heartbeat is gone.
+    await waitFor("the silent-agent note", stateIs(cluster, 74, (r) => r.blockedBy?.includes("stopped responding") === true), 20_000).finally(() => {
+      process.kill(-group!, "SIGCONT");
+      sleeper.child.kill("SIGCONT");
+    });
+
+    const done = await waitFor("the PR", stateIs(cluster, 74, (r) => r.state === "pr-open"), 60_000);
+    expect(done.agent).toBe("laptop");
+    expect(done.lease).not.toBe(first.lease);
+    expect(sleeper.output()).toMatch(/stale run discarded|lost the task's lock/);
+    expect(cluster.github.pulls(REPO)).toHaveLength(1);
+  }, 120_000);
+});
+
 describe("the reconciler: no task stays running without a live job", () => {
   let cluster: Cluster;
   beforeAll(async () => {
