@@ -1,3 +1,5 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ClusterControl } from "../src/control/cluster-control.js";
@@ -13,8 +15,11 @@ describe("pause, emergency stop and resume", () => {
   it("stop aborts every running Claude within 5 s and returns the tasks unspent; only resume lifts it", async () => {
     const { redis, prefix, deps, origin, agents } = bed;
     const control = new ClusterControl(redis, prefix);
-    // A long run, so both tasks are mid-flight when the stop comes.
-    const env = { FAKE_CLAUDE_DELAY_MS: "4000" };
+    // Claude runs until it is killed, so both tasks are mid-flight when the stop comes however
+    // slow the machine is; after the stop it finishes normally.
+    const scenario = join(await mkdtemp(join(tmpdir(), "ccc-stop-")), "scenario");
+    await writeFile(scenario, "hang");
+    const env = { FAKE_CLAUDE_SCENARIO_FILE: scenario };
     await bed.startAgent({ name: "stop-1", env });
     await bed.startAgent({ name: "stop-2", env });
     const roots = agents.map((a) => join(a.workdir, "worktrees"));
@@ -46,6 +51,7 @@ describe("pause, emergency stop and resume", () => {
     expect(liveClaudeProcesses([...roots, join(agents[2]!.workdir, "worktrees")])).toEqual([]);
     expect((await waitingJobs(redis, prefix, "tasks-general")).map((j) => j.attemptsMade)).toEqual([0, 0]);
 
+    await writeFile(scenario, "edit");
     await control.resume("test");
     await waitFor("both tasks pushed after resume", async () => (await pendingEvents(redis, prefix)).filter((e) => e.type === "pushed").length === 2, 30_000);
   }, 90_000);

@@ -6,6 +6,7 @@ import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { cloneUrl } from "./clone-url.js";
+import { pushWithRetry } from "./push-with-retry.js";
 import { ProgressTracker } from "./progress-tracker.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 
@@ -86,7 +87,20 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     }
     // Still ours? Checked before the push, so a stale run never pushes over the new one.
     if (!(await ctx.store.update(data.taskId, { result }, ["running"], own))) return stale(ctx, data);
-    await ctx.workspace.push(prepared);
+    let pushBlocked = false;
+    await pushWithRetry(() => ctx.workspace.push(prepared), {
+      windowMs: ctx.options.pushRetryMinutes * 60_000,
+      ...ctx.pushRetry,
+      signal,
+      log,
+      // The issue says what holds the finished work up, until the push goes through.
+      onRetry: async (error, nextAt) => {
+        pushBlocked = true;
+        const waitingFor = `the push of ${data.branch} to go through (${error.message}); next try at ${new Date(nextAt).toISOString()}`;
+        if (await ctx.store.update(data.taskId, { waitingFor }, ["running"], own)) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+      },
+    });
+    if (pushBlocked) await ctx.store.update(data.taskId, { waitingFor: null }, ["running"], own);
     await ctx.events.emit({ type: "pushed", taskId: data.taskId });
     log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
     return "pushed";

@@ -21,6 +21,8 @@ export interface TaskContext {
   now: () => number;
   /** How often progress reaches the task record. */
   progressIntervalMs: number;
+  /** Backoff of a failing push (tests shrink it); the window is `options.pushRetryMinutes`. */
+  pushRetry?: { firstDelayMs?: number; maxDelayMs?: number };
   /** The account hit its usage limit: pause every agent on it. Returns when work may resume. */
   onUsageLimit(failure: ClaudeFailure): Promise<number>;
   /** The login is gone: stop taking work and have the reporter raise a session-timeout issue. */

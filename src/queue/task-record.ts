@@ -57,7 +57,7 @@ export interface TaskRecord {
   progress?: TaskProgress;
   result?: TaskResult;
   failure?: TaskFailure;
-  /** What the task waits for while in state `waiting`. */
+  /** What the task waits for while in state `waiting` (or, running, for its push to go through). */
   waitingFor?: string;
   /**
    * Why no agent can take the task now and who can unblock it, set by the app's reconciler

@@ -48,8 +48,11 @@ function statusLine(record: TaskRecord): string {
       const why = [record.waitingFor, record.blockedBy].filter((w): w is string => w !== undefined);
       return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1_500)}` : headline;
     }
-    case "running":
-      return record.blockedBy ? `${headline} · ⚠️ ${inlineText(record.blockedBy, 500)}` : headline;
+    case "running": {
+      // The reconciler's word on a silent agent, or the agent's own on a push it keeps trying.
+      const note = record.blockedBy ?? (record.waitingFor ? `waiting for ${record.waitingFor}` : undefined);
+      return note ? `${headline} · ⚠️ ${inlineText(note, 500)}` : headline;
+    }
     case "pr-open":
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
     default:

@@ -1,0 +1,52 @@
+import { readdir, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskRecord } from "../src/queue/task-record.js";
+import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { liveClaudeProcesses } from "./helpers/claude-processes.js";
+import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { labeledPayload } from "./helpers/payloads.js";
+
+const REPO = "octo-org/hello";
+
+describe("the git remote is down when Claude's work is done", () => {
+  let cluster: Cluster;
+  let agent: AgentProcess;
+  beforeAll(async () => {
+    cluster = await startCluster();
+    agent = await cluster.startAgent({ name: "pusher", env: { FAKE_CLAUDE_DELAY_MS: "2000" } });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const record = (check: (r: TaskRecord) => boolean) => async () => {
+    const r = await cluster.store.get(`${REPO}#95`);
+    return r && check(r) ? r : undefined;
+  };
+
+  it("the push is tried again until the remote is back: no second Claude run, one PR, and the issue says what it waits for", async () => {
+    await cluster.deliver("issues", labeledPayload("claude", { number: 95, title: "Push through an outage", cloneUrl: cluster.origin.url }));
+    // Claude's process, not only the record: the worktree has been made from the remote by then.
+    await waitFor("Claude running", async () => liveClaudeProcesses([agent.workdir]).length > 0);
+    // The remote disappears while Claude works (the worktree was made from it already).
+    const away = `${cluster.origin.dir}.away`;
+    await rename(cluster.origin.dir, away);
+    try {
+      const waiting = await waitFor("the push note", record((r) => r.waitingFor?.startsWith("the push of") === true), 30_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${JSON.stringify(await cluster.store.get(`${REPO}#95`))}\n${agent.output().slice(-3000)}`);
+      });
+      expect(waiting.waitingFor).toContain("next try at");
+      await waitFor("the note on the issue", async () => cluster.github.comments(REPO, 95).some((c) => c.body.includes("waiting for the push of")), 20_000);
+    } finally {
+      await rename(away, cluster.origin.dir);
+    }
+    const done = await waitFor("the PR", record((r) => r.state === "pr-open"), 60_000);
+    expect(done.attempt).toBe(1);
+    expect(done.waitingFor).toBeUndefined();
+    expect(cluster.github.pulls(REPO)).toHaveLength(1);
+    // Claude ran once: one transcript for the issue.
+    const transcripts = await readdir(join(agent.workdir, "transcripts", "octo-org", "hello"));
+    expect(transcripts.filter((f) => f.startsWith("issue-95-"))).toHaveLength(1);
+  }, 120_000);
+});
