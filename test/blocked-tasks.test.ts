@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "./helpers/agent-process.js";
 import { runCcc } from "./helpers/ccc-cli.js";
-import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { useCluster, type Cluster } from "./helpers/cluster.js";
 import { labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
@@ -12,14 +12,10 @@ const latestComment = (cluster: Cluster, number: number) => cluster.github.comme
 const sessionIssue = (cluster: Cluster, repo: string) => cluster.github.issues(repo).find((i) => i.labels.includes("session-timeout"));
 
 describe("a logged-out agent and no CCC_OPS_REPO: the first waiting task brings a person in", () => {
-  let cluster: Cluster;
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
   beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
     await cluster.startAgent({ name: "pc-2", env: LOGGED_OUT });
   }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   it("opens the session-timeout issue in the task's repository and the task's comment says why it waits, naming that issue", async () => {
     await waitFor("the agent to find its login expired", async () => (await cluster.redis.get(`${cluster.prefix}:agent:pc-2`))?.includes('"session-expired"'));
@@ -53,14 +49,10 @@ describe("a logged-out agent and no CCC_OPS_REPO: the first waiting task brings 
 });
 
 describe("a logged-out agent with CCC_OPS_REPO set", () => {
-  let cluster: Cluster;
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1", CCC_OPS_REPO: "octo-org/ops" } });
   beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1", CCC_OPS_REPO: "octo-org/ops" } });
     await cluster.startAgent({ name: "pc-3", env: LOGGED_OUT });
   }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   it("opens the issue in the ops repository at once, and a waiting task points there", async () => {
     const issue = await waitFor("the session-timeout issue in the ops repository", async () => sessionIssue(cluster, "octo-org/ops"));

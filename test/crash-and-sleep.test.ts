@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { taskQueueName } from "../src/queue/task-queues.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { liveClaudeProcesses } from "./helpers/claude-processes.js";
-import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { useCluster, type Cluster } from "./helpers/cluster.js";
 import { branchCommits } from "./helpers/git-origin.js";
 import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
 import { labeledPayload } from "./helpers/payloads.js";
@@ -34,13 +34,7 @@ const stateIs = (cluster: Cluster, number: number, check: (r: TaskRecord) => boo
 };
 
 describe("an agent killed with SIGKILL mid-run, with the default lock", () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
 
   it("its Claude is gone within 5 s, and another live agent runs the task again within 60 s, ending in one PR", async () => {
     const lock = {}; // the agent's default lock (30 s), as users run it
@@ -62,13 +56,7 @@ describe("an agent killed with SIGKILL mid-run, with the default lock", () => {
 });
 
 describe("the lone agent killed and started again, as a service manager restarts it", () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
 
   it("the restarted agent runs the task again and it ends in one PR", async () => {
     const lock = { CCC_LOCK_SECONDS: "3" };
@@ -87,13 +75,7 @@ describe("the lone agent killed and started again, as a service manager restarts
 });
 
 describe("a PC that sleeps past its lock", () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
 
   it("ends in exactly one PR, and the stale run, woken, changes nothing", async () => {
     const lock = { CCC_LOCK_SECONDS: "3" };
@@ -129,13 +111,7 @@ describe("a PC that sleeps past its lock", () => {
 });
 
 describe("the lone agent's PC sleeps past its lock", () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
 
   it("on waking, it drops the stale run and runs the task again itself: one PR", async () => {
     const sleeper = await cluster.startAgent({ name: "laptop", env: { CCC_LOCK_SECONDS: "3", FAKE_CLAUDE_DELAY_MS: "6000" } });
@@ -160,13 +136,7 @@ describe("the lone agent's PC sleeps past its lock", () => {
 });
 
 describe("the reconciler: no task stays running without a live job", () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
 
   it("fails a task whose job failed by stalling, and one whose job vanished, each with a comment saying what to do", async () => {
     const deps = intakeDeps(cluster.redis, cluster.prefix);

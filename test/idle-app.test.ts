@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor } from "./helpers/agent-process.js";
-import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { useCluster, type Cluster } from "./helpers/cluster.js";
+import { scanKeys } from "./helpers/redis.js";
 import { labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
@@ -9,27 +10,14 @@ const REPO = "octo-org/hello";
 const EXTRA_GAP_MS = Number(process.env.CCC_IDLE_GAP_SECONDS ?? 0) * 1000;
 
 /** Every key in the Redis, whoever wrote it; the test Redis is this suite's own. */
-async function allKeys(cluster: Cluster, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await cluster.redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  return keys;
-}
+const allKeys = (cluster: Cluster, pattern: string) => scanKeys(cluster.redis, pattern);
 
 describe("an app left idle", () => {
-  let cluster: Cluster;
+  // Caches expire after a second, so the idle gap outlasts every one of them.
+  const cluster = useCluster({ env: { CCC_PERMISSION_CACHE_SECONDS: "1", CCC_CONFIG_CACHE_SECONDS: "1" } });
   beforeAll(async () => {
-    // Caches expire after a second, so the idle gap outlasts every one of them.
-    cluster = await startCluster({ env: { CCC_PERMISSION_CACHE_SECONDS: "1", CCC_CONFIG_CACHE_SECONDS: "1" } });
     await cluster.startAgent({ name: "idle-pc" });
   }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   const prOpen = (number: number) => async (): Promise<TaskRecord | undefined> => {
     const record = await cluster.store.get(`${REPO}#${number}`);

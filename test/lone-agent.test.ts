@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { runCcc } from "./helpers/ccc-cli.js";
-import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { useCluster } from "./helpers/cluster.js";
 import { closedIssuePayload, labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
@@ -15,14 +15,13 @@ const REPO = "octo-org/hello";
  * agent running it again, with nobody touching the task.
  */
 describe("a lone agent takes its task again by itself", () => {
-  let cluster: Cluster;
+  const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
   let dir: string;
   const setScenario = (name: string) => writeFile(join(dir, "scenario"), name);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "ccc-lone-"));
     await setScenario("edit");
-    cluster = await startCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
     await cluster.startAgent({
       name: "lone-pc",
       // Reset times come in whole seconds; a one-second margin keeps the test short.
@@ -30,7 +29,6 @@ describe("a lone agent takes its task again by itself", () => {
     });
   }, 60_000);
   afterAll(async () => {
-    await cluster?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

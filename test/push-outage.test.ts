@@ -1,24 +1,20 @@
 import { readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { liveClaudeProcesses } from "./helpers/claude-processes.js";
-import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { useCluster } from "./helpers/cluster.js";
 import { labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 
 describe("the git remote is down when Claude's work is done", () => {
-  let cluster: Cluster;
+  const cluster = useCluster();
   let agent: AgentProcess;
   beforeAll(async () => {
-    cluster = await startCluster();
     agent = await cluster.startAgent({ name: "pusher", env: { FAKE_CLAUDE_DELAY_MS: "2000" } });
   }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   const record = (check: (r: TaskRecord) => boolean) => async () => {
     const r = await cluster.store.get(`${REPO}#95`);

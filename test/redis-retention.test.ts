@@ -16,7 +16,7 @@ import { waitFor } from "./helpers/agent-process.js";
 import { TestOctokit } from "./helpers/app-server.js";
 import { API } from "./helpers/github-nock.js";
 import { intakeDeps } from "./helpers/intake.js";
-import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { connectRedis, deletePrefix, randomPrefix, scanKeys } from "./helpers/redis.js";
 import { claimTestTask, enqueueDirect } from "./helpers/tasks.js";
 import { useTestbed } from "./helpers/testbed.js";
 
@@ -42,16 +42,7 @@ function record(number: number, overrides: Partial<TaskRecord> = {}): Omit<TaskR
 }
 
 /** Every key under the prefix, found the way an operator would: SCAN, never KEYS. */
-async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  return keys;
-}
+const keysUnder = (redis: Redis, prefix: string) => scanKeys(redis, `${prefix}:*`);
 
 describe("task records under a retention", () => {
   let redis: Redis;

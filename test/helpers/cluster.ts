@@ -1,5 +1,6 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { TaskStore } from "../../src/queue/task-store.js";
 import { EVENTS_QUEUE } from "../../src/reporter/events.js";
 import { startAgentProcess, type AgentProcess } from "./agent-process.js";
@@ -104,4 +105,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     },
     stop,
   };
+}
+
+/**
+ * A cluster started before the enclosing `describe`'s tests and stopped after them. The object
+ * returned is filled in by then: use it inside tests and later hooks only.
+ */
+export function useCluster(options: ClusterOptions = {}): Cluster {
+  const holder = {} as Cluster;
+  beforeAll(async () => {
+    Object.assign(holder, await startCluster(options));
+  }, 60_000);
+  afterAll(async () => {
+    await holder.stop?.();
+  });
+  return holder;
 }

@@ -12,12 +12,20 @@ export function connectRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 }
 
-/** Deletes only the keys under `prefix`; never flushes a Redis the tests did not start. */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+/** Every key matching `pattern` (SCAN, so never blocking Redis). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    const [next, batch] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
     cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
+    keys.push(...batch);
   } while (cursor !== "0");
+  return keys;
+}
+
+/** Deletes only the keys under `prefix`; never flushes a Redis the tests did not start. */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  const keys = await scanKeys(redis, `${prefix}:*`);
+  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
 }
