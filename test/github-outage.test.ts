@@ -64,17 +64,17 @@ describe("GitHub down or rate-limiting: reports are late, none is lost (app and 
     const { github } = cluster;
     await labelAndFaultBeforePush(7, () => github.outage({ status: 503 }));
     // The pushed event's first call is GET /pulls: 15 refusals are three times the old budget of five attempts.
-    await waitFor("15 failed tries of the pushed event", async () => github.requests.filter((r) => r.path === PULLS && r.status === 503).length >= 15, 30_000);
+    await waitFor("15 failed tries of the pushed event", async () => github.requests.filter((r) => r.path === PULLS && r.status === 503).length >= 15, 45_000);
     expect(github.pulls(REPO)).toEqual([]);
     github.recover();
 
     await expectEverythingReported(7);
-  }, 60_000);
+  }, 90_000);
 
   it("a secondary rate limit makes every report wait its retry-after, then all of them land", async () => {
     const { github } = cluster;
     await labelAndFaultBeforePush(8, () => github.secondaryRateLimit({ retryAfterSeconds: 1 }));
-    await waitFor("three refusals of the pushed event", async () => github.requests.filter((r) => r.path === PULLS && r.status === 403).length >= 3, 20_000);
+    await waitFor("three refusals of the pushed event", async () => github.requests.filter((r) => r.path === PULLS && r.status === 403).length >= 3, 45_000);
     github.recover();
 
     await expectEverythingReported(8);
@@ -82,5 +82,5 @@ describe("GitHub down or rate-limiting: reports are late, none is lost (app and 
     const tries = github.requests.filter((r) => r.path === PULLS && r.method === "GET" && r.query.get("head")?.endsWith("issue-8-add-a-changelog-entry"));
     const gaps = tries.slice(1).map((r, i) => r.at - tries[i]!.at);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(950);
-  }, 60_000);
+  }, 90_000);
 });

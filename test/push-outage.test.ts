@@ -9,15 +9,15 @@ import { labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 
-describe("the git remote is down when Claude's work is done", () => {
+describe("the git remote is down", () => {
   const cluster = useCluster();
   let agent: AgentProcess;
   beforeAll(async () => {
     agent = await cluster.startAgent({ name: "pusher", env: { FAKE_CLAUDE_DELAY_MS: "2000" } });
   }, 60_000);
 
-  const record = (check: (r: TaskRecord) => boolean) => async () => {
-    const r = await cluster.store.get(`${REPO}#95`);
+  const record = (check: (r: TaskRecord) => boolean, number = 95) => async () => {
+    const r = await cluster.store.get(`${REPO}#${number}`);
     return r && check(r) ? r : undefined;
   };
 
@@ -44,5 +44,21 @@ describe("the git remote is down when Claude's work is done", () => {
     // Claude ran once: one transcript for the issue.
     const transcripts = await readdir(join(agent.workdir, "transcripts", "octo-org", "hello"));
     expect(transcripts.filter((f) => f.startsWith("issue-95-"))).toHaveLength(1);
+  }, 120_000);
+
+  it("before Claude starts: the task waits on the queue without spending an attempt, and runs once the remote is back", async () => {
+    const away = `${cluster.origin.dir}.away`;
+    await rename(cluster.origin.dir, away);
+    try {
+      await cluster.deliver("issues", labeledPayload("claude", { number: 96, title: "Fetch through an outage", cloneUrl: cluster.origin.url }));
+      const waiting = await waitFor("the task waiting for the remote", record((r) => r.state === "waiting", 96), 30_000);
+      expect(waiting.waitingFor).toMatch(/^git to reach octo-org\/hello \(could not fetch .*\); next try at /);
+      await waitFor("the note on the issue", async () => cluster.github.comments(REPO, 96).some((c) => c.body.includes("**Waiting**: git to reach")), 20_000);
+    } finally {
+      await rename(away, cluster.origin.dir);
+    }
+    const done = await waitFor("the PR", record((r) => r.state === "pr-open", 96), 60_000);
+    expect(done.attempt).toBe(1);
+    expect(cluster.github.pulls(REPO).filter((p) => p.head.includes("issue-96-"))).toHaveLength(1);
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import { taskDataSchema, type TaskData } from "../queue/task-data.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { cloneUrl } from "./clone-url.js";
 import { pushWithRetry } from "./push-with-retry.js";
+import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
 import { ProgressTracker } from "./progress-tracker.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 
@@ -36,15 +37,19 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   if (!started) return "skipped";
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
 
-  // 2. Worktree on the task's branch (reused if a previous attempt pushed it).
-  const prepared = await ctx.workspace.prepare({
-    owner: data.repo.owner,
-    repo: data.repo.name,
-    cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
-    branch: data.branch,
-    baseBranch: data.repo.defaultBranch,
-    taskKey: `issue-${data.issue.number}`,
-  });
+  // 2. Worktree on the task's branch (reused if a previous attempt pushed it). A repository
+  // that cannot be reached now is waited for, without spending an attempt.
+  const prepared = await ctx.workspace
+    .prepare({
+      owner: data.repo.owner,
+      repo: data.repo.name,
+      cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
+      branch: data.branch,
+      baseBranch: data.repo.defaultBranch,
+      taskKey: `issue-${data.issue.number}`,
+    })
+    .catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error)));
+  await forgetRemoteWait(job);
   log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, ...prepared.timings }, "worktree ready");
 
   try {
@@ -89,7 +94,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     if (!(await ctx.store.update(data.taskId, { result }, ["running"], own))) return stale(ctx, data);
     let pushBlocked = false;
     await pushWithRetry(() => ctx.workspace.push(prepared), {
-      windowMs: ctx.options.pushRetryMinutes * 60_000,
+      windowMs: ctx.options.gitRetryMinutes * 60_000,
       ...ctx.pushRetry,
       signal,
       log,

@@ -21,8 +21,10 @@ export interface TaskContext {
   now: () => number;
   /** How often progress reaches the task record. */
   progressIntervalMs: number;
-  /** Backoff of a failing push (tests shrink it); the window is `options.pushRetryMinutes`. */
+  /** Backoff of a failing push (tests shrink it); the window is `options.gitRetryMinutes`. */
   pushRetry?: { firstDelayMs?: number; maxDelayMs?: number };
+  /** First wait when the repository cannot be reached before a run (tests shrink it). @defaultValue 5000 */
+  remoteRetryFirstDelayMs?: number;
   /** The account hit its usage limit: pause every agent on it. Returns when work may resume. */
   onUsageLimit(failure: ClaudeFailure): Promise<number>;
   /** The login is gone: stop taking work and have the reporter raise a session-timeout issue. */

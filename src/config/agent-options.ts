@@ -35,8 +35,8 @@ export const agentOptionsSchema = sharedEnvSchema.extend({
   lockSeconds: wholeNumber(2, 3600).default(30),
   /** Wait after a usage-limit reset before working again (reset times are rounded). */
   usageResetMarginSeconds: wholeNumber(0, 3600).default(60),
-  /** How long a failing `git push` of finished work is tried again (GitHub or the network down) before the attempt counts as failed. */
-  pushRetryMinutes: wholeNumber(0, 1440).default(15),
+  /** How long git failing to reach a task's repository (GitHub or the network down) is waited out, at the fetch before a run and at the push after it, before the attempt counts as failed. */
+  gitRetryMinutes: wholeNumber(0, 1440).default(15),
 });
 
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
@@ -61,7 +61,7 @@ const SOURCES: Partial<Record<keyof AgentOptions, { flag?: keyof AgentFlags; env
   heartbeatTtlSeconds: { env: "CCC_HEARTBEAT_TTL_SECONDS" },
   lockSeconds: { env: "CCC_LOCK_SECONDS" },
   usageResetMarginSeconds: { env: "CCC_USAGE_RESET_MARGIN_SECONDS" },
-  pushRetryMinutes: { env: "CCC_PUSH_RETRY_MINUTES" },
+  gitRetryMinutes: { env: "CCC_GIT_RETRY_MINUTES" },
 };
 
 /** `--concurrency` when the flag was given, `CCC_CONCURRENCY` when the value came from there. */
@@ -93,7 +93,7 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     heartbeatTtlSeconds: env.CCC_HEARTBEAT_TTL_SECONDS,
     lockSeconds: env.CCC_LOCK_SECONDS,
     usageResetMarginSeconds: env.CCC_USAGE_RESET_MARGIN_SECONDS,
-    pushRetryMinutes: env.CCC_PUSH_RETRY_MINUTES,
+    gitRetryMinutes: env.CCC_GIT_RETRY_MINUTES,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${sourceOf(issue.path[0], flags)} is not valid: ${issue.message}`);
