@@ -2,7 +2,7 @@
 // Bundles the action into one ESM file, action/dist/index.js, which is committed: a runner
 // runs it as is, without npm install. `--check` builds to a temp file and fails when the
 // committed bundle differs from what the sources build (`npm run check:action` in CI).
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,8 @@ import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const committed = join(root, "action/dist/index.js");
+// Started by the bundled Claude runner as a separate process, so it ships beside the bundle.
+const GUARD = "claude-guard.mjs";
 const check = process.argv.includes("--check");
 
 async function bundle(outfile) {
@@ -26,6 +28,7 @@ async function bundle(outfile) {
     // CommonJS dependencies (pino) call require() for Node built-ins; ESM has no require of its own.
     banner: { js: 'import { createRequire as __cccCreateRequire } from "node:module";\nconst require = __cccCreateRequire(import.meta.url);' },
   });
+  await copyFile(join(root, "src/claude", GUARD), join(dirname(outfile), GUARD));
 }
 
 if (!check) {
@@ -33,12 +36,13 @@ if (!check) {
 } else {
   const tmp = await mkdtemp(join(tmpdir(), "ccc-action-dist-"));
   try {
-    const fresh = join(tmp, "index.js");
-    await bundle(fresh);
-    const [want, have] = await Promise.all([readFile(fresh, "utf8"), readFile(committed, "utf8").catch(() => "")]);
-    if (want !== have) {
-      process.stderr.write("action/dist/index.js does not match action/src: run `npm run build:action` and commit action/dist.\n");
-      process.exit(1);
+    await bundle(join(tmp, "index.js"));
+    for (const name of ["index.js", GUARD]) {
+      const [want, have] = await Promise.all([readFile(join(tmp, name), "utf8"), readFile(join(dirname(committed), name), "utf8").catch(() => "")]);
+      if (want !== have) {
+        process.stderr.write(`action/dist/${name} does not match action/src: run \`npm run build:action\` and commit action/dist.\n`);
+        process.exit(1);
+      }
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });

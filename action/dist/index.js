@@ -22229,7 +22229,7 @@ var require_transport = __commonJS({
     var { existsSync: existsSync2 } = __require("node:fs");
     var getCallers = require_caller();
     var { join, isAbsolute, sep: sep2 } = __require("node:path");
-    var { fileURLToPath: fileURLToPath3 } = __require("node:url");
+    var { fileURLToPath: fileURLToPath4 } = __require("node:url");
     var sleep = require_atomic_sleep();
     var onExit2 = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
@@ -22296,7 +22296,7 @@ var require_transport = __commonJS({
       let path6 = unquoted;
       if (path6.startsWith("file://")) {
         try {
-          path6 = fileURLToPath3(path6);
+          path6 = fileURLToPath4(path6);
         } catch {
           return false;
         }
@@ -24728,6 +24728,7 @@ function error(message, properties = {}) {
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir as mkdir2 } from "node:fs/promises";
 import { dirname } from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
 import { setTimeout as delay2 } from "node:timers/promises";
 
 // node_modules/is-plain-obj/index.js
@@ -51590,6 +51591,8 @@ async function waitForGroupExit(pgid, timeoutMs) {
 }
 
 // src/claude/run-claude.ts
+var CLAUDE_GUARD = fileURLToPath3(new URL("./claude-guard.mjs", import.meta.url));
+var GUARD_SPAWN_FAILED = 127;
 var KILL_GRACE_MS = 3e3;
 var STDERR_LIMIT = 64 * 1024;
 function claudeArgs(options) {
@@ -51620,7 +51623,7 @@ async function runClaude(options) {
       log.warn({ err: error63 }, "claude onEvent handler threw");
     }
   };
-  const child = execa(options.bin, claudeArgs(options), {
+  const child = execa(process.execPath, [CLAUDE_GUARD, options.bin, ...claudeArgs(options)], {
     cwd: options.cwd,
     env: options.env ?? {},
     stdin: "ignore",
@@ -51661,6 +51664,8 @@ async function runClaude(options) {
     child.stdout?.destroy();
     child.stderr?.destroy();
     splitter.flush().forEach(onLine);
+    const spawnError = exitCode === GUARD_SPAWN_FAILED ? /^ccc-guard: spawn (\S+)/m.exec(stderr) : null;
+    if (spawnError) return { ok: false, failure: spawnFailure(options.bin, spawnError[1]) };
     const failure2 = classifyFailure({ exitCode, events, stderr, timedOut, aborted: aborted3, now: Date.now() });
     const result = resultOf(events);
     log.info({ claudePid: pid, exitCode, kind: failure2?.kind ?? "success", turns: result?.turns, costUsd: result?.costUsd }, "claude finished");
@@ -56023,6 +56028,10 @@ function isGone(error63) {
   const status = httpStatus(error63);
   return status === 404 || status === 410;
 }
+function isPullRequestExists(error63) {
+  if (httpStatus(error63) !== 422) return false;
+  return /a pull request already exists for/i.test(error63 instanceof Error ? error63.message : String(error63));
+}
 
 // src/reporter/format-duration.ts
 function formatDuration(ms) {
@@ -56114,27 +56123,42 @@ function renderPullRequestBody(record2) {
 async function openPullRequest(octokit, record2, log) {
   const repo = { owner: record2.owner, repo: record2.repo };
   const body = renderPullRequestBody(record2);
-  const { data: open3 } = await octokit.rest.pulls.list({
-    ...repo,
+  const reuse = async (existing2) => {
+    await octokit.rest.pulls.update({ ...repo, pull_number: existing2.number, body });
+    return { number: existing2.number, url: existing2.html_url, created: false };
+  };
+  const existing = await findOpenPullRequest(octokit, record2);
+  if (existing) return reuse(existing);
+  const create = async (params) => {
+    try {
+      const { data } = await octokit.rest.pulls.create(params);
+      return { number: data.number, url: data.html_url, created: true };
+    } catch (error63) {
+      if (!isPullRequestExists(error63)) throw error63;
+      const found = await findOpenPullRequest(octokit, record2);
+      if (!found) throw new Error(`GitHub says a pull request for ${record2.owner}:${record2.branch} exists but does not list it yet`, { cause: error63 });
+      log.info({ prNumber: found.number }, "adopting the open pull request GitHub says exists for the branch");
+      return reuse(found);
+    }
+  };
+  const request2 = { ...repo, title: record2.title, head: record2.branch, base: record2.baseBranch, body };
+  try {
+    return await create({ ...request2, draft: record2.draftPullRequest });
+  } catch (error63) {
+    if (!record2.draftPullRequest || httpStatus(error63) !== 422 || !/draft/i.test(String(error63))) throw error63;
+    log.warn("draft pull requests are not supported here; opening a ready one");
+    return create(request2);
+  }
+}
+async function findOpenPullRequest(octokit, record2) {
+  const { data } = await octokit.rest.pulls.list({
+    owner: record2.owner,
+    repo: record2.repo,
     head: `${record2.owner}:${record2.branch}`,
     state: "open",
     per_page: 1
   });
-  const existing = open3[0];
-  if (existing) {
-    await octokit.rest.pulls.update({ ...repo, pull_number: existing.number, body });
-    return { number: existing.number, url: existing.html_url, created: false };
-  }
-  const request2 = { ...repo, title: record2.title, head: record2.branch, base: record2.baseBranch, body };
-  try {
-    const { data } = await octokit.rest.pulls.create({ ...request2, draft: record2.draftPullRequest });
-    return { number: data.number, url: data.html_url, created: true };
-  } catch (error63) {
-    if (!record2.draftPullRequest || httpStatus(error63) !== 422 || !/draft/i.test(String(error63))) throw error63;
-    log.warn("draft pull requests are not supported here; opening a ready one");
-    const { data } = await octokit.rest.pulls.create(request2);
-    return { number: data.number, url: data.html_url, created: true };
-  }
+  return data[0];
 }
 
 // src/workspace/errors.ts
@@ -56389,8 +56413,16 @@ function renderTrackingComment(record2, now) {
 function statusLine(record2) {
   const headline = HEADLINES[record2.state];
   switch (record2.state) {
-    case "waiting":
-      return record2.waitingFor ? `${headline}: ${inlineText(record2.waitingFor)}` : headline;
+    case "queued":
+      return record2.blockedBy ? `${headline}: ${inlineText(record2.blockedBy, 1e3)}` : headline;
+    case "waiting": {
+      const why = [record2.waitingFor, record2.blockedBy].filter((w) => w !== void 0);
+      return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1500)}` : headline;
+    }
+    case "running": {
+      const note = record2.blockedBy ?? (record2.waitingFor ? `waiting for ${record2.waitingFor}` : void 0);
+      return note ? `${headline} \xB7 \u26A0\uFE0F ${inlineText(note, 500)}` : headline;
+    }
     case "pr-open":
       return record2.prNumber !== void 0 ? `${headline}: ${safeLink(`#${record2.prNumber}`, record2.prUrl)}` : headline;
     default:
