@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { Worker } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { taskQueueName } from "../src/queue/task-queues.js";
@@ -13,8 +14,9 @@ import { claimTestTask } from "./helpers/tasks.js";
 
 const REPO = "octo-org/hello";
 
-/** The guard that leads the process group of a Claude run some agent started under `root`. */
-function claudeGroups(root: string): number[] {
+/** The guards leading the process groups of the Claude runs an agent started in its worktrees (not its login probe). */
+function claudeGroups(workdir: string): number[] {
+  const root = join(workdir, "worktrees");
   const groups: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -40,13 +42,13 @@ describe("an agent killed with SIGKILL mid-run, with the default lock", () => {
     const lock = {}; // the agent's default lock (30 s), as users run it
     const doomed = await cluster.startAgent({ name: "doomed", env: { ...lock, FAKE_CLAUDE_DELAY_MS: "120000" } });
     await cluster.deliver("issues", labeledPayload("claude", { number: 71, title: "Survive a crash", cloneUrl: cluster.origin.url }));
-    await waitFor("the doomed agent's Claude", async () => liveClaudeProcesses([doomed.workdir]).length > 0 && (await stateIs(cluster, 71, (r) => r.agent === "doomed")()));
+    await waitFor("the doomed agent's Claude", async () => liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length > 0 && (await stateIs(cluster, 71, (r) => r.agent === "doomed")()));
     await cluster.startAgent({ name: "survivor", env: lock });
 
     const killedAt = Date.now();
     doomed.child.kill("SIGKILL");
-    await waitFor("the orphaned Claude to be gone", async () => liveClaudeProcesses([doomed.workdir]).length === 0 && claudeGroups(doomed.workdir).length === 0, 5_000);
-    console.info(`figure: kill -9 → orphaned Claude processes gone: ${Date.now() - killedAt} ms, left: ${liveClaudeProcesses([doomed.workdir]).length}`);
+    await waitFor("the orphaned Claude to be gone", async () => liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length === 0 && claudeGroups(doomed.workdir).length === 0, 5_000);
+    console.info(`figure: kill -9 → orphaned Claude processes gone: ${Date.now() - killedAt} ms, left: ${liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length}`);
 
     const again = await waitFor("the task running again", stateIs(cluster, 71, (r) => r.agent === "survivor" && (r.startedAt ?? 0) > killedAt), 60_000);
     console.info(`figure: kill -9 → task running again on another agent: ${again.startedAt! - killedAt} ms`);

@@ -24,7 +24,8 @@ describe("the git remote is down", () => {
   it("the push is tried again until the remote is back: no second Claude run, one PR, and the issue says what it waits for", async () => {
     await cluster.deliver("issues", labeledPayload("claude", { number: 95, title: "Push through an outage", cloneUrl: cluster.origin.url }));
     // Claude's process, not only the record: the worktree has been made from the remote by then.
-    await waitFor("Claude running", async () => liveClaudeProcesses([agent.workdir]).length > 0);
+    // (Under worktrees/: the agent's login probe also runs a claude, in the workdir itself.)
+    await waitFor("Claude running", async () => liveClaudeProcesses([join(agent.workdir, "worktrees")]).length > 0);
     // The remote disappears while Claude works (the worktree was made from it already).
     const away = `${cluster.origin.dir}.away`;
     await rename(cluster.origin.dir, away);
@@ -52,7 +53,7 @@ describe("the git remote is down", () => {
     try {
       await cluster.deliver("issues", labeledPayload("claude", { number: 96, title: "Fetch through an outage", cloneUrl: cluster.origin.url }));
       const waiting = await waitFor("the task waiting for the remote", record((r) => r.state === "waiting", 96), 30_000);
-      expect(waiting.waitingFor).toMatch(/^git to reach octo-org\/hello \(could not fetch .*\); next try at /);
+      expect(waiting.waitingFor).toMatch(/^git to reach octo-org\/hello \(could not (fetch|clone) .*\); next try at /);
       await waitFor("the note on the issue", async () => cluster.github.comments(REPO, 96).some((c) => c.body.includes("**Waiting**: git to reach")), 20_000);
     } finally {
       await rename(away, cluster.origin.dir);
