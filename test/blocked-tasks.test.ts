@@ -32,6 +32,10 @@ describe("a logged-out agent and no CCC_OPS_REPO: the first waiting task brings 
     expect(body).toContain("**Queued**: no agent can take it now: pc-2's Claude login has expired");
     expect(body).toContain("claude /login");
     expect((await cluster.store.get(`${REPO}#51`))?.state).toBe("queued");
+    // An operator sees the same words without GitHub.
+    const tasks = await runCcc(cluster.prefix, ["tasks"]);
+    expect(tasks.code).toBe(0);
+    expect(tasks.stdout).toContain("waits: no agent can take it now: pc-2's Claude login has expired");
   }, 60_000);
 
   it("a task queued while the cluster is paused or stopped says so, and who lifts it", async () => {

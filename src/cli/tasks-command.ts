@@ -1,3 +1,4 @@
+import type { TaskRecord } from "../queue/task-record.js";
 import { TaskStore } from "../queue/task-store.js";
 import type { TaskState } from "../shared/task-state.js";
 import type { ClusterDeps } from "./cluster-commands.js";
@@ -27,8 +28,17 @@ export async function tasksCommand(deps: ClusterDeps, flags: TasksFlags): Promis
   deps.output.out(
     table(
       ["TASK", "STATE", "RUN", "SPECIALTY", "PRIORITY", "AGENT", "QUEUED", "RESULT"],
-      tasks.map((t) => [t.taskId, t.state, String(t.run), t.specialty, t.priority, t.agent ?? "-", ago(Date.now() - t.queuedAt), t.prUrl ?? (t.failure ? `${t.failure.kind}: ${t.failure.message.slice(0, 60)}` : "-")]),
+      tasks.map((t) => [t.taskId, t.state, String(t.run), t.specialty, t.priority, t.agent ?? "-", ago(Date.now() - t.queuedAt), resultOf(t)]),
     ),
   );
   return ExitCode.ok;
+}
+
+/** The PR, or what holds a live task up (the same words as its tracking comment), or why it failed. */
+function resultOf(task: TaskRecord): string {
+  if (task.prUrl) return task.prUrl;
+  const live = task.state === "queued" || task.state === "waiting" || task.state === "running";
+  const why = live ? (task.blockedBy ?? task.waitingFor) : undefined;
+  if (why) return `waits: ${why.slice(0, 100)}`;
+  return task.failure && !live ? `${task.failure.kind}: ${task.failure.message.slice(0, 60)}` : "-";
 }
