@@ -14,6 +14,7 @@ import { cachedLiveSpecialties } from "./live-specialties-cache.js";
 import { dotEnvPath, ensureApiToken, loadDotEnv } from "../config/dotenv.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import type { IntakeDeps } from "./intake-deps.js";
+import { requireWebhookSecret } from "./require-webhook-secret.js";
 
 /** The ops repository's installation, looked up once with the app's own credentials. */
 function opsRepoResolver(app: Probot, fullName: string) {
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   loadDotEnv();
   const firstRunToken = process.env.APP_ID ? undefined : ensureApiToken();
   const settings = { ...process.env };
+  requireWebhookSecret(settings);
   const env = readAppEnv(settings);
   const log = createLogger({ level: env.LOG_LEVEL, name: "ccc-app" });
   if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
