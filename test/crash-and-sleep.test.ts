@@ -169,4 +169,23 @@ describe("the reconciler: no task stays running without a live job", () => {
       await closeIntakeDeps(deps);
     }
   }, 60_000);
+
+  it("reports a push again when the task's pushed event is gone, and the task ends with its PR", async () => {
+    const deps = intakeDeps(cluster.redis, cluster.prefix);
+    const worker = new Worker(taskQueueName("general"), null, { connection: cluster.redis.duplicate(), prefix: cluster.prefix, autorun: false });
+    try {
+      const data = await claimTestTask(deps, { number: 83, installationId: 4242 });
+      await deps.queues.add(data);
+      const job = (await worker.getNextJob("ghost:83"))!;
+      await deps.store.update(data.taskId, { state: "running", agent: "ghost", startedAt: Date.now() });
+      // The agent pushed and returned, but its pushed event never reached the reporter.
+      await job.moveToCompleted("pushed", "ghost:83", false);
+      await cluster.redis.hset(`${cluster.prefix}:${taskQueueName("general")}:${job.id}`, "finishedOn", String(Date.now() - 10 * 60_000));
+      const done = await waitFor("the PR", stateIs(cluster, 83, (r) => r.state === "pr-open"), 30_000);
+      expect(cluster.github.pulls(REPO).filter((p) => p.number === done.prNumber)).toHaveLength(1);
+    } finally {
+      await worker.close();
+      await closeIntakeDeps(deps);
+    }
+  }, 60_000);
 });

@@ -79,17 +79,18 @@ describe("whether a running task still has a job behind it", () => {
     ["active with a silent agent", job("active"), false, "agent-silent"],
     ["back on the queue after a stall", job("waiting"), false, "requeued"],
     ["prioritized after a stall", job("prioritized"), true, "requeued"],
-    ["pushed, waiting for its PR", job("completed", { returnValue: "pushed" }), true, "ok"],
+    ["pushed, waiting for its PR", job("completed", { returnValue: "pushed", finishedOn: 1_000_000 - 60_000 }), true, "ok"],
+    ["pushed long ago and still no PR", job("completed", { returnValue: "pushed", finishedOn: 1_000_000 - 600_000 }), true, "pushed-unreported"],
     ["completed without a push", job("completed", { returnValue: "skipped" }), true, "failed"],
     ["failed by stalling", job("failed", { failedReason: "job stalled more than allowable limit", attemptsMade: 2 }), false, "failed"],
     ["job gone", undefined, true, "failed"],
   ];
   it.each(cases)("%s", (_name, view, agentAlive, kind) => {
-    expect(judgeRunningTask({ task, job: view, agentAlive, maxAttempts: 3 }).kind).toBe(kind);
+    expect(judgeRunningTask({ task, job: view, agentAlive, maxAttempts: 3, now: 1_000_000 }).kind).toBe(kind);
   });
 
   it("a stalled-out task's message says how often and how to run it again", () => {
-    const verdict = judgeRunningTask({ task, job: job("failed", { failedReason: "job stalled more than allowable limit", attemptsMade: 2 }), agentAlive: false, maxAttempts: 3 });
+    const verdict = judgeRunningTask({ task, job: job("failed", { failedReason: "job stalled more than allowable limit", attemptsMade: 2 }), agentAlive: false, maxAttempts: 3, now: 1_000_000 });
     expect(verdict).toEqual({ kind: "failed", message: "the agents running it stopped responding 3 times (crashed, or their machines slept): comment `/claude retry` to run it again" });
   });
 

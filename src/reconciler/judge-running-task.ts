@@ -7,11 +7,18 @@ export interface JobView {
   attemptsMade: number;
   failedReason?: string | undefined;
   returnValue?: unknown;
+  /** Epoch ms the job completed or failed. */
+  finishedOn?: number | undefined;
 }
+
+/** How long a pushed task may wait for its PR before the reconciler looks for its `pushed` event. */
+export const PUSHED_GRACE_MS = 120_000;
 
 export type RunningVerdict =
   /** A live job stands behind the task. */
   | { kind: "ok" }
+  /** The branch was pushed a while ago and the task still waits for its PR: its `pushed` event may be gone. */
+  | { kind: "pushed-unreported" }
   /** The job is still locked by an agent whose heartbeat stopped: say so until the lock expires. */
   | { kind: "agent-silent"; message: string }
   /** The job is back on the queue (its agent died or slept): the record follows it. */
@@ -23,8 +30,8 @@ export type RunningVerdict =
  * Pure: whether a task recorded as `running` still has a job that will finish it, and if not,
  * what happens to it.
  */
-export function judgeRunningTask(input: { task: TaskRecord; job: JobView | undefined; agentAlive: boolean; maxAttempts: number }): RunningVerdict {
-  const { task, job, agentAlive } = input;
+export function judgeRunningTask(input: { task: TaskRecord; job: JobView | undefined; agentAlive: boolean; maxAttempts: number; now: number }): RunningVerdict {
+  const { task, job, agentAlive, now } = input;
   const who = task.agent ? `agent \`${task.agent}\`` : "its agent";
   if (!job) return { kind: "failed", message: `its queue job disappeared while ${who} ran it: comment \`/claude retry\` to run it again` };
   switch (job.state) {
@@ -39,7 +46,7 @@ export function judgeRunningTask(input: { task: TaskRecord; job: JobView | undef
       return { kind: "requeued", message: `${who} stopped responding mid-run; the task went back on the queue` };
     case "completed":
       // `pushed`: the reporter opens the pull request and ends the task, however long GitHub takes.
-      if (job.returnValue === "pushed") return { kind: "ok" };
+      if (job.returnValue === "pushed") return now - (job.finishedOn ?? now) > PUSHED_GRACE_MS ? { kind: "pushed-unreported" } : { kind: "ok" };
       return { kind: "failed", message: `${who}'s run ended without a result the cluster recorded: comment \`/claude retry\` to run it again` };
     case "failed": {
       const stalled = /stalled/i.test(job.failedReason ?? "");

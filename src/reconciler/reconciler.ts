@@ -7,6 +7,7 @@ import { TASK_ATTEMPTS, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
+import { EVENTS_QUEUE } from "../reporter/events.js";
 import { readSessionIssue } from "../reporter/session-issue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
@@ -45,6 +46,8 @@ const AGENT_QUEUE = /^tasks-(.+)$/;
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
+  /** Read once per pass, when a pushed task looks unreported. */
+  private pendingPushes: Set<string> | undefined;
   private ticking: Promise<void> | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -87,6 +90,7 @@ export class Reconciler {
     const lockMs = Math.max(2_000, this.options.intervalMs ?? 5_000);
     if ((await redis.set(lockKey, token, "PX", lockMs, "NX")) !== "OK") return;
     try {
+      this.pendingPushes = undefined;
       const tasks = await this.liveTasks();
       if (tasks.length === 0) return;
       const [agents, control] = await Promise.all([this.options.registry.list(), this.control.get()]);
@@ -136,7 +140,9 @@ export class Reconciler {
 
   private async jobView(task: TaskRecord): Promise<JobView | undefined> {
     const job = await this.options.queues.queue(task.queue).getJob(task.jobId);
-    return job ? { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason, returnValue: job.returnvalue as unknown } : undefined;
+    return job
+      ? { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason, returnValue: job.returnvalue as unknown, finishedOn: job.finishedOn }
+      : undefined;
   }
 
   /** A queued or waiting task must have a job an agent can take; false when it was failed here. */
@@ -160,13 +166,15 @@ export class Reconciler {
   private async checkRunning(task: TaskRecord, agents: AgentInfo[]): Promise<void> {
     const view = await this.jobView(task);
     const agentAlive = task.agent !== undefined && agents.some((a) => a.name === task.agent);
-    const verdict = judgeRunningTask({ task, job: view, agentAlive, maxAttempts: TASK_ATTEMPTS });
+    const verdict = judgeRunningTask({ task, job: view, agentAlive, maxAttempts: TASK_ATTEMPTS, now: this.now() });
     const where = { version: task.version };
     switch (verdict.kind) {
       case "ok":
         return this.explain(task, undefined);
       case "agent-silent":
         return this.explain(task, verdict.message);
+      case "pushed-unreported":
+        return this.reportPushAgain(task);
       case "requeued":
         if (await this.options.store.update(task.taskId, { state: "queued", agent: null, progress: null, blockedBy: null, failure: { kind: "crash", message: verdict.message } }, ["running"], where)) {
           this.log.warn({ taskId: task.taskId, agent: task.agent }, verdict.message);
@@ -176,6 +184,25 @@ export class Reconciler {
       case "failed":
         return this.fail(task, verdict.message);
     }
+  }
+
+  /**
+   * The reporter ends a pushed task when it has opened the PR; its `pushed` event waits out any
+   * GitHub outage. If no such event is left (it failed on a non-GitHub error, or Redis lost it),
+   * one is emitted again, at most every ten minutes: opening the PR is idempotent.
+   */
+  private async reportPushAgain(task: TaskRecord): Promise<void> {
+    this.pendingPushes ??= await this.pendingPushedTasks();
+    if (this.pendingPushes.has(task.taskId)) return;
+    const bucket = Math.floor(this.now() / 600_000);
+    this.log.warn({ taskId: task.taskId }, "pushed task has no pending pushed event; reporting the push again");
+    await this.options.events.emit({ type: "pushed", taskId: task.taskId }, { jobId: `repushed-${task.taskId}@${task.run}-${bucket}` });
+  }
+
+  /** Task ids with a `pushed` event the reporter has yet to handle. */
+  private async pendingPushedTasks(): Promise<Set<string>> {
+    const jobs = await this.options.queues.queue(EVENTS_QUEUE).getJobs(["waiting", "prioritized", "delayed", "active"]);
+    return new Set(jobs.filter((j) => (j.data as { type?: string }).type === "pushed").map((j) => String((j.data as { taskId?: string }).taskId)));
   }
 
   /** Writes why the task cannot be taken (or clears it), re-rendering the comment only on change. */
