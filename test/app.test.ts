@@ -115,6 +115,18 @@ describe("the app's webhook intake", () => {
     expect(event?.body).toContain("`defaultPriority`");
   });
 
+  it("a config file over 64 KiB is refused with a comment naming the limit, and nothing is queued", async () => {
+    nockInstallationToken();
+    nockRepoConfig(OWNER, REPO, `maxTurns: 10\n${"# padding\n".repeat(7000)}`);
+    await deliver(app.url, "issues", labeledPayload("claude"));
+    expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(0);
+    const [event] = await pendingEvents(redis, prefix);
+    expect(event?.body).toContain("`.github/claude-cluster.yml` is not valid");
+    expect(event?.body).toContain("the file is 69 KiB; the limit is 64 KiB");
+    // What is cached is the verdict, not the file.
+    expect((await redis.get(`${prefix}:repo-config:${OWNER}/${REPO}`))?.length).toBeLessThan(100);
+  });
+
   it("the repo's trigger label and label map pick the specialty when an agent serves it", async () => {
     nockInstallationToken();
     nockRepoConfig(OWNER, REPO, "triggerLabel: ai\nlabels:\n  ui: frontend\n");
@@ -151,7 +163,9 @@ describe("the app's webhook intake", () => {
     expect(jobs[0]!.opts.priority).toBe(2);
   });
 
-  it("a malformed command gets a reply with what would work, from anyone, without a permission lookup", async () => {
+  it("a malformed command from a writer gets a reply with what would work", async () => {
+    nockInstallationToken();
+    nockPermission(OWNER, REPO, "maintainer", "write");
     await deliver(app.url, "issue_comment", commentPayload("/claude run priority:high priority:low"));
     const [event] = await pendingEvents(redis, prefix);
     expect(event?.type).toBe("reply");
@@ -174,7 +188,9 @@ describe("the app's webhook intake", () => {
     expect((await deps.store.get(`${OWNER}/${REPO}#7`))?.state).toBe("cancelled");
   });
 
-  it("`/claude help` answers with the command list", async () => {
+  it("`/claude help` answers a writer with the command list", async () => {
+    nockInstallationToken();
+    nockPermission(OWNER, REPO, "maintainer", "write");
     await deliver(app.url, "issue_comment", commentPayload("/claude help"));
     const [event] = await pendingEvents(redis, prefix);
     expect(event?.body).toContain("/claude run");

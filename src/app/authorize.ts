@@ -1,21 +1,13 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
-import { mayControlCluster, mayTrigger, repoRole } from "./permission.js";
+import { mayTrigger, repoRole, type RepoRole } from "./permission.js";
 
 export type Authorization = { ok: true } | { ok: false; why: string };
 
-/**
- * Whether the actor may do `what` on this repository: write, maintain or admin for tasks,
- * maintain or admin for cluster controls, and on the repo's allow-list if it has one.
- */
-export async function authorize(
-  deps: IntakeDeps,
-  ctx: IssueContext,
-  config: RepoConfig,
-  what: "task" | "cluster",
-): Promise<Authorization> {
-  const role = await repoRole({
+/** The actor's role on the delivery's repository (cached; see repoRole). */
+export function actorRole(deps: IntakeDeps, ctx: IssueContext): Promise<RepoRole> {
+  return repoRole({
     octokit: ctx.octokit,
     redis: deps.redis,
     prefix: deps.prefix,
@@ -24,10 +16,17 @@ export async function authorize(
     repo: ctx.repo,
     username: ctx.actor,
   });
-  const allowed = what === "task" ? mayTrigger(role) : mayControlCluster(role);
-  if (!allowed) {
-    const needed = what === "task" ? "write, maintain or admin" : "maintain or admin";
-    return { ok: false, why: `@${ctx.actor} has ${role} access to ${ctx.owner}/${ctx.repo}; this needs ${needed}.` };
+}
+
+/**
+ * Whether the actor may hand this issue to Claude or act on its task: write, maintain or
+ * admin on the repository, and on the repo's allow-list if it has one. Cluster-wide
+ * controls are decided elsewhere (authorizeClusterControl).
+ */
+export async function authorize(deps: IntakeDeps, ctx: IssueContext, config: RepoConfig): Promise<Authorization> {
+  const role = await actorRole(deps, ctx);
+  if (!mayTrigger(role)) {
+    return { ok: false, why: `@${ctx.actor} has ${role} access to ${ctx.owner}/${ctx.repo}; this needs write, maintain or admin.` };
   }
   const allowList = config.allowedUsers.map((u) => u.toLowerCase());
   if (allowList.length > 0 && !allowList.includes(ctx.actor.toLowerCase())) {

@@ -4,13 +4,16 @@ import { parseCommand, type Command } from "../commands/parse-command.js";
 import { cancelTask } from "../control/cancel-task.js";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { formatTaskId } from "../shared/task-id.js";
-import { authorize } from "./authorize.js";
+import { actorRole, authorize } from "./authorize.js";
+import { authorizeClusterControl } from "./authorize-cluster-control.js";
 import { configErrorReply } from "./config-error-reply.js";
 import { enqueueTask } from "./enqueue-task.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "./load-repo-config.js";
+import { mayTrigger } from "./permission.js";
+import { reactToOutsider } from "./react-to-outsider.js";
 import { reply } from "./reply.js";
 import { switchCluster } from "./switch-cluster.js";
 import { statusReply } from "./status-reply.js";
@@ -24,6 +27,16 @@ export async function handleComment(deps: IntakeDeps, context: Context<"issue_co
   const ctx = issueContextFrom(context);
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
 
+  // Every answer is a GitHub write: users without write access get at most a reaction.
+  const role = await actorRole(deps, ctx);
+  if (!mayTrigger(role)) {
+    const reacted = await reactToOutsider(deps, ctx, payload.comment.id);
+    deps.log.info(
+      { deliveryId: ctx.deliveryId, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number, actor: ctx.actor, role, reacted },
+      "command from a user without write access: no reply",
+    );
+    return;
+  }
   if (parsed.kind === "error") {
     await reply(deps, ctx, `:warning: ${parsed.error}\n\n${parsed.hint}`);
     return;
@@ -46,14 +59,21 @@ async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command,
       break;
   }
 
-  const config = await loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds });
-  if (!config.ok) return reply(deps, ctx, configErrorReply(config.problems));
   if (command.name === "pause" || command.name === "resume" || command.name === "stop") {
-    const auth = await authorize(deps, ctx, config.config, "cluster");
-    if (!auth.ok) return reply(deps, ctx, `:no_entry: \`/claude ${command.name}\` was not run. ${auth.why}`);
+    // The whole cluster, not this repository: its config and its access levels do not apply.
+    const auth = await authorizeClusterControl(deps, ctx.actor);
+    if (!auth.ok) {
+      return reply(
+        deps,
+        ctx,
+        `:no_entry: \`/claude ${command.name}\` was not run. ${auth.why} \`ccc pause|resume|stop\` and the control API (\`/api/v1\`) always work; see docs/security.md, "Who may steer the cluster".`,
+      );
+    }
     return reply(deps, ctx, await switchCluster(deps, command.name, `@${ctx.actor}`));
   }
-  const auth = await authorize(deps, ctx, config.config, "task");
+  const config = await loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds });
+  if (!config.ok) return reply(deps, ctx, configErrorReply(config.problems));
+  const auth = await authorize(deps, ctx, config.config);
   if (!auth.ok) return reply(deps, ctx, `:no_entry: \`/claude ${command.name}\` was not run. ${auth.why}`);
 
   if (command.name === "cancel") {

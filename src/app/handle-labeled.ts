@@ -35,7 +35,7 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
     await reply(deps, ctx, configErrorReply(config.problems));
     return;
   }
-  const auth = await authorize(deps, ctx, config.config, "task");
+  const auth = await authorize(deps, ctx, config.config);
   if (!auth.ok) {
     log.info({ actor: ctx.actor }, "label by a user without permission ignored");
     await reply(deps, ctx, `:no_entry: Claude did not start. ${auth.why}`);

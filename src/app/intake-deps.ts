@@ -4,6 +4,14 @@ import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
 import type { Logger } from "../shared/logger.js";
+import type { GitHubClient } from "./github-client.js";
+
+/** The cluster's ops repository, with a client on its own installation. */
+export interface OpsRepoClient {
+  owner: string;
+  repo: string;
+  octokit: GitHubClient;
+}
 
 /** Everything the webhook handlers touch. None of it writes to GitHub. */
 export interface IntakeDeps {
@@ -19,4 +27,8 @@ export interface IntakeDeps {
   permissionCacheSeconds: number;
   configCacheSeconds: number;
   now?: () => number;
+  /** Logins that may `/claude pause|resume|stop` from any repository (`CCC_ADMINS`). @defaultValue none */
+  clusterAdmins?: readonly string[];
+  /** `CCC_OPS_REPO`, whose maintainers and admins may pause, resume and stop the cluster. @defaultValue none */
+  opsRepo?: () => Promise<OpsRepoClient>;
 }

@@ -5,6 +5,12 @@ import type { GitHubClient } from "./github-client.js";
 /** Marks "no config file" in the cache, so a repository without one is not asked every time. */
 const MISSING = "\u0000missing";
 
+/** The largest config file read; a bigger one is refused rather than parsed (or cached) on every delivery. */
+export const MAX_REPO_CONFIG_BYTES = 64 * 1024;
+
+/** Marks "the file is too big" in the cache, followed by its size in bytes. */
+const TOO_LARGE = "\u0000too-large:";
+
 export interface RepoConfigLookup {
   octokit: GitHubClient;
   redis: Redis;
@@ -19,8 +25,17 @@ export async function loadRepoConfig(lookup: RepoConfigLookup): Promise<RepoConf
   const key = `${lookup.prefix}:repo-config:${lookup.owner}/${lookup.repo}`;
   let text = await lookup.redis.get(key);
   if (text === null) {
-    text = (await fetchConfigText(lookup)) ?? MISSING;
+    const fetched = await fetchConfigText(lookup);
+    const bytes = fetched === undefined ? 0 : Buffer.byteLength(fetched, "utf8");
+    text = fetched === undefined ? MISSING : bytes > MAX_REPO_CONFIG_BYTES ? `${TOO_LARGE}${bytes}` : fetched;
     if (lookup.cacheSeconds > 0) await lookup.redis.set(key, text, "EX", lookup.cacheSeconds);
+  }
+  if (text.startsWith(TOO_LARGE)) {
+    const kib = Math.ceil(Number(text.slice(TOO_LARGE.length)) / 1024);
+    return {
+      ok: false,
+      problems: [{ field: "", message: `the file is ${kib} KiB; the limit is ${MAX_REPO_CONFIG_BYTES / 1024} KiB. Shorten it.` }],
+    };
   }
   return parseRepoConfig(text === MISSING ? undefined : text);
 }

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     log,
     permissionCacheSeconds: env.CCC_PERMISSION_CACHE_SECONDS,
     configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
+    clusterAdmins: env.CCC_ADMINS,
   };
   const ops = mountOps(env, deps, settings);
 
@@ -67,6 +68,12 @@ async function main(): Promise<void> {
   let reconciler: Reconciler | undefined;
   const started = run(
     ops.wrap(createApp(deps, (app) => {
+      const opsRepo = env.CCC_OPS_REPO ? opsRepoResolver(app, env.CCC_OPS_REPO) : undefined;
+      // Set before any delivery: the handlers read it when checking `/claude pause|resume|stop`.
+      if (opsRepo) deps.opsRepo = async () => {
+        const found = await opsRepo();
+        return { owner: found.owner, repo: found.repo, octokit: await app.auth(found.installationId) };
+      };
       // Self-hosted runner mode (docs/self-hosted-runners.md); idle when no repository uses it.
       dispatcher = new Dispatcher({
         redis,
@@ -90,7 +97,7 @@ async function main(): Promise<void> {
         log: log.child({ component: "reporter" }),
         githubRetryBaseMs: env.CCC_GITHUB_RETRY_BASE_MS,
         githubRetryMaxMs: env.CCC_GITHUB_RETRY_MAX_MS,
-        ...(env.CCC_OPS_REPO ? { opsRepo: opsRepoResolver(app, env.CCC_OPS_REPO) } : {}),
+        ...(opsRepo ? { opsRepo } : {}),
       });
       reporter.start();
     })),

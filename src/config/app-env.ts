@@ -16,6 +16,21 @@ export const appEnvSchema = sharedEnvSchema.extend({
     .string()
     .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "write it as owner/repo")
     .optional(),
+  /**
+   * GitHub logins, comma-separated, that may `/claude pause|resume|stop` from any installed
+   * repository; the maintainers and admins of `CCC_OPS_REPO` may too. Unset, with no
+   * `CCC_OPS_REPO`: those comments are refused (`ccc` and the API always work).
+   */
+  CCC_ADMINS: z
+    .string()
+    .default("")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((login) => login.trim().replace(/^@/, ""))
+        .filter((login) => login !== ""),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "GitHub logins, comma-separated, e.g. `alice,bob`"))),
   /** Run the reporter (the one GitHub writer) in this process. Turn off only when a separate process runs it. */
   CCC_REPORTER: z.enum(["on", "off"]).default("on"),
   /** While GitHub answers 5xx or not at all, the reporter's first wait before trying an event again; it doubles per try. */

@@ -31,6 +31,21 @@ export const replyEventSchema = z.object({
   dedupeKey: z.string().min(1).optional(),
 });
 
+/** The reactions GitHub accepts on a comment. */
+export const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"] as const;
+
+/** A reaction on a user's comment: the app's only answer to `/claude …` from users without write access. */
+export const reactEventSchema = z.object({
+  type: z.literal("react"),
+  /** GitHub App installation to write through. */
+  installationId: z.number().int(),
+  owner: z.string(),
+  repo: z.string(),
+  /** The issue comment that gets the reaction. */
+  commentId: z.number().int(),
+  content: z.enum(REACTION_CONTENTS),
+});
+
 /** An agent's Claude login failed: open (once) a session-timeout issue for it. */
 export const sessionExpiredEventSchema = z.object({
   type: z.literal("session-expired"),
@@ -60,6 +75,7 @@ export const reporterEventSchema = z.discriminatedUnion("type", [
   taskChangedEventSchema,
   pushedEventSchema,
   replyEventSchema,
+  reactEventSchema,
   sessionExpiredEventSchema,
   sessionVerifiedEventSchema,
 ]);
@@ -67,6 +83,7 @@ export const reporterEventSchema = z.discriminatedUnion("type", [
 export type TaskChangedEvent = z.infer<typeof taskChangedEventSchema>;
 export type PushedEvent = z.infer<typeof pushedEventSchema>;
 export type ReplyEvent = z.infer<typeof replyEventSchema>;
+export type ReactEvent = z.infer<typeof reactEventSchema>;
 export type SessionExpiredEvent = z.infer<typeof sessionExpiredEventSchema>;
 export type SessionVerifiedEvent = z.infer<typeof sessionVerifiedEventSchema>;
 export type ReporterEvent = z.infer<typeof reporterEventSchema>;

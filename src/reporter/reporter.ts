@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { TaskStore } from "../queue/task-store.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { EventQueue, eventJobId } from "./event-queue.js";
-import { EVENTS_QUEUE, reporterEventSchema, type ReplyEvent } from "./events.js";
+import { EVENTS_QUEUE, reporterEventSchema, type ReactEvent, type ReplyEvent } from "./events.js";
 import type { GetOctokit } from "./github-client.js";
 import { isGitHubUnavailable, isRetryable, rateLimitedUntil } from "./github-errors.js";
 import { openPullRequest, type OpenedPullRequest } from "./open-pull-request.js";
@@ -106,10 +106,12 @@ export class Reporter {
     const event = parsed.data;
     // Task events serialise per task, session events per agent: two replicas must never
     // create two tracking comments or two session-timeout issues.
-    const lockKey = event.type === "reply" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
+    const lockKey =
+      event.type === "reply" || event.type === "react" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
     const log = this.log.child({ jobId: job.id, event: event.type, ...(lockKey ? { key: lockKey } : {}) });
     try {
       if (event.type === "reply") return await this.reply(event);
+      if (event.type === "react") return await this.react(event);
       const lock = await this.lock.acquire(lockKey!);
       if (lock === undefined) {
         // Another replica or job holds it: wait our turn, spending no attempt.
@@ -190,6 +192,16 @@ export class Reporter {
       repo: event.repo,
       issue_number: event.issueNumber,
       body: event.body,
+    });
+  }
+
+  private async react(event: ReactEvent): Promise<void> {
+    const octokit = await this.getOctokit(event.installationId);
+    await octokit.rest.reactions.createForIssueComment({
+      owner: event.owner,
+      repo: event.repo,
+      comment_id: event.commentId,
+      content: event.content,
     });
   }
 

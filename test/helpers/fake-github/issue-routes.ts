@@ -84,6 +84,12 @@ export const issueRoutes: Route[] = [
       return json(204);
     },
   },
+  {
+    // Reactions are not remembered: tests read them from the request log.
+    method: "POST",
+    path: repoPath("/issues/comments/(\\d+)/reactions"),
+    handle: (ctx) => json(201, { id: 1, content: String(ctx.body.content), user: APP_USER }),
+  },
   { method: "GET", path: repoPath("/issues/(\\d+)/labels"), handle: (ctx) => json(200, labelsJson(issueOf(ctx).labels)) },
   {
     method: "POST",
