@@ -101,6 +101,14 @@ describe("who gets an answer, and who may steer the cluster, from /claude commen
       expect((await replies())[0]).toContain("Emergency stop by @maintainer");
     });
 
+    it("when the ops repository cannot be reached (the app is not installed there), the command is refused, not run", async () => {
+      deps.opsRepo = () => Promise.reject(Object.assign(new Error("Not Found"), { status: 404 }));
+      nockPermission(OWNER, REPO, "maintainer", "admin");
+      await deliver(app.url, "issue_comment", commentPayload("/claude pause"));
+      expect(await clusterMode()).toBe("running");
+      expect((await replies())[0]).toContain("could not check access to its `CCC_OPS_REPO`");
+    });
+
     it("a login listed in CCC_ADMINS pauses and resumes without an ops repository", async () => {
       deps.clusterAdmins = ["Maintainer"];
       nockPermission(OWNER, REPO, "maintainer", "write");
