@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildPrompt, SECTION_CHAR_LIMIT } from "../src/claude/build-prompt.js";
+import { buildPrompt, PROMPT_BYTE_LIMIT, SECTION_CHAR_LIMIT } from "../src/claude/build-prompt.js";
+import { utf8Prefix } from "../src/claude/utf8-prefix.js";
 import type { TaskData } from "../src/queue/task-data.js";
 
 function task(overrides: Partial<TaskData> = {}): TaskData {
@@ -94,5 +95,63 @@ describe("buildPrompt", () => {
     expect(thread).toContain("comment 29 ");
     expect(thread).not.toContain("comment 0 ");
     expect(thread).toMatch(/earlier comments omitted/);
+  });
+});
+
+describe("buildPrompt's byte cap on the whole prompt", () => {
+  const bytes = (text: string) => Buffer.byteLength(text);
+  /** 3 bytes per character in UTF-8, so SECTION_CHAR_LIMIT of it is ~176 KiB. */
+  const cjk = (chars: number, mark = "") => mark + "漢".repeat(chars - mark.length);
+  const full = cjk(SECTION_CHAR_LIMIT);
+  const role = (text: string) => ({ ...task().settings, role: text });
+
+  it.each<[string, Partial<TaskData>, { cut: RegExp[]; kept: RegExp[] }]>([
+    ["a prompt under the cap is left whole", { issue: { ...task().issue, body: cjk(50_000) } }, { cut: [], kept: [/漢{50000}/] }],
+    [
+      "body, comment and role text each at the character limit: all three are cut",
+      { issue: { ...task().issue, body: full }, comments: [{ author: "bob", body: full, createdAt: "2026-01-01T10:00:00Z" }], settings: role(full) },
+      { cut: [/cut: the issue body was 175\.8 KiB/, /cut: the comment by @bob was 175\.8 KiB/, /cut: the maintainers' role text was 175\.8 KiB/], kept: [] },
+    ],
+    [
+      "a shorter body survives whole while the longest texts, the comment and the role text, are cut",
+      { issue: { ...task().issue, body: cjk(20_000, "START") }, comments: [{ author: "bob", body: full, createdAt: "2026-01-01T10:00:00Z" }], settings: role(full) },
+      { cut: [/cut: the comment by @bob/, /cut: the maintainers' role text/], kept: [/<body>\nSTART漢{19995}\n<\/body>/] },
+    ],
+    [
+      "emoji and letters are never split",
+      { issue: { ...task().issue, body: "漢🙂".repeat(SECTION_CHAR_LIMIT / 3) }, comments: [{ author: "bob", body: full, createdAt: "2026-01-01T10:00:00Z" }], settings: role(full) },
+      { cut: [/cut: the issue body was 136\.7 KiB/, /cut: the comment by @bob/, /cut: the maintainers' role text/], kept: [] },
+    ],
+  ])("%s", (_name, overrides, expected) => {
+    const prompt = buildPrompt(task(overrides));
+    expect(bytes(prompt)).toBeLessThanOrEqual(PROMPT_BYTE_LIMIT);
+    expect(prompt.includes("\uFFFD"), "no broken character").toBe(false);
+    const notes = prompt.match(/\[… cut: [^\]]*\]/g) ?? [];
+    expect(notes).toHaveLength(expected.cut.length);
+    for (const pattern of expected.cut) expect(notes.some((note) => pattern.test(note)), String(pattern)).toBe(true);
+    for (const pattern of expected.kept) expect(pattern.test(prompt), String(pattern)).toBe(true);
+    // The sections and rules always survive.
+    expect(section(prompt, "rules")).toMatch(/Do NOT push/);
+    expect(prompt.match(/<\/issue>/g)).toHaveLength(1);
+  });
+
+  it("states how much of each cut text is above, and that is what is above", () => {
+    const prompt = buildPrompt(task({ issue: { ...task().issue, body: full }, comments: [{ author: "bob", body: full, createdAt: "2026-01-01T10:00:00Z" }], settings: role(full) }));
+    const body = section(prompt, "body");
+    const [kept, note] = body.split("\n\n[… cut: ");
+    expect(note?.endsWith(`the first ${bytes(kept!)} bytes are above]`), note?.slice(-80)).toBe(true);
+    expect(bytes(prompt)).toBeGreaterThan(PROMPT_BYTE_LIMIT - 4 * 1024); // cut no more than needed
+  });
+
+  it.each<[string, string, number, string]>([
+    ["ASCII", "abcdef", 3, "abc"],
+    ["a 2-byte letter is not split", "ażb", 2, "a"],
+    ["a 2-byte letter that fits is kept", "ażb", 3, "aż"],
+    ["a 4-byte emoji is not split", "a🙂b", 4, "a"],
+    ["a 4-byte emoji that fits is kept", "a🙂b", 5, "a🙂"],
+    ["text that fits is returned whole", "a🙂b", 100, "a🙂b"],
+    ["no room", "a🙂b", 0, ""],
+  ])("utf8Prefix: %s", (_name, text, max, expected) => {
+    expect(utf8Prefix(text, max)).toBe(expected);
   });
 });

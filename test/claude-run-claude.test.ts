@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { checkClaudeBinary, runClaude, type RunClaudeOptions } from "../src/claude/run-claude.js";
+import { checkClaudeBinary, claudeArgs, runClaude, type RunClaudeOptions } from "../src/claude/run-claude.js";
 import type { StreamEvent } from "../src/claude/stream-event.js";
 import { silentLogger } from "../src/shared/logger.js";
 
@@ -65,6 +65,15 @@ function options(scenario: string, overrides: Partial<RunClaudeOptions> = {}): R
 
 const commits = () => Number(execFileSync("git", ["-C", repo, "rev-list", "--count", "--all"], { encoding: "utf8" }).trim());
 
+describe("claudeArgs", () => {
+  it.each<[string, Parameters<typeof claudeArgs>[0], string[]]>([
+    ["print mode with no prompt argument: the prompt goes on stdin", { maxTurns: 5, permissionMode: "acceptEdits", allowedTools: ["Edit", "Read"] }, ["-p", "--output-format", "stream-json", "--verbose", "--max-turns", "5", "--permission-mode", "acceptEdits", "--allowedTools", "Edit,Read"]],
+    ["a model when one is set", { maxTurns: 1, permissionMode: "default", allowedTools: [], model: "claude-opus-4-1" }, ["-p", "--output-format", "stream-json", "--verbose", "--max-turns", "1", "--permission-mode", "default", "--allowedTools", "", "--model", "claude-opus-4-1"]],
+  ])("%s", (_name, options, expected) => {
+    expect(claudeArgs(options)).toEqual(expected);
+  });
+});
+
 describe("runClaude against the scripted fake", () => {
   it("edit: succeeds with the result's summary, cost and turns, and Claude's commit is in the worktree", async () => {
     const events: StreamEvent[] = [];
@@ -80,21 +89,41 @@ describe("runClaude against the scripted fake", () => {
     expect(transcript).toHaveLength(events.length);
     expect(JSON.parse(transcript[0]!)).toMatchObject({ type: "system", subtype: "init" });
 
-    const { argv, cwd } = JSON.parse(readFileSync(argsFile, "utf8")) as { argv: string[]; cwd: string };
+    const { argv, cwd, prompt } = JSON.parse(readFileSync(argsFile, "utf8")) as { argv: string[]; cwd: string; prompt: string };
     expect(cwd).toBe(repo);
+    expect(prompt).toBe("Fix issue #7");
     expect(argv).toEqual([
-      "-p", "Fix issue #7", "--output-format", "stream-json", "--verbose",
+      "-p", "--output-format", "stream-json", "--verbose",
       "--max-turns", "12", "--permission-mode", "acceptEdits", "--allowedTools", "Edit,Write,Bash(git commit:*)",
     ]);
   });
 
-  it("passes --model when one is set, and the prompt as one argument even with quotes and newlines", async () => {
+  it("passes --model when one is set, and the prompt on stdin, byte for byte, even with quotes and newlines", async () => {
     const argsFile = join(dir, "args.json");
     const prompt = "line 1\n\"quoted\" $HOME `ticks`; rm -rf /";
     await runClaude(options("no-changes", { model: "claude-opus-4-1", prompt, env: { FAKE_CLAUDE_ARGS_FILE: argsFile } }));
-    const { argv } = JSON.parse(readFileSync(argsFile, "utf8")) as { argv: string[] };
-    expect(argv.slice(-2)).toEqual(["--model", "claude-opus-4-1"]);
-    expect(argv[1]).toBe(prompt);
+    const recorded = JSON.parse(readFileSync(argsFile, "utf8")) as { argv: string[]; prompt: string };
+    expect(recorded.argv.slice(-2)).toEqual(["--model", "claude-opus-4-1"]);
+    expect(recorded.argv).not.toContain(prompt);
+    expect(recorded.prompt).toBe(prompt);
+  });
+
+  it("a 300 KiB multibyte prompt, far over the argument limit, reaches the CLI whole", async () => {
+    const argsFile = join(dir, "args.json");
+    const body = "ż🙂".repeat(Math.ceil((300 * 1024) / Buffer.byteLength("ż🙂")));
+    const prompt = `<issue>\n${body}\n</issue>\n`;
+    const outcome = await runClaude(options("no-changes", { prompt, env: { FAKE_CLAUDE_ARGS_FILE: argsFile } }));
+    expect(outcome.ok).toBe(true);
+    const recorded = JSON.parse(readFileSync(argsFile, "utf8")) as { prompt: string; promptBytes: number };
+    expect(Buffer.byteLength(prompt)).toBeGreaterThan(300 * 1024);
+    expect(recorded.promptBytes).toBe(Buffer.byteLength(prompt));
+    expect(recorded.prompt).toBe(prompt);
+  });
+
+  it("the login probe's prompt, on stdin, is still recognised as a probe", async () => {
+    const outcome = await runClaude(options("edit", { prompt: "Reply with the single word OK." }));
+    expect(outcome).toMatchObject({ ok: true, result: { summary: "OK" } });
+    expect(commits()).toBe(0);
   });
 
   it("no-changes: succeeds without a commit", async () => {

@@ -1,8 +1,15 @@
 import type { TaskData } from "../queue/task-data.js";
 import { sanitizeUserText } from "./sanitize.js";
+import { formatBytes, utf8Prefix } from "./utf8-prefix.js";
 
 /** Most user text a section may carry; beyond this the issue is an attachment, not a task. */
 export const SECTION_CHAR_LIMIT = 60_000;
+
+/**
+ * Most UTF-8 bytes the whole prompt may have. Sections are capped in characters, but three
+ * of them full of multibyte text pass half a megabyte; past this, the longest user texts are cut.
+ */
+export const PROMPT_BYTE_LIMIT = 400 * 1024;
 
 /** Built-in role text per specialty; a repo's `role` setting is appended, never replaces it. */
 export const SPECIALTY_ROLES: Record<string, string> = {
@@ -23,29 +30,82 @@ export const SPECIALTY_ROLES: Record<string, string> = {
 
 /**
  * The prompt for one task, from tagged sections in the manner of claude-code-action:
- * <role>, <issue>, <comments>, <rules>. All user-written text is sanitised and capped.
- * `task.comments` already holds only comments from before the trigger. Pure.
+ * <role>, <issue>, <comments>, <rules>. All user-written text is sanitised and capped: each
+ * text in characters, then the whole prompt in bytes (`PROMPT_BYTE_LIMIT`) by cutting the
+ * longest texts first. `task.comments` already holds only comments from before the trigger. Pure.
  */
 export function buildPrompt(task: TaskData): string {
-  const sections = [roleSection(task), issueSection(task), commentsSection(task), rulesSection(task)];
+  const texts = userTexts(task);
+  const fits = (cap: number): boolean => Buffer.byteLength(render(task, texts, cap)) <= PROMPT_BYTE_LIMIT;
+  if (fits(Infinity)) return render(task, texts, Infinity);
+  // The largest byte cap on every user text that fits: only the texts longer than it are cut.
+  let low = 0;
+  let high = Math.max(...[texts.role, texts.body, ...texts.comments.map((comment) => comment.text)].map((text) => (text ? text.bytes : 0)));
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(middle)) low = middle;
+    else high = middle - 1;
+  }
+  return render(task, texts, low);
+}
+
+/** A user's text, sanitised, and what the prompt calls it when it has to be cut. */
+interface UserText {
+  what: string;
+  clean: string;
+  bytes: number;
+  charLimit: number;
+}
+
+interface UserTexts {
+  role?: UserText;
+  body?: UserText;
+  comments: { author: string; createdAt: string; text: UserText }[];
+  /** Earlier comments left out because the thread is over SECTION_CHAR_LIMIT characters. */
+  omitted: number;
+}
+
+function userTexts(task: TaskData): UserTexts {
+  const role = task.settings.role?.trim();
+  const body = userText("the issue body", task.issue.body, SECTION_CHAR_LIMIT);
+  const all = task.comments.map((comment) => ({ author: comment.author, createdAt: comment.createdAt, text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT) }));
+  // Over the limit, the newest comments matter most: they are closest to the request.
+  const comments: UserTexts["comments"] = [];
+  let size = 0;
+  for (const comment of all.toReversed()) {
+    const length = renderComment(comment, Infinity).length;
+    if (size + length > SECTION_CHAR_LIMIT && comments.length > 0) break;
+    comments.unshift(comment);
+    size += length;
+  }
+  return {
+    ...(role && { role: userText("the maintainers' role text", role, SECTION_CHAR_LIMIT) }),
+    ...(body.clean !== "" && { body }),
+    comments,
+    omitted: all.length - comments.length,
+  };
+}
+
+/** The prompt with every user text capped at `cap` UTF-8 bytes. */
+function render(task: TaskData, texts: UserTexts, cap: number): string {
+  const sections = [roleSection(task, texts, cap), issueSection(task, texts, cap), commentsSection(texts, cap), rulesSection(task)];
   return `${sections.filter((section) => section !== "").join("\n\n")}\n`;
 }
 
-function roleSection(task: TaskData): string {
+function roleSection(task: TaskData, texts: UserTexts, cap: number): string {
   const builtIn = SPECIALTY_ROLES[task.specialty] ?? `${SPECIALTY_ROLES.general} Your specialty here is ${task.specialty}.`;
-  const extra = task.settings.role?.trim();
   const lines = [
     builtIn,
     `You are working on the repository ${task.repo.owner}/${task.repo.name}, resolving one GitHub issue.`,
-    ...(extra ? [`Notes from the repository maintainers for this role:\n${userText(extra, SECTION_CHAR_LIMIT)}`] : []),
+    ...(texts.role ? [`Notes from the repository maintainers for this role:\n${capped(texts.role, cap)}`] : []),
   ];
   return `<role>\n${lines.join("\n")}\n</role>`;
 }
 
-function issueSection(task: TaskData): string {
+function issueSection(task: TaskData, texts: UserTexts, cap: number): string {
   const { issue } = task;
-  const title = userText(issue.title, 500).replace(/\n/g, " ");
-  const body = userText(issue.body, SECTION_CHAR_LIMIT).trim() || "(no description)";
+  const title = capped(userText("the title", issue.title, 500), Infinity).replace(/\n/g, " ");
+  const body = texts.body ? capped(texts.body, cap) : "(no description)";
   return [
     "<issue>",
     `<title>${title}</title>`,
@@ -57,22 +117,15 @@ function issueSection(task: TaskData): string {
   ].join("\n");
 }
 
-function commentsSection(task: TaskData): string {
-  if (task.comments.length === 0) return "";
-  const rendered = task.comments.map(
-    (comment) => `<comment author="@${comment.author}" created="${comment.createdAt}">\n${userText(comment.body, SECTION_CHAR_LIMIT).trim()}\n</comment>`,
-  );
-  // Over the limit, the newest comments matter most: they are closest to the request.
-  const kept: string[] = [];
-  let size = 0;
-  for (const comment of rendered.toReversed()) {
-    if (size + comment.length > SECTION_CHAR_LIMIT && kept.length > 0) break;
-    kept.unshift(comment);
-    size += comment.length;
-  }
-  const omitted = rendered.length - kept.length;
+function commentsSection(texts: UserTexts, cap: number): string {
+  if (texts.comments.length === 0) return "";
+  const { omitted } = texts;
   const note = omitted > 0 ? [`[${omitted} earlier comment${omitted === 1 ? "" : "s"} omitted: the thread is too long]`] : [];
-  return ["<comments>", ...note, ...kept, "</comments>"].join("\n");
+  return ["<comments>", ...note, ...texts.comments.map((comment) => renderComment(comment, cap)), "</comments>"].join("\n");
+}
+
+function renderComment(comment: UserTexts["comments"][number], cap: number): string {
+  return `<comment author="@${comment.author}" created="${comment.createdAt}">\n${capped(comment.text, cap)}\n</comment>`;
 }
 
 function rulesSection(task: TaskData): string {
@@ -89,11 +142,22 @@ function rulesSection(task: TaskData): string {
   return `<rules>\n${rules.map((rule) => `- ${rule}`).join("\n")}\n</rules>`;
 }
 
-/** Sanitised, capped, and unable to close or open the prompt's own sections. */
-function userText(text: string, limit: number): string {
-  const clean = sanitizeUserText(text).replace(SECTION_TAGS, "&lt;$1");
-  if (clean.length <= limit) return clean;
-  return `${clean.slice(0, limit)}\n\n[… truncated ${clean.length - limit} characters: the text is longer than ${limit} characters]`;
+/** Sanitised, trimmed, and unable to close or open the prompt's own sections. */
+function userText(what: string, text: string, charLimit: number): UserText {
+  const clean = sanitizeUserText(text).replace(SECTION_TAGS, "&lt;$1").trim();
+  return { what, clean, bytes: Buffer.byteLength(clean), charLimit };
+}
+
+/** The text within its character limit and `cap` bytes, with a note saying what was cut. */
+function capped(text: UserText, cap: number): string {
+  const { clean, charLimit } = text;
+  const chars = clean.length <= charLimit ? clean : clean.slice(0, charLimit);
+  if (Buffer.byteLength(chars) > cap) {
+    const kept = utf8Prefix(chars, cap);
+    return `${kept}\n\n[… cut: ${text.what} was ${formatBytes(text.bytes)}; the first ${Buffer.byteLength(kept)} bytes are above]`;
+  }
+  if (chars.length < clean.length) return `${chars}\n\n[… truncated ${clean.length - charLimit} characters: the text is longer than ${charLimit} characters]`;
+  return clean;
 }
 
 const SECTION_TAGS = /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules)\b)/gi;

@@ -10,6 +10,9 @@
 //
 //   node claude-guard.mjs <claude-bin> [args…]
 //
+// The guard gets Claude's allowlisted environment (claude-env.ts) and passes it on, less its
+// own CCC_GUARD_GRACE_MS; stdin (the prompt) is inherited by the CLI.
+//
 // Exit status is the CLI's; a CLI that cannot be started exits 127 with one line on stderr,
 // `ccc-guard: spawn <code>`, which the runner reports as "binary not found".
 import { spawn } from "node:child_process";
@@ -24,7 +27,8 @@ let orphaned = false;
 // sees one exit, after the CLI's last line.
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => {});
 
-const child = spawn(bin, args, { stdio: "inherit" });
+const { CCC_GUARD_GRACE_MS: _grace, ...childEnv } = process.env;
+const child = spawn(bin, args, { stdio: "inherit", env: childEnv });
 child.on("error", (error) => {
   process.stderr.write(`ccc-guard: spawn ${error.code ?? "failed"}\n`);
   process.exit(127);

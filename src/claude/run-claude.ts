@@ -6,6 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { execa } from "execa";
 import type { Logger } from "../shared/logger.js";
 import { classifyFailure, type ClaudeFailure } from "./classify-failure.js";
+import { claudeEnv } from "./claude-env.js";
 import { LineSplitter } from "./line-splitter.js";
 import { parseStreamLine } from "./parse-stream-line.js";
 import { signalProcessGroup, terminateProcessGroup } from "./process-group.js";
@@ -14,6 +15,7 @@ import type { StreamEvent } from "./stream-event.js";
 export interface RunClaudeOptions {
   /** Path or name of the `claude` executable (`CLAUDE_BIN`). */
   bin: string;
+  /** Written to the CLI's stdin (`-p` with no argument), so its size is not bounded by the argument limit. */
   prompt: string;
   /** The task's git worktree. */
   cwd: string;
@@ -31,7 +33,10 @@ export interface RunClaudeOptions {
   onEvent?: ((event: StreamEvent) => void) | undefined;
   /** Every raw stdout line is appended here; parent directories are created. */
   transcriptPath?: string | undefined;
-  /** Merged over `process.env`; `undefined` removes a variable. */
+  /**
+   * Merged over Claude's allowlisted environment (`claudeEnv(process.env)`); `undefined`
+   * removes a variable. Explicit extras reach Claude whatever their name.
+   */
   env?: Record<string, string | undefined> | undefined;
   log: Logger;
 }
@@ -60,9 +65,10 @@ const GUARD_SPAWN_FAILED = 127;
 export const KILL_GRACE_MS = 3_000;
 const STDERR_LIMIT = 64 * 1024;
 
-export function claudeArgs(options: Pick<RunClaudeOptions, "prompt" | "maxTurns" | "permissionMode" | "allowedTools" | "model">): string[] {
+/** The CLI's arguments; the prompt is not among them: it goes on stdin. */
+export function claudeArgs(options: Pick<RunClaudeOptions, "maxTurns" | "permissionMode" | "allowedTools" | "model">): string[] {
   return [
-    ...["-p", options.prompt, "--output-format", "stream-json", "--verbose"],
+    ...["-p", "--output-format", "stream-json", "--verbose"],
     ...["--max-turns", String(options.maxTurns), "--permission-mode", options.permissionMode],
     ...["--allowedTools", options.allowedTools.join(",")],
     ...(options.model ? ["--model", options.model] : []),
@@ -95,8 +101,10 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   // Through the guard, so that Claude and its tools die with a killed agent (claude-guard.mjs).
   const child = execa(process.execPath, [CLAUDE_GUARD, options.bin, ...claudeArgs(options)], {
     cwd: options.cwd,
-    env: options.env ?? {},
-    stdin: "ignore",
+    env: childEnv(options.env),
+    extendEnv: false,
+    // The prompt on stdin: an argument over ~128 KiB fails with E2BIG. The guard passes its stdin on.
+    input: options.prompt,
     // Own process group, so that a timeout or cancel can kill everything Claude started.
     detached: true,
     buffer: false,
@@ -122,7 +130,7 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   // If the agent itself exits mid-run, a detached Claude would otherwise keep working unseen.
   const onProcessExit = (): void => void (pid !== undefined && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
-  log.info({ claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptChars: options.prompt.length }, "claude started");
+  log.info({ claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) }, "claude started");
 
   try {
     // 'exit' rather than the execa promise: a grandchild holding stdout open would delay the promise indefinitely.
@@ -157,6 +165,13 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   }
 }
 
+/** Allowlisted agent environment, the guard's grace period if set, then the caller's extras. */
+function childEnv(extra: RunClaudeOptions["env"]): Record<string, string> {
+  const grace = process.env.CCC_GUARD_GRACE_MS;
+  const merged: Record<string, string | undefined> = { ...claudeEnv(process.env), ...(grace !== undefined && { CCC_GUARD_GRACE_MS: grace }), ...extra };
+  return Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 function spawnFailure(bin: string, code: string): ClaudeFailure {
   if (code === "ENOENT") {
     return { kind: "crash", message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN`, retryable: false };
@@ -189,7 +204,7 @@ async function closeTranscript(stream: WriteStream): Promise<void> {
 
 /** `<bin> --version`, for the agent's start-up check and `ccc status`. */
 export async function checkClaudeBinary(bin: string): Promise<{ ok: true; version: string } | { ok: false; message: string }> {
-  const result = await execa(bin, ["--version"], { timeout: 10_000, reject: false, stdin: "ignore" });
+  const result = await execa(bin, ["--version"], { timeout: 10_000, reject: false, stdin: "ignore", env: claudeEnv(process.env), extendEnv: false });
   if (result.code === "ENOENT") return { ok: false, message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN` };
   if (result.timedOut) return { ok: false, message: `\`${bin} --version\` did not answer within 10 s` };
   if (result.failed) {

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// A scripted stand-in for the Claude Code CLI (`claude -p … --output-format stream-json
-// --verbose`). Its lines copy the real CLI 2.1.x format (see test/fixtures/claude/).
+// A scripted stand-in for the Claude Code CLI (`claude -p --output-format stream-json
+// --verbose`, prompt on stdin). Its lines copy the real CLI 2.1.x format (see test/fixtures/claude/).
+// Like the real CLI, `-p` takes the prompt from stdin when no prompt argument follows it, and an
+// empty prompt is an error.
 //
 // FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang
 // FAKE_CLAUDE_FILE       file the `edit` scenario changes and commits (default CLAUDE_CHANGE.md)
 // FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
 // FAKE_CLAUDE_RESET_FILE if this file exists, its trimmed content overrides FAKE_CLAUDE_RESET
 // FAKE_CLAUDE_DELAY_MS   sleep this long before the result line
-// FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "..."} here
+// FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "...", "prompt": "...", "promptBytes": n} here
+// FAKE_CLAUDE_ENV_FILE   write this process's whole environment here, as JSON
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
 // FAKE_CLAUDE_PIDS_FILE  `hang`: write {"pid", "childPid"} here once the child runs
 // FAKE_CLAUDE_IGNORE_SIGTERM=1  `hang`: this process and its child ignore SIGTERM (tests the SIGKILL escalation)
@@ -30,12 +33,25 @@ if (argv.includes("--version")) {
   process.stdout.write("2.1.0 (Claude Code, fake)\n");
   process.exit(0);
 }
-if (env.FAKE_CLAUDE_ARGS_FILE) writeFileSync(env.FAKE_CLAUDE_ARGS_FILE, JSON.stringify({ argv, cwd: process.cwd() }));
+if (env.FAKE_CLAUDE_ENV_FILE) writeFileSync(env.FAKE_CLAUDE_ENV_FILE, JSON.stringify(env));
 
 const flag = (name, fallback) => {
   const i = argv.indexOf(name);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
 };
+const promptArg = flag("-p", "-");
+const prompt = promptArg.startsWith("-") ? await readStdin() : promptArg;
+if (env.FAKE_CLAUDE_ARGS_FILE) writeFileSync(env.FAKE_CLAUDE_ARGS_FILE, JSON.stringify({ argv, cwd: process.cwd(), prompt, promptBytes: Buffer.byteLength(prompt) }));
+if (prompt.trim() === "") {
+  process.stderr.write("Error: Input must be provided either through stdin or as a prompt argument when using --print\n");
+  process.exit(1);
+}
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
 const model = flag("--model", "claude-sonnet-4-5");
 const sessionId = randomUUID();
 const cwd = process.cwd();
@@ -166,7 +182,7 @@ scenarios.probe = async () => {
 
 const fromFile = env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
 const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
-const isProbe = flag("-p", "").startsWith("Reply with the single word OK");
+const isProbe = prompt.startsWith("Reply with the single word OK");
 const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang"].includes(chosen) ? "probe" : chosen;
 if (!scenarios[scenario]) {
   process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);

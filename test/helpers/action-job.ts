@@ -40,6 +40,7 @@ export async function createActionJob(inputs: Record<string, string>, extraEnv: 
     GITHUB_OUTPUT: outputFile,
     RUNNER_NAME: "pc-2",
     CLAUDE_BIN: FAKE_CLAUDE,
+    CCC_CLAUDE_ENV_PASS: "FAKE_CLAUDE_*",
     LOG_LEVEL: "silent",
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, "_").toUpperCase()}`, value])),
     ...extraEnv,

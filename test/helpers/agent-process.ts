@@ -36,6 +36,7 @@ export async function startAgentProcess(options: {
       REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
       CCC_PREFIX: options.prefix,
       CLAUDE_BIN: FAKE_CLAUDE,
+      CCC_CLAUDE_ENV_PASS: "FAKE_CLAUDE_*",
       CCC_HEARTBEAT_TTL_SECONDS: "5",
       LOG_LEVEL: "info",
       ...options.env,

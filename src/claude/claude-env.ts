@@ -1,0 +1,63 @@
+/**
+ * The environment Claude runs with, built from the agent's own: an allowlist, so that the
+ * agent's secrets (Redis URL and password, API token, GitHub tokens, SSH agent, webhook secret,
+ * app key) never reach Claude or the tools it runs on issue text anyone may have written.
+ */
+
+/** Names passed as they are: what the CLI, git and the tools Claude runs need to work. */
+const PASSED_NAMES = new Set([
+  // The user and the terminal.
+  ...["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TERM", "TMPDIR", "TZ"],
+  // Proxies and a corporate CA.
+  ...["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy", "NODE_EXTRA_CA_CERTS"],
+  // Who commits, when git has no user configured.
+  ...["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"],
+  // Claude Code settings documented under plain names (code.claude.com/docs/en/env-vars).
+  ...["API_TIMEOUT_MS", "MAX_THINKING_TOKENS", "BASH_DEFAULT_TIMEOUT_MS", "BASH_MAX_TIMEOUT_MS", "BASH_MAX_OUTPUT_LENGTH", "MCP_TIMEOUT", "MCP_TOOL_TIMEOUT", "MAX_MCP_OUTPUT_TOKENS", "USE_BUILTIN_RIPGREP"],
+  // Vertex AI: Google's credential chain and the region settings Claude Code reads.
+  ...["CLOUD_ML_REGION", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CONFIG"],
+]);
+
+/**
+ * Name prefixes passed: locale (`LC_`), Claude's login and configuration (`ANTHROPIC_`,
+ * `CLAUDE_`: `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_*`, `CLAUDE_CODE_USE_BEDROCK`/`_VERTEX`,
+ * `CLAUDE_CODE_OAUTH_TOKEN`), Bedrock through the AWS SDK's chain (`AWS_`), Vertex regions
+ * (`VERTEX_REGION_`) and the CLI's documented switches (`DISABLE_`).
+ */
+const PASSED_PREFIXES = ["LC_", "ANTHROPIC_", "CLAUDE_", "AWS_", "VERTEX_REGION_", "DISABLE_"];
+
+/**
+ * Never passed, even when `CCC_CLAUDE_ENV_PASS` names them: the agent's own settings and
+ * secrets. `CLAUDE_BIN` is the agent's setting (which CLI to start), not the CLI's.
+ */
+const NEVER_NAMES = new Set(["REDIS_URL", "GH_TOKEN", "GITHUB_TOKEN", "SSH_AUTH_SOCK", "WEBHOOK_SECRET", "APP_ID", "CLAUDE_BIN"]);
+const NEVER_PREFIXES = ["CCC_", "PRIVATE_KEY"];
+
+/** The agent owner's extra names or `PREFIX_*` patterns, comma-separated, e.g. `JAVA_HOME,NVM_*`. */
+export const CLAUDE_ENV_PASS = "CCC_CLAUDE_ENV_PASS";
+
+/** Claude's environment from the agent's (`process.env`): only allowlisted variables. Pure. */
+export function claudeEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
+  const extra = ownerPatterns(parent[CLAUDE_ENV_PASS]);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined || never(name)) continue;
+    if (PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || extra(name)) env[name] = value;
+  }
+  return env;
+}
+
+function never(name: string): boolean {
+  return NEVER_NAMES.has(name) || NEVER_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** `A,B_*` → matches `A` and names starting `B_`. A bare `*` matches nothing: it would undo the allowlist. */
+function ownerPatterns(list: string | undefined): (name: string) => boolean {
+  const patterns = (list ?? "")
+    .split(",")
+    .map((pattern) => pattern.trim())
+    .filter((pattern) => pattern !== "" && pattern !== "*");
+  const names = new Set(patterns.filter((pattern) => !pattern.endsWith("*")));
+  const prefixes = patterns.filter((pattern) => pattern.endsWith("*")).map((pattern) => pattern.slice(0, -1));
+  return (name) => names.has(name) || prefixes.some((prefix) => name.startsWith(prefix));
+}

@@ -1,0 +1,93 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { claudeEnv } from "../src/claude/claude-env.js";
+import { runClaude } from "../src/claude/run-claude.js";
+import { silentLogger } from "../src/shared/logger.js";
+
+const FAKE = fileURLToPath(new URL("./fake-claude/fake-claude.mjs", import.meta.url));
+
+/** What an agent PC's environment holds that Claude must never see. */
+const SECRETS = {
+  REDIS_URL: "redis://:hunter2@redis.internal:6379",
+  CCC_API_TOKEN: "0123456789abcdef0123456789abcdef",
+  CCC_PREFIX: "ccc",
+  GH_TOKEN: "ghp_agentownerstoken",
+  GITHUB_TOKEN: "ghs_jobtoken",
+  SSH_AUTH_SOCK: "/tmp/ssh-agent.sock",
+  WEBHOOK_SECRET: "whsec",
+  PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----",
+  PRIVATE_KEY_PATH: "/etc/ccc/app.pem",
+  APP_ID: "12345",
+  CLAUDE_BIN: "/usr/local/bin/claude",
+};
+
+describe("claudeEnv", () => {
+  it.each<[string, NodeJS.ProcessEnv, Record<string, string>]>([
+    ["the user, the terminal and the locale pass", { PATH: "/bin", HOME: "/home/a", USER: "a", LOGNAME: "a", SHELL: "/bin/zsh", LANG: "pl_PL.UTF-8", LC_ALL: "C", LC_CTYPE: "C", TERM: "xterm", TMPDIR: "/tmp", TZ: "UTC" }, { PATH: "/bin", HOME: "/home/a", USER: "a", LOGNAME: "a", SHELL: "/bin/zsh", LANG: "pl_PL.UTF-8", LC_ALL: "C", LC_CTYPE: "C", TERM: "xterm", TMPDIR: "/tmp", TZ: "UTC" }],
+    ["Claude's login and configuration pass", { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" }, { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" }],
+    ["Bedrock and Vertex credentials and regions pass", { AWS_REGION: "us-east-1", AWS_PROFILE: "p", AWS_BEARER_TOKEN_BEDROCK: "b", CLOUD_ML_REGION: "us-east5", VERTEX_REGION_CLAUDE_3_5_HAIKU: "r", GOOGLE_APPLICATION_CREDENTIALS: "/g.json" }, { AWS_REGION: "us-east-1", AWS_PROFILE: "p", AWS_BEARER_TOKEN_BEDROCK: "b", CLOUD_ML_REGION: "us-east5", VERTEX_REGION_CLAUDE_3_5_HAIKU: "r", GOOGLE_APPLICATION_CREDENTIALS: "/g.json" }],
+    ["proxies in both cases and a CA pass", { HTTPS_PROXY: "http://p", https_proxy: "http://p", NO_PROXY: "x", no_proxy: "x", NODE_EXTRA_CA_CERTS: "/ca.pem" }, { HTTPS_PROXY: "http://p", https_proxy: "http://p", NO_PROXY: "x", no_proxy: "x", NODE_EXTRA_CA_CERTS: "/ca.pem" }],
+    ["git's author and committer pass", { GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "C", GIT_COMMITTER_EMAIL: "c@x", GIT_DIR: "/elsewhere" }, { GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "C", GIT_COMMITTER_EMAIL: "c@x" }],
+    ["the agent's secrets and settings never pass", { ...SECRETS, PATH: "/bin" }, { PATH: "/bin" }],
+    ["anything else does not pass", { NPM_TOKEN: "n", DATABASE_URL: "postgres://", JAVA_HOME: "/jdk", FAKE_CLAUDE_SCENARIO: "edit" }, {}],
+    ["the owner's list passes names and prefixes", { CCC_CLAUDE_ENV_PASS: "JAVA_HOME, NVM_*", JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin", NPM_TOKEN: "n" }, { JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin" }],
+    ["the owner's list cannot pass a never-passed name", { CCC_CLAUDE_ENV_PASS: "REDIS_URL,CCC_*,GH_TOKEN,SSH_AUTH_SOCK,PRIVATE_KEY*", ...SECRETS }, {}],
+    ["a bare * in the owner's list passes nothing", { CCC_CLAUDE_ENV_PASS: "*", NPM_TOKEN: "n" }, {}],
+    ["unset values are left out", { PATH: undefined, HOME: "/h" }, { HOME: "/h" }],
+  ])("%s", (_name, parent, expected) => {
+    expect(claudeEnv(parent)).toEqual(expected);
+  });
+});
+
+describe("the environment the CLI runs with", () => {
+  let dir: string;
+  let saved: NodeJS.ProcessEnv;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "ccc-claude-env-"));
+    saved = { ...process.env };
+  });
+  afterEach(() => {
+    process.env = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function envSeenByClaude(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    const envFile = join(dir, "env.json");
+    const outcome = await runClaude({
+      bin: FAKE,
+      prompt: "Fix issue #7",
+      cwd: dir,
+      maxTurns: 1,
+      permissionMode: "default",
+      allowedTools: [],
+      timeoutMs: 20_000,
+      log: silentLogger,
+      // The documented way to hand Claude something on purpose.
+      env: { FAKE_CLAUDE_SCENARIO: "no-changes", FAKE_CLAUDE_ENV_FILE: envFile, ...extra },
+    });
+    expect(outcome.ok).toBe(true);
+    return JSON.parse(readFileSync(envFile, "utf8")) as Record<string, string>;
+  }
+
+  it("holds none of the agent's secrets, but PATH and HOME", async () => {
+    Object.assign(process.env, SECRETS, { CCC_GUARD_GRACE_MS: "500", NPM_TOKEN: "npm_x" });
+    const seen = await envSeenByClaude();
+    for (const name of [...Object.keys(SECRETS), "CCC_GUARD_GRACE_MS", "NPM_TOKEN"]) expect(seen, name).not.toHaveProperty(name);
+    expect(Object.keys(seen).filter((name) => name.startsWith("CCC_"))).toEqual([]);
+    expect(seen.PATH).toBe(process.env.PATH);
+    expect(seen.HOME).toBe(process.env.HOME);
+    expect(seen.FAKE_CLAUDE_SCENARIO).toBe("no-changes");
+  });
+
+  it("passes what the agent owner lists in CCC_CLAUDE_ENV_PASS, and the caller's explicit extras win", async () => {
+    Object.assign(process.env, { CCC_CLAUDE_ENV_PASS: "CORP_*", CORP_REGISTRY: "https://npm.corp", LANG: "C.UTF-8" });
+    const seen = await envSeenByClaude({ LANG: "pl_PL.UTF-8" });
+    expect(seen.CORP_REGISTRY).toBe("https://npm.corp");
+    expect(seen).not.toHaveProperty("CCC_CLAUDE_ENV_PASS");
+    expect(seen.LANG).toBe("pl_PL.UTF-8");
+  });
+});
