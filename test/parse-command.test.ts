@@ -154,7 +154,7 @@ describe("HELP_TEXT", () => {
 
   it("shows the priorities and who may pause", () => {
     expect(HELP_TEXT).toContain("priority:urgent|high|normal|low");
-    expect(HELP_TEXT).toContain("maintainers and admins only");
+    expect(HELP_TEXT).toContain("cluster admins only");
   });
 
   it("is not itself a command when quoted back", () => {

@@ -10,6 +10,6 @@ export const HELP_TEXT: string = [
   "- `/claude cancel` — stop this issue's task, queued or running.",
   "- `/claude retry` — run this issue's last task again, on the same branch.",
   "- `/claude help` — show this list.",
-  "- `/claude pause` / `/claude resume` — stop or restart taking new work on every agent (maintainers and admins only).",
-  "- `/claude stop` — emergency stop: every agent stops, and running work goes back to the queue without being lost (maintainers and admins only; `/claude resume` starts again).",
+  "- `/claude pause` / `/claude resume` — stop or restart taking new work on every agent (cluster admins only: the logins in the app's `CCC_ADMINS`, or maintainers and admins of its ops repository).",
+  "- `/claude stop` — emergency stop: every agent stops, and running work goes back to the queue without being lost (cluster admins only; `/claude resume` starts again).",
 ].join("\n");
