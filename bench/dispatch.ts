@@ -64,10 +64,12 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
   const queues = new TaskQueues({ connection: redis, prefix });
   const jobs = new Queue(taskQueueName(GENERAL), { connection: probe, prefix });
 
-  // The agent spawns the fake through execa, which hands it this process's environment.
-  const savedEnv = { log: process.env.FAKE_CLAUDE_SPAWN_LOG, scenario: process.env.FAKE_CLAUDE_SCENARIO };
+  // The agent spawns the fake with Claude's allowlisted environment, built from this process's:
+  // CCC_CLAUDE_ENV_PASS lets the fake's settings through, as an agent owner would.
+  const savedEnv = { log: process.env.FAKE_CLAUDE_SPAWN_LOG, scenario: process.env.FAKE_CLAUDE_SCENARIO, pass: process.env.CCC_CLAUDE_ENV_PASS };
   process.env.FAKE_CLAUDE_SPAWN_LOG = spawnLog;
   process.env.FAKE_CLAUDE_SCENARIO = "no-changes";
+  process.env.CCC_CLAUDE_ENV_PASS = "FAKE_CLAUDE_*";
 
   // The agent logs at info, as in production; its `worktree ready` lines carry the git timings.
   // "claude started" is logged by the runner right after execa has the child's pid.
@@ -162,6 +164,8 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
     else process.env.FAKE_CLAUDE_SPAWN_LOG = savedEnv.log;
     if (savedEnv.scenario === undefined) delete process.env.FAKE_CLAUDE_SCENARIO;
     else process.env.FAKE_CLAUDE_SCENARIO = savedEnv.scenario;
+    if (savedEnv.pass === undefined) delete process.env.CCC_CLAUDE_ENV_PASS;
+    else process.env.CCC_CLAUDE_ENV_PASS = savedEnv.pass;
     await jobs.close().catch(() => {});
     await queues.close().catch(() => {});
     redis.disconnect();
