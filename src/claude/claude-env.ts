@@ -14,17 +14,25 @@ const PASSED_NAMES = new Set([
   ...["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"],
   // Claude Code settings documented under plain names (code.claude.com/docs/en/env-vars).
   ...["API_TIMEOUT_MS", "MAX_THINKING_TOKENS", "BASH_DEFAULT_TIMEOUT_MS", "BASH_MAX_TIMEOUT_MS", "BASH_MAX_OUTPUT_LENGTH", "MCP_TIMEOUT", "MCP_TOOL_TIMEOUT", "MAX_MCP_OUTPUT_TOKENS", "USE_BUILTIN_RIPGREP"],
-  // Vertex AI: Google's credential chain and the region settings Claude Code reads.
-  ...["CLOUD_ML_REGION", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CONFIG"],
 ]);
+
+/**
+ * Cloud credentials pass only when the agent's Claude runs on that cloud: an agent PC's AWS or
+ * Google keys for other work never reach Claude otherwise.
+ */
+const BEDROCK = { switch: "CLAUDE_CODE_USE_BEDROCK", prefixes: ["AWS_"], names: [] as string[] };
+const VERTEX = {
+  switch: "CLAUDE_CODE_USE_VERTEX",
+  prefixes: ["VERTEX_REGION_"],
+  names: ["CLOUD_ML_REGION", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CONFIG"],
+};
 
 /**
  * Name prefixes passed: locale (`LC_`), Claude's login and configuration (`ANTHROPIC_`,
  * `CLAUDE_`: `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_*`, `CLAUDE_CODE_USE_BEDROCK`/`_VERTEX`,
- * `CLAUDE_CODE_OAUTH_TOKEN`), Bedrock through the AWS SDK's chain (`AWS_`), Vertex regions
- * (`VERTEX_REGION_`) and the CLI's documented switches (`DISABLE_`).
+ * `CLAUDE_CODE_OAUTH_TOKEN`) and the CLI's documented switches (`DISABLE_`).
  */
-const PASSED_PREFIXES = ["LC_", "ANTHROPIC_", "CLAUDE_", "AWS_", "VERTEX_REGION_", "DISABLE_"];
+const PASSED_PREFIXES = ["LC_", "ANTHROPIC_", "CLAUDE_", "DISABLE_"];
 
 /**
  * Never passed, even when `CCC_CLAUDE_ENV_PASS` names them: the agent's own settings and
@@ -39,12 +47,19 @@ export const CLAUDE_ENV_PASS = "CCC_CLAUDE_ENV_PASS";
 /** Claude's environment from the agent's (`process.env`): only allowlisted variables. Pure. */
 export function claudeEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
   const extra = ownerPatterns(parent[CLAUDE_ENV_PASS]);
+  const clouds = [BEDROCK, VERTEX].filter((cloud) => truthy(parent[cloud.switch]));
+  const cloud = (name: string) => clouds.some((c) => c.names.includes(name) || c.prefixes.some((prefix) => name.startsWith(prefix)));
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {
     if (value === undefined || never(name)) continue;
-    if (PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || extra(name)) env[name] = value;
+    if (PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || cloud(name) || extra(name)) env[name] = value;
   }
   return env;
+}
+
+/** Claude Code's switches are on for any value but empty, `0` and `false`. */
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
 }
 
 function never(name: string): boolean {
