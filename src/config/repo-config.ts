@@ -30,10 +30,13 @@ export const repoConfigSchema = z
     draftPullRequests: z.boolean().default(false),
     /** If non-empty, only these GitHub logins may trigger, on top of the write-permission check. */
     allowedUsers: z.array(z.string().min(1)).default([]),
-    /** `--allowedTools` for the CLI. */
+    /**
+     * `--allowedTools` for the CLI. No `Bash(git diff:*)`: `git diff --no-index --output=<path>`
+     * writes any file the agent's user can (docs/security.md, "Git on the agent PC").
+     */
     allowedTools: z
       .array(z.string().min(1))
-      .default(["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Edit", "Write", "Read", "Glob", "Grep", "MultiEdit"]),
+      .default(["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Edit", "Write", "Read", "Glob", "Grep", "MultiEdit"]),
     /** `--permission-mode` for the CLI. */
     permissionMode: z.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).default("acceptEdits"),
     /** Extra instructions per specialty, appended to the built-in role in the prompt. */

@@ -10,6 +10,7 @@ export type GitErrorCode =
   | "base-branch-missing"
   | "worktree-failed"
   | "remove-failed"
+  | "worktree-tampered"
   | "git-failed";
 
 /** A git operation the workspace could not do. `code` is stable; the message names the fix. */
@@ -22,6 +23,19 @@ export class GitError extends Error {
     readonly stderr = "",
   ) {
     super(message);
+  }
+
+  /** Not retryable: the run's work can no longer be trusted, and another attempt would run the same prompt. */
+  static worktreeTampered(dir: string, why: string): GitError {
+    return new GitError(
+      "worktree-tampered",
+      `the worktree's .git was changed during the run; nothing was committed or pushed (${why}; worktree ${dir})`,
+    );
+  }
+
+  /** False when another attempt must not be made (the agent's task runner reads it). */
+  get retryable(): boolean {
+    return this.code !== "worktree-tampered";
   }
 
   static cloneFailed(url: string, stderr: string): GitError {

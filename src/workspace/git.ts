@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import type { Logger } from "../shared/logger.js";
 import { GitError, redactSecrets } from "./errors.js";
+import { configEnv, FIXED_HARDENING, HARDENED_ENV, untrustedOverrides } from "./git-hardening.js";
 
 export interface GitResult {
   exitCode: number;
@@ -18,14 +19,19 @@ export interface GitOptions {
   input?: string;
 }
 
-/** Runs git once; a non-zero exit is returned, not thrown, so callers decide what it means. */
+/**
+ * Runs git once; a non-zero exit is returned, not thrown, so callers decide what it means.
+ * Every command runs hardened (git-hardening.ts): no hooks, no fsmonitor, and nothing the
+ * repository's or worktree's config names as a program, since Claude can write those.
+ */
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const started = performance.now();
-  const result = await execa("git", args, {
+  const overrides = configEnv(await untrustedOverrides(options.cwd));
+  const result = await execa("git", [...FIXED_HARDENING, ...args], {
     cwd: options.cwd,
     // No shell, no prompt: a missing credential fails now instead of waiting on a terminal
     // nobody watches. stdin closed for the same reason.
-    env: { GIT_TERMINAL_PROMPT: "0" },
+    env: { ...HARDENED_ENV, ...overrides },
     ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
     reject: false,
     timeout: options.timeoutMs,

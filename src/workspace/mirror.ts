@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "../shared/logger.js";
 import { GitError } from "./errors.js";
 import { git, runGit } from "./git.js";
+import { FETCH_PROGRAM } from "./git-hardening.js";
 
 export interface GitIdentity {
   name: string;
@@ -31,7 +32,7 @@ const FETCH_TIMEOUT_MS = 15 * 60_000;
  */
 export async function syncMirror(dir: string, url: string, options: MirrorOptions): Promise<void> {
   if (await exists(join(dir, "HEAD"))) {
-    const fetched = await runGit([...LOW_SPEED, "fetch", "--prune", "--quiet", "origin"], {
+    const fetched = await runGit([...LOW_SPEED, "fetch", "--prune", "--quiet", FETCH_PROGRAM, "origin"], {
       cwd: dir,
       log: options.log,
       timeoutMs: FETCH_TIMEOUT_MS,
@@ -49,13 +50,13 @@ async function cloneMirror(dir: string, url: string, options: MirrorOptions): Pr
   const partial = `${dir}.partial-${randomBytes(4).toString("hex")}`;
   await mkdir(dirname(dir), { recursive: true });
   try {
-    const cloned = await runGit([...LOW_SPEED, "clone", "--bare", "--quiet", url, partial], {
+    const cloned = await runGit([...LOW_SPEED, "clone", "--bare", "--quiet", FETCH_PROGRAM, url, partial], {
       log,
       timeoutMs: CLONE_TIMEOUT_MS,
     });
     if (cloned.exitCode !== 0) throw GitError.cloneFailed(url, cloned.stderr);
     await configure(partial, options);
-    const fetched = await runGit([...LOW_SPEED, "fetch", "--prune", "--quiet", "origin"], {
+    const fetched = await runGit([...LOW_SPEED, "fetch", "--prune", "--quiet", FETCH_PROGRAM, "origin"], {
       cwd: partial,
       log,
       timeoutMs: FETCH_TIMEOUT_MS,

@@ -4,9 +4,11 @@ import { silentLogger, type Logger } from "../shared/logger.js";
 import { isValidBranchName } from "./branch-name.js";
 import { GitError, PushError } from "./errors.js";
 import { git, runGit } from "./git.js";
+import { PUSH_PROGRAM } from "./git-hardening.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { syncMirror, type GitIdentity } from "./mirror.js";
 import { mirrorOfWorktree, workspacePaths } from "./paths.js";
+import { assertWorktreeLinked } from "./worktree-link.js";
 import { addWorktree, checkoutWorktree, clearWorktreeSlot, removeWorktree, resolveRefs } from "./worktree.js";
 
 export type { GitIdentity };
@@ -120,15 +122,19 @@ export class Workspace {
 
   /** Commits on HEAD that were not there when the worktree was prepared: what this run added. */
   async commitsAhead(prepared: PreparedWorktree): Promise<number> {
+    await this.assertLinked(prepared.dir);
     const out = await git(["rev-list", "--count", `${prepared.startSha}..HEAD`], { cwd: prepared.dir, log: this.log });
     return Number(out.trim());
   }
 
   /** Commits whatever Claude left uncommitted (tracked or not, minus .gitignore); true when it did. */
   async commitLeftovers(dir: string, message: string): Promise<boolean> {
+    await this.assertLinked(dir);
     const status = await git(["status", "--porcelain"], { cwd: dir, log: this.log });
     if (status.trim() === "") return false;
+    await this.assertLinked(dir);
     await git(["add", "-A"], { cwd: dir, log: this.log });
+    await this.assertLinked(dir);
     // --no-verify: hooks a task installed (husky writes core.hooksPath) must not throw away its work.
     await git(["commit", "--quiet", "--no-verify", "-m", message], { cwd: dir, log: this.log });
     return true;
@@ -136,7 +142,8 @@ export class Workspace {
 
   /** Pushes HEAD to the task branch with this machine's git credentials; never forces. */
   async push(prepared: PreparedWorktree): Promise<void> {
-    const result = await runGit(["push", "--quiet", "origin", `HEAD:refs/heads/${prepared.branch}`], {
+    await this.assertLinked(prepared.dir);
+    const result = await runGit(["push", "--quiet", PUSH_PROGRAM, "origin", `HEAD:refs/heads/${prepared.branch}`], {
       cwd: prepared.dir,
       log: this.log,
       timeoutMs: PUSH_TIMEOUT_MS,
@@ -153,6 +160,13 @@ export class Workspace {
       await rm(prepared.dir, { recursive: true, force: true });
       return;
     }
+    // A worktree whose .git Claude rewrote is deleted without running git in it; the mirror
+    // then only drops its registration, as for a directory that is gone.
+    const linked = await assertWorktreeLinked(mirror, prepared.dir).then(
+      () => true,
+      () => false,
+    );
+    if (!linked) await rm(prepared.dir, { recursive: true, force: true });
     await this.locks.run(mirror, async () => {
       await removeWorktree(mirror, prepared.dir, log);
       const deleted = await runGit(["branch", "-D", "--quiet", prepared.branch], { cwd: mirror, log });
@@ -162,6 +176,12 @@ export class Workspace {
     if (await exists(prepared.dir)) {
       throw new GitError("remove-failed", `could not remove ${prepared.dir}: check its permissions, then delete it by hand`);
     }
+  }
+
+  /** Refuses a worktree whose .git no longer leads to its mirror (worktree-link.ts). */
+  private async assertLinked(dir: string): Promise<void> {
+    const mirror = mirrorOfWorktree(await this.resolvedRoot(), dir);
+    await assertWorktreeLinked(mirror, dir);
   }
 
   /** Git records worktree paths resolved through symlinks (macOS /tmp); compare like with like. */
