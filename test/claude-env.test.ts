@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,5 +93,31 @@ describe("the environment the CLI runs with", () => {
     expect(seen.CORP_REGISTRY).toBe("https://npm.corp");
     expect(seen).not.toHaveProperty("CCC_CLAUDE_ENV_PASS");
     expect(seen.LANG).toBe("pl_PL.UTF-8");
+  });
+
+  it("git run by Claude itself ignores an fsmonitor or hooks a rewritten repository config sets", async () => {
+    const marker = join(dir, "pwned");
+    const repo = join(dir, "repo");
+    execFileSync("git", ["init", "-q", repo]);
+    // What Claude, with Write inside the worktree, could plant for the next `git status`.
+    execFileSync("git", ["-C", repo, "config", "core.fsmonitor", `touch ${marker}; false`]);
+    execFileSync("mkdir", ["-p", join(repo, ".git", "evil-hooks")]);
+    writeFileSync(join(repo, ".git", "evil-hooks", "pre-commit"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    execFileSync("git", ["-C", repo, "config", "core.hooksPath", join(repo, ".git", "evil-hooks")]);
+    // The fake's edit scenario runs `git add` and `git commit` in its cwd, as Claude's Bash tool would.
+    const outcome = await runClaude({
+      bin: FAKE,
+      prompt: "Fix issue #7",
+      cwd: repo,
+      maxTurns: 3,
+      permissionMode: "acceptEdits",
+      allowedTools: [],
+      timeoutMs: 20_000,
+      log: silentLogger,
+      env: { FAKE_CLAUDE_SCENARIO: "edit", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" },
+    });
+    expect(outcome.ok).toBe(true);
+    expect(execFileSync("git", ["-C", repo, "log", "--format=%s"], { encoding: "utf8" })).toContain("Update CLAUDE_CHANGE.md");
+    expect(existsSync(marker)).toBe(false);
   });
 });

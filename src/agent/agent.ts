@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import { Worker, WaitingError, type Job } from "bullmq";
+import { UnrecoverableError, Worker, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
@@ -13,6 +13,7 @@ import { EventQueue } from "../reporter/event-queue.js";
 import { readSessionIssue } from "../reporter/session-issue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
+import { GitError } from "../workspace/errors.js";
 import { Workspace } from "../workspace/workspace.js";
 import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "./account-pause.js";
@@ -185,7 +186,10 @@ export class Agent {
     try {
       return await processTask(this.ctx, job, token, controller.signal);
     } catch (error) {
-      if (!isJobControl(error)) await recordUnexpectedError(this.ctx, job, token, error as Error).catch(() => {});
+      if (isJobControl(error)) throw error;
+      await recordUnexpectedError(this.ctx, job, token, error as Error).catch((e: Error) => this.log.warn({ err: e, taskId }, "could not record the run's error on the task; the reconciler will settle it"));
+      // BullMQ would retry; an error that says retrying cannot help ends the job now.
+      if (error instanceof GitError && !error.retryable) throw new UnrecoverableError(error.message);
       throw error;
     } finally {
       this.running.delete(taskId);

@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { taskDataSchema } from "../queue/task-data.js";
+import { GitError } from "../workspace/errors.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { runLease } from "./process-task.js";
 import type { TaskContext } from "./task-context.js";
@@ -17,7 +18,8 @@ export async function recordUnexpectedError(ctx: TaskContext, job: Job, token: s
   const parsed = taskDataSchema.safeParse(job.data);
   if (!parsed.success) return;
   const taskId = parsed.data.taskId;
-  const last = job.attemptsMade + 1 >= TASK_ATTEMPTS;
+  // A git step that refused a tampered worktree would refuse again: fail at once.
+  const last = job.attemptsMade + 1 >= TASK_ATTEMPTS || (error instanceof GitError && !error.retryable);
   const failure = { kind: "crash" as const, message: error.message.slice(0, 500) };
   await ctx.store.update(
     taskId,

@@ -165,10 +165,23 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   }
 }
 
-/** Allowlisted agent environment, the guard's grace period if set, then the caller's extras. */
+/**
+ * Git settings of the highest precedence (command scope, over any config file) for the git
+ * Claude runs itself: a worktree config or `.git` file Claude rewrote cannot make `git status`
+ * run a program through fsmonitor or hooks.
+ */
+const CLAUDE_GIT_GUARD: Record<string, string> = {
+  GIT_CONFIG_COUNT: "2",
+  GIT_CONFIG_KEY_0: "core.fsmonitor",
+  GIT_CONFIG_VALUE_0: "false",
+  GIT_CONFIG_KEY_1: "core.hooksPath",
+  GIT_CONFIG_VALUE_1: "/dev/null",
+};
+
+/** Allowlisted agent environment, git's guard, the guard's grace period if set, then the caller's extras. */
 function childEnv(extra: RunClaudeOptions["env"]): Record<string, string> {
   const grace = process.env.CCC_GUARD_GRACE_MS;
-  const merged: Record<string, string | undefined> = { ...claudeEnv(process.env), ...(grace !== undefined && { CCC_GUARD_GRACE_MS: grace }), ...extra };
+  const merged: Record<string, string | undefined> = { ...claudeEnv(process.env), ...CLAUDE_GIT_GUARD, ...(grace !== undefined && { CCC_GUARD_GRACE_MS: grace }), ...extra };
   return Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 

@@ -4,7 +4,7 @@
 // Like the real CLI, `-p` takes the prompt from stdin when no prompt argument follows it, and an
 // empty prompt is an error.
 //
-// FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang
+// FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git
 // FAKE_CLAUDE_FILE       file the `edit` scenario changes and commits (default CLAUDE_CHANGE.md)
 // FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
 // FAKE_CLAUDE_RESET_FILE if this file exists, its trimmed content overrides FAKE_CLAUDE_RESET
@@ -117,6 +117,20 @@ const scenarios = {
     assistant([{ type: "text", text: summary }]);
     await result({ num_turns: 3, result: summary, total_cost_usd: 0.0234, usage: usage(6700, 220) });
   },
+  // A prompt-injected Claude: points the worktree's .git at a directory whose config runs a
+  // program on the agent's next `git status` (FAKE_CLAUDE_MARKER is the file it would create).
+  async "tamper-git"() {
+    init();
+    const evil = join(cwd, "evil");
+    execFileSync("mkdir", ["-p", join(evil, "objects"), join(evil, "refs")]);
+    writeFileSync(join(evil, "HEAD"), "ref: refs/heads/main\n");
+    writeFileSync(join(evil, "config"), `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = touch ${env.FAKE_CLAUDE_MARKER ?? "/tmp/fake-claude-pwned"}; false\n`);
+    writeFileSync(join(cwd, ".git"), "gitdir: ./evil\n");
+    writeFileSync(join(cwd, "CLAUDE_CHANGE.md"), "changed\n");
+    const summary = "Done.";
+    assistant([{ type: "text", text: summary }]);
+    await result({ num_turns: 2, result: summary, total_cost_usd: 0.01, usage: usage(1000, 50) });
+  },
   async "no-changes"() {
     init();
     const summary = "The behaviour described in the issue is already implemented; no change is needed.";
@@ -183,7 +197,7 @@ scenarios.probe = async () => {
 const fromFile = env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
 const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
 const isProbe = prompt.startsWith("Reply with the single word OK");
-const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang"].includes(chosen) ? "probe" : chosen;
+const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang", "tamper-git"].includes(chosen) ? "probe" : chosen;
 if (!scenarios[scenario]) {
   process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);
   process.exit(64);

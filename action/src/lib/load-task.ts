@@ -1,4 +1,5 @@
 import { fetchCommentsUpTo } from "../../../src/app/fetch-comments.js";
+import { DEFAULT_REPO_CONFIG } from "../../../src/config/repo-config.js";
 import type { TaskData } from "../../../src/queue/task-data.js";
 import type { TaskRecord } from "../../../src/queue/task-record.js";
 import type { GitHubClient } from "../../../src/reporter/github-client.js";
@@ -7,8 +8,8 @@ import { branchName } from "../../../src/workspace/branch-name.js";
 import type { ActionInputs } from "../inputs.js";
 import type { JobContext } from "./job-context.js";
 
-/** The built-in tool list of the repository config, for a job started without `allowed-tools`. */
-const DEFAULT_TOOLS = ["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Edit", "Write", "Read", "Glob", "Grep", "MultiEdit"];
+/** The repository config's built-in tool list, for a job started without `allowed-tools`. */
+const DEFAULT_TOOLS = DEFAULT_REPO_CONFIG.allowedTools;
 
 export interface LoadedTask {
   data: TaskData;
