@@ -22,28 +22,29 @@ const noIssues = new Map<string, string>();
 
 describe("why no agent can take a queued task", () => {
   const cases: Array<[string, Parameters<typeof describeBlocker>[0], string | undefined]> = [
-    ["an idle agent can take it", { specialty: "general", control: running, agents: [agent("pc-1", "idle")], sessionIssues: noIssues }, undefined],
-    ["a busy agent takes it when its task ends", { specialty: "general", control: running, agents: [agent("pc-1", "busy")], sessionIssues: noIssues }, undefined],
-    ["no agent at all", { specialty: "general", control: running, agents: [], sessionIssues: noIssues }, "no agent is running: start one with `ccc agent`"],
+    ["an idle agent can take it", { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "idle")], sessionIssues: noIssues }, undefined],
+    ["a busy agent takes it when its task ends", { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "busy")], sessionIssues: noIssues }, undefined],
+    ["no agent at all", { specialty: "general", repo: "octo/hello", control: running, agents: [], sessionIssues: noIssues }, "no agent is running: start one with `ccc agent`"],
     [
       "agents, but none serves the specialty",
-      { specialty: "frontend", control: running, agents: [agent("pc-1", "idle", { specialties: ["backend"] })], sessionIssues: noIssues },
+      { specialty: "frontend", repo: "octo/hello", control: running, agents: [agent("pc-1", "idle", { specialties: ["backend"] })], sessionIssues: noIssues },
       "no live agent serves `frontend`: start one with `ccc agent --specialties frontend`",
     ],
     [
       "the lone agent's login expired, with its issue",
-      { specialty: "general", control: running, agents: [agent("pc-2", "session-expired")], sessionIssues: new Map([["pc-2", "octo/ops#9"]]) },
+      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-2", "session-expired")], sessionIssues: new Map([["pc-2", "octo/ops#9"]]) },
       "no agent can take it now: pc-2's Claude login has expired, see octo/ops#9 (run `claude /login` on pc-2.lan, then close that issue)",
     ],
     [
       "the lone agent's login expired, issue not yet open",
-      { specialty: "general", control: running, agents: [agent("pc-2", "session-expired")], sessionIssues: noIssues },
+      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-2", "session-expired")], sessionIssues: noIssues },
       "no agent can take it now: pc-2's Claude login has expired, a session-timeout issue is being opened (run `claude /login` on pc-2.lan, then close that issue)",
     ],
     [
       "every agent over its usage limit, and one shutting down",
       {
         specialty: "general",
+        repo: "octo/hello",
         control: running,
         agents: [agent("pc-1", "usage-limit", { pausedUntil: Date.UTC(2026, 0, 1, 5) }), agent("pc-3", "stopping")],
         sessionIssues: noIssues,
@@ -52,18 +53,45 @@ describe("why no agent can take a queued task", () => {
     ],
     [
       "one blocked agent and one free one: nothing blocks",
-      { specialty: "general", control: running, agents: [agent("pc-1", "session-expired"), agent("pc-2", "idle")], sessionIssues: noIssues },
+      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "session-expired"), agent("pc-2", "idle")], sessionIssues: noIssues },
       undefined,
     ],
     [
       "paused cluster wins over idle agents",
-      { specialty: "general", control: { mode: "paused", by: "@admin", at: 0 }, agents: [agent("pc-1", "idle")], sessionIssues: noIssues },
+      { specialty: "general", repo: "octo/hello", control: { mode: "paused", by: "@admin", at: 0 }, agents: [agent("pc-1", "idle")], sessionIssues: noIssues },
       "the cluster is paused by @admin: `/claude resume` or `ccc resume` lifts it",
     ],
     [
       "stopped cluster",
-      { specialty: "backend", control: { mode: "stopped", by: "ccc", at: 0 }, agents: [], sessionIssues: noIssues },
+      { specialty: "backend", repo: "octo/hello", control: { mode: "stopped", by: "ccc", at: 0 }, agents: [], sessionIssues: noIssues },
       "the cluster is stopped (emergency stop by ccc): `/claude resume` or `ccc resume` lifts it",
+    ],
+    [
+      "every agent serving the queue leaves the repository out of its --repos",
+      {
+        specialty: "general",
+        repo: "octo/hello",
+        control: running,
+        agents: [agent("pc-1", "idle", { repos: ["other-org"] }), agent("pc-2", "idle", { repos: ["octo/world"] })],
+        sessionIssues: noIssues,
+      },
+      "no live agent serves octo/hello (their --repos)",
+    ],
+    [
+      "an agent whose --repos names the owner serves the repository",
+      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "idle", { repos: ["Octo"] })], sessionIssues: noIssues },
+      undefined,
+    ],
+    [
+      "the only agent serving the repository is over its limit: the others do not count",
+      {
+        specialty: "general",
+        repo: "octo/hello",
+        control: running,
+        agents: [agent("pc-1", "usage-limit"), agent("pc-2", "idle", { repos: ["other-org"] })],
+        sessionIssues: noIssues,
+      },
+      "no agent can take it now: pc-1's Claude account `team` is over its usage limit",
     ],
   ];
   it.each(cases)("%s", (_name, inputs, expected) => {

@@ -77,6 +77,28 @@ describe("renderTrackingComment", () => {
       has: ["🚫 **Cancelled**", "cancelled by @\u200balice"],
       hasNot: ["/claude retry"],
     },
+    {
+      name: "a running task capped by its agent says what was lowered and where the owner sets it",
+      record: record({
+        state: "running",
+        ...started,
+        capped: ["permission mode bypassPermissions lowered to acceptEdits (the agent's --max-permission-mode)", "tool WebFetch dropped (not in the agent's --allowed-tools)"],
+      }),
+      has: [
+        "**Capped by agent `pc-2`**: permission mode bypassPermissions lowered to acceptEdits (the agent's --max-permission-mode); tool WebFetch dropped (not in the agent's --allowed-tools); the agent's owner sets these on the PC (docs/security.md)",
+      ],
+    },
+    {
+      name: "a finished task keeps its capped line",
+      record: record({ state: "pr-open", ...started, finishedAt: NOW, prNumber: 12, prUrl: "https://github.com/octo/hello/pull/12", capped: ["model claude-opus-x not allowed on this agent; the CLI's default model is used (--models)"] }),
+      has: ["**Capped by agent `pc-2`**: model claude-opus-x not allowed on this agent; the CLI's default model is used (--models); the agent's owner sets"],
+    },
+    {
+      name: "nothing capped: no capped line",
+      record: record({ state: "running", ...started, capped: [] }),
+      has: ["🏃 **Running**"],
+      hasNot: ["Capped"],
+    },
   ];
 
   it.each(rows)("$name", ({ record: r, has, hasNot }) => {

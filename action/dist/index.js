@@ -63995,6 +63995,8 @@ function renderTrackingComment(record2, now) {
   const sections = [trackingMarker(record2.taskId), statusLine(record2), detailsLine(record2, now)];
   const progress = progressLine(record2);
   if (progress) sections.push(progress);
+  const capped2 = cappedLine(record2);
+  if (capped2) sections.push(capped2);
   sections.push(...stateSection(record2));
   const figures2 = resultFigures(record2);
   if (figures2) sections.push(figures2);
@@ -64044,6 +64046,11 @@ function progressLine(record2) {
   const turns = `${record2.progress.turns} ${record2.progress.turns === 1 ? "turn" : "turns"}`;
   const tool = record2.progress.currentTool ? ` \xB7 now ${codeSpan(record2.progress.currentTool)}` : "";
   return `**Progress** ${turns}${tool}`;
+}
+function cappedLine(record2) {
+  if (!record2.capped || record2.capped.length === 0) return void 0;
+  const by = record2.agent ? `agent ${codeSpan(record2.agent)}` : "the agent";
+  return `**Capped by ${by}**: ${inlineText(record2.capped.join("; "), 1500)}; the agent's owner sets these on the PC (docs/security.md)`;
 }
 function stateSection(record2) {
   switch (record2.state) {

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import { UnrecoverableError, Worker, WaitingError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
@@ -8,6 +8,7 @@ import { controlChannel } from "../control/cancel-task.js";
 import { ClusterControl, type ClusterMode } from "../control/cluster-control.js";
 import { UsageStore } from "../ops/usage-store.js";
 import { taskQueueName } from "../queue/task-queues.js";
+import { taskDataSchema } from "../queue/task-data.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { readSessionIssue } from "../reporter/session-issue.js";
@@ -22,6 +23,7 @@ import { parseControlMessage } from "./control-message.js";
 import { processTask } from "./process-task.js";
 import { probeLogin } from "./probe-login.js";
 import { AgentRegistry } from "./registry.js";
+import { servesRepo } from "./serves-repo.js";
 import { SessionStates } from "./session-state.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
@@ -41,6 +43,8 @@ export interface AgentDeps {
 }
 
 const VERSION = "0.1.0";
+/** How long a task of a repository this agent does not serve is set aside, so a lone agent does not fetch it in a loop. */
+const NOT_SERVED_DELAY_MS = 5_000;
 
 /**
  * An agent daemon: BullMQ workers on its specialties' queues and `general` sharing one budget
@@ -65,6 +69,8 @@ export class Agent {
   private mode: ClusterMode = "running";
   private stopping = false;
   private gate: GateState = { canTake: false, state: "checking-login" };
+  /** Tasks already logged as not served (`--repos`), so setting one aside again stays quiet. */
+  private readonly notServedLogged = new Set<string>();
 
   constructor(
     private readonly options: AgentOptions,
@@ -180,6 +186,18 @@ export class Agent {
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    // A repository outside this agent's --repos: set aside for another agent, no attempt spent
+    // and no Claude run. Delayed, not waiting, or a lone agent would fetch it again at once.
+    const repo = taskDataSchema.shape.repo.safeParse((job.data as { repo?: unknown }).repo);
+    if (repo.success && !servesRepo(this.options.repos, repo.data.owner, repo.data.name)) {
+      if (!this.notServedLogged.has(taskId)) {
+        if (this.notServedLogged.size >= 1_000) this.notServedLogged.clear();
+        this.notServedLogged.add(taskId);
+        this.log.info({ taskId, repos: this.options.repos }, "task's repository is not in this agent's --repos: left for another agent");
+      }
+      await job.moveToDelayed(Date.now() + NOT_SERVED_DELAY_MS, token);
+      throw new DelayedError();
+    }
     const controller = new AbortController();
     this.running.set(taskId, { controller, jobId: String(job.id) });
     this.applyGate();
@@ -277,6 +295,7 @@ export class Agent {
         version: VERSION,
         ...(this.limit.until !== undefined ? { pausedUntil: this.limit.until } : {}),
         session: this.login.state,
+        ...(this.options.repos ? { repos: this.options.repos } : {}),
       },
       this.options.heartbeatTtlSeconds,
     );

@@ -5,6 +5,7 @@ import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
+import { capSettings } from "./cap-settings.js";
 import { cloneUrl } from "./clone-url.js";
 import { pushWithRetry } from "./push-with-retry.js";
 import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
@@ -31,10 +32,16 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   const own = { lease: runLease(job, token) };
   const started = await ctx.store.update(
     data.taskId,
-    { state: "running", agent: ctx.options.name, startedAt: ctx.now(), attempt, maxAttempts: TASK_ATTEMPTS, progress: null, waitingFor: null, blockedBy: null, lease: own.lease },
+    { state: "running", agent: ctx.options.name, startedAt: ctx.now(), attempt, maxAttempts: TASK_ATTEMPTS, progress: null, waitingFor: null, blockedBy: null, capped: null, lease: own.lease },
     ["queued", "waiting", "running"],
   );
   if (!started) return "skipped";
+  // The owner's ceiling wins over the repository's config: what it lowered goes on the issue.
+  const { settings, capped } = capSettings(data.settings, ctx.options);
+  if (capped.length > 0) {
+    log.warn({ capped }, "task settings capped by this agent's ceiling");
+    if (!(await ctx.store.update(data.taskId, { capped }, ["running"], own))) return stale(ctx, data);
+  }
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
 
   // 2. Worktree on the task's branch (reused if a previous attempt pushed it). A repository
@@ -59,11 +66,11 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       bin: ctx.options.claudeBin,
       prompt: buildPrompt(data),
       cwd: prepared.dir,
-      ...(data.settings.model ? { model: data.settings.model } : {}),
-      maxTurns: data.settings.maxTurns,
-      permissionMode: data.settings.permissionMode,
-      allowedTools: data.settings.allowedTools,
-      timeoutMs: data.settings.timeoutMinutes * 60_000,
+      ...(settings.model ? { model: settings.model } : {}),
+      maxTurns: settings.maxTurns,
+      permissionMode: settings.permissionMode,
+      allowedTools: settings.allowedTools,
+      timeoutMs: settings.timeoutMinutes * 60_000,
       signal,
       transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `issue-${data.issue.number}-run${data.run}-attempt${attempt}.jsonl`),
       log,

@@ -19,6 +19,8 @@ export interface AgentInfo {
   pausedUntil?: number;
   /** Its Claude login: `ok`, `expired` or `checking`. */
   session?: string;
+  /** Its `--repos`: the owners and `owner/repo`s it takes tasks of; absent serves all. */
+  repos?: string[];
 }
 
 /**

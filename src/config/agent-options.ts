@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { GENERAL, specialtySchema } from "../shared/specialty.js";
 import { ConfigError } from "./env-error.js";
+import { DEFAULT_REPO_CONFIG } from "./repo-config.js";
 import { sharedEnvSchema } from "./shared-env.js";
 
 /** Numbers come as text from flags and variables; the message gives the range. */
@@ -37,6 +38,14 @@ export const agentOptionsSchema = sharedEnvSchema.extend({
   usageResetMarginSeconds: wholeNumber(0, 3600).default(60),
   /** How long git failing to reach a task's repository (GitHub or the network down) is waited out, at the fetch before a run and at the push after it, before the attempt counts as failed. */
   gitRetryMinutes: wholeNumber(0, 1440).default(15),
+  /** Highest `--permission-mode` any task runs with here, whatever its repository asks (plan < default < acceptEdits < bypassPermissions). */
+  maxPermissionMode: z.enum(["plan", "default", "acceptEdits", "bypassPermissions"]).default("acceptEdits"),
+  /** Tools a task may be given here; a repository's other tools are dropped. Defaults to the repository config's default list. */
+  allowedTools: z.array(z.string().min(1).max(200)).min(1, "at least one tool").default([...DEFAULT_REPO_CONFIG.allowedTools]),
+  /** Models a task may ask for here; another model runs as the CLI's default. Unset allows any. */
+  models: z.array(z.string().regex(/^[A-Za-z0-9._:@\/-]{1,100}$/, "model names of letters, digits, '.', '_', ':', '@', '/' and '-'")).min(1).optional(),
+  /** Owners (`octo`) or repositories (`octo/hello`) whose tasks this agent takes. Unset serves all. */
+  repos: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}(\/[A-Za-z0-9_.-]{1,100})?$/, "entries such as octo or octo/hello")).min(1).optional(),
 });
 
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
@@ -47,6 +56,10 @@ export interface AgentFlags {
   concurrency?: string;
   workdir?: string;
   account?: string;
+  maxPermissionMode?: string;
+  allowedTools?: string;
+  models?: string;
+  repos?: string;
 }
 
 /** Where each option can come from, to name the one that is wrong. */
@@ -62,13 +75,30 @@ const SOURCES: Partial<Record<keyof AgentOptions, { flag?: keyof AgentFlags; env
   lockSeconds: { env: "CCC_LOCK_SECONDS" },
   usageResetMarginSeconds: { env: "CCC_USAGE_RESET_MARGIN_SECONDS" },
   gitRetryMinutes: { env: "CCC_GIT_RETRY_MINUTES" },
+  maxPermissionMode: { flag: "maxPermissionMode", env: "CCC_MAX_PERMISSION_MODE" },
+  allowedTools: { flag: "allowedTools", env: "CCC_ALLOWED_TOOLS" },
+  models: { flag: "models", env: "CCC_MODELS" },
+  repos: { flag: "repos", env: "CCC_REPOS" },
 };
+
+/** Commander names `--max-permission-mode` `maxPermissionMode`; the message shows the flag as typed. */
+const FLAG_NAMES: Partial<Record<keyof AgentFlags, string>> = {
+  maxPermissionMode: "max-permission-mode",
+  allowedTools: "allowed-tools",
+};
+
+/** `a, b,,c` → `["a", "b", "c"]`; nothing given, or only commas, → undefined (the default). */
+function list(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = [...new Set(text.split(",").map((s) => s.trim()).filter((s) => s !== ""))];
+  return items.length > 0 ? items : undefined;
+}
 
 /** `--concurrency` when the flag was given, `CCC_CONCURRENCY` when the value came from there. */
 function sourceOf(field: PropertyKey | undefined, flags: AgentFlags): string {
   const source = SOURCES[field as keyof AgentOptions];
   if (!source) return field === undefined ? "the agent's options" : String(field);
-  return source.flag && flags[source.flag] !== undefined ? `--${source.flag}` : source.env;
+  return source.flag && flags[source.flag] !== undefined ? `--${FLAG_NAMES[source.flag] ?? source.flag}` : source.env;
 }
 
 /**
@@ -94,6 +124,10 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     lockSeconds: env.CCC_LOCK_SECONDS,
     usageResetMarginSeconds: env.CCC_USAGE_RESET_MARGIN_SECONDS,
     gitRetryMinutes: env.CCC_GIT_RETRY_MINUTES,
+    maxPermissionMode: flags.maxPermissionMode ?? env.CCC_MAX_PERMISSION_MODE,
+    allowedTools: list(flags.allowedTools ?? env.CCC_ALLOWED_TOOLS),
+    models: list(flags.models ?? env.CCC_MODELS),
+    repos: list(flags.repos ?? env.CCC_REPOS),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${sourceOf(issue.path[0], flags)} is not valid: ${issue.message}`);

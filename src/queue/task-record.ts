@@ -65,6 +65,11 @@ export interface TaskRecord {
    */
   blockedBy?: string;
   /**
+   * What the running agent's owner lowered or dropped from the repository's settings (its
+   * `--max-permission-mode`, `--allowed-tools`, `--models`), one sentence each; cleared by the next claim.
+   */
+  capped?: string[];
+  /**
    * The run that owns the task: set when an agent claims it, checked on each of that run's
    * writes, so a run that lost its lock (a sleeping PC) can no longer change the task.
    */

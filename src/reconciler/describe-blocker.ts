@@ -1,10 +1,13 @@
 import type { AgentInfo } from "../agent/registry.js";
+import { servesRepo } from "../agent/serves-repo.js";
 import type { ControlState } from "../control/cluster-control.js";
 import { GENERAL } from "../shared/specialty.js";
 
 export interface BlockerInputs {
   /** The queue's specialty: `general` is served by every agent, others by agents that list them. */
   specialty: string;
+  /** The task's repository, `owner/repo`: agents whose `--repos` leave it out do not take it. */
+  repo: string;
   control: ControlState;
   /** Live agents, from the heartbeat registry. */
   agents: AgentInfo[];
@@ -27,8 +30,11 @@ export function describeBlocker(inputs: BlockerInputs): string | undefined {
   if (agents.length === 0) return "no agent is running: start one with `ccc agent`";
   const serving = specialty === GENERAL ? agents : agents.filter((a) => a.specialties.includes(specialty));
   if (serving.length === 0) return `no live agent serves \`${specialty}\`: start one with \`ccc agent --specialties ${specialty}\``;
-  if (serving.some((a) => WORKING.has(a.state))) return undefined;
-  const reasons = serving.map((agent) => agentBlocker(agent, inputs.sessionIssues.get(agent.name)));
+  const [owner = "", name = ""] = inputs.repo.split("/");
+  const forRepo = serving.filter((a) => servesRepo(a.repos, owner, name));
+  if (forRepo.length === 0) return `no live agent serves ${inputs.repo} (their --repos)`;
+  if (forRepo.some((a) => WORKING.has(a.state))) return undefined;
+  const reasons = forRepo.map((agent) => agentBlocker(agent, inputs.sessionIssues.get(agent.name)));
   return `no agent can take it now: ${reasons.join("; ")}`;
 }
 

@@ -104,7 +104,7 @@ export class Reconciler {
           continue;
         }
         if (!(await this.checkQueued(task))) continue;
-        await this.explain(task, describeBlocker({ specialty: match[1]!, control, agents, sessionIssues }));
+        await this.explain(task, describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues }));
         await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
     } finally {

@@ -32,6 +32,8 @@ export function renderTrackingComment(record: TaskRecord, now: number): string {
   const sections = [trackingMarker(record.taskId), statusLine(record), detailsLine(record, now)];
   const progress = progressLine(record);
   if (progress) sections.push(progress);
+  const capped = cappedLine(record);
+  if (capped) sections.push(capped);
   sections.push(...stateSection(record));
   const figures = resultFigures(record);
   if (figures) sections.push(figures);
@@ -87,6 +89,13 @@ function progressLine(record: TaskRecord): string | undefined {
   const turns = `${record.progress.turns} ${record.progress.turns === 1 ? "turn" : "turns"}`;
   const tool = record.progress.currentTool ? ` · now ${codeSpan(record.progress.currentTool)}` : "";
   return `**Progress** ${turns}${tool}`;
+}
+
+/** What the agent's owner lowered from the repository's settings, and where that is set. */
+function cappedLine(record: TaskRecord): string | undefined {
+  if (!record.capped || record.capped.length === 0) return undefined;
+  const by = record.agent ? `agent ${codeSpan(record.agent)}` : "the agent";
+  return `**Capped by ${by}**: ${inlineText(record.capped.join("; "), 1_500)}; the agent's owner sets these on the PC (docs/security.md)`;
 }
 
 function stateSection(record: TaskRecord): string[] {
