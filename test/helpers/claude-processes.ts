@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /**
- * Live (not zombie) fake-claude processes whose working directory lies under one of `roots`:
+ * Live (not zombie) fake-claude CLI processes (not their guards) whose working directory lies under one of `roots`:
  * the Claude processes some agents of this test started. Reads /proc, Linux only.
  */
 export function liveClaudeProcesses(roots: string[]): number[] {
@@ -10,7 +10,8 @@ export function liveClaudeProcesses(roots: string[]): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (!cmdline.includes("fake-claude")) continue;
+      // The guard's command line names the fake too (it is its argument): count the CLI only.
+      if (!cmdline.includes("fake-claude") || cmdline.includes("claude-guard")) continue;
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
