@@ -21,6 +21,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -124,7 +125,7 @@ const scenarios = {
     const evil = join(cwd, "evil");
     execFileSync("mkdir", ["-p", join(evil, "objects"), join(evil, "refs")]);
     writeFileSync(join(evil, "HEAD"), "ref: refs/heads/main\n");
-    writeFileSync(join(evil, "config"), `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = touch ${env.FAKE_CLAUDE_MARKER ?? "/tmp/fake-claude-pwned"}; false\n`);
+    writeFileSync(join(evil, "config"), `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = touch ${env.FAKE_CLAUDE_MARKER ?? join(tmpdir(), "fake-claude-pwned")}; false\n`);
     writeFileSync(join(cwd, ".git"), "gitdir: ./evil\n");
     writeFileSync(join(cwd, "CLAUDE_CHANGE.md"), "changed\n");
     const summary = "Done.";
