@@ -129,7 +129,7 @@ describe("git on the agent PC, after Claude wrote in the worktree", () => {
     const global = join(outside, "gitconfig");
     await writeFile(global, "[credential]\n\thelper = store\n[credential \"https://example.com\"]\n\thelper = cache\n");
     await claudeGit(prepared.dir, ["config", "credential.helper", `!touch '${join(outside, "ran")}'`]);
-    await claudeGit(prepared.dir, ["config", "core.sshCommand", "touch /tmp/never"]);
+    await claudeGit(prepared.dir, ["config", "core.sshCommand", `touch '${join(outside, "never")}'`]);
     // Only this file as the machine's config: no system file, whatever this machine has there.
     const saved = { GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL, GIT_CONFIG_NOSYSTEM: process.env.GIT_CONFIG_NOSYSTEM };
     Object.assign(process.env, { GIT_CONFIG_GLOBAL: global, GIT_CONFIG_NOSYSTEM: "1" });
