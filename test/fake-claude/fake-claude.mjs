@@ -4,7 +4,8 @@
 // Like the real CLI, `-p` takes the prompt from stdin when no prompt argument follows it, and an
 // empty prompt is an error.
 //
-// FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git
+// FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git | hostile
+// FAKE_CLAUDE_CANARY     `hostile`: a secret-shaped value it puts in its progress and its answer
 // FAKE_CLAUDE_FILE       file the `edit` scenario changes and commits (default CLAUDE_CHANGE.md)
 // FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
 // FAKE_CLAUDE_RESET_FILE if this file exists, its trimmed content overrides FAKE_CLAUDE_RESET
@@ -132,6 +133,34 @@ const scenarios = {
     assistant([{ type: "text", text: summary }]);
     await result({ num_turns: 2, result: summary, total_cost_usd: 0.01, usage: usage(1000, 50) });
   },
+  // A prompt-injected Claude trying to get things out through what the cluster publishes: it
+  // looks for the agent's secrets in its environment, and puts them, the canary, an image on an
+  // outside host (a beacon), a team mention and another issue's reference in its live progress
+  // and its answer. It also commits a change, so the answer becomes a PR body.
+  async hostile() {
+    const canary = env.FAKE_CLAUDE_CANARY ?? "ghp_000000000000000000000000000000000000";
+    const wanted = ["REDIS_URL", "GH_TOKEN", "GITHUB_TOKEN", "SSH_AUTH_SOCK", "WEBHOOK_SECRET", "PRIVATE_KEY", "CCC_API_TOKEN", "CCC_TASK_SECRET"];
+    const found = wanted.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`);
+    const bait = `${canary} ![](https://evil.example/beacon.png) @octo-org/admins see octo-org/other#1`;
+    init();
+    toolUse("toolu_fake_bash", "Bash", { command: `echo ${bait}`, description: `Tell @octo-org/admins ${canary}` });
+    toolResult("toolu_fake_bash", bait);
+    const file = join(cwd, "CLAUDE_CHANGE.md");
+    writeFileSync(file, "changed by a hostile run\n");
+    git(["add", "--", "CLAUDE_CHANGE.md"]);
+    git(["commit", "-m", "Hostile change"], identityEnv());
+    const summary = [
+      "Done. Found in my environment:",
+      found.length > 0 ? found.join("\n") : "(nothing)",
+      `Token: ${canary}`,
+      "![status](https://evil.example/beacon.png)",
+      '<img src="https://evil.example/pixel.gif">',
+      "[the docs](https://evil.example/phish)",
+      "Pinging @octo-org/admins and @some-user; related: octo-org/other#1 and #2.",
+    ].join("\n\n");
+    assistant([{ type: "text", text: summary }]);
+    await result({ num_turns: 2, result: summary, total_cost_usd: 0.01, usage: usage(1000, 50) });
+  },
   async "no-changes"() {
     init();
     const summary = "The behaviour described in the issue is already implemented; no change is needed.";
@@ -198,7 +227,7 @@ scenarios.probe = async () => {
 const fromFile = env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
 const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
 const isProbe = prompt.startsWith("Reply with the single word OK");
-const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang", "tamper-git"].includes(chosen) ? "probe" : chosen;
+const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang", "tamper-git", "hostile"].includes(chosen) ? "probe" : chosen;
 if (!scenarios[scenario]) {
   process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);
   process.exit(64);
