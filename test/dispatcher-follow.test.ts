@@ -4,11 +4,11 @@ import { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
-import { dispatchTag } from "../src/dispatcher/dispatch-id.js";
+import { DispatchStore } from "../src/dispatcher/dispatch-store.js";
 import { Dispatcher } from "../src/dispatcher/dispatcher.js";
-import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, enqueueActionsTask, runner } from "./helpers/actions-tasks.js";
+import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, dispatchActionsTask, workflowJobPayload, workflowRunPayload } from "./helpers/actions-tasks.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
-import { API, nockInstallationToken, nockNoRepoConfig } from "./helpers/github-nock.js";
+import { API, nockInstallationToken } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
 import { examplePayload } from "./helpers/payloads.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
@@ -17,26 +17,15 @@ const TASK = `${OWNER}/${REPO}#12`;
 const ISSUE = `/repos/${OWNER}/${REPO}/issues/12`;
 const RUN_ID = 940463255;
 
-/** A real `workflow_job` example, pointed at our repository and tagged with the dispatch id as the workflow names its job. */
-function jobPayload(action: "queued" | "in_progress" | "completed", dispatchId: string, conclusion: string | null = null) {
-  const payload = examplePayload("workflow_job", action);
-  payload.repository.name = REPO;
-  payload.repository.full_name = `${OWNER}/${REPO}`;
-  payload.repository.owner.login = OWNER;
-  payload.installation = { id: 4242, node_id: "x" };
-  payload.workflow_job.name = `Claude ${dispatchTag(dispatchId)}`;
-  payload.workflow_job.run_id = RUN_ID;
-  payload.workflow_job.runner_name = action === "queued" ? null : "pc-2";
-  payload.workflow_job.conclusion = conclusion;
-  return payload;
-}
-
 describe("following a dispatched task through workflow_job events", () => {
   let redis: Redis;
   let prefix: string;
   let deps: IntakeDeps;
   let app: RunningApp;
   let dispatchId: string;
+
+  const jobPayload = (action: "queued" | "in_progress" | "completed", id: string, conclusion: string | null = null) =>
+    workflowJobPayload(action, { dispatchId: id, runId: RUN_ID, conclusion });
 
   beforeAll(() => {
     redis = connectRedis();
@@ -49,15 +38,6 @@ describe("following a dispatched task through workflow_job events", () => {
     deps = intakeDeps(redis, prefix);
     app = await startAppServer(deps);
     // A task dispatched for real by the dispatcher.
-    await enqueueActionsTask(deps, { number: 12 });
-    nock(API).get(`/repos/${OWNER}/${REPO}/actions/runners`).query(true).reply(200, { total_count: 1, runners: [runner(1, "pc-2", ["self-hosted", "claude", "backend"])] });
-    nockNoRepoConfig(OWNER, REPO);
-    nock(API)
-      .post(`/repos/${OWNER}/${REPO}/actions/workflows/claude-agent.yml/dispatches`, (body: { inputs: Record<string, string> }) => {
-        dispatchId = body.inputs["dispatch-id"]!;
-        return true;
-      })
-      .reply(204);
     const dispatcher = new Dispatcher({
       redis,
       prefix,
@@ -66,8 +46,11 @@ describe("following a dispatched task through workflow_job events", () => {
       events: deps.events,
       getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, retry: { enabled: false }, throttle: { enabled: false } }),
     });
-    expect((await dispatcher.tick()).dispatched).toEqual([TASK]);
+    dispatchId = await dispatchActionsTask(deps, dispatcher, { number: 12 });
     nockInstallationToken();
+    // GitHub tells of the dispatched run first; its id is what the job events are matched to.
+    expect((await deliver(app.url, "workflow_run", workflowRunPayload("requested", { dispatchId, runId: RUN_ID }))).status).toBe(200);
+    expect((await new DispatchStore(redis, prefix).get(dispatchId))?.runId).toBe(RUN_ID);
   });
   afterEach(async () => {
     await app.stop();

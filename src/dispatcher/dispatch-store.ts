@@ -11,12 +11,18 @@ export interface DispatchRecord {
   repo: string;
   specialty: string;
   installationId: number;
+  /**
+   * The dispatched workflow as its runs name it in `path`: `.github/workflows/claude-agent.yml`.
+   * Only a `workflow_dispatch` run of this file in this repository is the dispatch's run. Unset on
+   * records that predate it: the repository's config then names the workflow.
+   */
+  workflowPath?: string;
   /** `dispatched`: asked GitHub, no job started yet; `started`: a runner took the job; `expired`: re-queued after the timeout; `done`. */
   state: "dispatched" | "started" | "expired" | "done";
   dispatchedAt: number;
   /** After this (epoch ms) a dispatch still not started is cancelled and its task queued again. */
   deadline: number;
-  /** Workflow run id, once a `workflow_run` or `workflow_job` event named it. */
+  /** Workflow run id, once a matching `workflow_run` event named it (or the API confirmed a job's run); events of any other run are ignored. */
   runId?: number;
   /** 1 for the first dispatch of this run, 2 after one re-queue, … */
   attempt: number;

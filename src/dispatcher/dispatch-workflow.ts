@@ -8,6 +8,11 @@ export interface WorkflowTarget {
   ref: string;
 }
 
+/** The workflow's `path` as its runs report it, for a file name in `.github/workflows/`. Pure. */
+export function workflowPath(workflow: string): string {
+  return `.github/workflows/${workflow}`;
+}
+
 /**
  * The `workflow_dispatch` inputs of `.github/workflows/claude-agent.yml` for one task. All
  * strings: the dispatch API sends strings anyway, and the action validates them. Pure.

@@ -42,6 +42,12 @@ const REPORTED: readonly TaskState[] = ["pr-open", "no-changes", "failed", "wait
  */
 export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient, dispatch: DispatchRecord, event: WorkflowEvent): Promise<void> {
   const log = deps.log.child({ taskId: dispatch.taskId, dispatchId: dispatch.id, runId: event.runId, action: `${event.kind}.${event.action}` });
+  // The caller matched the event to the dispatch (handle-workflow-events.ts); this keeps any other
+  // run from ever moving the task or being cancelled in its name.
+  if (dispatch.runId !== undefined && dispatch.runId !== event.runId) {
+    log.info({ dispatchRunId: dispatch.runId }, "event of another run ignored");
+    return;
+  }
   const withRun = dispatch.runId === undefined ? { ...dispatch, runId: event.runId } : dispatch;
 
   if (event.action !== "completed") {
@@ -82,10 +88,11 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
 
 async function started(deps: FollowDeps, octokit: GitHubClient, dispatch: DispatchRecord, event: WorkflowEvent, log: Logger): Promise<void> {
   if (dispatch.state === "expired") {
-    // Re-queued after the timeout, and started anyway: the newer dispatch owns the task now.
+    // Re-queued after the timeout, and started anyway: the newer dispatch owns the task now. The
+    // run is the dispatch's own (its repository, workflow and run id matched), so only it is cancelled.
     log.warn("a superseded dispatch started; cancelling its run");
     await octokit.rest.actions
-      .cancelWorkflowRun({ owner: dispatch.owner, repo: dispatch.repo, run_id: event.runId })
+      .cancelWorkflowRun({ owner: dispatch.owner, repo: dispatch.repo, run_id: dispatch.runId ?? event.runId })
       .catch((error: unknown) => log.debug({ err: error }, "could not cancel the superseded run"));
     return;
   }
