@@ -1,16 +1,26 @@
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runner } from "../action/src/runner.js";
 import { trackingMarker } from "../src/reporter/render-tracking-comment.js";
 import { createActionJob, JOB_OWNER as OWNER, JOB_REPO as REPO, RUN_URL, type ActionJob } from "./helpers/action-job.js";
+import { FAKE_CLAUDE } from "./helpers/agent-process.js";
 import { branchCommits, listBranches, pushCommit } from "./helpers/git-origin.js";
 import { API } from "./helpers/github-nock.js";
+import { serveOverHttp, type HttpGitServer } from "./helpers/http-git-server.js";
 
 const TASK = `${OWNER}/${REPO}#7`;
 const ISSUE = `/repos/${OWNER}/${REPO}/issues/7`;
 const BRANCH = "claude/issue-7-add-a-changelog-entry";
 const BOT = { login: "claude-code-cluster[bot]", type: "Bot" };
-const INPUTS = { "issue-number": "7", specialty: "docs", "max-turns": "5", "timeout-minutes": "5", "github-token": "ghs_jobtoken" };
+const TOKEN = "ghs_jobtoken";
+const INPUTS = { "issue-number": "7", specialty: "docs", "max-turns": "5", "timeout-minutes": "5", "github-token": TOKEN };
+/** The token as it travels in a header: what actions/checkout writes to the git config. */
+const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString("base64");
 
 interface Written {
   comments: string[];
@@ -194,5 +204,143 @@ describe("the action's runner on a self-hosted runner", () => {
     const { outcome } = await runJob({ "issue-number": "7", "github-token": "" });
     expect(outcome).toBeUndefined();
     expect(process.exitCode).toBe(1);
+  });
+});
+
+describe("the job's token on a self-hosted runner", () => {
+  let job: ActionJob | undefined;
+  let server: HttpGitServer | undefined;
+  let savedEnv: NodeJS.ProcessEnv;
+  let written: Written;
+
+  beforeEach(() => {
+    savedEnv = { ...process.env };
+    written = { comments: [], labels: [] };
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    process.env = savedEnv;
+    process.exitCode = undefined;
+    await server?.close();
+    await job?.cleanup();
+    job = undefined;
+    server = undefined;
+  });
+
+  function nockPullRequest() {
+    nock(API).get(`/repos/${OWNER}/${REPO}/pulls`).query(true).reply(200, []).post(`/repos/${OWNER}/${REPO}/pulls`).reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
+  }
+
+  /**
+   * The job with its origin behind a server that wants the token, as GitHub does, and a Claude
+   * that writes down, before it works, the checkout's `.git/config`, every config its own git
+   * reads (includes followed) and its environment.
+   */
+  async function prepareJob(persist: (checkout: string, serverUrl: string) => Promise<void>) {
+    job = await createActionJob(INPUTS);
+    server = await serveOverHttp(job.origin.dir, TOKEN);
+    const tmp = dirname(job.checkout);
+    await execa("git", ["remote", "set-url", "origin", server.url], { cwd: job.checkout });
+    await persist(job.checkout, server.serverUrl);
+    const claude = join(tmp, "claude");
+    await writeFile(
+      claude,
+      `#!/bin/sh\ncat .git/config > "$FAKE_CLAUDE_SAW/git-config"\ngit config --list --show-origin > "$FAKE_CLAUDE_SAW/git-config-list" 2>&1\nexec "${process.execPath}" "${FAKE_CLAUDE}" "$@"\n`,
+    );
+    await chmod(claude, 0o755);
+    const saw = join(tmp, "saw");
+    await mkdir(saw);
+    Object.assign(process.env, job.env, {
+      GITHUB_SERVER_URL: server.serverUrl,
+      RUNNER_TEMP: join(tmp, "runner-temp"),
+      CLAUDE_BIN: claude,
+      FAKE_CLAUDE_SAW: saw,
+      FAKE_CLAUDE_ENV_FILE: join(saw, "env.json"),
+      NO_PROXY: "127.0.0.1",
+    });
+    return { saw, serverUrl: server.serverUrl };
+  }
+
+  /** Files under `dir` (the whole checkout, .git included) whose bytes contain `needle`. */
+  async function filesContaining(dir: string, needle: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const path of await readdir(dir, { recursive: true })) {
+      const full = join(dir, path);
+      if ((await stat(full)).isFile() && (await readFile(full)).includes(needle)) found.push(path);
+    }
+    return found;
+  }
+
+  async function expectClaudeSawNoToken(saw: string) {
+    for (const file of ["git-config", "git-config-list", "env.json"]) {
+      const text = await readFile(join(saw, file), "utf8");
+      expect(text, file).not.toContain(TOKEN);
+      expect(text, file).not.toContain(BASIC);
+    }
+    expect(await readFile(join(saw, "git-config-list"), "utf8")).not.toMatch(/extraheader/i);
+  }
+
+  it("a token actions/checkout left in .git/config is removed before Claude starts, with a warning, and the push still carries it", async () => {
+    nockIssue(written);
+    nockPullRequest();
+    const stdout = vi.spyOn(process.stdout, "write");
+    // What actions/checkout@v4 writes when the workflow leaves persist-credentials at its default.
+    const { saw } = await prepareJob((checkout, serverUrl) =>
+      execa("git", ["config", "--local", `http.${serverUrl}/.extraheader`, `AUTHORIZATION: basic ${BASIC}`], { cwd: checkout }).then(() => undefined),
+    );
+
+    const outcome = await runner();
+
+    expect(outcome?.conclusion).toBe("pr-open");
+    await expectClaudeSawNoToken(saw);
+    // The origin refuses a request without the token: fetch and push had it, from their environment.
+    expect(server!.requests.filter((request) => request.endsWith(" 401"))).toEqual([]);
+    expect(server!.requests).toContain("POST /origin.git/git-receive-pack 200");
+    expect(await branchCommits(job!.origin.dir, BRANCH)).toEqual(["Update CLAUDE_CHANGE.md", "Initial commit"]);
+    expect(await filesContaining(job!.checkout, TOKEN)).toEqual([]);
+    expect(await filesContaining(job!.checkout, BASIC)).toEqual([]);
+    const warnings = stdout.mock.calls.map(([chunk]) => String(chunk)).filter((line) => line.startsWith("::warning::"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("persist-credentials: false");
+    expect(warnings[0]).not.toContain(BASIC);
+  });
+
+  it("a credentials file a newer actions/checkout includes from .git/config is unhooked and deleted before Claude starts", async () => {
+    nockIssue(written);
+    nockPullRequest();
+    let credentials = "";
+    // actions/checkout v6: the header in $RUNNER_TEMP/git-credentials-<uuid>.config, pulled in by includeIf.
+    const { saw } = await prepareJob(async (checkout, serverUrl) => {
+      const runnerTemp = join(dirname(checkout), "runner-temp");
+      await mkdir(runnerTemp);
+      credentials = join(runnerTemp, `git-credentials-${randomUUID()}.config`);
+      await writeFile(credentials, `[http "${serverUrl}/"]\n\textraheader = AUTHORIZATION: basic ${BASIC}\n`);
+      await execa("git", ["config", "--local", `includeIf.gitdir:${join(checkout, ".git")}.path`, credentials], { cwd: checkout });
+      await execa("git", ["config", "--local", `includeIf.gitdir:${join(checkout, ".git")}/worktrees/*.path`, credentials], { cwd: checkout });
+    });
+
+    const outcome = await runner();
+
+    expect(outcome?.conclusion).toBe("pr-open");
+    await expectClaudeSawNoToken(saw);
+    expect(existsSync(credentials)).toBe(false);
+    expect(await readFile(join(job!.checkout, ".git", "config"), "utf8")).not.toContain("git-credentials-");
+    expect(server!.requests).toContain("POST /origin.git/git-receive-pack 200");
+    expect(server!.requests.filter((request) => request.endsWith(" 401"))).toEqual([]);
+  });
+
+  it("a checkout without persisted credentials (persist-credentials: false) fetches and pushes with the token, and nothing is warned", async () => {
+    nockIssue(written);
+    nockPullRequest();
+    const stdout = vi.spyOn(process.stdout, "write");
+    const { saw } = await prepareJob(async () => undefined);
+
+    const outcome = await runner();
+
+    expect(outcome?.conclusion).toBe("pr-open");
+    await expectClaudeSawNoToken(saw);
+    expect(server!.requests).toContain("POST /origin.git/git-receive-pack 200");
+    expect(await filesContaining(job!.checkout, BASIC)).toEqual([]);
+    expect(stdout.mock.calls.map(([chunk]) => String(chunk)).filter((line) => line.startsWith("::warning::"))).toEqual([]);
   });
 });

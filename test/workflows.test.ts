@@ -62,6 +62,11 @@ describe("the claude-agent workflow", () => {
     expect(dispatchIdFrom(fill(job.name))).toBe("0123456789abcdef");
   });
 
+  it("checks out without persisting the job's token in .git/config, where Claude could read it", () => {
+    const checkout = (job.steps as Yaml[]).find((s) => String(s.uses).startsWith("actions/checkout@"))!;
+    expect(checkout.with?.["persist-credentials"]).toBe(false);
+  });
+
   it("passes the action only inputs that action.yml declares, the required ones included", () => {
     const step = (job.steps as Yaml[]).find((s) => s.id === "claude")!;
     const declared = action.inputs as Yaml;

@@ -7,8 +7,10 @@ import { openPullRequest } from "../../src/reporter/open-pull-request.js";
 import type { Logger } from "../../src/shared/logger.js";
 import type { ActionInputs } from "./inputs.js";
 import { checkoutTaskBranch, commitRun, identityEnv, pushTaskBranch } from "./lib/checkout-branch.js";
+import { gitCredentialConfig } from "./lib/git-credential-config.js";
 import type { JobContext } from "./lib/job-context.js";
 import { loadTask } from "./lib/load-task.js";
+import { removePersistedCredentials } from "./lib/remove-persisted-credentials.js";
 import { reportTask } from "./lib/report-task.js";
 import { ensureSessionTimeoutIssue } from "./lib/session-timeout-issue.js";
 
@@ -18,6 +20,8 @@ export interface MainDeps {
   log: Logger;
   runClaude: typeof runClaude;
   now: () => number;
+  /** A warning the run's page shows (an annotation), for what the workflow's owner should fix. */
+  warn: (message: string) => void;
 }
 
 /** `waiting`: usage limit or expired login; the job does not fail and the cluster dispatches the task again. */
@@ -46,9 +50,19 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
     await reportTask(octokit, record, deps.now());
   };
 
+  // The token reaches git only in the environment of a fetch or push, never a file Claude can read.
+  const auth = gitCredentialConfig(inputs["github-token"], job.GITHUB_SERVER_URL);
   try {
-    // 2. The job's checkout on the task branch (the origin's, when an earlier run pushed it).
-    const task = await checkoutTaskBranch(job.GITHUB_WORKSPACE, data.branch, data.repo.defaultBranch, log);
+    // 2. No token left in the checkout's config; the checkout on the task branch (the origin's,
+    // when an earlier run pushed it).
+    const persisted = await removePersistedCredentials(job.GITHUB_WORKSPACE, log);
+    if (persisted.length > 0) {
+      deps.warn(
+        `The checkout kept the job's token in its git config (${persisted.map((credential) => credential.key).join(", ")}); ` +
+          "it was removed before Claude started. Set `persist-credentials: false` on the actions/checkout step of this workflow.",
+      );
+    }
+    const task = await checkoutTaskBranch(job.GITHUB_WORKSPACE, data.branch, data.repo.defaultBranch, auth, log);
     log.info({ branch: task.branch, reused: task.reused }, "task branch ready");
 
     // 3. Claude, with the job's tokens out of its environment.
@@ -74,7 +88,7 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
       await report({ state: "no-changes", result, finishedAt: deps.now() });
       return { conclusion: "no-changes", branch: data.branch, ...figures };
     }
-    await pushTaskBranch(task, log);
+    await pushTaskBranch(task, auth, log);
     Object.assign(record, { result });
     const pr = await openPullRequest(octokit, record, log);
     await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, finishedAt: deps.now() });

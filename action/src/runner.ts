@@ -2,6 +2,7 @@ import * as core from "@actions/core";
 import { runClaude } from "../../src/claude/run-claude.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { actionInputsSchema, INPUT_NAMES, type ActionInputs } from "./inputs.js";
+import { basicCredential } from "./lib/git-credential-config.js";
 import { readJobContext } from "./lib/job-context.js";
 import { restClient } from "./lib/rest-client.js";
 import { main, type MainDeps, type Outcome } from "./main.js";
@@ -23,6 +24,7 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
   try {
     const inputs = readInputs();
     core.setSecret(inputs["github-token"]);
+    core.setSecret(basicCredential(inputs["github-token"]));
     const job = readJobContext();
     const deps: MainDeps = {
       octokit: restClient(inputs["github-token"], job.GITHUB_API_URL),
@@ -30,6 +32,7 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
       log: createLogger({ name: "ccc-action" }).child({ issue: inputs["issue-number"], dispatchId: inputs["dispatch-id"] }),
       runClaude,
       now: Date.now,
+      warn: core.warning,
       ...overrides,
     };
     const outcome = await main(deps, inputs);

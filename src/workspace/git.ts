@@ -2,6 +2,7 @@ import { execa } from "execa";
 import type { Logger } from "../shared/logger.js";
 import { GitError, redactSecrets } from "./errors.js";
 import { configEnv, FIXED_HARDENING, HARDENED_ENV, untrustedOverrides } from "./git-hardening.js";
+import type { ConfigPair } from "./git-hardening.js";
 
 export interface GitResult {
   exitCode: number;
@@ -17,6 +18,11 @@ export interface GitOptions {
   timeoutMs?: number;
   /** Written to git's stdin (e.g. `update-ref --stdin`); otherwise stdin is closed. */
   input?: string;
+  /**
+   * Config for this one command, after the hardening's (e.g. the Action's credential header):
+   * passed through the environment of this git process only, never written to a file.
+   */
+  config?: readonly ConfigPair[];
 }
 
 /**
@@ -26,7 +32,7 @@ export interface GitOptions {
  */
 export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const started = performance.now();
-  const overrides = configEnv(await untrustedOverrides(options.cwd));
+  const overrides = configEnv([...(await untrustedOverrides(options.cwd)), ...(options.config ?? [])]);
   const result = await execa("git", [...FIXED_HARDENING, ...args], {
     cwd: options.cwd,
     // No shell, no prompt: a missing credential fails now instead of waiting on a terminal

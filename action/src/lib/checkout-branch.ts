@@ -1,6 +1,7 @@
 import type { Logger } from "../../../src/shared/logger.js";
 import { PushError } from "../../../src/workspace/errors.js";
 import { git, runGit } from "../../../src/workspace/git.js";
+import type { ConfigPair } from "../../../src/workspace/git-hardening.js";
 
 export interface TaskBranch {
   dir: string;
@@ -16,14 +17,15 @@ const IDENTITY = { name: "Claude Code Cluster", email: "claude-code-cluster@user
 
 /**
  * Puts the job's checkout on the task branch: the origin's `claude/issue-<n>-<slug>` when a
- * previous run pushed it, a new branch from the base otherwise. Uses the credentials
- * actions/checkout left in the checkout.
+ * previous run pushed it, a new branch from the base otherwise. `auth` (gitCredentialConfig)
+ * goes to the fetches only, never into the checkout's config.
  */
-export async function checkoutTaskBranch(dir: string, branch: string, base: string, log: Logger): Promise<TaskBranch> {
-  const fetched = await runGit(["fetch", "--quiet", "origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { cwd: dir, log, timeoutMs: 15 * 60_000 });
+export async function checkoutTaskBranch(dir: string, branch: string, base: string, auth: readonly ConfigPair[], log: Logger): Promise<TaskBranch> {
+  const network = { cwd: dir, log, timeoutMs: 15 * 60_000, config: auth };
+  const fetched = await runGit(["fetch", "--quiet", "origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`], network);
   const reused = fetched.exitCode === 0;
   if (!reused) {
-    await git(["fetch", "--quiet", "origin", `+refs/heads/${base}:refs/remotes/origin/${base}`], { cwd: dir, log, timeoutMs: 15 * 60_000, code: "fetch-failed" });
+    await git(["fetch", "--quiet", "origin", `+refs/heads/${base}:refs/remotes/origin/${base}`], { ...network, code: "fetch-failed" });
   }
   await git(["checkout", "--quiet", "-B", branch, `refs/remotes/origin/${reused ? branch : base}`], { cwd: dir, log, code: "worktree-failed" });
   const startSha = (await git(["rev-parse", "HEAD"], { cwd: dir, log })).trim();
@@ -49,8 +51,8 @@ export async function commitRun(task: TaskBranch, message: string, log: Logger):
   return Number((await git(["rev-list", "--count", `${task.startSha}..HEAD`], { cwd: task.dir, log })).trim());
 }
 
-/** Pushes the branch with the checkout's credentials; never forces. */
-export async function pushTaskBranch(task: TaskBranch, log: Logger): Promise<void> {
-  const result = await runGit(["push", "--quiet", "origin", `HEAD:refs/heads/${task.branch}`], { cwd: task.dir, log, timeoutMs: 15 * 60_000 });
+/** Pushes the branch with `auth` given to this git process only; never forces. */
+export async function pushTaskBranch(task: TaskBranch, auth: readonly ConfigPair[], log: Logger): Promise<void> {
+  const result = await runGit(["push", "--quiet", "origin", `HEAD:refs/heads/${task.branch}`], { cwd: task.dir, log, timeoutMs: 15 * 60_000, config: auth });
   if (result.exitCode !== 0) throw new PushError(task.branch, result.stderr);
 }
