@@ -19,6 +19,7 @@ import { intakeDeps } from "./helpers/intake.js";
 import { connectRedis, deletePrefix, randomPrefix, scanKeys } from "./helpers/redis.js";
 import { claimTestTask, enqueueDirect } from "./helpers/tasks.js";
 import { useTestbed } from "./helpers/testbed.js";
+import { TEST_TASK_SECRETS } from "./helpers/task-secret.js";
 
 function record(number: number, overrides: Partial<TaskRecord> = {}): Omit<TaskRecord, "run" | "version" | "jobId"> {
   return {
@@ -103,7 +104,7 @@ describe("task records under a retention", () => {
   it("a task whose record expired runs again at run 1, though its old run's job is still kept", async () => {
     const retention = { taskMs: 60_000, dedupeMs: 60_000 };
     const store = new TaskStore(redis, prefix, retention.taskMs);
-    const deps = { ...intakeDeps(redis, prefix), store, queues: new TaskQueues({ connection: redis, prefix, retention }) };
+    const deps = { ...intakeDeps(redis, prefix), store, queues: new TaskQueues({ connection: redis, prefix, retention, secrets: TEST_TASK_SECRETS }) };
     const worker = new Worker("tasks-general", async () => "done", { connection: redis, prefix });
     try {
       const first = await enqueueDirect(deps, { number: 20, cloneUrl: "file:///nowhere" });

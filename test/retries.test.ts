@@ -5,10 +5,11 @@ import { waitFor } from "./helpers/agent-process.js";
 import { intakeDeps } from "./helpers/intake.js";
 import { enqueueDirect } from "./helpers/tasks.js";
 import { useTestbed } from "./helpers/testbed.js";
+import { TEST_TASK_SECRETS } from "./helpers/task-secret.js";
 
 describe("retries", () => {
   // Short backoff so three attempts fit in a test; production waits 30 s, then 60 s.
-  const bed = useTestbed({ deps: (redis, prefix) => ({ ...intakeDeps(redis, prefix), queues: new TaskQueues({ connection: redis, prefix, retryDelayMs: 200 }) }) });
+  const bed = useTestbed({ deps: (redis, prefix) => ({ ...intakeDeps(redis, prefix), queues: new TaskQueues({ connection: redis, prefix, retryDelayMs: 200, secrets: TEST_TASK_SECRETS }) }) });
 
   it("a network failure is tried three times, shown as attempt n/3, then fails with the reason", async () => {
     await bed.startAgent({ name: "flaky-net", env: { FAKE_CLAUDE_SCENARIO: "network" } });

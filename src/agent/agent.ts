@@ -7,8 +7,8 @@ import type { AgentOptions } from "../config/agent-options.js";
 import { controlChannel } from "../control/cancel-task.js";
 import { ClusterControl, type ClusterMode } from "../control/cluster-control.js";
 import { UsageStore } from "../ops/usage-store.js";
-import { taskQueueName } from "../queue/task-queues.js";
-import { taskDataSchema } from "../queue/task-data.js";
+import { TaskSecretMissingError, taskQueueName } from "../queue/task-queues.js";
+import type { TaskSecrets } from "../queue/task-signature.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { readSessionIssue } from "../reporter/session-issue.js";
@@ -27,6 +27,7 @@ import { servesRepo } from "./serves-repo.js";
 import { SessionStates } from "./session-state.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
+import { verifyJob } from "./verify-job.js";
 import { workGate, type GateState } from "./work-gate.js";
 
 export interface AgentDeps {
@@ -40,6 +41,8 @@ export interface AgentDeps {
   usageResetMarginMs?: number;
   /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. @defaultValue 60000 */
   lockDurationMs?: number;
+  /** `CCC_TASK_SECRET`: a job no key of it signed is refused. Without it the constructor throws. */
+  taskSecrets?: TaskSecrets;
 }
 
 const VERSION = "0.1.0";
@@ -71,11 +74,14 @@ export class Agent {
   private gate: GateState = { canTake: false, state: "checking-login" };
   /** Tasks already logged as not served (`--repos`), so setting one aside again stays quiet. */
   private readonly notServedLogged = new Set<string>();
+  private readonly secrets: TaskSecrets;
 
   constructor(
     private readonly options: AgentOptions,
     private readonly deps: AgentDeps,
   ) {
+    if (!deps.taskSecrets) throw new TaskSecretMissingError();
+    this.secrets = deps.taskSecrets;
     this.log = (deps.log ?? silentLogger).child({ agent: options.name });
     this.now = deps.now ?? Date.now;
     this.startedAt = this.now();
@@ -180,7 +186,9 @@ export class Agent {
   }
 
   private async process(job: Job, token: string | undefined): Promise<string> {
-    const taskId = String((job.data as { taskId?: unknown }).taskId ?? job.id);
+    // Before anything else: only a task the app signed is taken at its word.
+    const data = await verifyJob({ ...this.ctx, secrets: this.secrets, agent: this.options.name }, job);
+    const taskId = data.taskId;
     // Fetched just as a pause began, or over the shared budget: straight back, no attempt spent.
     if (!this.gate.canTake) {
       await job.moveToWait(token);
@@ -188,8 +196,7 @@ export class Agent {
     }
     // A repository outside this agent's --repos: set aside for another agent, no attempt spent
     // and no Claude run. Delayed, not waiting, or a lone agent would fetch it again at once.
-    const repo = taskDataSchema.shape.repo.safeParse((job.data as { repo?: unknown }).repo);
-    if (repo.success && !servesRepo(this.options.repos, repo.data.owner, repo.data.name)) {
+    if (!servesRepo(this.options.repos, data.repo.owner, data.repo.name)) {
       if (!this.notServedLogged.has(taskId)) {
         if (this.notServedLogged.size >= 1_000) this.notServedLogged.clear();
         this.notServedLogged.add(taskId);

@@ -11,7 +11,8 @@ import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { mountOps } from "../api/mount-ops.js";
 import { createApp } from "./create-app.js";
 import { cachedLiveSpecialties } from "./live-specialties-cache.js";
-import { dotEnvPath, ensureApiToken, loadDotEnv } from "../config/dotenv.js";
+import { dotEnvPath, ensureApiToken, ensureTaskSecret, loadDotEnv } from "../config/dotenv.js";
+import { requireTaskSecret } from "../config/task-secret.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { requireWebhookSecret } from "./require-webhook-secret.js";
@@ -38,12 +39,16 @@ async function main(): Promise<void> {
   // One source of settings: `.env` under the shell's environment, read before anything else,
   // and handed to Probot as is (Probot's own loader would let the file win).
   loadDotEnv();
-  const firstRunToken = process.env.APP_ID ? undefined : ensureApiToken();
+  const firstRun = !process.env.APP_ID;
+  const firstRunToken = firstRun ? ensureApiToken() : undefined;
+  const firstRunSecret = firstRun ? ensureTaskSecret() : undefined;
   const settings = { ...process.env };
   requireWebhookSecret(settings);
   const env = readAppEnv(settings);
+  const taskSecrets = requireTaskSecret(env.CCC_TASK_SECRET, "app");
   const log = createLogger({ level: env.LOG_LEVEL, name: "ccc-app" });
   if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
+  if (firstRunSecret) log.info(`first run: wrote a random CCC_TASK_SECRET to ${dotEnvPath()}; the app signs tasks with it, so give every agent a copy`);
   const redis = await connectRedis(env.REDIS_URL);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
   const store = new TaskStore(redis, env.CCC_PREFIX);
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
     redis,
     prefix: env.CCC_PREFIX,
     store,
-    queues: new TaskQueues({ connection: redis, prefix: env.CCC_PREFIX }),
+    queues: new TaskQueues({ connection: redis, prefix: env.CCC_PREFIX, secrets: taskSecrets }),
     events: new EventQueue({ connection: redis, prefix: env.CCC_PREFIX }),
     registry,
     liveSpecialties: cachedLiveSpecialties(registry),

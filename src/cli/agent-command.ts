@@ -1,17 +1,20 @@
 import { checkClaudeBinary } from "../claude/run-claude.js";
 import { Agent } from "../agent/agent.js";
 import { readAgentOptions, type AgentFlags } from "../config/agent-options.js";
+import { requireTaskSecret } from "../config/task-secret.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
 import { readCliEnv } from "./read-cli-env.js";
 
 /**
- * `ccc agent`: checks what the agent needs, then serves until SIGTERM or SIGINT. A wrong flag or
- * variable throws ConfigError (bad usage, exit 2); a missing claude or Redis, a coded Error (exit 1).
+ * `ccc agent`: checks what the agent needs, then serves until SIGTERM or SIGINT. A wrong or
+ * missing flag or variable (CCC_TASK_SECRET among them) throws ConfigError (bad usage, exit 2);
+ * a missing claude or Redis, a coded Error (exit 1).
  */
 export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   readCliEnv(env);
   const options = readAgentOptions(flags, env);
+  const taskSecrets = requireTaskSecret(options.CCC_TASK_SECRET, "agent");
   const log = createLogger({ level: options.LOG_LEVEL, name: "ccc-agent" });
 
   const claude = await checkClaudeBinary(options.claudeBin);
@@ -22,6 +25,7 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   const agent = new Agent(options, {
     redis,
     log,
+    taskSecrets,
     lockDurationMs: options.lockSeconds * 1000,
     usageResetMarginMs: options.usageResetMarginSeconds * 1000,
   });

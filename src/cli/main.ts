@@ -129,8 +129,9 @@ program
   .option("--json", "machine-readable output")
   .action((task: IssueRef, flags: Json) =>
     onCluster(flags, async () => {
-      const { retryCommand } = await import("./retry-command.js");
-      return (deps) => retryCommand(deps, task);
+      const [{ readTaskSecretEnv }, { retryCommand }] = await Promise.all([import("./read-cli-env.js"), import("./retry-command.js")]);
+      const secrets = readTaskSecretEnv();
+      return (deps) => retryCommand(deps, task, secrets);
     }),
   );
 program

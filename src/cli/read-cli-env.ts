@@ -1,4 +1,6 @@
 import { ConfigError } from "../config/env-error.js";
+import { requireTaskSecret } from "../config/task-secret.js";
+import type { TaskSecrets } from "../queue/task-signature.js";
 import { sharedEnvSchema, type SharedEnv } from "../config/shared-env.js";
 import { parseBudgets, type Budget } from "../ops/usage/parse-budgets.js";
 
@@ -7,6 +9,7 @@ const FIX: Record<string, string> = {
   REDIS_URL: "set it to the cluster's Redis, e.g. redis://127.0.0.1:6379",
   CCC_PREFIX: "use the prefix the app was started with (default ccc)",
   LOG_LEVEL: "use trace, debug, info, warn, error, fatal or silent",
+  CCC_TASK_SECRET: "copy it from the app's .env (comma-separated keys during a rotation, each 32+ characters)",
 };
 
 /**
@@ -21,6 +24,11 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): SharedEnv {
     return `${name} is not valid (${issue.message})${FIX[name] ? `: ${FIX[name]}` : ""}`;
   });
   throw new ConfigError(`${problems.join("; ")}.`);
+}
+
+/** CCC_TASK_SECRET for `ccc retry`, which signs the task it queues; missing is bad usage, like a wrong one. */
+export function readTaskSecretEnv(env: NodeJS.ProcessEnv = process.env): TaskSecrets {
+  return requireTaskSecret(readCliEnv(env).CCC_TASK_SECRET, "cli");
 }
 
 /** CCC_BUDGETS for `ccc usage`; a wrong one is bad usage, like any other variable. */

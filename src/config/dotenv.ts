@@ -31,10 +31,23 @@ export function loadDotEnv(path: string = dotEnvPath(), env: NodeJS.ProcessEnv =
  * `/api/v1`, `/metrics` and dashboard. Returns the token, or undefined if one was set.
  */
 export function ensureApiToken(path: string = dotEnvPath(), env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.CCC_API_TOKEN) return undefined;
-  const token = randomBytes(32).toString("hex");
+  return ensureRandomSetting("CCC_API_TOKEN", path, env);
+}
+
+/**
+ * First run, as for the API token: a random `CCC_TASK_SECRET` in `.env`, which the app signs
+ * tasks with; the agents need a copy. Returns it, or undefined if one was set.
+ */
+export function ensureTaskSecret(path: string = dotEnvPath(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return ensureRandomSetting("CCC_TASK_SECRET", path, env);
+}
+
+/** Appends `name=<64 random hex digits>` to `.env` (mode 0600) unless `name` is set already. */
+function ensureRandomSetting(name: string, path: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env[name]) return undefined;
+  const value = randomBytes(32).toString("hex");
   const before = existsSync(path) ? readFileSync(path, "utf8") : "";
-  appendFileSync(path, `${before === "" || before.endsWith("\n") ? "" : "\n"}CCC_API_TOKEN=${token}\n`, { mode: 0o600 });
-  env.CCC_API_TOKEN = token;
-  return token;
+  appendFileSync(path, `${before === "" || before.endsWith("\n") ? "" : "\n"}${name}=${value}\n`, { mode: 0o600 });
+  env[name] = value;
+  return value;
 }

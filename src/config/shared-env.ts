@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { taskSecretSchema } from "./task-secret.js";
 
 /** Settings that the app, agents and the CLI all read. */
 export const sharedEnvSchema = z.object({
@@ -16,6 +17,11 @@ export const sharedEnvSchema = z.object({
   CCC_TASK_RETENTION_DAYS: z.coerce.number().positive("more than 0; fractions such as 0.5 are allowed").max(3650).default(30),
   /** Hours a webhook delivery id and a completed reporter event are remembered, so a redelivery within them is dropped. */
   CCC_DEDUPE_WINDOW_HOURS: z.coerce.number().positive("more than 0; fractions such as 0.5 are allowed").max(24 * 30).default(24),
+  /**
+   * Key(s) tasks are signed with, `new[,previous]`; the app and every agent need it, the CLI for
+   * `ccc retry`. Never written to Redis. Required where it is used (requireTaskSecret).
+   */
+  CCC_TASK_SECRET: taskSecretSchema,
   /** pino level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });

@@ -20,6 +20,6 @@ export async function addActionsTask(queues: TaskQueues, data: TaskData, delayMs
     removeOnFail: true,
     ...(delayMs > 0 ? { delay: delayMs } : {}),
   };
-  await queues.queue(ACTIONS_QUEUE).add("task", data, options);
+  await queues.addSigned(ACTIONS_QUEUE, data, options);
   return { queue: ACTIONS_QUEUE, jobId };
 }

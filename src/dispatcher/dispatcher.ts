@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { Job } from "bullmq";
 import { loadRepoConfig } from "../app/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG, type RepoConfig } from "../config/repo-config.js";
-import { taskDataSchema, type TaskData } from "../queue/task-data.js";
+import { settleRefusedTask } from "../agent/verify-job.js";
+import type { TaskData } from "../queue/task-data.js";
+import { taskJobId } from "../queue/task-queues.js";
+import { refusalMessage, type SignedTaskData } from "../queue/task-signature.js";
 import { isRetryable, rateLimitedUntil } from "../reporter/github-errors.js";
 import type { GitHubClient } from "../reporter/github-client.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
@@ -99,13 +102,17 @@ export class Dispatcher {
 
   /** Dispatches one queued job if a runner is free for it; returns its task id when it did. */
   private async dispatchOne(job: Job, promised: Map<string, number>): Promise<string | undefined> {
-    const parsed = taskDataSchema.safeParse(job.data);
-    if (!parsed.success) {
-      this.log.error({ jobId: job.id }, "malformed actions task dropped");
+    // It becomes a workflow dispatch: only a task the app signed is taken at its word.
+    const verdict = this.options.queues.verify(job);
+    if (!verdict.ok) {
+      this.log.error({ jobId: job.id, reason: verdict.reason }, `refused an actions task job: ${verdict.reason}; it was not queued by this cluster's app as it stands`);
+      await settleRefusedTask({ ...this.options, log: this.log, now: this.now }, job, verdict.reason, "the dispatcher").catch((error: Error) =>
+        this.log.warn({ err: error, jobId: job.id }, "could not mark the refused job's task failed; the reconciler will"),
+      );
       await job.remove().catch(() => undefined);
       return undefined;
     }
-    const data = parsed.data;
+    const data = verdict.task;
     const log = this.log.child({ taskId: data.taskId, run: data.run });
     const record = await this.options.store.get(data.taskId);
     if (!record || record.run !== data.run || !LIVE_STATES.includes(record.state)) {
@@ -146,6 +153,8 @@ export class Dispatcher {
       return undefined;
     }
     const now = this.now();
+    // Kept signed as it was queued: read back from Redis to be queued again, it is checked again.
+    const signed: SignedTaskData = { ...data, signature: (job.data as SignedTaskData).signature };
     const dispatch: DispatchRecord = {
       id,
       taskId: data.taskId,
@@ -158,7 +167,7 @@ export class Dispatcher {
       dispatchedAt: now,
       deadline: now + config.actions.dispatchTimeoutMinutes * 60_000,
       attempt: await this.dispatches.countAttempt(data.taskId, data.run),
-      data,
+      data: signed,
     };
     await this.dispatches.save(dispatch);
     await job.remove().catch(() => undefined);
@@ -189,7 +198,14 @@ export class Dispatcher {
         log.warn({ attempts: dispatch.attempt }, "dispatch never started; task failed");
         continue;
       }
-      await addActionsTask(this.options.queues, dispatch.data);
+      const verdict = this.options.queues.verify({ id: taskJobId(dispatch.taskId, dispatch.run), queueName: ACTIONS_QUEUE, data: dispatch.data });
+      if (!verdict.ok) {
+        log.error({ reason: verdict.reason }, `refused to queue a dispatch's task again: ${verdict.reason}; the dispatch record was changed in Redis`);
+        await this.options.store.update(dispatch.taskId, { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now }, LIVE_STATES);
+        await this.options.events.emit({ type: "task-changed", taskId: dispatch.taskId });
+        continue;
+      }
+      await addActionsTask(this.options.queues, verdict.task);
       requeued.push(dispatch.taskId);
       log.warn({ attempt: dispatch.attempt }, "dispatch did not start in time; task queued again");
     }

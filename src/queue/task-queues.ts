@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { bullmqPriority } from "../shared/priority.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
+import { signTask, verifyTaskJob, type TaskJob, type TaskSecrets, type TaskVerdict } from "./task-signature.js";
 
 /** One queue per specialty; `general` is a specialty like the others. */
 export function taskQueueName(specialty: string): string {
@@ -19,6 +20,12 @@ export const TASK_ATTEMPTS = 3;
 
 export interface TaskQueuesOptions {
   connection: Redis;
+  /**
+   * `CCC_TASK_SECRET`: every task added is signed with the first key, and agents refuse a job
+   * no key signed. Never stored in Redis. Without it the queues can be read, but adding a task
+   * throws. @defaultValue none
+   */
+  secrets?: TaskSecrets | undefined;
   /** @defaultValue "ccc" */
   prefix?: string;
   /** First retry delay after a network error or CLI crash; doubles per attempt, with jitter. @defaultValue 30000 */
@@ -65,8 +72,20 @@ export class TaskQueues {
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     };
     await this.dropLeftover(queue, jobId);
-    await this.queue(queue).add("task", data, options);
+    await this.addSigned(queue, data, options);
     return { queue, jobId };
+  }
+
+  /** Adds a task's job to `queue`, signed for it: the one way a task reaches any queue. */
+  async addSigned(queue: string, data: TaskData, options: JobsOptions): Promise<void> {
+    if (!this.options.secrets) throw new TaskSecretMissingError();
+    await this.queue(queue).add("task", signTask(data, queue, this.options.secrets), options);
+  }
+
+  /** Whether a job read back from a queue is a task the app signed, unchanged. */
+  verify(job: TaskJob): TaskVerdict {
+    if (!this.options.secrets) throw new TaskSecretMissingError();
+    return verifyTaskJob(job, this.options.secrets);
   }
 
   /**
@@ -97,5 +116,14 @@ export class TaskQueues {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+/** Tasks are signed: a process without `CCC_TASK_SECRET` may look at the queues, not add to them. */
+export class TaskSecretMissingError extends Error {
+  readonly code = "task-secret-missing";
+  constructor() {
+    super("CCC_TASK_SECRET is not set, so no task can be signed or checked: copy CCC_TASK_SECRET from the app's .env into this process's environment");
+    this.name = "TaskSecretMissingError";
   }
 }

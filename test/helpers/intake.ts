@@ -6,6 +6,7 @@ import { TaskQueues } from "../../src/queue/task-queues.js";
 import { TaskStore } from "../../src/queue/task-store.js";
 import { EventQueue } from "../../src/reporter/event-queue.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import { TEST_TASK_SECRETS } from "./task-secret.js";
 
 /** The app's dependencies on a real Redis under a private prefix. */
 export function intakeDeps(redis: Redis, prefix: string): IntakeDeps {
@@ -14,7 +15,7 @@ export function intakeDeps(redis: Redis, prefix: string): IntakeDeps {
     redis,
     prefix,
     store: new TaskStore(redis, prefix),
-    queues: new TaskQueues({ connection: redis, prefix }),
+    queues: new TaskQueues({ connection: redis, prefix, secrets: TEST_TASK_SECRETS }),
     events: new EventQueue({ connection: redis, prefix }),
     registry,
     // No cache: tests register agents and expect the very next delivery to see them.

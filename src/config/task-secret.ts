@@ -1,0 +1,32 @@
+import { z } from "zod";
+import type { TaskSecrets } from "../queue/task-signature.js";
+import { ConfigError } from "./env-error.js";
+
+const MIN_LENGTH = 32;
+
+/**
+ * `CCC_TASK_SECRET`: the key the app signs tasks with and agents check them against. During a
+ * rotation, `new,previous`: the first signs, either verifies. Empty counts as unset.
+ */
+export const taskSecretSchema = z.preprocess(
+  (text) => (text === "" ? undefined : text),
+  z
+    .string()
+    .transform((text) => text.split(",").map((key) => key.trim()))
+    .pipe(z.array(z.string().min(MIN_LENGTH, `each key at least ${MIN_LENGTH} characters; generate one with \`openssl rand -hex 32\``)).min(1))
+    .optional(),
+);
+
+/** Who needs the secret, and so what the one line saying it is missing tells them to do. */
+const MISSING: Record<"app" | "agent" | "cli", string> = {
+  app: "CCC_TASK_SECRET is not set, so the app could not sign tasks and agents would refuse them: add CCC_TASK_SECRET=<random, from `openssl rand -hex 32`> to the app's .env (or its environment), give every agent the same value, then start the app again.",
+  agent: "CCC_TASK_SECRET is not set, so this agent could not tell the app's tasks from forged ones: copy CCC_TASK_SECRET from the app's .env into this agent's environment (its shell, or its service's EnvironmentFile), then start it again.",
+  cli: "CCC_TASK_SECRET is not set, so `ccc retry` could not sign the task it would queue: copy CCC_TASK_SECRET from the app's .env into this shell's environment.",
+};
+
+/** The parsed secret, or a ConfigError of one line that names the variable and where to copy it from. */
+export function requireTaskSecret(secrets: string[] | undefined, who: keyof typeof MISSING): TaskSecrets {
+  const [first, ...previous] = secrets ?? [];
+  if (first === undefined) throw new ConfigError(MISSING[who]);
+  return [first, ...previous];
+}
