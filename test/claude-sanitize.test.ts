@@ -20,8 +20,11 @@ describe("sanitizeUserText", () => {
     ["alt, title, aria-label and data- attributes on HTML", '<img src="a.png" alt="do evil" title="evil" aria-label="evil" data-x="evil">', '<img src="a.png">'],
     ["markdown link titles", '[docs](https://example.com "secret instructions")', "[docs](https://example.com)"],
     ["numeric entities that hide characters", "a&#8203;b&#x200B;c &#65;", "abc A"],
-    ["GitHub tokens", `token ghp_${"a".repeat(36)} here`, "token [REDACTED_GITHUB_TOKEN] here"],
-    ["Anthropic keys", `key sk-ant-api03-${"b".repeat(30)}`, "key [REDACTED_API_KEY]"],
+    ["GitHub tokens", `token ghp_${"a".repeat(36)} here`, "token [redacted] here"],
+    ["Anthropic keys", `key sk-ant-api03-${"b".repeat(30)}`, "key [redacted]"],
+    // A shape only the shared table (src/shared/redact.ts) knows: the prompt uses the logger's table.
+    ["AWS access key ids", "aws key AKIAIOSFODNN7EXAMPLE in the config", "aws key [redacted] in the config"],
+    ["Slack tokens", `slack xoxb-${"1".repeat(12)}-abcdefABCDEF`, "slack [redacted]"],
   ])("removes %s", (_, input, expected) => {
     expect(sanitizeUserText(input)).toBe(expected);
   });

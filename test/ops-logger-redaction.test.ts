@@ -43,6 +43,14 @@ describe("logs never carry tokens or keys", () => {
     expect(out).toContain("[redacted]");
   });
 
+  it("uses the one redaction table the prompt and the reporter use: an AWS key id in a message is redacted", () => {
+    const { log, text } = capture();
+    log.info("deploy with AKIAIOSFODNN7EXAMPLE and slack xoxb-123456789012-abcdefABCDEF");
+    expect(text()).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(text()).not.toContain("xoxb-");
+    expect(text()).toContain("deploy with [redacted]");
+  });
+
   it("the level comes from the configuration", () => {
     const { log, text } = capture("warn");
     log.info("hidden");

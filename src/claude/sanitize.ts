@@ -1,3 +1,5 @@
+import { redactSecrets } from "../shared/redact.js";
+
 /**
  * Cleans issue and comment text before it goes into Claude's prompt. GitHub renders much
  * less than the raw markdown holds, and whatever a reader cannot see is where a prompt
@@ -84,12 +86,4 @@ export function decodeNumericEntities(text: string): string {
   return text
     .replace(/&#(\d{1,7});/g, (_, dec: string) => decode(Number.parseInt(dec, 10)))
     .replace(/&#x([0-9a-f]{1,6});/gi, (_, hex: string) => decode(Number.parseInt(hex, 16)));
-}
-
-/** Tokens pasted into an issue must not reach the model, its transcript or a PR body. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b(?:ghp|gho|ghs|ghr|ghu)_[A-Za-z0-9]{36,255}\b/g, "[REDACTED_GITHUB_TOKEN]")
-    .replace(/\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g, "[REDACTED_GITHUB_TOKEN]")
-    .replace(/\bsk-ant-[A-Za-z0-9_-]{20,}/g, "[REDACTED_API_KEY]");
 }

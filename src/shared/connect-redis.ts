@@ -1,16 +1,13 @@
 import { Redis } from "ioredis";
+import { redactSecrets } from "./redact.js";
 
 /** Redis could not be reached at start; the message says where it looked and what to do. */
 export class RedisUnavailableError extends Error {
   readonly code = "redis-unavailable";
   constructor(url: string, cause: string) {
-    super(`Redis is not reachable at ${redactUrl(url)} (${cause}). Start redis-server, or set REDIS_URL to the cluster's Redis.`);
+    super(`Redis is not reachable at ${redactSecrets(url)} (${redactSecrets(cause)}). Start redis-server, or set REDIS_URL to the cluster's Redis.`);
     this.name = "RedisUnavailableError";
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, "//[redacted]@");
 }
 
 /**

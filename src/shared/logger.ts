@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
-import { scrubSecrets } from "./scrub-secrets.js";
+import { redactSecrets } from "./redact.js";
 
 export type { Logger };
 
@@ -35,15 +35,15 @@ export interface CreateLoggerOptions {
 
 /**
  * The project's pino logger. Two layers keep secrets out: known fields are redacted by path,
- * and every finished line is scrubbed of anything that looks like a token or a private key,
- * so a secret inside an error message or an unexpected field is caught too.
+ * and every finished line goes through the one redaction table (`redact.ts`), so a secret
+ * inside an error message or an unexpected field is caught too.
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const settings = {
     name: options.name ?? "ccc",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-    hooks: { streamWrite: scrubSecrets },
+    hooks: { streamWrite: redactSecrets },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -1,3 +1,5 @@
+import { redactSecrets } from "../shared/redact.js";
+
 /** Where the agent's git setup is explained; named in every credential-related message. */
 const CREDENTIALS_DOC = "docs/configuration.md";
 
@@ -74,16 +76,6 @@ export class PushError extends Error {
         ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`,
     );
   }
-}
-
-/**
- * Blanks credentials that git echoes back in URLs (`https://x-access-token:ghs_…@github.com`)
- * and bare GitHub tokens, so that no error message or log line carries them.
- */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1[redacted]@")
-    .replace(/\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]{10,}/g, "[redacted]");
 }
 
 /** The line of git's stderr that says what went wrong, without the `fatal: ` prefix. */

@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import type { Logger } from "../shared/logger.js";
-import { GitError, redactSecrets } from "./errors.js";
+import { redactSecrets } from "../shared/redact.js";
+import { GitError } from "./errors.js";
 import { configEnv, FIXED_HARDENING, HARDENED_ENV, untrustedOverrides } from "./git-hardening.js";
 import type { ConfigPair } from "./git-hardening.js";
 
