@@ -4,11 +4,13 @@ import { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
-import { DispatchStore } from "../src/dispatcher/dispatch-store.js";
+import { DispatchStore, type DispatchRecord } from "../src/dispatcher/dispatch-store.js";
 import { Dispatcher } from "../src/dispatcher/dispatcher.js";
+import { eventMismatch, runMismatch } from "../src/dispatcher/handle-workflow-events.js";
 import {
   ACTIONS_OWNER as OWNER,
   ACTIONS_REPO as REPO,
+  ACTIONS_WORKFLOW_PATH,
   dispatchActionsTask,
   workflowJobPayload,
   workflowRun,
@@ -27,6 +29,30 @@ const RUN_ID = 7001;
 const OTHER_RUN_ID = 7002;
 /** A fork of the repository: its workflows can copy any run name, tag and all. */
 const FORK = `mallory/${REPO}`;
+
+describe("matching a workflow event to its dispatch", () => {
+  const dispatch = { owner: "Octo-Org", repo: "Hello" } as DispatchRecord;
+  const ours = { path: ACTIONS_WORKFLOW_PATH, event: "workflow_dispatch", headRepository: "octo-org/hello" };
+
+  it.each<[string, Partial<DispatchRecord>, string, number, string | undefined]>([
+    ["the dispatch's repository, in any case, before the run id is known", {}, "octo-org/HELLO", 1, undefined],
+    ["another repository", {}, "octo-org/hello-fork", 1, "the event is from octo-org/hello-fork, the dispatch went to Octo-Org/Hello"],
+    ["the dispatch's known run", { runId: 5 }, "octo-org/hello", 5, undefined],
+    ["another run once the run id is known", { runId: 5 }, "octo-org/hello", 6, "run 6 is not the dispatch's run 5"],
+  ])("an event from %s", (_, known, repository, runId, mismatch) => {
+    expect(eventMismatch({ ...dispatch, ...known }, repository, runId)).toBe(mismatch);
+  });
+
+  it.each<[string, Partial<typeof ours>, string | undefined]>([
+    ["the dispatched workflow, on the repository's own code", {}, undefined],
+    ["another workflow file", { path: ".github/workflows/ci.yml" }, `the run is of .github/workflows/ci.yml, not of ${ACTIONS_WORKFLOW_PATH}`],
+    ["a pull request", { event: "pull_request" }, "the run was started by pull_request, not by workflow_dispatch"],
+    ["a fork's code", { headRepository: "mallory/hello" }, "the run's code comes from mallory/hello, not from Octo-Org/Hello"],
+    ["no known code", { headRepository: undefined }, "the run's code comes from no repository, not from Octo-Org/Hello"],
+  ])("a run of %s", (_, origin, mismatch) => {
+    expect(runMismatch(dispatch, ACTIONS_WORKFLOW_PATH, { ...ours, ...origin })).toBe(mismatch);
+  });
+});
 
 describe("workflow events count only when they are the dispatch's own run", () => {
   let redis: Redis;
@@ -123,6 +149,17 @@ describe("workflow events count only when they are the dispatch's own run", () =
       ["workflow_run", run("completed", { ...origin, conclusion: "failure" })],
     ]);
     expect(await state()).toEqual(before);
+    expect(unexpected).toEqual([]);
+  });
+
+  it("the workflow path recorded on the dispatch is the one its run must have", async () => {
+    // As the dispatcher records it for a repository whose `actions.workflow` is agent.yml.
+    const dispatch = (await dispatches.get(dispatchId))!;
+    await dispatches.save({ ...dispatch, workflowPath: ".github/workflows/agent.yml" });
+    await deliverAll([["workflow_run", run("requested")]]);
+    expect((await dispatches.get(dispatchId))?.runId).toBeUndefined();
+    await deliverAll([["workflow_run", run("requested", { path: ".github/workflows/agent.yml" })]]);
+    expect((await dispatches.get(dispatchId))?.runId).toBe(RUN_ID);
     expect(unexpected).toEqual([]);
   });
 
