@@ -87,15 +87,13 @@ describe("the app's webhook intake", () => {
     expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(1);
   });
 
-  it("a user with read access gets a reply that says why, and nothing is queued", async () => {
+  it("a user with read access gets no reply, at most a 👎 on the issue, and nothing is queued", async () => {
     nockInstallationToken();
     nockNoRepoConfig(OWNER, REPO);
     nockPermission(OWNER, REPO, "visitor", "read");
     await deliver(app.url, "issues", labeledPayload("claude", { sender: "visitor" }));
     expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(0);
-    const [event] = await pendingEvents(redis, prefix);
-    expect(event?.body).toContain("@visitor has read access");
-    expect(event?.body).toContain("write, maintain or admin");
+    expect(await pendingEvents(redis, prefix)).toEqual([{ type: "react", installationId: 4242, owner: OWNER, repo: REPO, issueNumber: 7, content: "-1" }]);
   });
 
   it("bots never trigger, the app's own state labels included", async () => {
@@ -107,6 +105,7 @@ describe("the app's webhook intake", () => {
 
   it("a bad config file gets a comment naming the field, and defaults are not used instead", async () => {
     nockInstallationToken();
+    nockPermission(OWNER, REPO, "maintainer", "write");
     nockRepoConfig(OWNER, REPO, "maxTurns: lots\ndefaultPriority: whenever\n");
     await deliver(app.url, "issues", labeledPayload("claude"));
     expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(0);
@@ -117,6 +116,7 @@ describe("the app's webhook intake", () => {
 
   it("a config file over 64 KiB is refused with a comment naming the limit, and nothing is queued", async () => {
     nockInstallationToken();
+    nockPermission(OWNER, REPO, "maintainer", "write");
     nockRepoConfig(OWNER, REPO, `maxTurns: 10\n${"# padding\n".repeat(7000)}`);
     await deliver(app.url, "issues", labeledPayload("claude"));
     expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(0);

@@ -5,9 +5,9 @@ import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { OUTSIDER_REACTION_WINDOW_SECONDS } from "../src/app/react-to-outsider.js";
 import { ClusterControl } from "../src/control/cluster-control.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
-import { API, nockInstallationToken, nockPermission } from "./helpers/github-nock.js";
+import { API, nockInstallationToken, nockPermission, nockRepoConfig } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
-import { commentPayload } from "./helpers/payloads.js";
+import { commentPayload, labeledPayload } from "./helpers/payloads.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
 const OWNER = "octo-org";
@@ -50,7 +50,17 @@ describe("who gets an answer, and who may steer the cluster, from /claude commen
     it("`/claude help` from a reader gets a 👎 reaction on the comment through the reporter, and no comment", async () => {
       nockPermission(OWNER, REPO, "visitor", "read");
       await deliver(app.url, "issue_comment", commentPayload("/claude help", { sender: "visitor", commentId: 777 }));
-      expect(await events()).toEqual([{ type: "react", installationId: 4242, owner: OWNER, repo: REPO, commentId: 777, content: "-1" }]);
+      expect(await events()).toEqual([{ type: "react", installationId: 4242, owner: OWNER, repo: REPO, issueNumber: 7, commentId: 777, content: "-1" }]);
+    });
+
+    it("a `claude` label from a user with triage access gets a 👎 on the issue, checked before the config: no comment, even on a broken config", async () => {
+      nockPermission(OWNER, REPO, "triager", "triage");
+      nockRepoConfig(OWNER, REPO, "maxTurns: lots\n");
+      await deliver(app.url, "issues", labeledPayload("claude", { sender: "triager" }));
+      await deliver(app.url, "issues", labeledPayload("claude:backend", { sender: "triager", labels: ["claude"] }));
+      expect(await events()).toEqual([{ type: "react", installationId: 4242, owner: OWNER, repo: REPO, issueNumber: 7, content: "-1" }]);
+      expect(await waitingJobs(redis, prefix, "tasks-general")).toHaveLength(0);
+      expect(await waitingJobs(redis, prefix, "tasks-backend")).toHaveLength(0);
     });
 
     it("get at most one reaction per issue in ten minutes, whatever they post, and never queue or stop anything", async () => {

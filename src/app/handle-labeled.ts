@@ -3,12 +3,14 @@ import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { specialtySchema } from "../shared/specialty.js";
 import { STATE_LABELS } from "../shared/task-state.js";
-import { authorize } from "./authorize.js";
+import { actorRole, authorize } from "./authorize.js";
 import { configErrorReply } from "./config-error-reply.js";
 import { enqueueTask } from "./enqueue-task.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "./load-repo-config.js";
+import { mayTrigger } from "./permission.js";
+import { reactToOutsider } from "./react-to-outsider.js";
 import { reply } from "./reply.js";
 
 /** `claude` or `claude:<specialty>` on an open issue hands it to Claude. */
@@ -31,13 +33,23 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
   if (!first) return;
   const log = deps.log.child({ deliveryId: ctx.deliveryId, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number });
 
+  // Every answer is a GitHub write, and triage access is enough to label: a labeller without
+  // write access gets at most a reaction on the issue, before any comment (a broken config
+  // included: its problems are for the repository's writers).
+  const role = await actorRole(deps, ctx);
+  if (!mayTrigger(role)) {
+    const reacted = await reactToOutsider(deps, ctx);
+    log.info({ actor: ctx.actor, role, reacted }, "label by a user without write access: no reply");
+    return;
+  }
   if (!config.ok) {
     await reply(deps, ctx, configErrorReply(config.problems));
     return;
   }
   const auth = await authorize(deps, ctx, config.config);
   if (!auth.ok) {
-    log.info({ actor: ctx.actor }, "label by a user without permission ignored");
+    // A writer who is not on the repository's allow-list: told why, as for a command.
+    log.info({ actor: ctx.actor }, "label by a user not on the allow-list ignored");
     await reply(deps, ctx, `:no_entry: Claude did not start. ${auth.why}`);
     return;
   }

@@ -31,20 +31,29 @@ export const replyEventSchema = z.object({
   dedupeKey: z.string().min(1).optional(),
 });
 
-/** The reactions GitHub accepts on a comment. */
+/** The reactions GitHub accepts on an issue or a comment. */
 export const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"] as const;
 
-/** A reaction on a user's comment: the app's only answer to `/claude …` from users without write access. */
-export const reactEventSchema = z.object({
-  type: z.literal("react"),
-  /** GitHub App installation to write through. */
-  installationId: z.number().int(),
-  owner: z.string(),
-  repo: z.string(),
-  /** The issue comment that gets the reaction. */
-  commentId: z.number().int(),
-  content: z.enum(REACTION_CONTENTS),
-});
+/**
+ * A reaction on a user's comment, or on the issue they labelled: the app's only answer to a
+ * `/claude …` comment or a trigger label from a user without write access.
+ */
+export const reactEventSchema = z
+  .object({
+    type: z.literal("react"),
+    /** GitHub App installation to write through. */
+    installationId: z.number().int(),
+    owner: z.string(),
+    repo: z.string(),
+    /** The issue: it gets the reaction when no comment is named. (Optional only for events queued before it existed.) */
+    issueNumber: z.number().int().optional(),
+    /** The issue comment that gets the reaction; without it, the issue itself does. */
+    commentId: z.number().int().optional(),
+    content: z.enum(REACTION_CONTENTS),
+  })
+  .refine((event) => event.commentId !== undefined || event.issueNumber !== undefined, {
+    message: "a react event names the comment or the issue that gets the reaction",
+  });
 
 /** An agent's Claude login failed: open (once) a session-timeout issue for it. */
 export const sessionExpiredEventSchema = z.object({

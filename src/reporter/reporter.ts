@@ -197,12 +197,13 @@ export class Reporter {
 
   private async react(event: ReactEvent): Promise<void> {
     const octokit = await this.getOctokit(event.installationId);
-    await octokit.rest.reactions.createForIssueComment({
-      owner: event.owner,
-      repo: event.repo,
-      comment_id: event.commentId,
-      content: event.content,
-    });
+    const { owner, repo, content } = event;
+    if (event.commentId !== undefined) {
+      await octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: event.commentId, content });
+      return;
+    }
+    // The schema guarantees an issue when there is no comment.
+    await octokit.rest.reactions.createForIssue({ owner, repo, issue_number: event.issueNumber!, content });
   }
 
   /**

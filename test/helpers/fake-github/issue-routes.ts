@@ -90,6 +90,12 @@ export const issueRoutes: Route[] = [
     path: repoPath("/issues/comments/(\\d+)/reactions"),
     handle: (ctx) => json(201, { id: 1, content: String(ctx.body.content), user: APP_USER }),
   },
+  {
+    // On the issue itself (a trigger label from a user without write access); not remembered either.
+    method: "POST",
+    path: repoPath("/issues/(\\d+)/reactions"),
+    handle: (ctx) => json(201, { id: 2, content: String(ctx.body.content), user: APP_USER }),
+  },
   { method: "GET", path: repoPath("/issues/(\\d+)/labels"), handle: (ctx) => json(200, labelsJson(issueOf(ctx).labels)) },
   {
     method: "POST",
