@@ -59101,16 +59101,32 @@ async function closeTranscript(stream) {
 // src/shared/logger.ts
 var import_pino = __toESM(require_pino(), 1);
 
-// src/shared/scrub-secrets.ts
+// src/shared/redact.ts
+var REDACTED = "[redacted]";
+var AUTH_VALUE = String.raw`(?=[A-Za-z0-9._~+/=-]*\d|[A-Za-z0-9._~+/=-]{24})[A-Za-z0-9._~+/=-]{16,}`;
 var SECRET_PATTERNS = [
-  /-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----/g,
-  /\b(gh[pousr]_[A-Za-z0-9]{16,255}|github_pat_[A-Za-z0-9_]{20,255})\b/g,
-  /\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}/gi,
-  /\b(sk-ant-[A-Za-z0-9_-]{10,})/g
+  // An unterminated key (a cut message) is redacted up to a quote or the end of the text.
+  { name: "PEM private key", pattern: /-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|(?=["'`]|$))/g },
+  // Installation ghs_, personal ghp_ and github_pat_, OAuth gho_, user-to-server ghu_, refresh ghr_.
+  { name: "GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{16,255}|github_pat_[A-Za-z0-9_]{20,255})/g },
+  { name: "Anthropic API key", pattern: /\bsk-ant-[A-Za-z0-9_-]{10,}/g },
+  { name: "AWS access key id", pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g },
+  { name: "Slack token", pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
+  { name: "authorization value", pattern: new RegExp(String.raw`\b((?:bearer|token|basic)\s+)${AUTH_VALUE}`, "gi") },
+  // `https://x-access-token:ghs_…@github.com`, `redis://:password@host`.
+  { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s"'<>]+@/gi },
+  { name: "secret in a query string", pattern: /([?&](?:access_token|token|api_key|apikey|client_secret|password|secret)=)[^&\s#"'<>]+/gi },
+  // Upper-case, env-style only (`AWS_SECRET_ACCESS_KEY=…`): `password: string` in code is not a secret.
+  { name: "secret environment assignment", pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g }
 ];
-function scrubSecrets(text) {
+function redactSecrets(text) {
   let out = text;
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, "[redacted]");
+  for (const { pattern } of SECRET_PATTERNS) {
+    out = out.replace(pattern, (...args) => {
+      const kept = typeof args[1] === "string" ? args[1] : "";
+      return kept + (kept.endsWith("://") ? `${REDACTED}@` : REDACTED);
+    });
+  }
   return out;
 }
 
@@ -59141,7 +59157,7 @@ function createLogger(options = {}) {
     name: options.name ?? "ccc",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-    hooks: { streamWrite: scrubSecrets }
+    hooks: { streamWrite: redactSecrets }
   };
   return options.destination ? (0, import_pino.pino)(settings, options.destination) : (0, import_pino.pino)(settings);
 }
@@ -63332,9 +63348,6 @@ function decodeNumericEntities(text) {
   const decode3 = (code) => code >= 32 && code <= 126 ? String.fromCharCode(code) : "";
   return text.replace(/&#(\d{1,7});/g, (_, dec) => decode3(Number.parseInt(dec, 10))).replace(/&#x([0-9a-f]{1,6});/gi, (_, hex3) => decode3(Number.parseInt(hex3, 16)));
 }
-function redactSecrets(text) {
-  return text.replace(/\b(?:ghp|gho|ghs|ghr|ghu)_[A-Za-z0-9]{36,255}\b/g, "[REDACTED_GITHUB_TOKEN]").replace(/\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g, "[REDACTED_GITHUB_TOKEN]").replace(/\bsk-ant-[A-Za-z0-9_-]{20,}/g, "[REDACTED_API_KEY]");
-}
 
 // src/claude/utf8-prefix.ts
 function utf8Prefix(text, maxBytes) {
@@ -63644,11 +63657,11 @@ var GitError = class _GitError extends Error {
     return _GitError.network("fetch-failed", "fetch", url2, stderr);
   }
   static network(code, verb, url2, stderr) {
-    const clean2 = redactSecrets2(stderr);
+    const clean2 = redactSecrets(stderr);
     const reason = firstErrorLine(clean2);
     return new _GitError(
       code,
-      `could not ${verb} ${redactSecrets2(url2)}: check this machine's git credentials (see ${CREDENTIALS_DOC})` + (reason ? `; git said: ${reason}` : ""),
+      `could not ${verb} ${redactSecrets(url2)}: check this machine's git credentials (see ${CREDENTIALS_DOC})` + (reason ? `; git said: ${reason}` : ""),
       clean2
     );
   }
@@ -63667,9 +63680,6 @@ var PushError = class extends Error {
   name = "PushError";
   code = "push-rejected";
 };
-function redactSecrets2(text) {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1[redacted]@").replace(/\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]{10,}/g, "[redacted]");
-}
 function firstErrorLine(stderr) {
   const lines = stderr.split("\n").map((line2) => line2.trim()).filter(Boolean);
   const line = lines.find((l) => /^(fatal|error|remote|! \[)/.test(l)) ?? lines[0] ?? "";
@@ -63783,9 +63793,9 @@ async function runGit(args, options) {
     }
     throw new GitError("git-missing", `could not run git (${result.shortMessage}): install git 2.39 or newer on this machine`);
   }
-  const stderr = redactSecrets2(result.stderr);
+  const stderr = redactSecrets(result.stderr);
   options.log.debug(
-    { args: args.map(redactSecrets2), cwd: options.cwd, exitCode: result.exitCode, ms: Math.round(performance.now() - started) },
+    { args: args.map(redactSecrets), cwd: options.cwd, exitCode: result.exitCode, ms: Math.round(performance.now() - started) },
     "git"
   );
   return { exitCode: result.exitCode, stdout: result.stdout, stderr };
@@ -63793,7 +63803,7 @@ async function runGit(args, options) {
 async function git(args, options) {
   const result = await runGit(args, options);
   if (result.exitCode !== 0) {
-    const what = `git ${args.map(redactSecrets2).join(" ")}`;
+    const what = `git ${args.map(redactSecrets).join(" ")}`;
     throw new GitError(options.code ?? "git-failed", `${what} failed: ${result.stderr || `exit ${result.exitCode}`}`, result.stderr);
   }
   return result.stdout;
