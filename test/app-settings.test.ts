@@ -51,15 +51,17 @@ describe("one source of settings: .env under the shell's environment", () => {
     await redis.quit();
   });
 
-  it("the first run, with no app yet, serves Probot's setup page and writes a random CCC_API_TOKEN to .env", async () => {
+  it("the first run, with no app yet, serves Probot's setup page and writes a random CCC_API_TOKEN and CCC_TASK_SECRET to .env", async () => {
     const port = await freePort();
     const app = startApp(dir, { ...bareShell(), PORT: String(port), HOST: "127.0.0.1", REDIS_URL: process.env.REDIS_URL!, CCC_PREFIX: prefix });
     running = app.child;
     await waitFor("the setup page", async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined))?.ok, 25_000).catch((error: Error) => {
       throw new Error(`${error.message}\n${app.output()}`);
     });
-    expect(await readFile(join(dir, ".env"), "utf8")).toMatch(/^CCC_API_TOKEN=[0-9a-f]{64}\n$/);
+    expect(await readFile(join(dir, ".env"), "utf8")).toMatch(/^CCC_API_TOKEN=[0-9a-f]{64}\nCCC_TASK_SECRET=[0-9a-f]{64}\n$/);
     expect(app.output()).toContain("first run: wrote a random CCC_API_TOKEN");
+    expect(app.output()).toContain("first run: wrote a random CCC_TASK_SECRET");
+    expect(app.output()).not.toMatch(/CCC_TASK_SECRET=/);
   }, 40_000);
 
   it("after the setup page has written the app's credentials, a restart has a working control API, and the shell wins over .env for the app and for Probot", async () => {
