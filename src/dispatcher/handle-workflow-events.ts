@@ -61,7 +61,7 @@ export async function handleWorkflowJob(deps: IntakeDeps, context: Context<"work
     mismatch = runMismatch(dispatch, await workflowPathOf(deps, context.octokit, dispatch), run);
   }
   if (mismatch !== undefined) return ignore(log, mismatch);
-  await follow(deps, context.octokit, dispatch, log, {
+  await follow(deps, context.octokit, dispatch, context.id, {
     kind: "job",
     action: context.payload.action,
     runId: job.run_id,
@@ -83,7 +83,7 @@ export async function handleWorkflowRun(deps: IntakeDeps, context: Context<"work
   const origin: RunOrigin = { path: run.path, event: run.event, headRepository: run.head_repository?.full_name };
   const mismatch = eventMismatch(dispatch, repository, run.id) ?? runMismatch(dispatch, await workflowPathOf(deps, context.octokit, dispatch), origin);
   if (mismatch !== undefined) return ignore(log, mismatch);
-  await follow(deps, context.octokit, dispatch, log, {
+  await follow(deps, context.octokit, dispatch, context.id, {
     kind: "run",
     action: context.payload.action,
     runId: run.id,
@@ -109,9 +109,10 @@ function ignore(log: Logger, mismatch: string): void {
   log.info({ mismatch }, "workflow event ignored: it carries the dispatch's tag but is not its run");
 }
 
-async function follow(deps: IntakeDeps, octokit: GitHubClient, dispatch: DispatchRecord, log: Logger, event: WorkflowEvent): Promise<void> {
+async function follow(deps: IntakeDeps, octokit: GitHubClient, dispatch: DispatchRecord, deliveryId: string, event: WorkflowEvent): Promise<void> {
   const dispatches = new DispatchStore(deps.redis, deps.prefix);
-  await followWorkflowJob({ ...deps, log, dispatches, now: deps.now ?? Date.now }, octokit, dispatch, event);
+  // followWorkflowJob adds the task, dispatch and run to the log itself.
+  await followWorkflowJob({ ...deps, log: deps.log.child({ deliveryId }), dispatches, now: deps.now ?? Date.now }, octokit, dispatch, event);
 }
 
 /** The job's run as the API tells it, looked up in the dispatch's repository; undefined when it could not be. */
