@@ -39,12 +39,15 @@ describe("deployment files", () => {
     await redis.quit();
   });
 
-  it("docker-compose runs the app and a Redis with AOF and noeviction", () => {
+  it("docker-compose runs the app and a Redis with AOF, noeviction and a required password, and hands the app the task secret", () => {
     const compose = parseYaml(read("docker-compose.yml"));
     const command = compose.services.redis.command.join(" ");
     expect(command).toContain("--appendonly yes");
     expect(command).toContain("--maxmemory-policy noeviction");
-    expect(compose.services.app.environment.REDIS_URL).toBe("redis://redis:6379");
+    expect(command).toMatch(/--requirepass \$\{REDIS_PASSWORD:\?[^}]+\}/);
+    expect(compose.services.redis.environment.REDISCLI_AUTH).toBe("${REDIS_PASSWORD}");
+    expect(compose.services.app.environment.REDIS_URL).toBe("redis://:${REDIS_PASSWORD}@redis:6379");
+    expect(compose.services.app.environment.CCC_TASK_SECRET).toMatch(/^\$\{CCC_TASK_SECRET:\?[^}]+\}$/);
   });
 
   it("the systemd units start the app and an agent and stop them with SIGTERM", () => {
@@ -52,6 +55,12 @@ describe("deployment files", () => {
     const agent = read("deploy/systemd/ccc-agent.service");
     expect(agent).toMatch(/ExecStart=.*ccc agent --name/);
     expect(agent).toContain("KillSignal=SIGTERM");
+  });
+
+  it("the systemd units and .env.example name CCC_TASK_SECRET where each process reads its settings", () => {
+    expect(read("deploy/systemd/ccc-app.service")).toMatch(/CCC_TASK_SECRET[\s\S]*EnvironmentFile=\/etc\/ccc\/app\.env/);
+    expect(read("deploy/systemd/ccc-agent.service")).toMatch(/CCC_TASK_SECRET[\s\S]*EnvironmentFile=\/etc\/ccc\/agent\.env/);
+    expect(read(".env.example")).toMatch(/^CCC_TASK_SECRET=$/m);
   });
 
   it("the alert rules parse, cover the issue's cases, and use only metrics /metrics exports", () => {
