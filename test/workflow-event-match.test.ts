@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import type { Redis } from "ioredis";
 import nock from "nock";
 import { ProbotOctokit } from "probot";
@@ -7,6 +8,7 @@ import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
 import { DispatchStore, type DispatchRecord } from "../src/dispatcher/dispatch-store.js";
 import { Dispatcher } from "../src/dispatcher/dispatcher.js";
 import { eventMismatch, runMismatch } from "../src/dispatcher/handle-workflow-events.js";
+import { createLogger } from "../src/shared/logger.js";
 import {
   ACTIONS_OWNER as OWNER,
   ACTIONS_REPO as REPO,
@@ -27,6 +29,7 @@ const TASK = `${OWNER}/${REPO}#12`;
 const ISSUE = `/repos/${OWNER}/${REPO}/issues/12`;
 const RUN_ID = 7001;
 const OTHER_RUN_ID = 7002;
+const IGNORED = "workflow event ignored: it carries the dispatch's tag but is not its run";
 /** A fork of the repository: its workflows can copy any run name, tag and all. */
 const FORK = `mallory/${REPO}`;
 
@@ -61,6 +64,8 @@ describe("workflow events count only when they are the dispatch's own run", () =
   let app: RunningApp;
   let dispatches: DispatchStore;
   let dispatchId: string;
+  /** The app's log lines, parsed. */
+  let logged: Array<Record<string, unknown>>;
   /**
    * GitHub calls no mock answered: every one the app made that the test did not expect. Tests that
    * expect none mock no installation token either, so even the app's first step towards a call shows.
@@ -100,7 +105,14 @@ describe("workflow events count only when they are the dispatch's own run", () =
   });
   beforeEach(async () => {
     prefix = randomPrefix();
-    deps = intakeDeps(redis, prefix);
+    logged = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    deps = { ...intakeDeps(redis, prefix), log: createLogger({ level: "info", destination }) };
     app = await startAppServer(deps);
     dispatches = new DispatchStore(redis, prefix);
     unexpected = [];
@@ -132,6 +144,12 @@ describe("workflow events count only when they are the dispatch's own run", () =
     expect(before.dispatch).toMatchObject({ state: "dispatched" });
     expect(before.dispatch?.runId).toBeUndefined();
     expect(unexpected).toEqual([]);
+    // Each is logged with the dispatch, the repository it came from and what did not match.
+    expect(logged.filter((line) => line.msg === IGNORED)).toEqual([
+      expect.objectContaining({ dispatchId, taskId: TASK, repo: FORK, runId: RUN_ID, mismatch: `the event is from ${FORK}, the dispatch went to ${OWNER}/${REPO}` }),
+      expect.objectContaining({ dispatchId, repo: FORK, runId: RUN_ID }),
+      expect.objectContaining({ dispatchId, repo: `other-org/${REPO}`, runId: OTHER_RUN_ID }),
+    ]);
   });
 
   it.each<[string, Partial<WorkflowEventOptions> & RunOriginOptions]>([
@@ -150,6 +168,7 @@ describe("workflow events count only when they are the dispatch's own run", () =
     ]);
     expect(await state()).toEqual(before);
     expect(unexpected).toEqual([]);
+    expect(logged.filter((line) => line.msg === IGNORED)).toHaveLength(2);
   });
 
   it("the workflow path recorded on the dispatch is the one its run must have", async () => {

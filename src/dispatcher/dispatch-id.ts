@@ -3,7 +3,9 @@ import { randomBytes } from "node:crypto";
 /**
  * The dispatch API answers 204 without naming the run it starts, so the dispatcher passes a
  * fresh id as an input and the workflow puts it in its job name and run name (`[ccc:<id>]`);
- * `workflow_job` and `workflow_run` webhooks are matched back to the task through it.
+ * `workflow_job` and `workflow_run` webhooks name their dispatch through it. Anyone can copy the
+ * tag, so it only finds the dispatch: handle-workflow-events.ts then checks the event's repository,
+ * workflow and run before it counts.
  */
 export function newDispatchId(): string {
   return randomBytes(8).toString("hex");
