@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { waitFor } from "./helpers/agent-process.js";
 import { useCluster } from "./helpers/cluster.js";
-import { commentPayload, labeledPayload } from "./helpers/payloads.js";
+import { commentPayload, examplePayload, labeledPayload, shapeIssuePayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 
@@ -64,5 +64,23 @@ describe("`/claude` comments from users without write access, through the app an
     await waitFor("the queued task", async () => (await cluster.store.get(`${REPO}#10`)) !== undefined, 20_000);
     expect((await cluster.store.get(`${REPO}#10`))?.state).toBe("queued");
     expect(issueReactions(REPO, 10)).toEqual([]);
+  }, 60_000);
+
+  it("removing the trigger label takes the task away only when a writer does it: a triager's removal leaves it queued", async () => {
+    cluster.github.setRole("triager", "triage");
+    const unlabeled = (sender: string) => {
+      const payload = shapeIssuePayload(examplePayload("issues", "unlabeled"), { sender, number: 11 });
+      payload.label = { id: 99, node_id: "L99", url: "", name: "claude", color: "ededed", default: false, description: null };
+      return payload;
+    };
+    expect((await cluster.deliver("issues", labeledPayload("claude", { sender: "maintainer", number: 11 }))).status).toBe(200);
+    await waitFor("the queued task", async () => (await cluster.store.get(`${REPO}#11`))?.state === "queued", 20_000);
+
+    expect((await cluster.deliver("issues", unlabeled("triager"))).status).toBe(200);
+    await waitFor("the events queue", eventsSettled, 20_000);
+    expect((await cluster.store.get(`${REPO}#11`))?.state).toBe("queued");
+
+    expect((await cluster.deliver("issues", unlabeled("maintainer"))).status).toBe(200);
+    await waitFor("the cancelled task", async () => (await cluster.store.get(`${REPO}#11`))?.state === "cancelled", 20_000);
   }, 60_000);
 });

@@ -5,9 +5,11 @@ import { readSessionIssue, SESSION_TIMEOUT_LABEL, sessionIssueAgentKey, writeSes
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { STATE_LABELS } from "../shared/task-state.js";
+import { actorRole } from "./authorize.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { loadRepoConfig } from "./load-repo-config.js";
 import { issueContextFrom } from "./issue-context-from.js";
+import { mayTrigger } from "./permission.js";
 
 /** Closing the issue cancels its live task: nobody wants a PR for a closed issue. */
 export async function handleClosed(deps: IntakeDeps, context: Context<"issues.closed">): Promise<void> {
@@ -32,7 +34,10 @@ async function askAgentToVerifyLogin(deps: IntakeDeps, owner: string, repo: stri
   deps.log.info({ agent, issue: number }, "session-timeout issue closed: asking the agent to verify its login");
 }
 
-/** Removing the trigger label (by a person) takes the issue away from Claude. */
+/**
+ * Removing the trigger label takes the issue away from Claude, when a person who may hand it
+ * to Claude does it: triage access is enough to remove a label, not to steer Claude.
+ */
 export async function handleUnlabeled(deps: IntakeDeps, context: Context<"issues.unlabeled">): Promise<void> {
   const { payload } = context;
   const label = payload.label?.name;
@@ -48,6 +53,11 @@ export async function handleUnlabeled(deps: IntakeDeps, context: Context<"issues
   );
   if (stillTriggered) return;
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
+  const role = await actorRole(deps, ctx);
+  if (!mayTrigger(role)) {
+    deps.log.info({ actor: ctx.actor, role, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number }, "trigger label removed by a user without write access: task kept");
+    return;
+  }
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
   await cancelTask(deps, taskId, `@${ctx.actor} (label ${label} removed)`);
 }
