@@ -1,7 +1,9 @@
 import type { TaskRecord } from "../queue/task-record.js";
+import { redactSecrets } from "../shared/redact.js";
 import type { TaskState } from "../shared/task-state.js";
 import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
+import { outboundTarget, type OutboundTarget } from "./outbound.js";
 
 /** Attempts a retryable failure gets (ARCHITECTURE: network / CLI crash, 3 attempts). */
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -27,33 +29,38 @@ export function trackingMarker(taskId: string): string {
   return `<!-- claude-code-cluster:task ${taskId.replace(/-->|--|[<>]/g, "_")} -->`;
 }
 
-/** The one tracking comment of a task, from its record alone. Pure. */
-export function renderTrackingComment(record: TaskRecord, now: number): string {
-  const sections = [trackingMarker(record.taskId), statusLine(record), detailsLine(record, now)];
+/**
+ * The one tracking comment of a task, from its record alone. Every free text of the record
+ * (Claude's answer and tool, CLI and git messages) goes through the outbound filter. Pure but
+ * for the GitHub host, read from the environment (`GHE_HOST`, `GITHUB_SERVER_URL`) unless given.
+ */
+export function renderTrackingComment(record: TaskRecord, now: number, host?: string): string {
+  const target = outboundTarget(record, host);
+  const sections = [trackingMarker(record.taskId), statusLine(record, target), detailsLine(record, now, target)];
   const progress = progressLine(record);
   if (progress) sections.push(progress);
-  const capped = cappedLine(record);
+  const capped = cappedLine(record, target);
   if (capped) sections.push(capped);
-  sections.push(...stateSection(record));
+  sections.push(...stateSection(record, target));
   const figures = resultFigures(record);
   if (figures) sections.push(figures);
   return sections.join("\n\n") + "\n";
 }
 
-function statusLine(record: TaskRecord): string {
+function statusLine(record: TaskRecord, target: OutboundTarget): string {
   const headline = HEADLINES[record.state];
   switch (record.state) {
     case "queued":
-      return record.blockedBy ? `${headline}: ${inlineText(record.blockedBy, 1_000)}` : headline;
+      return record.blockedBy ? `${headline}: ${inlineText(record.blockedBy, 1_000, target)}` : headline;
     case "waiting": {
       // What the agent said it waits for, then what the cluster sees blocking it now.
       const why = [record.waitingFor, record.blockedBy].filter((w): w is string => w !== undefined);
-      return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1_500)}` : headline;
+      return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1_500, target)}` : headline;
     }
     case "running": {
       // The reconciler's word on a silent agent, or the agent's own on a push it keeps trying.
       const note = record.blockedBy ?? (record.waitingFor ? `waiting for ${record.waitingFor}` : undefined);
-      return note ? `${headline} · ⚠️ ${inlineText(note, 500)}` : headline;
+      return note ? `${headline} · ⚠️ ${inlineText(note, 500, target)}` : headline;
     }
     case "pr-open":
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
@@ -62,11 +69,11 @@ function statusLine(record: TaskRecord): string {
   }
 }
 
-function detailsLine(record: TaskRecord, now: number): string {
+function detailsLine(record: TaskRecord, now: number, target: OutboundTarget): string {
   const parts = [
     `**Specialty** ${codeSpan(record.specialty)}`,
     `**priority** ${inlineText(record.priority)}`,
-    `**why** ${inlineText(record.reason, 200)}`,
+    `**why** ${inlineText(record.reason, 200, target)}`,
   ];
   if (record.agent) parts.push(`**agent** ${codeSpan(record.agent)}`);
   parts.push(`run ${record.run}`);
@@ -87,28 +94,29 @@ function elapsed(record: TaskRecord, now: number): string {
 function progressLine(record: TaskRecord): string | undefined {
   if (record.state !== "running" || !record.progress) return undefined;
   const turns = `${record.progress.turns} ${record.progress.turns === 1 ? "turn" : "turns"}`;
-  const tool = record.progress.currentTool ? ` · now ${codeSpan(record.progress.currentTool)}` : "";
+  // A code span shows its text literally; only secrets (a token in a Bash command) must go.
+  const tool = record.progress.currentTool ? ` · now ${codeSpan(redactSecrets(record.progress.currentTool))}` : "";
   return `**Progress** ${turns}${tool}`;
 }
 
 /** What the agent's owner lowered from the repository's settings, and where that is set. */
-function cappedLine(record: TaskRecord): string | undefined {
+function cappedLine(record: TaskRecord, target: OutboundTarget): string | undefined {
   if (!record.capped || record.capped.length === 0) return undefined;
   const by = record.agent ? `agent ${codeSpan(record.agent)}` : "the agent";
-  return `**Capped by ${by}**: ${inlineText(record.capped.join("; "), 1_500)}; the agent's owner sets these on the PC (docs/security.md)`;
+  return `**Capped by ${by}**: ${inlineText(record.capped.join("; "), 1_500, target)}; the agent's owner sets these on the PC (docs/security.md)`;
 }
 
-function stateSection(record: TaskRecord): string[] {
+function stateSection(record: TaskRecord, target: OutboundTarget): string[] {
   switch (record.state) {
     case "no-changes":
-      return record.result?.summary ? ["**Claude's answer**", markdownBlock(record.result.summary, MAX_ANSWER)] : [];
+      return record.result?.summary ? ["**Claude's answer**", markdownBlock(record.result.summary, MAX_ANSWER, target)] : [];
     case "failed": {
-      const reason = record.failure ? `**Reason** ${inlineText(record.failure.message, 1_000)}` : "**Reason** unknown";
+      const reason = record.failure ? `**Reason** ${inlineText(record.failure.message, 1_000, target)}` : "**Reason** unknown";
       return [reason, "Comment `/claude retry` to try again."];
     }
     case "cancelled": {
       const why = record.failure?.kind === "cancelled" ? record.failure.message : undefined;
-      return why ? [inlineText(why, 500)] : [];
+      return why ? [inlineText(why, 500, target)] : [];
     }
     default:
       return [];

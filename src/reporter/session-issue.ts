@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
+import { redactSecrets } from "../shared/redact.js";
 import type { SessionExpiredEvent, SessionVerifiedEvent } from "./events.js";
 import type { GitHubClient } from "./github-client.js";
 
@@ -43,6 +44,14 @@ export async function writeSessionIssue(redis: Redis, prefix: string, agent: str
     .exec();
 }
 
+/**
+ * The CLI's words, for the inside of our ```text block: secrets redacted, and no fence of its
+ * own that could end the block. Inside a code block nothing links, loads or pings.
+ */
+function cliMessage(message: string): string {
+  return redactSecrets(message).replace(/`{3,}/g, (run) => "'".repeat(run.length));
+}
+
 export function sessionIssueBody(event: SessionExpiredEvent): string {
   return [
     `The Claude Code login of agent \`${event.agent}\` on host \`${event.host}\` (account \`${event.account}\`) stopped working at ${new Date(event.at).toISOString()}.`,
@@ -50,7 +59,7 @@ export function sessionIssueBody(event: SessionExpiredEvent): string {
     "The CLI said:",
     "",
     "```text",
-    event.message.replaceAll("```", "'''"),
+    cliMessage(event.message),
     "```",
     "",
     `The agent takes no work until its login works again; its tasks went back to the queue and nothing was lost.`,
@@ -109,7 +118,7 @@ export async function answerSessionCheck(deps: SessionIssueDeps, event: SessionV
   await octokit.rest.issues.update({ ...ref, state: "open" });
   await octokit.rest.issues.createComment({
     ...ref,
-    body: `Agent \`${event.agent}\` checked its login and it still fails:\n\n\`\`\`text\n${(event.message ?? "").replaceAll("```", "'''")}\n\`\`\`\n\nRun \`claude /login\` on the agent's host as its user, then close this issue again.`,
+    body: `Agent \`${event.agent}\` checked its login and it still fails:\n\n\`\`\`text\n${cliMessage(event.message ?? "")}\n\`\`\`\n\nRun \`claude /login\` on the agent's host as its user, then close this issue again.`,
   });
   await writeSessionIssue(deps.redis, deps.prefix, event.agent, { ...issue, open: true });
 }

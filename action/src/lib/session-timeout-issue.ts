@@ -1,4 +1,6 @@
 import type { GitHubClient } from "../../../src/reporter/github-client.js";
+import { inlineText } from "../../../src/reporter/markdown.js";
+import { outboundTarget } from "../../../src/reporter/outbound.js";
 
 /** The label every session-timeout issue carries, daemon or runner. */
 export const SESSION_TIMEOUT_LABEL = "session-timeout";
@@ -22,7 +24,8 @@ export async function ensureSessionTimeoutIssue(
   const existing = open.find((issue) => !issue.pull_request && issue.title.startsWith(`${target.runner}:`));
   if (existing) return { number: existing.number, created: false };
   const body = [
-    `The self-hosted runner **${target.runner}** could not use its Claude login: ${target.message}`,
+    // The CLI's words: through the outbound filter (no secret, link, ping or reference to another issue).
+    `The self-hosted runner **${target.runner}** could not use its Claude login: ${inlineText(target.message, 1_000, outboundTarget({ ...target, issueNumber: 0 }))}`,
     "",
     "To fix it, on that machine, as the user the runner service runs as:",
     "",
