@@ -63538,10 +63538,13 @@ function isOwnUrl(url2, target) {
   if (parsed.username || parsed.password) return false;
   const [owner, repo, kind, number4] = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
   if (owner !== target.owner.toLowerCase() || repo !== target.repo.toLowerCase()) return false;
-  return !(/^(issues|pull|pulls|discussions)$/.test(kind ?? "") && /^\d+$/.test(number4 ?? "") && Number(number4) !== target.issueNumber);
+  return !(/^(issues|pull|pulls|discussions)$/.test(kind ?? "") && /^\d+$/.test(number4 ?? "") && !ownIssue(Number(number4), target));
+}
+function ownIssue(number4, target) {
+  return number4 === target.issueNumber || target.anyIssueOfRepository === true;
 }
 function defangReferences(text, target) {
-  const own2 = (owner, repo, number4) => Number(number4) === target.issueNumber && (owner === void 0 || owner.toLowerCase() === target.owner.toLowerCase() && repo.toLowerCase() === target.repo.toLowerCase());
+  const own2 = (owner, repo, number4) => ownIssue(Number(number4), target) && (owner === void 0 || owner.toLowerCase() === target.owner.toLowerCase() && repo.toLowerCase() === target.repo.toLowerCase());
   return text.replace(/@(?=[A-Za-z0-9])/g, "@\u200B").replace(
     /(?:([A-Za-z0-9][\w.-]*)\/([\w.-]+))?#(?=(\d+))/g,
     (match, owner, repo, number4 = "") => own2(owner, repo, number4) ? match : `${match}\u200B`
@@ -64233,8 +64236,9 @@ function renderTrackingComment(record2, now, host) {
   if (figures2) sections.push(figures2);
   return sections.join("\n\n") + "\n";
 }
-function statusLine(record2, target) {
+function statusLine(record2, task) {
   const headline = HEADLINES[record2.state];
+  const target = { ...task, anyIssueOfRepository: true };
   switch (record2.state) {
     case "queued":
       return record2.blockedBy ? `${headline}: ${inlineText(record2.blockedBy, 1e3, target)}` : headline;

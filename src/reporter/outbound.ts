@@ -14,6 +14,12 @@ export interface OutboundTarget {
   repo: string;
   /** The task's issue: `#n` and `owner/repo#n` stay live; 0 keeps none. */
   issueNumber: number;
+  /**
+   * Keep references to any issue of the repository, not only the task's: for the app's own
+   * sentences that quote a CLI or git message (`waitingFor` names the session-timeout issue).
+   * Other repositories' references stay defanged.
+   */
+  anyIssueOfRepository?: boolean;
 }
 
 /** The app's GitHub host: `GHE_HOST` (Probot's), else the Action's `GITHUB_SERVER_URL`, else github.com. */
@@ -47,7 +53,11 @@ export function isOwnUrl(url: string, target: OutboundTarget): boolean {
   if (parsed.username || parsed.password) return false;
   const [owner, repo, kind, number] = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
   if (owner !== target.owner.toLowerCase() || repo !== target.repo.toLowerCase()) return false;
-  return !(/^(issues|pull|pulls|discussions)$/.test(kind ?? "") && /^\d+$/.test(number ?? "") && Number(number) !== target.issueNumber);
+  return !(/^(issues|pull|pulls|discussions)$/.test(kind ?? "") && /^\d+$/.test(number ?? "") && !ownIssue(Number(number), target));
+}
+
+function ownIssue(number: number, target: OutboundTarget): boolean {
+  return number === target.issueNumber || target.anyIssueOfRepository === true;
 }
 
 /**
@@ -57,7 +67,7 @@ export function isOwnUrl(url: string, target: OutboundTarget): boolean {
  */
 export function defangReferences(text: string, target: OutboundTarget): string {
   const own = (owner: string | undefined, repo: string | undefined, number: string) =>
-    Number(number) === target.issueNumber &&
+    ownIssue(Number(number), target) &&
     (owner === undefined || (owner.toLowerCase() === target.owner.toLowerCase() && repo!.toLowerCase() === target.repo.toLowerCase()));
   return text
     .replace(/@(?=[A-Za-z0-9])/g, "@\u200b")

@@ -47,8 +47,10 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   return sections.join("\n\n") + "\n";
 }
 
-function statusLine(record: TaskRecord, target: OutboundTarget): string {
+function statusLine(record: TaskRecord, task: OutboundTarget): string {
   const headline = HEADLINES[record.state];
+  // The app's own sentences (they may name the session-timeout issue) quoting CLI or git words.
+  const target = { ...task, anyIssueOfRepository: true };
   switch (record.state) {
     case "queued":
       return record.blockedBy ? `${headline}: ${inlineText(record.blockedBy, 1_000, target)}` : headline;
