@@ -170,6 +170,17 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
     expect(await bed.deps.store.get(data.taskId)).toMatchObject({ state: "failed", failure: { message: expect.stringMatching(/^refused by the dispatcher: its queue job carries no signature/) } });
   });
 
+  it("the dispatcher does not queue again a dispatch whose kept task was changed in Redis", async () => {
+    const data = await claimTestTask(bed.deps, { number: 47, queue: "actions" });
+    const signed = signTask(data, "actions", TEST_TASK_SECRETS);
+    const dispatcher = new Dispatcher({ ...bed.deps, getOctokit: () => Promise.reject(new Error("no GitHub call expected")), log: silentLogger });
+    const dispatch = { id: "d47", taskId: data.taskId, run: data.run, owner: "octo-org", repo: "hello", specialty: "general", installationId: 1, state: "dispatched" as const, dispatchedAt: 0, deadline: 1, attempt: 1 };
+    await dispatcher.dispatches.save({ ...dispatch, data: { ...signed, issue: { ...signed.issue, body: INJECTED } } as SignedTaskData });
+    expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
+    expect(await bed.deps.store.get(data.taskId)).toMatchObject({ state: "failed", failure: { message: expect.stringContaining("refused by the dispatcher: its queue job's signature does not match") } });
+    // (Unchanged, it is queued again: test/dispatcher-dispatch.test.ts re-queues one the dispatcher kept.)
+  });
+
   it("a refused job that is not its task's current run leaves the task alone", async () => {
     const data = await claimTestTask(bed.deps, { number: 46 });
     const stale = { id: taskJobId(data.taskId, data.run + 1), queueName: GENERAL, data: { ...data, run: data.run + 1 } };

@@ -1,6 +1,7 @@
 import type { JobsOptions } from "bullmq";
 import type { TaskData } from "../queue/task-data.js";
 import { taskJobId, type TaskQueues } from "../queue/task-queues.js";
+import type { TaskVerdict } from "../queue/task-signature.js";
 import { bullmqPriority } from "../shared/priority.js";
 
 /**
@@ -22,4 +23,15 @@ export async function addActionsTask(queues: TaskQueues, data: TaskData, delayMs
   };
   await queues.addSigned(ACTIONS_QUEUE, data, options);
   return { queue: ACTIONS_QUEUE, jobId };
+}
+
+/**
+ * Queues a dispatched task again from the data its dispatch record kept, only if that data
+ * still carries the app's signature: the record sits in Redis, and signing what was changed
+ * there would launder it. Returns the verdict; nothing is queued when it is not ok.
+ */
+export async function requeueActionsTask(queues: TaskQueues, dispatch: { taskId: string; run: number; data: TaskData }, delayMs = 0): Promise<TaskVerdict> {
+  const verdict = queues.verify({ id: taskJobId(dispatch.taskId, dispatch.run), queueName: ACTIONS_QUEUE, data: dispatch.data });
+  if (verdict.ok) await addActionsTask(queues, verdict.task, delayMs);
+  return verdict;
 }

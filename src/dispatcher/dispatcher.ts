@@ -4,13 +4,12 @@ import { loadRepoConfig } from "../app/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import { settleRefusedTask } from "../agent/verify-job.js";
 import type { TaskData } from "../queue/task-data.js";
-import { taskJobId } from "../queue/task-queues.js";
 import { refusalMessage, type SignedTaskData } from "../queue/task-signature.js";
 import { isRetryable, rateLimitedUntil } from "../reporter/github-errors.js";
 import type { GitHubClient } from "../reporter/github-client.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { LIVE_STATES } from "../shared/task-state.js";
-import { ACTIONS_QUEUE, addActionsTask } from "./actions-queue.js";
+import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";
 import { newDispatchId } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "./dispatch-store.js";
 import { dispatchWorkflow } from "./dispatch-workflow.js";
@@ -198,14 +197,13 @@ export class Dispatcher {
         log.warn({ attempts: dispatch.attempt }, "dispatch never started; task failed");
         continue;
       }
-      const verdict = this.options.queues.verify({ id: taskJobId(dispatch.taskId, dispatch.run), queueName: ACTIONS_QUEUE, data: dispatch.data });
+      const verdict = await requeueActionsTask(this.options.queues, dispatch);
       if (!verdict.ok) {
         log.error({ reason: verdict.reason }, `refused to queue a dispatch's task again: ${verdict.reason}; the dispatch record was changed in Redis`);
         await this.options.store.update(dispatch.taskId, { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now }, LIVE_STATES);
         await this.options.events.emit({ type: "task-changed", taskId: dispatch.taskId });
         continue;
       }
-      await addActionsTask(this.options.queues, verdict.task);
       requeued.push(dispatch.taskId);
       log.warn({ attempt: dispatch.attempt }, "dispatch did not start in time; task queued again");
     }
