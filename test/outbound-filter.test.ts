@@ -190,6 +190,24 @@ describe("markdownBlock and inlineText apply the filter", () => {
   });
 });
 
+describe("outbound filter: cost", () => {
+  it.each([
+    ["a long dotted URL", "https://" + "a.".repeat(25_000)],
+    ["a long path with slashes", "a/".repeat(25_000) + "#1"],
+    ["many brackets", "[x](".repeat(12_000)],
+    ["many backtick runs", Array.from({ length: 300 }, (_, i) => "`".repeat(i + 1) + "x").join("")],
+  ])("%s of 50 kB is filtered in linear time", (_, text) => {
+    const started = performance.now();
+    markdownBlock(text, 60_000, TASK);
+    inlineText(text, 1_000, TASK);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it("a malformed percent escape in a link is foreign, not an exception", () => {
+    expect(out("[x](https://github.com/octo-org/%E0%A4%A)")).toBe("x (`https://github.com/octo-org/%E0%A4%A`)");
+  });
+});
+
 describe("githubHost and isOwnUrl", () => {
   it("reads GHE_HOST, then the Action's GITHUB_SERVER_URL, else github.com", () => {
     expect(githubHost({ GHE_HOST: "GHE.example.com" })).toBe("ghe.example.com");

@@ -59113,8 +59113,8 @@ var SECRET_PATTERNS = [
   { name: "AWS access key id", pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g },
   { name: "Slack token", pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
   { name: "authorization value", pattern: new RegExp(String.raw`\b((?:bearer|token|basic)\s+)${AUTH_VALUE}`, "gi") },
-  // `https://x-access-token:ghs_…@github.com`, `redis://:password@host`.
-  { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s"'<>]+@/gi },
+  // `https://x-access-token:ghs_…@github.com`, `redis://:password@host`. The bounded scheme keeps long dotted words linear.
+  { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^/@\s"'<>]+@/gi },
   { name: "secret in a query string", pattern: /([?&](?:access_token|token|api_key|apikey|client_secret|password|secret)=)[^&\s#"'<>]+/gi },
   // Upper-case, env-style only (`AWS_SECRET_ACCESS_KEY=…`): `password: string` in code is not a secret.
   { name: "secret environment assignment", pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g }
@@ -63529,14 +63529,16 @@ function outboundTarget(record2, host = githubHost()) {
 }
 function isOwnUrl(url2, target) {
   let parsed;
+  let path6;
   try {
     parsed = new URL(url2.trim(), `https://${target.host}/${target.owner}/${target.repo}/`);
+    path6 = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
   } catch {
     return false;
   }
   if (!/^https?:$/.test(parsed.protocol) || parsed.host.toLowerCase() !== target.host.toLowerCase()) return false;
   if (parsed.username || parsed.password) return false;
-  const [owner, repo, kind, number4] = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
+  const [owner, repo, kind, number4] = path6;
   if (owner !== target.owner.toLowerCase() || repo !== target.repo.toLowerCase()) return false;
   return !(/^(issues|pull|pulls|discussions)$/.test(kind ?? "") && /^\d+$/.test(number4 ?? "") && !ownIssue(Number(number4), target));
 }
@@ -63546,7 +63548,7 @@ function ownIssue(number4, target) {
 function defangReferences(text, target) {
   const own2 = (owner, repo, number4) => ownIssue(Number(number4), target) && (owner === void 0 || owner.toLowerCase() === target.owner.toLowerCase() && repo.toLowerCase() === target.repo.toLowerCase());
   return text.replace(/@(?=[A-Za-z0-9])/g, "@\u200B").replace(
-    /(?:([A-Za-z0-9][\w.-]*)\/([\w.-]+))?#(?=(\d+))/g,
+    /(?:(?<![\w.-])([A-Za-z0-9][\w.-]*)\/([\w.-]+))?#(?=(\d+))/g,
     (match, owner, repo, number4 = "") => own2(owner, repo, number4) ? match : `${match}\u200B`
   ).replace(/\bGH-(?=(\d+))/gi, (match, number4) => own2(void 0, void 0, number4) ? match : `${match}\u200B`);
 }

@@ -44,14 +44,16 @@ export function outboundTarget(record: { owner: string; repo: string; issueNumbe
  */
 export function isOwnUrl(url: string, target: OutboundTarget): boolean {
   let parsed: URL;
+  let path: string[];
   try {
     parsed = new URL(url.trim(), `https://${target.host}/${target.owner}/${target.repo}/`);
+    path = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
   } catch {
     return false;
   }
   if (!/^https?:$/.test(parsed.protocol) || parsed.host.toLowerCase() !== target.host.toLowerCase()) return false;
   if (parsed.username || parsed.password) return false;
-  const [owner, repo, kind, number] = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
+  const [owner, repo, kind, number] = path;
   if (owner !== target.owner.toLowerCase() || repo !== target.repo.toLowerCase()) return false;
   return !(/^(issues|pull|pulls|discussions)$/.test(kind ?? "") && /^\d+$/.test(number ?? "") && !ownIssue(Number(number), target));
 }
@@ -71,7 +73,7 @@ export function defangReferences(text: string, target: OutboundTarget): string {
     (owner === undefined || (owner.toLowerCase() === target.owner.toLowerCase() && repo!.toLowerCase() === target.repo.toLowerCase()));
   return text
     .replace(/@(?=[A-Za-z0-9])/g, "@\u200b")
-    .replace(/(?:([A-Za-z0-9][\w.-]*)\/([\w.-]+))?#(?=(\d+))/g, (match, owner?: string, repo?: string, number = "") =>
+    .replace(/(?:(?<![\w.-])([A-Za-z0-9][\w.-]*)\/([\w.-]+))?#(?=(\d+))/g, (match, owner?: string, repo?: string, number = "") =>
       own(owner, repo, number) ? match : `${match}\u200b`,
     )
     .replace(/\bGH-(?=(\d+))/gi, (match, number: string) => (own(undefined, undefined, number) ? match : `${match}\u200b`));

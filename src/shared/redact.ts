@@ -25,8 +25,8 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   { name: "AWS access key id", pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g },
   { name: "Slack token", pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g },
   { name: "authorization value", pattern: new RegExp(String.raw`\b((?:bearer|token|basic)\s+)${AUTH_VALUE}`, "gi") },
-  // `https://x-access-token:ghs_…@github.com`, `redis://:password@host`.
-  { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s"'<>]+@/gi },
+  // `https://x-access-token:ghs_…@github.com`, `redis://:password@host`. The bounded scheme keeps long dotted words linear.
+  { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^/@\s"'<>]+@/gi },
   { name: "secret in a query string", pattern: /([?&](?:access_token|token|api_key|apikey|client_secret|password|secret)=)[^&\s#"'<>]+/gi },
   // Upper-case, env-style only (`AWS_SECRET_ACCESS_KEY=…`): `password: string` in code is not a secret.
   { name: "secret environment assignment", pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g },
