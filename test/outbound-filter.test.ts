@@ -107,6 +107,13 @@ describe("outbound filter: images and links", () => {
     expect(live(result)).not.toContain("evil.example");
   });
 
+  it("a line that only looks like a definition of an own URL is still filtered after it", () => {
+    const result = out("[note]: docs/a.md @octo-org/admins ![i](https://evil.example/p.png)\n[l]: https://github.com/octo-org/hello)![x](https://evil.example/q.png)");
+    expect(result).not.toMatch(/@(?!\u200b)/);
+    expect(live(result)).not.toContain("evil.example");
+    expect(result).toContain("[note]: docs/a.md ");
+  });
+
   it("leftover brackets never join into a link, even with nested brackets GitHub allows", () => {
     const result = out("[a[b]c](//evil.example/x)");
     expect(result).not.toMatch(/(?<!\\)\]\(/);

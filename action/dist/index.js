@@ -63588,16 +63588,19 @@ function aroundCodeSpans(text, outside) {
   }
   return out + outside(text.slice(last));
 }
-var DEFINITION = /^((?:[ \t]*(?:>|[-*+]|\d{1,9}[.)]))*[ \t]*)\[([^\]\n]+)\]:[ \t]*(<[^<>\n]*>|\S*)(.*)$/;
+var DEFINITION = /^((?:[ \t]*(?:>|[-*+]|\d{1,9}[.)]))*[ \t]*)\[([^\]\n]+)\]:([ \t]*)(<[^<>\n]*>|\S*)(.*)$/;
 function proseLine(line, target) {
   const definition = DEFINITION.exec(line);
   if (definition) {
-    const [, lead = "", label = "", destination = "", rest = ""] = definition;
+    const [, lead = "", label = "", gap = "", destination = "", rest = ""] = definition;
     const url2 = destination.replace(/^<|>$/g, "");
-    if (url2 && isOwnUrl(url2, target)) return line;
+    if (url2 && keepsDestination(url2, target)) return `${lead}[${plainText(label, target)}]:${gap}${destination}${prose(rest, target)}`;
     return `${lead}${plainText(label, target)}:${url2 ? ` ${inertUrl(url2)}` : ""}${prose(rest, target)}`;
   }
   return prose(line, target);
+}
+function keepsDestination(url2, target) {
+  return /^[^\s()[\]<>`"'\\]+$/.test(url2) && isOwnUrl(url2, target);
 }
 function prose(text, target) {
   return aroundCodeSpans(text, (part) => linksAndUrls(part, target));
@@ -63624,11 +63627,11 @@ function linksAndUrls(text, target) {
     if (destination !== void 0) {
       const url2 = destination.replace(/^<|>$/g, "");
       const shown = aroundCodeSpans(label, (part) => plainText(part, target));
-      if (isOwnUrl(url2, target)) replacement = `${bang}[${shown}](${destination})`;
+      if (keepsDestination(url2, target)) replacement = `${bang}[${shown}](${destination})`;
       else if (bang) replacement = `image${shown ? ` ${shown}` : ""}: ${inertUrl(url2)}`;
       else replacement = shown && label !== url2 ? `${shown} (${inertUrl(url2)})` : inertUrl(url2);
     } else if (autolink !== void 0) {
-      replacement = isOwnUrl(autolink, target) && !autolink.includes("@") ? `<${autolink}>` : inertUrl(autolink);
+      replacement = keepsDestination(autolink, target) && !autolink.includes("@") ? `<${autolink}>` : inertUrl(autolink);
     } else {
       const url2 = trimTrailingPunctuation(bare);
       last -= bare.length - url2.length;
@@ -63639,7 +63642,7 @@ function linksAndUrls(text, target) {
   return out + plainText(text.slice(last), target);
 }
 function keepsBareUrl(url2, target) {
-  return !/^www\./i.test(url2) && !url2.includes("@") && isOwnUrl(url2, target);
+  return !/^www\./i.test(url2) && !url2.includes("@") && keepsDestination(url2, target);
 }
 function inertUrl(url2) {
   return `\`${url2.replace(/`/g, "")}\``;

@@ -133,18 +133,27 @@ function aroundCodeSpans(text: string, outside: (part: string) => string): strin
 }
 
 /** Also inside a list or quote: a definition GitHub might read must not survive with a foreign URL. */
-const DEFINITION = /^((?:[ \t]*(?:>|[-*+]|\d{1,9}[.)]))*[ \t]*)\[([^\]\n]+)\]:[ \t]*(<[^<>\n]*>|\S*)(.*)$/;
+const DEFINITION = /^((?:[ \t]*(?:>|[-*+]|\d{1,9}[.)]))*[ \t]*)\[([^\]\n]+)\]:([ \t]*)(<[^<>\n]*>|\S*)(.*)$/;
 
 function proseLine(line: string, target: OutboundTarget): string {
   const definition = DEFINITION.exec(line);
   if (definition) {
-    const [, lead = "", label = "", destination = "", rest = ""] = definition;
+    const [, lead = "", label = "", gap = "", destination = "", rest = ""] = definition;
     const url = destination.replace(/^<|>$/g, "");
-    if (url && isOwnUrl(url, target)) return line;
+    // The title, or the rest of a line that is no definition after all, is prose like any other.
+    if (url && keepsDestination(url, target)) return `${lead}[${plainText(label, target)}]:${gap}${destination}${prose(rest, target)}`;
     // Without its brackets it defines nothing, so `[label]` elsewhere links nowhere.
     return `${lead}${plainText(label, target)}:${url ? ` ${inertUrl(url)}` : ""}${prose(rest, target)}`;
   }
   return prose(line, target);
+}
+
+/**
+ * A destination kept as written: the repository's own, and plain, so that it reads as one URL
+ * however GitHub parses the line (no brackets, parentheses, quotes or backslashes in it).
+ */
+function keepsDestination(url: string, target: OutboundTarget): boolean {
+  return /^[^\s()[\]<>`"'\\]+$/.test(url) && isOwnUrl(url, target);
 }
 
 function prose(text: string, target: OutboundTarget): string {
@@ -176,11 +185,11 @@ function linksAndUrls(text: string, target: OutboundTarget): string {
     if (destination !== undefined) {
       const url = destination.replace(/^<|>$/g, "");
       const shown = aroundCodeSpans(label, (part) => plainText(part, target));
-      if (isOwnUrl(url, target)) replacement = `${bang}[${shown}](${destination})`;
+      if (keepsDestination(url, target)) replacement = `${bang}[${shown}](${destination})`;
       else if (bang) replacement = `image${shown ? ` ${shown}` : ""}: ${inertUrl(url)}`;
       else replacement = shown && label !== url ? `${shown} (${inertUrl(url)})` : inertUrl(url);
     } else if (autolink !== undefined) {
-      replacement = isOwnUrl(autolink, target) && !autolink.includes("@") ? `<${autolink}>` : inertUrl(autolink);
+      replacement = keepsDestination(autolink, target) && !autolink.includes("@") ? `<${autolink}>` : inertUrl(autolink);
     } else {
       const url = trimTrailingPunctuation(bare!);
       last -= bare!.length - url.length;
@@ -193,7 +202,7 @@ function linksAndUrls(text: string, target: OutboundTarget): string {
 }
 
 function keepsBareUrl(url: string, target: OutboundTarget): boolean {
-  return !/^www\./i.test(url) && !url.includes("@") && isOwnUrl(url, target);
+  return !/^www\./i.test(url) && !url.includes("@") && keepsDestination(url, target);
 }
 
 /** A foreign URL as a code span: readable and copyable, never fetched nor clickable. */
