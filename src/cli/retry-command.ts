@@ -1,5 +1,5 @@
 import { AgentRegistry } from "../agent/registry.js";
-import { retryTask, type RetryOutcome } from "../control/retry-task.js";
+import { retryTask } from "../control/retry-task.js";
 import { TaskQueues } from "../queue/task-queues.js";
 import type { TaskSecrets } from "../queue/task-signature.js";
 import { TaskStore } from "../queue/task-store.js";
@@ -15,7 +15,7 @@ export async function retryCommand(deps: ClusterDeps, ref: IssueRef, secrets: Ta
   const queues = new TaskQueues({ connection: deps.redis, prefix: deps.prefix, secrets });
   const events = new EventQueue({ connection: deps.redis, prefix: deps.prefix });
   try {
-    const outcome = (await unsignedLastRun(store, queues, taskId)) ?? (await retryTask({ store, queues, events, registry: new AgentRegistry(deps.redis, deps.prefix) }, taskId, "ccc retry"));
+    const outcome = await retryTask({ store, queues, events, registry: new AgentRegistry(deps.redis, deps.prefix) }, taskId, "ccc retry");
     if (deps.json) deps.output.out(JSON.stringify({ taskId, ...outcome }));
     else if (outcome.status === "queued") deps.output.out(`Queued ${taskId} again (run ${outcome.run}, ${outcome.queue}).`);
     else if (outcome.status === "not-found") deps.output.err(`${taskId} has never been a task.`);
@@ -27,15 +27,3 @@ export async function retryCommand(deps: ClusterDeps, ref: IssueRef, secrets: Ta
   }
 }
 
-/**
- * A retry rebuilds the run from the last run's job data and signs it anew: data altered in
- * Redis, or never signed, must not come out of it signed.
- */
-async function unsignedLastRun(store: TaskStore, queues: TaskQueues, taskId: string): Promise<RetryOutcome | undefined> {
-  const record = await store.get(taskId);
-  const job = record?.queue && record.jobId ? await queues.queue(record.queue).getJob(record.jobId) : undefined;
-  if (!job) return undefined;
-  const verdict = queues.verify(job);
-  if (verdict.ok) return undefined;
-  return { status: "no-job-data", message: `the last run's job is not one the app signed (${verdict.reason}); comment \`/claude retry\` on the issue instead, which rebuilds the task from GitHub` };
-}

@@ -1,5 +1,5 @@
 import type { AgentRegistry } from "../agent/registry.js";
-import { taskDataSchema, type TaskData } from "../queue/task-data.js";
+import type { TaskData } from "../queue/task-data.js";
 import { taskQueueName, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
@@ -31,9 +31,13 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
   if (!record) return { status: "not-found" };
   if (LIVE_STATES.includes(record.state)) return { status: "already-live", state: record.state };
   const job = record.queue && record.jobId ? await deps.queues.queue(record.queue).getJob(record.jobId) : undefined;
-  const last = taskDataSchema.safeParse(job?.data);
-  if (!last.success) {
+  if (!job) {
     return { status: "no-job-data", message: `the last run's job (${record.jobId || "none"}) is no longer kept; comment \`/claude retry\` on the issue instead` };
+  }
+  // The job sits in Redis: it is signed again for the new run only while the app's signature holds.
+  const last = deps.queues.verify(job);
+  if (!last.ok) {
+    return { status: "no-job-data", message: `the last run's job (${record.jobId}) is not one the app signed (${last.reason}); comment \`/claude retry\` on the issue, which rebuilds the task from GitHub` };
   }
 
   const live = await deps.registry.liveSpecialties();
@@ -61,11 +65,11 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
   if (!claim.created) return { status: "already-live", state: "queued" };
 
   const data: TaskData = {
-    ...last.data,
+    ...last.task,
     run: claim.run,
     specialty,
     reason,
-    trigger: { ...last.data.trigger, actor: by, deliveryId: `retry-${claim.run}-${now}` },
+    trigger: { ...last.task.trigger, actor: by, deliveryId: `retry-${claim.run}-${now}` },
     createdAt: now,
   };
   try {
