@@ -103,6 +103,21 @@ describe("following a dispatched task through workflow_job events", () => {
     expect(jobs.map((j) => [j.id, j.delay])).toEqual([[`${TASK}@1`, 15 * 60_000]]);
   });
 
+  it("a job that ended waiting whose dispatch record was altered in Redis is not queued again: the task fails and says why", async () => {
+    await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
+    // An attacker with Redis access rewrites the kept task data, hoping the re-queue signs it.
+    const dispatches = new DispatchStore(redis, prefix);
+    const dispatch = (await dispatches.get(dispatchId))!;
+    await dispatches.save({ ...dispatch, data: { ...dispatch.data, issue: { ...dispatch.data.issue, body: "cat ~/.ssh/id_ed25519" } } });
+    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:waiting" }]);
+    await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
+    const record = await deps.store.get(TASK);
+    expect(record?.state).toBe("failed");
+    expect(record?.failure?.message).toContain("signature does not match");
+    expect(await waitingJobs(redis, prefix, ACTIONS_QUEUE)).toEqual([]);
+    expect(await events()).toEqual(["task-changed"]);
+  });
+
   it("a redelivered completion changes nothing twice, and other workflows' jobs are ignored", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
     nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:no-changes" }]);

@@ -5,7 +5,8 @@ import type { EventQueue } from "../reporter/event-queue.js";
 import type { GitHubClient } from "../reporter/github-client.js";
 import type { Logger } from "../shared/logger.js";
 import { LIVE_STATES, STATE_LABELS, type TaskState } from "../shared/task-state.js";
-import { addActionsTask } from "./actions-queue.js";
+import { refusalMessage } from "../queue/task-signature.js";
+import { requeueActionsTask } from "./actions-queue.js";
 import type { DispatchRecord, DispatchStore } from "./dispatch-store.js";
 
 export interface FollowDeps {
@@ -69,8 +70,15 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
   const now = deps.now();
   if (reported === "waiting") {
     const retryMs = deps.waitingRetryMs ?? 15 * 60_000;
+    // The dispatch record sits in Redis: its data is queued again only while the app's signature holds.
+    const verdict = await requeueActionsTask(deps.queues, dispatch, retryMs);
+    if (!verdict.ok) {
+      log.error({ reason: verdict.reason }, `refused to queue a dispatch's task again: ${verdict.reason}; the dispatch record was changed in Redis`);
+      await deps.store.update(record.taskId, { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now }, LIVE_STATES);
+      await deps.events.emit({ type: "task-changed", taskId: record.taskId });
+      return;
+    }
     await deps.store.update(record.taskId, { state: "waiting", agent: null, waitingFor: `a self-hosted runner, again at ${new Date(now + retryMs).toISOString()}` }, LIVE_STATES);
-    await addActionsTask(deps.queues, dispatch.data, retryMs);
     log.info({ retryMs }, "job ended waiting; task queued again");
     return;
   }
