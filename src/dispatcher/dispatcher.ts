@@ -12,7 +12,7 @@ import { LIVE_STATES } from "../shared/task-state.js";
 import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";
 import { newDispatchId } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "./dispatch-store.js";
-import { dispatchWorkflow } from "./dispatch-workflow.js";
+import { dispatchWorkflow, workflowPath } from "./dispatch-workflow.js";
 import type { DispatcherOptions } from "./dispatcher-options.js";
 import { RunnerPool, idleRunnersFor, requiredLabels } from "./runner-pool.js";
 
@@ -166,6 +166,8 @@ export class Dispatcher {
       dispatchedAt: now,
       deadline: now + config.actions.dispatchTimeoutMinutes * 60_000,
       attempt: await this.dispatches.countAttempt(data.taskId, data.run),
+      // Its events count only from this workflow file (handle-workflow-events).
+      workflowPath: workflowPath(target.workflow),
       data: signed,
     };
     await this.dispatches.save(dispatch);
