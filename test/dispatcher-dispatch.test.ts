@@ -107,9 +107,13 @@ describe("the dispatcher of self-hosted runner mode", () => {
     nockNoRepoConfig(OWNER, REPO);
     nock(API).post(DISPATCH).reply(204);
 
+    // Queued in the same millisecond, the two are equals: either may go first, but only one goes.
     const result = await dispatcher.tick();
-    expect(result.dispatched).toEqual(["octo-org/hello#3"]);
-    expect((await waitingJobs(redis, prefix, ACTIONS_QUEUE)).map((j) => j.id)).toEqual(["octo-org/hello#4@1"]);
+    expect(result.dispatched).toHaveLength(1);
+    const [first] = result.dispatched;
+    const other = first === "octo-org/hello#3" ? "octo-org/hello#4" : "octo-org/hello#3";
+    expect(["octo-org/hello#3", "octo-org/hello#4"]).toContain(first);
+    expect((await waitingJobs(redis, prefix, ACTIONS_QUEUE)).map((j) => j.id)).toEqual([`${other}@1`]);
   });
 
   it("re-queues a dispatch that no runner started within the configured time, and fails the task after three tries", async () => {
