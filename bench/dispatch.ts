@@ -61,7 +61,9 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
   const redis = await connectRedis(benchRedis.url);
   const probe = await connectRedis(benchRedis.url);
   const store = new TaskStore(redis, prefix);
-  const queues = new TaskQueues({ connection: redis, prefix });
+  // Signed and verified as in production; a key of the bench's own.
+  const taskSecrets: [string] = [randomBytes(32).toString("hex")];
+  const queues = new TaskQueues({ connection: redis, prefix, secrets: taskSecrets });
   const jobs = new Queue(taskQueueName(GENERAL), { connection: probe, prefix });
 
   // The agent spawns the fake with Claude's allowlisted environment, built from this process's:
@@ -95,7 +97,7 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
     workdir: join(tmp, "agent"),
     claudeBin: FAKE_CLAUDE,
   });
-  const agent = new Agent(agentOptions, { redis, log: pino({ level: "info" }, capture) });
+  const agent = new Agent(agentOptions, { redis, taskSecrets, log: pino({ level: "info" }, capture) });
 
   try {
     await agent.start();
