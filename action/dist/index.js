@@ -63569,13 +63569,13 @@ function outboundText(text, target) {
       }
       return fence.exempt ? line : invisibleDefang(line, target);
     }
-    const opener = (unsure ? null : EXEMPT_OPENER.exec(line)) ?? UNSURE_OPENER.exec(line);
+    const exempt = unsure ? null : EXEMPT_OPENER.exec(line);
+    const opener = exempt ?? UNSURE_OPENER.exec(line);
     if (!opener) return proseLine(line, target);
     const run = opener[1] ?? opener[2];
-    const exempt = !unsure && EXEMPT_OPENER.test(line);
-    fence = { char: run[0], length: run.length, exempt };
-    unsure ||= !exempt;
-    return exempt ? line : invisibleDefang(line, target);
+    fence = { char: run[0], length: run.length, exempt: exempt !== null };
+    unsure ||= exempt === null;
+    return fence.exempt ? line : invisibleDefang(line, target);
   }).join("\n");
 }
 var CODE_SPAN = /(?<![`\\])(`+)(?!`)[^\n]*?(?<!`)\1(?!`)/g;

@@ -107,13 +107,13 @@ export function outboundText(text: string, target: OutboundTarget): string {
         }
         return fence.exempt ? line : invisibleDefang(line, target);
       }
-      const opener = (unsure ? null : EXEMPT_OPENER.exec(line)) ?? UNSURE_OPENER.exec(line);
+      const exempt = unsure ? null : EXEMPT_OPENER.exec(line);
+      const opener = exempt ?? UNSURE_OPENER.exec(line);
       if (!opener) return proseLine(line, target);
       const run = opener[1] ?? opener[2]!;
-      const exempt = !unsure && EXEMPT_OPENER.test(line);
-      fence = { char: run[0]!, length: run.length, exempt };
-      unsure ||= !exempt;
-      return exempt ? line : invisibleDefang(line, target);
+      fence = { char: run[0]!, length: run.length, exempt: exempt !== null };
+      unsure ||= exempt === null;
+      return fence.exempt ? line : invisibleDefang(line, target);
     })
     .join("\n");
 }
@@ -233,10 +233,10 @@ export function outboundInline(text: string, target: OutboundTarget, escape: (pl
 
 /**
  * Plain text: references defanged first (GitHub finds them in the rendered text, after escapes
- * are gone), then character references shown as written (`&#64;` would render an `@`; `&lt;` and a few
- * other harmless ones stay), raw
- * HTML shown as text, every stray backtick escaped (so code spans pair exactly as we paired
- * them), and `](` and `]:` escaped so leftovers never join into a link or a definition.
+ * are gone); character references shown as written (`&#64;` would render an `@`; `&lt;` and a
+ * few other harmless ones stay); raw HTML shown as text; every stray backtick escaped, so code
+ * spans pair exactly as we paired them; `](` and `]:` escaped, so leftovers never join into a
+ * link or a definition.
  */
 function plainText(text: string, target: OutboundTarget): string {
   const escapeOddly = (char: string) => (_: string, slashes: string) => `${slashes}${slashes.length % 2 === 0 ? "\\" : ""}${char}`;
