@@ -209,6 +209,11 @@ describe("the renderers apply the outbound filter", () => {
     expect(body).not.toContain("other/repo#3");
   });
 
+  it("the reconciler's own blocker line keeps naming the ops repository's session-timeout issue", () => {
+    const blockedBy = "no agent can take it now: pc-3's Claude login has expired, see octo-org/ops#12";
+    expect(renderTrackingComment(record({ state: "queued", blockedBy }), NOW)).toContain("see octo-org/ops#12");
+  });
+
   it("on GHES, links to the repository on the configured host stay links", () => {
     const summary = "See [a.ts](https://ghe.example.com/octo/hello/blob/main/a.ts) and [b](https://github.com/octo/hello)";
     const body = renderPullRequestBody(record({ state: "running", result: { ...result, summary } }), "ghe.example.com");

@@ -64244,16 +64244,18 @@ function renderTrackingComment(record2, now, host) {
 function statusLine(record2, task) {
   const headline = HEADLINES[record2.state];
   const target = { ...task, anyIssueOfRepository: true };
+  const waitingFor = (max, prefix = "") => record2.waitingFor ? inlineText(`${prefix}${record2.waitingFor}`, max, target) : void 0;
+  const blockedBy = (max) => record2.blockedBy ? inlineText(record2.blockedBy, max) : void 0;
   switch (record2.state) {
     case "queued":
-      return record2.blockedBy ? `${headline}: ${inlineText(record2.blockedBy, 1e3, target)}` : headline;
+      return record2.blockedBy ? `${headline}: ${blockedBy(1e3)}` : headline;
     case "waiting": {
-      const why = [record2.waitingFor, record2.blockedBy].filter((w) => w !== void 0);
-      return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1500, target)}` : headline;
+      const why = [waitingFor(1500), blockedBy(1500)].filter((w) => w !== void 0);
+      return why.length > 0 ? `${headline}: ${why.join("; ")}` : headline;
     }
     case "running": {
-      const note = record2.blockedBy ?? (record2.waitingFor ? `waiting for ${record2.waitingFor}` : void 0);
-      return note ? `${headline} \xB7 \u26A0\uFE0F ${inlineText(note, 500, target)}` : headline;
+      const note = blockedBy(500) ?? waitingFor(500, "waiting for ");
+      return note ? `${headline} \xB7 \u26A0\uFE0F ${note}` : headline;
     }
     case "pr-open":
       return record2.prNumber !== void 0 ? `${headline}: ${safeLink(`#${record2.prNumber}`, record2.prUrl)}` : headline;

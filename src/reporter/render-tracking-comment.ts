@@ -49,20 +49,23 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
 
 function statusLine(record: TaskRecord, task: OutboundTarget): string {
   const headline = HEADLINES[record.state];
-  // The app's own sentences (they may name the session-timeout issue) quoting CLI or git words.
+  // `waitingFor` is the app's sentence around CLI or git words; it may name the repository's
+  // session-timeout issue. `blockedBy` is the reconciler's own (it names the ops repository's issue).
   const target = { ...task, anyIssueOfRepository: true };
+  const waitingFor = (max: number, prefix = "") => (record.waitingFor ? inlineText(`${prefix}${record.waitingFor}`, max, target) : undefined);
+  const blockedBy = (max: number) => (record.blockedBy ? inlineText(record.blockedBy, max) : undefined);
   switch (record.state) {
     case "queued":
-      return record.blockedBy ? `${headline}: ${inlineText(record.blockedBy, 1_000, target)}` : headline;
+      return record.blockedBy ? `${headline}: ${blockedBy(1_000)}` : headline;
     case "waiting": {
       // What the agent said it waits for, then what the cluster sees blocking it now.
-      const why = [record.waitingFor, record.blockedBy].filter((w): w is string => w !== undefined);
-      return why.length > 0 ? `${headline}: ${inlineText(why.join("; "), 1_500, target)}` : headline;
+      const why = [waitingFor(1_500), blockedBy(1_500)].filter((w): w is string => w !== undefined);
+      return why.length > 0 ? `${headline}: ${why.join("; ")}` : headline;
     }
     case "running": {
       // The reconciler's word on a silent agent, or the agent's own on a push it keeps trying.
-      const note = record.blockedBy ?? (record.waitingFor ? `waiting for ${record.waitingFor}` : undefined);
-      return note ? `${headline} · ⚠️ ${inlineText(note, 500, target)}` : headline;
+      const note = blockedBy(500) ?? waitingFor(500, "waiting for ");
+      return note ? `${headline} · ⚠️ ${note}` : headline;
     }
     case "pr-open":
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
