@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { renderPullRequestBody } from "../src/reporter/render-pull-request-body.js";
 import { renderTrackingComment, trackingMarker } from "../src/reporter/render-tracking-comment.js";
+import { statusReply } from "../src/app/status-reply.js";
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 
@@ -180,6 +181,15 @@ describe("the renderers apply the outbound filter", () => {
     expect(body).toContain("**Claude's answer**");
     expectNothingLive(body);
     expect(body).toContain("`https://evil.example/beacon.png`");
+  });
+
+  it("the `/claude status` reply quotes the failure and the waiting note with none of them live", () => {
+    const failed = statusReply(record({ state: "failed", ...started, finishedAt: NOW, failure: { kind: "crash", message: INJECTED } }));
+    expect(failed).toContain("Reason: Done.");
+    expectNothingLive(failed);
+    const waiting = statusReply(record({ state: "waiting", ...started, waitingFor: INJECTED }));
+    expect(waiting).toContain("Waiting for Done.");
+    expectNothingLive(waiting);
   });
 
   it("the PR body's summary has none of them live, and still closes the task's issue", () => {

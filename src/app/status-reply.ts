@@ -1,12 +1,19 @@
 import type { TaskRecord } from "../queue/task-record.js";
+import { codeSpan, inlineText } from "../reporter/markdown.js";
+import { outboundTarget } from "../reporter/outbound.js";
 
-/** The answer to `/claude status`. */
+/**
+ * The answer to `/claude status`. What the agent and the CLI wrote (the waiting note, the
+ * failure reason, which may quote Claude or git) goes through the outbound filter, as on the
+ * tracking comment: no secret, no outside image or link, no mention, no other issue's backlink.
+ */
 export function statusReply(record: TaskRecord | undefined): string {
   if (!record) return "Claude has not worked on this issue yet. Comment `/claude run` or add the `claude` label to start.";
-  const parts = [`Claude task on this issue: **${record.state}** (run ${record.run}, ${record.specialty}, ${record.priority} priority).`];
-  if (record.agent) parts.push(`Agent: ${record.agent}.`);
-  if (record.waitingFor) parts.push(`Waiting for ${record.waitingFor}.`);
+  const target = outboundTarget(record);
+  const parts = [`Claude task on this issue: **${record.state}** (run ${record.run}, ${codeSpan(record.specialty)}, ${record.priority} priority).`];
+  if (record.agent) parts.push(`Agent: ${codeSpan(record.agent)}.`);
+  if (record.waitingFor) parts.push(`Waiting for ${inlineText(record.waitingFor, 1_000, target)}.`);
   if (record.prUrl) parts.push(`Pull request: ${record.prUrl}`);
-  if (record.failure) parts.push(`Reason: ${record.failure.message}`);
+  if (record.failure) parts.push(`Reason: ${inlineText(record.failure.message, 1_000, target)}`);
   return parts.join(" ");
 }

@@ -21,6 +21,8 @@ export const REDACT_PATHS = [
   "env.PRIVATE_KEY",
   "env.WEBHOOK_SECRET",
   "env.CCC_API_TOKEN",
+  "env.CCC_TASK_SECRET",
+  "env.REDIS_URL",
   "env.GITHUB_TOKEN",
   "env.GH_TOKEN",
   "env.ANTHROPIC_API_KEY",
