@@ -1,6 +1,6 @@
 import { checkClaudeBinary } from "../claude/run-claude.js";
 import { Agent } from "../agent/agent.js";
-import { readAgentOptions, type AgentFlags } from "../config/agent-options.js";
+import { readAgentOptions, loadAgentEnvFile, type AgentFlags } from "../config/agent-options.js";
 import { requireTaskSecret } from "../config/task-secret.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
@@ -12,6 +12,7 @@ import { readCliEnv } from "./read-cli-env.js";
  * a missing claude or Redis, a coded Error (exit 1).
  */
 export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const settingsFile = loadAgentEnvFile(flags, env);
   readCliEnv(env);
   const options = readAgentOptions(flags, env);
   const taskSecrets = requireTaskSecret(options.CCC_TASK_SECRET, "agent");
@@ -54,5 +55,5 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
 
   started = agent.start();
   await started;
-  log.info({ name: options.name, claude: claude.version, workdir: options.workdir }, "agent ready");
+  log.info({ name: options.name, claude: claude.version, workdir: options.workdir, ...(settingsFile ? { settingsFile } : {}) }, "agent ready");
 }

@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { GENERAL, specialtySchema } from "../shared/specialty.js";
+import { loadDotEnv } from "./dotenv.js";
 import { ConfigError } from "./env-error.js";
 import { DEFAULT_REPO_CONFIG } from "./repo-config.js";
 import { sharedEnvSchema } from "./shared-env.js";
@@ -101,12 +103,36 @@ function sourceOf(field: PropertyKey | undefined, flags: AgentFlags): string {
   return source.flag && flags[source.flag] !== undefined ? `--${FLAG_NAMES[source.flag] ?? source.flag}` : source.env;
 }
 
+function agentName(flags: AgentFlags, env: NodeJS.ProcessEnv): string {
+  return flags.name ?? env.CCC_AGENT_NAME ?? hostname();
+}
+
+/** `--workdir`, `CCC_WORKDIR`, or `~/.ccc/<name>`: worktrees, mirrors, transcripts and `agent.env`. */
+export function agentWorkdir(flags: AgentFlags, env: NodeJS.ProcessEnv): string {
+  return flags.workdir ?? env.CCC_WORKDIR ?? join(env.HOME ?? ".", ".ccc", agentName(flags, env));
+}
+
+export const AGENT_ENV_FILE = "agent.env";
+
+/**
+ * Reads the agent owner's settings file, `<workdir>/agent.env` (dotenv format:
+ * `CCC_TASK_SECRET`, `CCC_MAX_PERMISSION_MODE`, `CCC_REPOS`, `CCC_CLAUDE_ENV_PASS`, …), into
+ * `env` in place, so every part of the agent sees it: the shell wins over the file, and flags
+ * over both. Returns the file's path when there was one.
+ */
+export function loadAgentEnvFile(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = join(agentWorkdir(flags, env), AGENT_ENV_FILE);
+  if (!existsSync(file)) return undefined;
+  loadDotEnv(file, env);
+  return file;
+}
+
 /**
  * Flags win over the environment (`CCC_AGENT_NAME`, `CCC_SPECIALTIES`, …), which wins over defaults.
  * A wrong value throws a ConfigError of one line that names the flag or variable it came from.
  */
 export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): AgentOptions {
-  const name = flags.name ?? env.CCC_AGENT_NAME ?? hostname();
+  const name = agentName(flags, env);
   const specialties = (flags.specialties ?? env.CCC_SPECIALTIES ?? "")
     .split(",")
     .map((s) => s.trim().toLowerCase())
@@ -116,7 +142,7 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     name,
     specialties: [...new Set(specialties)],
     concurrency: flags.concurrency ?? env.CCC_CONCURRENCY,
-    workdir: flags.workdir ?? env.CCC_WORKDIR ?? join(env.HOME ?? ".", ".ccc", name),
+    workdir: agentWorkdir(flags, env),
     account: flags.account ?? env.CCC_ACCOUNT,
     claudeBin: env.CLAUDE_BIN,
     gitUrl: env.CCC_GIT_URL,
