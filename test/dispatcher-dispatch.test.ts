@@ -1,11 +1,10 @@
 import type { Redis } from "ioredis";
 import nock from "nock";
-import { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
-import { Dispatcher } from "../src/dispatcher/dispatcher.js";
-import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, enqueueActionsTask, runner } from "./helpers/actions-tasks.js";
+import type { Dispatcher } from "../src/dispatcher/dispatcher.js";
+import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, enqueueActionsTask, runner, testDispatcher } from "./helpers/actions-tasks.js";
 import { API, nockNoRepoConfig, nockRepoConfig } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
@@ -21,13 +20,7 @@ describe("the dispatcher of self-hosted runner mode", () => {
   let dispatcher: Dispatcher;
 
   function newDispatcher(): Dispatcher {
-    return new Dispatcher({
-      redis,
-      prefix,
-      store: deps.store,
-      queues: deps.queues,
-      events: deps.events,
-      getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, retry: { enabled: false }, throttle: { enabled: false } }),
+    return testDispatcher(deps, {
       now: () => clock,
       // Every tick asks GitHub again, so each test states exactly what the runners look like.
       runnerCacheSeconds: 0,

@@ -1,12 +1,10 @@
 import type { Redis } from "ioredis";
 import nock from "nock";
-import { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
 import { DispatchStore } from "../src/dispatcher/dispatch-store.js";
-import { Dispatcher } from "../src/dispatcher/dispatcher.js";
-import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, dispatchActionsTask, workflowJobPayload, workflowRunPayload } from "./helpers/actions-tasks.js";
+import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, dispatchActionsTask, testDispatcher, workflowJobPayload, workflowRunPayload } from "./helpers/actions-tasks.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
 import { API, nockInstallationToken } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
@@ -38,14 +36,7 @@ describe("following a dispatched task through workflow_job events", () => {
     deps = intakeDeps(redis, prefix);
     app = await startAppServer(deps);
     // A task dispatched for real by the dispatcher.
-    const dispatcher = new Dispatcher({
-      redis,
-      prefix,
-      store: deps.store,
-      queues: deps.queues,
-      events: deps.events,
-      getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, retry: { enabled: false }, throttle: { enabled: false } }),
-    });
+    const dispatcher = testDispatcher(deps);
     dispatchId = await dispatchActionsTask(deps, dispatcher, { number: 12 });
     nockInstallationToken();
     // GitHub tells of the dispatched run first; its id is what the job events are matched to.

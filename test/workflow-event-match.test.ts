@@ -1,12 +1,10 @@
 import { Writable } from "node:stream";
 import type { Redis } from "ioredis";
 import nock from "nock";
-import { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
 import { DispatchStore, type DispatchRecord } from "../src/dispatcher/dispatch-store.js";
-import { Dispatcher } from "../src/dispatcher/dispatcher.js";
 import { eventMismatch, runMismatch } from "../src/dispatcher/handle-workflow-events.js";
 import { createLogger } from "../src/shared/logger.js";
 import {
@@ -14,6 +12,7 @@ import {
   ACTIONS_REPO as REPO,
   ACTIONS_WORKFLOW_PATH,
   dispatchActionsTask,
+  testDispatcher,
   workflowJobPayload,
   workflowRun,
   workflowRunPayload,
@@ -116,14 +115,7 @@ describe("workflow events count only when they are the dispatch's own run", () =
     app = await startAppServer(deps);
     dispatches = new DispatchStore(redis, prefix);
     unexpected = [];
-    const dispatcher = new Dispatcher({
-      redis,
-      prefix,
-      store: deps.store,
-      queues: deps.queues,
-      events: deps.events,
-      getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, retry: { enabled: false }, throttle: { enabled: false } }),
-    });
+    const dispatcher = testDispatcher(deps);
     dispatchId = await dispatchActionsTask(deps, dispatcher, { number: 12 });
   });
   afterEach(async () => {

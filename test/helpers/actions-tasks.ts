@@ -2,7 +2,9 @@ import nock from "nock";
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
 import { ACTIONS_QUEUE, addActionsTask } from "../../src/dispatcher/actions-queue.js";
 import { dispatchTag } from "../../src/dispatcher/dispatch-id.js";
-import type { Dispatcher } from "../../src/dispatcher/dispatcher.js";
+import { Dispatcher } from "../../src/dispatcher/dispatcher.js";
+import type { DispatcherOptions } from "../../src/dispatcher/dispatcher-options.js";
+import { ProbotOctokit } from "probot";
 import type { TaskData } from "../../src/queue/task-data.js";
 import { API, nockNoRepoConfig } from "./github-nock.js";
 import { examplePayload } from "./payloads.js";
@@ -39,6 +41,19 @@ export function runner(id: number, name: string, labels: string[], state: { stat
 }
 
 /** Where claude-agent.yml's runs say they come from (`workflow_run.path`). */
+/** A dispatcher on the intake's Redis, store, queues and events, talking to GitHub through nock. */
+export function testDispatcher(deps: IntakeDeps, more: Partial<DispatcherOptions> = {}): Dispatcher {
+  return new Dispatcher({
+    redis: deps.redis,
+    prefix: deps.prefix,
+    store: deps.store,
+    queues: deps.queues,
+    events: deps.events,
+    getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, retry: { enabled: false }, throttle: { enabled: false } }),
+    ...more,
+  });
+}
+
 export const ACTIONS_WORKFLOW_PATH = ".github/workflows/claude-agent.yml";
 
 /** Dispatches a queued actions task for real: an idle runner, no repo config, GitHub answering 204. Resolves the dispatch id the workflow was given. */
