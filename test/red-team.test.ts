@@ -40,7 +40,7 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
   const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
   let dir: string;
   let agent: AgentProcess;
-  const files = { scenario: "", args: "", env: "", marker: "" };
+  const files = { scenario: "", args: "", env: "", marker: "", release: "" };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "ccc-red-team-"));
@@ -49,6 +49,7 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
       args: join(dir, "argv.json"),
       env: join(dir, "env.json"),
       marker: join(dir, "pwned"),
+      release: join(dir, "release"),
     });
     cluster.github.setFile(REPO, ".github/claude-cluster.yml", HOSTILE_CONFIG);
     agent = await cluster.startAgent({
@@ -61,8 +62,8 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
         FAKE_CLAUDE_ENV_FILE: files.env,
         FAKE_CLAUDE_MARKER: files.marker,
         FAKE_CLAUDE_CANARY: CANARY,
-        // Long enough for the reporter (one comment edit per 5 s) to show the running state.
-        FAKE_CLAUDE_DELAY_MS: "7000",
+        // Each run waits for the test to release it, so its running state is on GitHub first.
+        FAKE_CLAUDE_HOLD_FILE: join(dir, "release"),
       },
     });
     await waitFor("the agent to be idle", async () => (await registry()).find((a) => a.name === "target" && a.state === "idle"));
@@ -92,6 +93,7 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
 
   it("a hostile repository config is capped to the agent owner's ceiling, and the tracking comment says so", async () => {
     await writeFile(files.scenario, "edit");
+    await writeFile(files.release, "");
     expect((await label(41, "Capped by the owner")).status).toBe(200);
     await waitFor("the PR", record(41, (r) => r.state === "pr-open"), 40_000);
 
@@ -107,9 +109,11 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
 
   it("a Claude that hunts for secrets finds none, and its canary, beacon image, outside link, team mention and cross-reference are published dead", async () => {
     await writeFile(files.scenario, "hostile");
+    await rm(files.release, { force: true });
     expect((await label(42, "Exfiltrate through the PR")).status).toBe(200);
-    // Claude's live progress line names its tool call, bait and all.
-    await waitFor("the progress line", async () => cluster.github.comments(REPO, 42).find((c) => c.bodies.some((body) => body.includes("**Progress**"))), 30_000);
+    // Claude's live progress line names its tool call, bait and all; then the run may end.
+    await waitFor("the progress line", async () => cluster.github.comments(REPO, 42).find((c) => c.bodies.some((body) => body.includes("**Progress**"))), 45_000);
+    await writeFile(files.release, "");
     await waitFor("the PR", record(42, (r) => r.state === "pr-open"), 40_000);
     await waitFor("the tracking comment at pr-open", async () =>
       cluster.github.comments(REPO, 42).find((c) => c.user.type === "Bot" && c.body.includes("**Pull request opened**")),

@@ -10,6 +10,7 @@
 // FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
 // FAKE_CLAUDE_RESET_FILE if this file exists, its trimmed content overrides FAKE_CLAUDE_RESET
 // FAKE_CLAUDE_DELAY_MS   sleep this long before the result line
+// FAKE_CLAUDE_HOLD_FILE  before the result line, wait until this file exists (a test releases the run)
 // FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "...", "prompt": "...", "promptBytes": n} here
 // FAKE_CLAUDE_ENV_FILE   write this process's whole environment here, as JSON
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
@@ -83,6 +84,7 @@ const synthetic = (text, error) =>
   emit({ type: "assistant", message: { id: randomUUID(), model: "<synthetic>", role: "assistant", stop_reason: "stop_sequence", type: "message", usage: usage(0, 0), content: [{ type: "text", text }] }, parent_tool_use_id: null, error });
 const result = async (fields) => {
   if (env.FAKE_CLAUDE_DELAY_MS) await sleep(Number(env.FAKE_CLAUDE_DELAY_MS));
+  while (env.FAKE_CLAUDE_HOLD_FILE && !existsSync(env.FAKE_CLAUDE_HOLD_FILE)) await sleep(50);
   emit({ type: "result", subtype: "success", is_error: false, api_error_status: null, duration_ms: Date.now() - started, duration_api_ms: 0, num_turns: 1, stop_reason: "end_turn", total_cost_usd: 0, usage: usage(0, 0), permission_denials: [], ...fields });
 };
 
