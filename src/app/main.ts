@@ -16,6 +16,7 @@ import { requireTaskSecret } from "../config/task-secret.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { requireWebhookSecret } from "./require-webhook-secret.js";
+import { explainWebhookProxyFailure } from "./webhook-proxy.js";
 
 /** The ops repository's installation, looked up once with the app's own credentials. */
 function opsRepoResolver(app: Probot, fullName: string) {
@@ -113,7 +114,10 @@ async function main(): Promise<void> {
   );
   // Probot's loader has just copied `.env` over process.env; the shell's values win again.
   Object.assign(process.env, settings);
-  const server = await started;
+  // With WEBHOOK_PROXY_URL set, Probot's server also connects smee-client to the channel.
+  const server = await started.catch((error: unknown) => {
+    throw explainWebhookProxyFailure(error, settings.WEBHOOK_PROXY_URL);
+  });
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
