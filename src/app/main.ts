@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   requireWebhookSecret(settings);
   const env = readAppEnv(settings);
   const taskSecrets = requireTaskSecret(env.CCC_TASK_SECRET, "app");
-  const log = createLogger({ level: env.LOG_LEVEL, name: "ccc-app" });
+  const log = createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT, name: "ccc-app" });
   if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
   if (firstRunSecret) log.info(`first run: wrote a random CCC_TASK_SECRET to ${dotEnvPath()}; the app signs tasks with it, so give every agent a copy`);
   const redis = await connectRedis(env.REDIS_URL);

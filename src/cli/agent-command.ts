@@ -16,7 +16,7 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   readCliEnv(env);
   const options = readAgentOptions(flags, env);
   const taskSecrets = requireTaskSecret(options.CCC_TASK_SECRET, "agent");
-  const log = createLogger({ level: options.LOG_LEVEL, name: "ccc-agent" });
+  const log = createLogger({ level: options.LOG_LEVEL, format: options.LOG_FORMAT, name: "ccc-agent" });
 
   const claude = await checkClaudeBinary(options.claudeBin);
   if (!claude.ok) throw Object.assign(new Error(claude.message), { code: "claude-missing" });
@@ -55,5 +55,5 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
 
   started = agent.start();
   await started;
-  log.info({ name: options.name, claude: claude.version, workdir: options.workdir, ...(settingsFile ? { settingsFile } : {}) }, "agent ready");
+  log.info({ agent: options.name, claude: claude.version, workdir: options.workdir, ...(settingsFile ? { settingsFile } : {}) }, "agent ready");
 }

@@ -9,6 +9,7 @@ const FIX: Record<string, string> = {
   REDIS_URL: "set it to the cluster's Redis, e.g. redis://127.0.0.1:6379",
   CCC_PREFIX: "use the prefix the app was started with (default ccc)",
   LOG_LEVEL: "use trace, debug, info, warn, error, fatal or silent",
+  LOG_FORMAT: "unset or auto prints readable lines on a terminal and JSON otherwise",
   CCC_TASK_SECRET: "copy it from the app's .env (comma-separated keys during a rotation, each 32+ characters)",
 };
 

@@ -1,5 +1,9 @@
 import { z } from "zod";
+import type { LogFormat } from "../shared/logger.js";
 import { taskSecretSchema } from "./task-secret.js";
+
+/** Written out here, not imported: `ccc --help` loads this schema and should not load pino. */
+const LOG_FORMATS = ["auto", "json", "pretty"] as const satisfies readonly LogFormat[];
 
 /** Settings that the app, agents and the CLI all read. */
 export const sharedEnvSchema = z.object({
@@ -24,6 +28,8 @@ export const sharedEnvSchema = z.object({
   CCC_TASK_SECRET: taskSecretSchema,
   /** pino level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Log lines as JSON, or `pretty` for people; `auto` is pretty when stdout is a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(LOG_FORMATS, { error: "expected auto, json or pretty" }).default("auto"),
 });
 
 export type SharedEnv = z.infer<typeof sharedEnvSchema>;
