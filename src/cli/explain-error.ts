@@ -4,14 +4,25 @@ import { ExitCode } from "./exit-code.js";
 
 export interface Explained {
   code: ExitCode;
-  /** For stderr; absent when commander has printed its own. */
+  /** One line for stderr; absent when there is nothing more to say (help or the version was printed). */
   message?: string;
 }
 
-/** How `ccc` ends on an error that reached the top: the exit code and what to tell the user. */
-export function explainError(error: unknown): Explained {
-  // Help and --version end parsing this way too, with exit code 0; the rest is bad usage.
-  if (error instanceof CommanderError) return { code: error.exitCode === 0 ? ExitCode.ok : ExitCode.usage };
+/** Commander's ends that are not errors: help (`ccc` alone prints it on stderr) and --version. */
+const PRINTED = new Set(["commander.help", "commander.helpDisplayed", "commander.version"]);
+
+/**
+ * How `ccc` ends on an error that reached the top: the exit code and what to tell the user.
+ * `helpHint` is the command that shows the right usage, e.g. `ccc tasks --help`.
+ */
+export function explainError(error: unknown, helpHint = "ccc --help"): Explained {
+  if (error instanceof CommanderError) {
+    const code = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (PRINTED.has(error.code)) return { code };
+    // Commander's own text, one line: "error: unknown command 'x'\n(Did you mean y?)" has two.
+    const text = error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim();
+    return { code, message: `ccc: ${text}${/[.?!)]$/.test(text) ? "" : "."} See \`${helpHint}\`.` };
+  }
   if (error instanceof ConfigError) return { code: ExitCode.usage, message: `ccc: ${error.message}` };
   const { code, message, stack } = error instanceof Error ? (error as Error & { code?: unknown }) : { code: undefined, message: String(error), stack: undefined };
   // Errors we raise on purpose carry a code and a message that names the fix; anything else is a bug.

@@ -24,13 +24,14 @@ async function onCluster(flags: Json, load: () => Promise<(deps: ClusterDeps) =>
   process.exitCode = await runOnCluster(flags, run);
 }
 
-// exitOverride before any .command(): subcommands copy it. Commander then throws instead of
-// exiting 1, and the catch at the bottom turns usage errors into exit code 2.
+// exitOverride and configureOutput before any .command(): subcommands copy them. Commander then
+// throws instead of printing and exiting 1, and the catch at the bottom prints one line naming
+// the fix and exits 2 for bad usage.
 const program = new Command("ccc")
   .description("Claude Code Cluster: run agents and steer the cluster")
   .version(version)
   .exitOverride()
-  .showHelpAfterError();
+  .configureOutput({ outputError: () => {} });
 
 program
   .command("agent")
@@ -144,8 +145,14 @@ program
     process.exitCode = await doctorCommand({ ...(flags.repo ? { repo: flags.repo } : {}), json: Boolean(flags.json), output: processOutput });
   });
 
+/** Where a usage error sends the user: the help of the command they typed, or the list of commands. */
+function helpHint(args: string[]): string {
+  const typed = args.find((arg) => !arg.startsWith("-"));
+  return program.commands.some((command) => command.name() === typed) ? `ccc ${typed} --help` : "ccc --help";
+}
+
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const { code, message } = explainError(error);
+  const { code, message } = explainError(error, helpHint(process.argv.slice(2)));
   if (message) processOutput.err(message);
   // Exit now: a `ccc agent` that failed after connecting still holds Redis open. The message
   // is one short line, written before the exit (synchronously to files, TTYs and Linux pipes).

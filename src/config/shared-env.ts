@@ -5,6 +5,12 @@ import { taskSecretSchema } from "./task-secret.js";
 /** Written out here, not imported: `ccc --help` loads this schema and should not load pino. */
 const LOG_FORMATS = ["auto", "json", "pretty"] as const satisfies readonly LogFormat[];
 
+/** A number of days or hours; the one message names the range, whatever is wrong (`abc`, `0`, too many). */
+function positiveNumber(unit: string, max: number) {
+  const error = `a number of ${unit} above 0 and up to ${max}; fractions such as 0.5 are allowed`;
+  return z.coerce.number({ error }).positive({ error }).max(max, { error });
+}
+
 /** Settings that the app, agents and the CLI all read. */
 export const sharedEnvSchema = z.object({
   /** Redis that holds the queues, task records and agent registry. */
@@ -18,9 +24,9 @@ export const sharedEnvSchema = z.object({
    * Days a finished task (its record, its id in the recent-tasks list, its failed run's job)
    * stays in Redis; fractions allowed. Live tasks never expire. See src/queue/retention.ts.
    */
-  CCC_TASK_RETENTION_DAYS: z.coerce.number().positive("more than 0; fractions such as 0.5 are allowed").max(3650).default(30),
+  CCC_TASK_RETENTION_DAYS: positiveNumber("days", 3650).default(30),
   /** Hours a webhook delivery id and a completed reporter event are remembered, so a redelivery within them is dropped. */
-  CCC_DEDUPE_WINDOW_HOURS: z.coerce.number().positive("more than 0; fractions such as 0.5 are allowed").max(24 * 30).default(24),
+  CCC_DEDUPE_WINDOW_HOURS: positiveNumber("hours", 24 * 30).default(24),
   /**
    * Key(s) tasks are signed with, `new[,previous]`; the app and every agent need it, the CLI for
    * `ccc retry`. Never written to Redis. Required where it is used (requireTaskSecret).
