@@ -1,5 +1,9 @@
+import { spawn } from "node:child_process";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "./helpers/agent-process.js";
+import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
 import { deliver, freePort } from "./helpers/app-server.js";
 import { startAppProcess } from "./helpers/app-process.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
@@ -51,6 +55,37 @@ describe("WEBHOOK_PROXY_URL naming a channel that does not answer", () => {
     } finally {
       await deletePrefix(redis, prefix);
       await redis.quit();
+    }
+  });
+});
+
+describe("registering the app with WEBHOOK_PROXY_URL set", () => {
+  it("the setup page's manifest gives GitHub the smee channel as the Webhook URL", async () => {
+    // A first run writes `.env` into its working directory: give it one of its own, with app.yml.
+    const dir = await mkdtemp(join(tmpdir(), "ccc-setup-"));
+    await copyFile(join(REPO_ROOT, "app.yml"), join(dir, "app.yml"));
+    const port = await freePort();
+    // Probot's server connects to the channel in setup mode too: a local one, so no network.
+    const smee = await startFakeSmee();
+    const channel = smee.url;
+    const env: NodeJS.ProcessEnv = { ...process.env, APP_ID: "", WEBHOOK_PROXY_URL: channel, PORT: String(port), HOST: "127.0.0.1", CCC_API_TOKEN: "test-api-token-0123456789abcdef" };
+    const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "src/app/main.ts")], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    try {
+      const page = await waitFor("the setup page", () => fetch(`http://127.0.0.1:${port}/probot`).then((r) => (r.ok ? r.text() : undefined), () => undefined)).catch((error: Error) => {
+        throw new Error(`${error.message}; the app's output:\n${output}`);
+      });
+      const manifest = JSON.parse(/value='([^']*)'/.exec(page)![1]!) as { hook_attributes: { url: string }; default_events: string[] };
+      expect(manifest.hook_attributes.url).toBe(channel);
+      expect(manifest.default_events).toContain("issue_comment");
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+      await smee.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
