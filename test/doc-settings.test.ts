@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { appEnvSchema } from "../src/config/app-env.js";
+import { sharedEnvSchema } from "../src/config/shared-env.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(join(ROOT, path)).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/**
+ * The agent's variables: the `env:` names of SOURCES in agent-options.ts, the table
+ * readAgentOptions names a wrong setting from (it is not exported, so read from the source).
+ */
+function agentEnvNames(): string[] {
+  const source = read("src/config/agent-options.ts");
+  const table = source.slice(source.indexOf("const SOURCES"), source.indexOf("};", source.indexOf("const SOURCES")));
+  return [...table.matchAll(/\benv: "([A-Z][A-Z0-9_]*)"/g)].map((match) => match[1]!);
+}
+
+/** Read outside the zod schemas: the agent's pass-list for Claude's environment, and the log format (src/shared/logger.ts). */
+const READ_ELSEWHERE = ["CCC_CLAUDE_ENV_PASS", "LOG_FORMAT"];
+
+/** Read by Probot (and @probot/get-private-key) from the settings the app hands it; the app relies on each. */
+const PROBOT = ["APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "PORT", "WEBHOOK_PATH", "WEBHOOK_PROXY_URL", "GHE_HOST", "GHE_PROTOCOL"];
+
+const SETTINGS = [...new Set([...Object.keys(sharedEnvSchema.shape), ...Object.keys(appEnvSchema.shape), ...agentEnvNames(), ...READ_ELSEWHERE, ...PROBOT])].sort();
+
+const DOCS = ["README.md", ".env.example", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+/** Where a name counts as existing: the product, and the benches' and tests' own knobs (docs/operations.md names some). */
+const CODE = [...filesUnder("src"), ...filesUnder("bench"), ...filesUnder("test").filter((f) => !f.endsWith("doc-settings.test.ts"))]
+  .map((path) => read(path))
+  .join("\n");
+
+describe("every setting is documented, and every documented setting exists", () => {
+  it("finds the settings of the shared, app and agent schemas", () => {
+    expect(SETTINGS).toEqual(expect.arrayContaining(["REDIS_URL", "CCC_TASK_SECRET", "CCC_API_TOKEN", "HOST", "CCC_AGENT_NAME", "CCC_MAX_PERMISSION_MODE", "CLAUDE_BIN"]));
+    expect(agentEnvNames().length).toBeGreaterThanOrEqual(15);
+  });
+
+  it("Probot still reads the variables the docs list as Probot's", () => {
+    const probot = read("node_modules/probot/lib/bin/read-env-options.js") + read("node_modules/@probot/get-private-key/dist-src/index.js");
+    expect(PROBOT.filter((name) => !probot.includes(`env.${name}`))).toEqual([]);
+  });
+
+  it("docs/configuration.md names each setting", () => {
+    const doc = read("docs/configuration.md");
+    expect(SETTINGS.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it(".env.example has a line for each setting, set or commented out", () => {
+    const example = read(".env.example");
+    expect(SETTINGS.filter((name) => !new RegExp(`^(# )?${name}=`, "m").test(example))).toEqual([]);
+  });
+
+  it("every CCC_ name in README.md, docs/*.md and .env.example exists in the code", () => {
+    const missing = DOCS.flatMap((doc) =>
+      [...new Set(read(doc).match(/(?<![A-Za-z0-9_])CCC_[A-Z0-9_]*[A-Z0-9]/g) ?? [])]
+        .filter((name) => !new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`).test(CODE))
+        .map((name) => `${name} in ${relative(ROOT, join(ROOT, doc))}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
