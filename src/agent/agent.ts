@@ -19,6 +19,7 @@ import { Workspace } from "../workspace/workspace.js";
 import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "./account-pause.js";
 import { LoginState } from "./login-state.js";
+import { NameClaim } from "./name-claim.js";
 import { parseControlMessage } from "./control-message.js";
 import { processTask } from "./process-task.js";
 import { probeLogin } from "./probe-login.js";
@@ -60,6 +61,7 @@ export class Agent {
   private readonly running = new Map<string, { controller: AbortController; jobId: string }>();
   private readonly ctx: TaskContext;
   private readonly registry: AgentRegistry;
+  private readonly nameClaim: NameClaim;
   private readonly pauses: AccountPauses;
   private readonly control: ClusterControl;
   private readonly subscriber: Redis;
@@ -87,6 +89,7 @@ export class Agent {
     this.startedAt = this.now();
     const prefix = options.CCC_PREFIX;
     this.registry = new AgentRegistry(deps.redis, prefix);
+    this.nameClaim = new NameClaim({ redis: deps.redis, prefix, name: options.name, ttlMs: options.heartbeatTtlSeconds * 1000 });
     this.pauses = new AccountPauses(deps.redis, prefix);
     this.control = new ClusterControl(deps.redis, prefix);
     this.subscriber = deps.redis.duplicate();
@@ -133,6 +136,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Before anything else: a second live process with this name is refused (AgentNameTakenError).
+    await this.nameClaim.claim();
     await mkdir(this.options.workdir, { recursive: true });
     await this.subscriber.subscribe(controlChannel(this.options.CCC_PREFIX));
     this.subscriber.on("message", (_channel, raw) => void this.onControl(raw).catch((e: Error) => this.log.warn({ err: e }, "control message failed")));
@@ -181,6 +186,7 @@ export class Agent {
     for (const { controller } of this.running.values()) controller.abort("shutdown" satisfies AbortReason);
     await Promise.all(this.workers.map((w) => w.close()));
     await this.registry.remove(this.options.name);
+    await this.nameClaim.release();
     await this.subscriber.quit().catch(() => {});
     await this.ctx.events.close();
   }
@@ -288,10 +294,16 @@ export class Agent {
   }
 
   private async heartbeat(): Promise<void> {
+    if (!(await this.nameClaim.renew())) {
+      // Only after this process was silent past the TTL (a suspended PC) and another took the name.
+      this.log.error("another process now runs as this agent: this one is no longer listed; stop one of them");
+      return;
+    }
     await this.registry.heartbeat(
       {
         name: this.options.name,
         host: hostname(),
+        pid: process.pid,
         account: this.options.account,
         specialties: this.options.specialties,
         concurrency: this.options.concurrency,

@@ -5,6 +5,8 @@ import { GENERAL } from "../shared/specialty.js";
 export interface AgentInfo {
   name: string;
   host: string;
+  /** Its process id on `host`; absent from agents older than the name claim. */
+  pid?: number;
   account: string;
   specialties: string[];
   concurrency: number;
