@@ -65,9 +65,10 @@ export class NameClaim {
 
   /** Takes the name or throws AgentNameTakenError naming the process that has it. */
   async claim(): Promise<void> {
+    this.released = false;
     // A holder that expires between the refusal and the read is gone: try again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.renew()) return;
+      if (await this.take()) return;
       const [[, raw], [, pttl]] = (await this.options.redis.multi().get(this.key).pttl(this.key).exec()) as [[null, string | null], [null, number]];
       if (raw === null) continue;
       const holder = holderSchema.safeParse(safeJson(raw));
@@ -80,7 +81,10 @@ export class NameClaim {
   /** With each heartbeat: false when another process has taken the name (this one was presumed dead past the TTL). */
   async renew(): Promise<boolean> {
     // A heartbeat late in a clean stop must not take the name back.
-    if (this.released) return true;
+    return this.released || this.take();
+  }
+
+  private async take(): Promise<boolean> {
     return (await this.options.redis.eval(CLAIM, 1, this.key, this.value, String(this.options.ttlMs))) === 1;
   }
 
