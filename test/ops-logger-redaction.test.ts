@@ -1,13 +1,13 @@
 import { Writable } from "node:stream";
 import { RequestError } from "@octokit/request-error";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../src/shared/logger.js";
+import { createLogger, type LogFormat } from "../src/shared/logger.js";
 import { PRIVATE_KEY } from "./helpers/app-server.js";
 
 const TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
 const API_TOKEN = "4f1c2a9b8e7d6c5b4a39281706f5e4d3";
 
-function capture(level = "debug") {
+function capture(level = "debug", format: LogFormat = "json") {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -15,12 +15,13 @@ function capture(level = "debug") {
       done();
     },
   });
-  return { log: createLogger({ level, destination }), text: () => lines.join("") };
+  return { log: createLogger({ level, format, destination }), text: () => lines.join("") };
 }
 
 describe("logs never carry tokens or keys", () => {
-  it("an Octokit error, request options and an environment with secrets are logged without them", () => {
-    const { log, text } = capture();
+  // Pretty lines are made from the redacted JSON line, so they are scrubbed alike (LOG_FORMAT).
+  it.for(["json", "pretty"] as const)("an Octokit error, request options and an environment with secrets are logged without them (%s)", (format) => {
+    const { log, text } = capture("debug", format);
     const error = new RequestError(`Bad credentials for token ${TOKEN}`, 401, {
       request: { method: "GET", url: "https://api.github.com/app", headers: { authorization: `token ${TOKEN}` } },
       response: { status: 401, url: "https://api.github.com/app", headers: {}, data: { message: "Bad credentials" } },
