@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readAgentOptions } from "../src/config/agent-options.js";
 import { appEnvSchema } from "../src/config/app-env.js";
 import { sharedEnvSchema } from "../src/config/shared-env.js";
 
@@ -18,10 +19,21 @@ function filesUnder(dir: string): string[] {
  * The agent's variables: the `env:` names of SOURCES in agent-options.ts, the table
  * readAgentOptions names a wrong setting from (it is not exported, so read from the source).
  */
-function agentEnvNames(): string[] {
+function agentSources(): Array<{ field: string; env: string }> {
   const source = read("src/config/agent-options.ts");
   const table = source.slice(source.indexOf("const SOURCES"), source.indexOf("};", source.indexOf("const SOURCES")));
-  return [...table.matchAll(/\benv: "([A-Z][A-Z0-9_]*)"/g)].map((match) => match[1]!);
+  return [...table.matchAll(/(\w+): \{[^}]*\benv: "([A-Z][A-Z0-9_]*)"/g)].map((match) => ({ field: match[1]!, env: match[2]! }));
+}
+const agentEnvNames = () => agentSources().map((source) => source.env);
+
+/** Each setting's default where it is a single value (a string or a number), by variable name. */
+function schemaDefaults(): Map<string, string> {
+  const defaults = new Map<string, string>();
+  const put = (name: string, value: unknown) => (typeof value === "string" || typeof value === "number") && defaults.set(name, String(value));
+  for (const [name, value] of Object.entries(appEnvSchema.parse({}))) put(name, value);
+  const agent = readAgentOptions({}, { HOME: "/home/someone" }) as Record<string, unknown>;
+  for (const { field, env } of agentSources()) put(env, agent[field]);
+  return defaults;
 }
 
 /** Read outside the zod schemas: the agent's pass-list for Claude's environment, and the log format (src/shared/logger.ts). */
@@ -57,6 +69,13 @@ describe("every setting is documented, and every documented setting exists", () 
   it(".env.example has a line for each setting, set or commented out", () => {
     const example = read(".env.example");
     expect(SETTINGS.filter((name) => !new RegExp(`^(# )?${name}=`, "m").test(example))).toEqual([]);
+  });
+
+  it("the defaults .env.example shows are the settings' defaults", () => {
+    const defaults = schemaDefaults();
+    const shown = [...read(".env.example").matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=(.+)$/gm)].map((match) => [match[1]!, match[2]!] as const);
+    expect(shown.length).toBeGreaterThan(20);
+    expect(shown.filter(([name, value]) => defaults.has(name) && defaults.get(name) !== value)).toEqual([]);
   });
 
   it("every CCC_ name in README.md, docs/*.md and .env.example exists in the code", () => {
