@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readAgentOptions } from "../src/config/agent-options.js";
+import { agentOptionsSchema } from "../src/config/agent-options.js";
 import { appEnvSchema } from "../src/config/app-env.js";
 import { sharedEnvSchema } from "../src/config/shared-env.js";
 
@@ -26,13 +26,16 @@ function agentSources(): Array<{ field: string; env: string }> {
 }
 const agentEnvNames = () => agentSources().map((source) => source.env);
 
-/** Each setting's default where it is a single value (a string or a number), by variable name. */
+/** Each setting's schema default where it is one value (a non-empty string or a number), by variable name. */
 function schemaDefaults(): Map<string, string> {
   const defaults = new Map<string, string>();
-  const put = (name: string, value: unknown) => (typeof value === "string" || typeof value === "number") && defaults.set(name, String(value));
+  const put = (name: string, value: unknown) => ((typeof value === "string" && value !== "") || typeof value === "number") && defaults.set(name, String(value));
   for (const [name, value] of Object.entries(appEnvSchema.parse({}))) put(name, value);
-  const agent = readAgentOptions({}, { HOME: "/home/someone" }) as Record<string, unknown>;
-  for (const { field, env } of agentSources()) put(env, agent[field]);
+  const fields = agentOptionsSchema.shape as Record<string, { safeParse(value: unknown): { success: boolean; data?: unknown } }>;
+  for (const { field, env } of agentSources()) {
+    const parsed = fields[field]?.safeParse(undefined);
+    if (parsed?.success) put(env, parsed.data);
+  }
   return defaults;
 }
 
@@ -76,6 +79,14 @@ describe("every setting is documented, and every documented setting exists", () 
     const shown = [...read(".env.example").matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=(.+)$/gm)].map((match) => [match[1]!, match[2]!] as const);
     expect(shown.length).toBeGreaterThan(20);
     expect(shown.filter(([name, value]) => defaults.has(name) && defaults.get(name) !== value)).toEqual([]);
+  });
+
+  it("docs/configuration.md gives each setting's default in the row that names it", () => {
+    const rows = read("docs/configuration.md").split("\n").filter((line) => line.startsWith("|"));
+    // The row whose own cell is the variable (other rows may mention it in passing).
+    const rowOf = (name: string) => rows.find((row) => row.split("|").some((cell) => cell.trim() === `\`${name}\``));
+    const wrong = [...schemaDefaults()].filter(([name, value]) => !rowOf(name)?.includes(`\`${value}\``));
+    expect(wrong).toEqual([]);
   });
 
   it("every CCC_ name in README.md, docs/*.md and .env.example exists in the code", () => {
