@@ -20,6 +20,8 @@ interface Bench {
 const benches: Bench[] = [
   { name: "webhook-ingest", run: async () => (await import("./webhook-ingest.js")).benchWebhookIngest() },
   { name: "dispatch", run: async () => (await import("./dispatch.js")).benchDispatch() },
+  // Needs dist/: `npm run bench` builds first.
+  { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {
     name: "workspace",
     run: async () => {
