@@ -50,10 +50,14 @@ describe("deployment files", () => {
     expect(compose.services.app.environment.CCC_TASK_SECRET).toMatch(/^\$\{CCC_TASK_SECRET:\?[^}]+\}$/);
   });
 
-  it("the systemd units start the app and an agent and stop them with SIGTERM", () => {
-    expect(read("deploy/systemd/ccc-app.service")).toMatch(/ExecStart=.*npm start/);
+  it("the systemd units start the compiled app and the installed agent and stop them with SIGTERM", () => {
+    const app = read("deploy/systemd/ccc-app.service");
+    expect(app).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/claude-code-cluster\/dist\/app\/main\.js$/m);
+    expect(app).toContain("KillSignal=SIGTERM");
     const agent = read("deploy/systemd/ccc-agent.service");
-    expect(agent).toMatch(/ExecStart=.*ccc agent --name/);
+    // The `ccc` that `npm install -g` put on the PATH: no checkout, no npx.
+    expect(agent).toMatch(/^ExecStart=\/usr\/bin\/env ccc agent --name /m);
+    expect(agent).not.toMatch(/opt\/claude-code-cluster|npx/);
     expect(agent).toContain("KillSignal=SIGTERM");
   });
 
