@@ -72,6 +72,9 @@ async function main(): Promise<void> {
   let reporter: Reporter | undefined;
   let dispatcher: Dispatcher | undefined;
   let reconciler: Reconciler | undefined;
+  // Probot's `run` adds a SIGINT handler that stops only its server and exits at once, which
+  // would cut the reporter's, dispatcher's and queues' shutdown short on Ctrl-C: ours replaces it.
+  const sigintBefore = new Set(process.listeners("SIGINT"));
   const started = run(
     ops.wrap(createApp(deps, (app) => {
       const opsRepo = env.CCC_OPS_REPO ? opsRepoResolver(app, env.CCC_OPS_REPO) : undefined;
@@ -129,8 +132,10 @@ async function main(): Promise<void> {
     await deps.queues.close();
     await deps.events.close();
     redis.disconnect();
+    log.info({ signal }, "stopped");
     process.exit(0);
   };
+  for (const listener of process.listeners("SIGINT")) if (!sigintBefore.has(listener)) process.off("SIGINT", listener);
   process.once("SIGTERM", (s) => void shutdown(s));
   process.once("SIGINT", (s) => void shutdown(s));
 }
