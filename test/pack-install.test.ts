@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "./helpers/agent-process.js";
 
 const run = promisify(execFile);
@@ -48,5 +48,54 @@ describe("the packed agent", () => {
     const doctorHelp = await run(ccc, ["doctor", "--help"], { cwd: "/", env });
     expect(doctorHelp.stdout).toContain("Usage: ccc doctor");
     // execFile rejects on a non-zero exit, so reaching here means each exited 0.
+  });
+});
+
+describe("bin/ccc.js", () => {
+  let dir: string;
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A package with bin/ccc.js and, as asked, a dist/ and a src/ that each say which one ran. */
+  async function layout(parts: { dist?: boolean; src?: "older" | "newer"; tsx?: boolean }): Promise<string> {
+    dir = await mkdtemp(join(tmpdir(), "ccc-bin-"));
+    await mkdir(join(dir, "bin"));
+    await copyFile(join(REPO_ROOT, "bin/ccc.js"), join(dir, "bin/ccc.js"));
+    await writeFile(join(dir, "package.json"), '{ "type": "module" }\n');
+    if (parts.dist) {
+      await mkdir(join(dir, "dist/cli"), { recursive: true });
+      await writeFile(join(dir, "dist/cli/main.js"), 'console.log("compiled");\n');
+    }
+    if (parts.src) {
+      await mkdir(join(dir, "src/cli"), { recursive: true });
+      await writeFile(join(dir, "src/cli/main.ts"), 'const from: string = "source";\nconsole.log(from);\n');
+      const when = new Date(Date.now() + (parts.src === "newer" ? 60_000 : -60_000));
+      await utimes(join(dir, "src/cli/main.ts"), when, when);
+    }
+    if (parts.tsx) await symlink(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+    return join(dir, "bin/ccc.js");
+  }
+
+  const ccc = (bin: string) => run(process.execPath, [bin], { cwd: "/", env }).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+
+  it("runs dist/ where there is no src/, as in an installed package", async () => {
+    expect((await ccc(await layout({ dist: true }))).stdout).toBe("compiled\n");
+  });
+
+  it("in a checkout runs dist/ while it is newer than src/, and the source through tsx once a file in src/ is newer", async () => {
+    expect((await ccc(await layout({ dist: true, src: "older", tsx: true }))).stdout).toBe("compiled\n");
+    await rm(dir, { recursive: true, force: true });
+    expect((await ccc(await layout({ dist: true, src: "newer", tsx: true }))).stdout).toBe("source\n");
+  });
+
+  it("says in one line to run npm run build, and exits 1, when there is nothing it can run", async () => {
+    const missing = await ccc(await layout({}));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^ccc: .*dist\/cli\/main\.js is missing; run `npm run build` in .*\n$/);
+    await rm(dir, { recursive: true, force: true });
+    const noTsx = await ccc(await layout({ src: "newer" }));
+    expect(noTsx.code).toBe(1);
+    expect(noTsx.stderr).toMatch(/^ccc: .* is missing and tsx is not installed; run `npm run build`\n$/);
   });
 });
