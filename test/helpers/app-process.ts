@@ -15,7 +15,7 @@ export interface AppProcess {
   stop(): Promise<number | null>;
 }
 
-/** `npm start` (tsx src/app/main.ts) as a real child process with its own port and prefix. */
+/** The app from its source (`npm run dev`, tsx src/app/main.ts) as a real child process with its own port and prefix. */
 export async function startAppProcess(options: { prefix: string; env?: Record<string, string | undefined> }): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], {
