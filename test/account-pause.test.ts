@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AccountPauses, usageBackoffMs } from "../src/agent/account-pause.js";
+import { AccountPauses, usageBackoffMs } from "../src/store/account-pauses.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
 describe("usage-limit backoff without a reset time", () => {

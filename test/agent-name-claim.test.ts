@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NameClaim } from "../src/agent/name-claim.js";
-import { AgentRegistry } from "../src/agent/registry.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import { CCC_BIN, FAKE_CLAUDE, startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { connectRedis, deletePrefix, randomPrefix, REDIS_URL } from "./helpers/redis.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRegistry } from "../src/agent/registry.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import { CCC_BIN, FAKE_CLAUDE, waitFor } from "./helpers/agent-process.js";
 import { deletePrefix, randomPrefix, REDIS_URL } from "./helpers/redis.js";
 

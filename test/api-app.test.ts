@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ClusterControl } from "../src/control/cluster-control.js";
-import { UsageStore } from "../src/ops/usage-store.js";
+import { UsageStore } from "../src/store/usage-store.js";
 import { taskQueueName } from "../src/queue/task-queues.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { deliver } from "./helpers/app-server.js";

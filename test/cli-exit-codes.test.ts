@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect as matchers, it } from "vitest";
-import { AgentRegistry } from "../src/agent/registry.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import { CCC_BIN, FAKE_CLAUDE, REPO_ROOT, startAgentProcess } from "./helpers/agent-process.js";
 import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { UsageStore } from "../src/ops/usage-store.js";
+import { UsageStore } from "../src/store/usage-store.js";
 import { CCC_BIN, FAKE_CLAUDE, REPO_ROOT } from "./helpers/agent-process.js";
 import { PRIVATE_KEY } from "./helpers/app-server.js";
 import { startAppProcess, type AppProcess } from "./helpers/app-process.js";

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import nock from "nock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { UsageStore } from "../src/ops/usage-store.js";
+import { UsageStore } from "../src/store/usage-store.js";
 import { Reporter } from "../src/reporter/reporter.js";
 import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";

@@ -3,7 +3,7 @@ import { forecastBudget } from "../src/ops/usage/forecast-budget.js";
 import { parseBudgets } from "../src/ops/usage/parse-budgets.js";
 import { usageSeries } from "../src/ops/usage/usage-series.js";
 import { usageWindows } from "../src/ops/usage/usage-windows.js";
-import type { UsageEntry } from "../src/ops/usage-store.js";
+import type { UsageEntry } from "../src/store/usage-store.js";
 
 const H = 3_600_000;
 const NOW = Date.UTC(2026, 0, 10, 12);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AgentInfo } from "../src/agent/registry.js";
+import type { AgentInfo } from "../src/store/agent-registry.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { describeBlocker } from "../src/reconciler/describe-blocker.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "../src/reconciler/judge-running-task.js";

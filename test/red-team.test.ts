@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRegistry } from "../src/agent/registry.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { useCluster } from "./helpers/cluster.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AccountPauses } from "../src/agent/account-pause.js";
+import { AccountPauses } from "../src/store/account-pauses.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { listBranches } from "./helpers/git-origin.js";
 import { pendingEvents, waitingJobs } from "./helpers/intake.js";

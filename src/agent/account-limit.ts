@@ -1,6 +1,6 @@
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { Logger } from "../shared/logger.js";
-import type { AccountPause, AccountPauses } from "./account-pause.js";
+import type { AccountPause, AccountPauses } from "../store/account-pauses.js";
 import type { LoginProbe } from "./probe-login.js";
 
 export interface AccountLimitOptions {

@@ -1,4 +1,4 @@
-import type { AccountPausedMessage } from "./account-pause.js";
+import type { AccountPausedMessage } from "../store/account-pauses.js";
 import type { ControlMessage as CancelMessage } from "../control/cancel-task.js";
 import type { ModeMessage } from "../control/cluster-control.js";
 

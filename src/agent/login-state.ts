@@ -3,7 +3,7 @@ import type { EventQueue } from "../reporter/event-queue.js";
 import type { SessionIssue } from "../reporter/session-issue.js";
 import type { Logger } from "../shared/logger.js";
 import type { LoginProbe } from "./probe-login.js";
-import type { SessionState, SessionStates } from "./session-state.js";
+import type { SessionState, SessionStates } from "../store/session-states.js";
 
 export interface LoginStateOptions {
   sessions: SessionStates;

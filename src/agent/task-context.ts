@@ -1,7 +1,7 @@
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { runClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
-import type { UsageStore } from "../ops/usage-store.js";
+import type { UsageStore } from "../store/usage-store.js";
 import type { TaskData } from "../queue/task-data.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";

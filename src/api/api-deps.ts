@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { AgentRegistry } from "../agent/registry.js";
+import type { AgentRegistry } from "../store/agent-registry.js";
 import type { ClusterControl } from "../control/cluster-control.js";
 import type { AppMetrics } from "../ops/metrics/app-metrics.js";
 import type { UsageMonitor } from "../ops/usage/usage-monitor.js";

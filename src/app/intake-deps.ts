@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { AgentRegistry } from "../agent/registry.js";
+import type { AgentRegistry } from "../store/agent-registry.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";

@@ -1,4 +1,4 @@
-import type { AgentRegistry } from "../agent/registry.js";
+import type { AgentRegistry } from "../store/agent-registry.js";
 
 /**
  * The registry read, shared by the deliveries of one short window: a burst of labels costs

@@ -1,5 +1,5 @@
 import { run, type Probot } from "probot";
-import { AgentRegistry } from "../agent/registry.js";
+import { AgentRegistry } from "../store/agent-registry.js";
 import { readAppEnv } from "../config/app-env.js";
 import { TaskQueues } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";

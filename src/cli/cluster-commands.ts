@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { AgentRegistry } from "../agent/registry.js";
+import { AgentRegistry } from "../store/agent-registry.js";
 import { cancelTask } from "../control/cancel-task.js";
 import { TaskQueues, taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";

@@ -1,6 +1,6 @@
 import type { VerifyLoginMessage } from "../agent/control-message.js";
-import { AgentRegistry } from "../agent/registry.js";
-import { SessionStates } from "../agent/session-state.js";
+import { AgentRegistry } from "../store/agent-registry.js";
+import { SessionStates } from "../store/session-states.js";
 import { controlChannel } from "../control/cancel-task.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";

@@ -1,4 +1,4 @@
-import { AgentRegistry } from "../agent/registry.js";
+import { AgentRegistry } from "../store/agent-registry.js";
 import { retryTask } from "../control/retry-task.js";
 import { TaskQueues } from "../queue/task-queues.js";
 import type { TaskSecrets } from "../queue/task-signature.js";

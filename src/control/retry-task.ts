@@ -1,4 +1,4 @@
-import type { AgentRegistry } from "../agent/registry.js";
+import type { AgentRegistry } from "../store/agent-registry.js";
 import type { TaskData } from "../queue/task-data.js";
 import { taskQueueName, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";

@@ -1,4 +1,4 @@
-import type { AgentInfo } from "../agent/registry.js";
+import type { AgentInfo } from "../store/agent-registry.js";
 import { taskQueueName } from "../queue/task-queues.js";
 import { DEFAULT_SPECIALTIES, GENERAL } from "../shared/specialty.js";
 

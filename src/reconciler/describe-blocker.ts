@@ -1,5 +1,5 @@
-import type { AgentInfo } from "../agent/registry.js";
-import { servesRepo } from "../agent/serves-repo.js";
+import type { AgentInfo } from "../store/agent-registry.js";
+import { servesRepo } from "../shared/serves-repo.js";
 import type { ControlState } from "../control/cluster-control.js";
 import { GENERAL } from "../shared/specialty.js";
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Redis } from "ioredis";
-import { AgentRegistry } from "../../src/agent/registry.js";
+import { AgentRegistry } from "../../src/store/agent-registry.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const CCC_BIN = join(REPO_ROOT, "bin/ccc.js");

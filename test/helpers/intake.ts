@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { Queue } from "bullmq";
-import { AgentRegistry } from "../../src/agent/registry.js";
+import { AgentRegistry } from "../../src/store/agent-registry.js";
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
 import { TaskQueues } from "../../src/queue/task-queues.js";
 import { TaskStore } from "../../src/queue/task-store.js";

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { AgentRegistry, type AgentInfo } from "../../agent/registry.js";
+import { AgentRegistry, type AgentInfo } from "../../store/agent-registry.js";
 import { ClusterControl, type ControlState } from "../../control/cluster-control.js";
 import type { TaskQueues } from "../../queue/task-queues.js";
 import { knownQueues } from "../known-queues.js";

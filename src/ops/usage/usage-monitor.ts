@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { silentLogger, type Logger } from "../../shared/logger.js";
-import { UsageStore } from "../usage-store.js";
+import { UsageStore } from "../../store/usage-store.js";
 import { forecastBudget, type BudgetForecast } from "./forecast-budget.js";
 import { USAGE_WINDOWS, type Budget } from "./parse-budgets.js";
 import { UsageAlerts, type UsageAlert } from "./usage-alerts.js";

@@ -1,4 +1,4 @@
-import type { UsageEntry } from "../usage-store.js";
+import type { UsageEntry } from "../../store/usage-store.js";
 
 export interface UsageSeries {
   /** Start of each bucket, epoch ms, oldest first. */

@@ -1,4 +1,4 @@
-import type { UsageEntry } from "../usage-store.js";
+import type { UsageEntry } from "../../store/usage-store.js";
 import { USAGE_WINDOWS, type UsageWindow } from "./parse-budgets.js";
 
 /** What one account or agent used within one window. */
