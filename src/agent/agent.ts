@@ -4,8 +4,8 @@ import { DelayedError, UnrecoverableError, Worker, WaitingError, type Job } from
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
-import { controlChannel } from "../control/cancel-task.js";
 import { ClusterControl, type ClusterMode } from "../control/cluster-control.js";
+import { subscribeControl, type ControlMessage } from "../control/control-channel.js";
 import { UsageStore } from "../store/usage-store.js";
 import { TaskSecretMissingError, taskQueueName } from "../queue/task-queues.js";
 import type { TaskSecrets } from "../queue/task-signature.js";
@@ -20,7 +20,6 @@ import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "../store/account-pauses.js";
 import { LoginState } from "./login-state.js";
 import { NameClaim } from "./name-claim.js";
-import { parseControlMessage } from "./control-message.js";
 import { processTask } from "./process-task.js";
 import { probeLogin } from "./probe-login.js";
 import { AgentRegistry } from "../store/agent-registry.js";
@@ -139,8 +138,7 @@ export class Agent {
     // Before anything else: a second live process with this name is refused (AgentNameTakenError).
     await this.nameClaim.claim();
     await mkdir(this.options.workdir, { recursive: true });
-    await this.subscriber.subscribe(controlChannel(this.options.CCC_PREFIX));
-    this.subscriber.on("message", (_channel, raw) => void this.onControl(raw).catch((e: Error) => this.log.warn({ err: e }, "control message failed")));
+    await subscribeControl(this.subscriber, this.options.CCC_PREFIX, this.log, (message) => this.onControl(message));
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
     for (const name of this.queueNames) {
@@ -258,9 +256,7 @@ export class Agent {
     void this.heartbeat().catch(() => {});
   }
 
-  private async onControl(raw: string): Promise<void> {
-    const message = parseControlMessage(raw);
-    if (!message) return;
+  private async onControl(message: ControlMessage): Promise<void> {
     switch (message.type) {
       case "cancel":
         this.running.get(message.taskId)?.controller.abort("cancelled" satisfies AbortReason);

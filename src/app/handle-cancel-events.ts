@@ -1,6 +1,6 @@
 import type { Context } from "probot";
-import type { VerifyLoginMessage } from "../agent/control-message.js";
-import { cancelTask, controlChannel } from "../control/cancel-task.js";
+import { cancelTask } from "../control/cancel-task.js";
+import { publishControl } from "../control/control-channel.js";
 import { readSessionIssue, SESSION_TIMEOUT_LABEL, sessionIssueAgentKey, writeSessionIssue } from "../reporter/session-issue.js";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { formatTaskId } from "../shared/task-id.js";
@@ -29,8 +29,7 @@ async function askAgentToVerifyLogin(deps: IntakeDeps, owner: string, repo: stri
   if (!agent) return;
   const issue = await readSessionIssue(deps.redis, deps.prefix, agent);
   if (issue) await writeSessionIssue(deps.redis, deps.prefix, agent, { ...issue, open: false, closedAt: Date.now() });
-  const message: VerifyLoginMessage = { type: "verify-login", agent };
-  await deps.redis.publish(controlChannel(deps.prefix), JSON.stringify(message));
+  await publishControl(deps.redis, deps.prefix, { type: "verify-login", agent });
   deps.log.info({ agent, issue: number }, "session-timeout issue closed: asking the agent to verify its login");
 }
 

@@ -1,7 +1,6 @@
-import type { VerifyLoginMessage } from "../agent/control-message.js";
 import { AgentRegistry } from "../store/agent-registry.js";
 import { SessionStates } from "../store/session-states.js";
-import { controlChannel } from "../control/cancel-task.js";
+import { publishControl } from "../control/control-channel.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";
 
@@ -21,8 +20,7 @@ export async function resumeAgentCommand(deps: ClusterDeps, agent: string, waitM
   }
   const sessions = new SessionStates(deps.redis, deps.prefix);
   const askedAt = Date.now();
-  const message: VerifyLoginMessage = { type: "verify-login", agent };
-  await deps.redis.publish(controlChannel(deps.prefix), JSON.stringify(message));
+  await publishControl(deps.redis, deps.prefix, { type: "verify-login", agent });
   for (;;) {
     const state = await sessions.get(agent);
     if (state && state.at >= askedAt && state.state !== "checking") {

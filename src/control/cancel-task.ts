@@ -3,16 +3,10 @@ import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../reporter/event-queue.js";
 import { LIVE_STATES } from "../shared/task-state.js";
+import { publishControl } from "./control-channel.js";
 
-/** Channel on which agents hear about cancelled tasks they may be running. */
-export function controlChannel(prefix: string): string {
-  return `${prefix}:control`;
-}
-
-export interface ControlMessage {
-  type: "cancel";
-  taskId: string;
-}
+/** Until the store move: account-pause.ts still imports the channel from here. */
+export { controlChannel } from "./control-channel.js";
 
 export interface CancelDeps {
   redis: Redis;
@@ -40,10 +34,7 @@ export async function cancelTask(deps: CancelDeps, taskId: string, by: string): 
   );
   if (!changed) return "not-live";
   const removed = await deps.queues.removeWaiting(record.queue, record.jobId);
-  if (!removed) {
-    const message: ControlMessage = { type: "cancel", taskId };
-    await deps.redis.publish(controlChannel(deps.prefix), JSON.stringify(message));
-  }
+  if (!removed) await publishControl(deps.redis, deps.prefix, { type: "cancel", taskId });
   await deps.events.emit({ type: "task-changed", taskId });
   return "cancelled";
 }

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { controlChannel } from "./cancel-task.js";
+import { controlChannel, encodeControl } from "./control-channel.js";
 
 /**
  * The whole cluster's switch. `paused`: agents finish what they run and take nothing new.
@@ -13,11 +13,6 @@ export interface ControlState {
   /** Who changed it: `@login`, `ccc`, `api`. */
   by?: string;
   at: number;
-}
-
-export interface ModeMessage {
-  type: "mode";
-  state: ControlState;
 }
 
 /** Kept in Redis so that an agent or app started later obeys it; pushed to agents on change. */
@@ -51,8 +46,7 @@ export class ClusterControl {
 
   private async set(mode: ClusterMode, by: string): Promise<ControlState> {
     const state: ControlState = { mode, by, at: this.now() };
-    const message: ModeMessage = { type: "mode", state };
-    await this.redis.multi().set(this.key, JSON.stringify(state)).publish(controlChannel(this.prefix), JSON.stringify(message)).exec();
+    await this.redis.multi().set(this.key, JSON.stringify(state)).publish(controlChannel(this.prefix), encodeControl({ type: "mode", state })).exec();
     return state;
   }
 }
