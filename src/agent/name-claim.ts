@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { ago } from "../shared/ago.js";
 
 /** Who holds a name: written once per process, so a renewal compares the whole value. */
 const holderSchema = z.object({ id: z.string(), host: z.string(), pid: z.number(), ttlMs: z.number() });
@@ -29,7 +30,7 @@ return 0`;
 export class AgentNameTakenError extends Error {
   readonly code = "agent-name-taken";
   constructor(name: string, holder: NameHolder | undefined, seenMsAgo: number) {
-    const where = holder ? `${holder.host} (pid ${holder.pid}, seen ${Math.max(0, Math.round(seenMsAgo / 1000))}s ago)` : "another machine";
+    const where = holder ? `${holder.host} (pid ${holder.pid}, seen ${ago(seenMsAgo)})` : "another machine";
     super(`an agent named ${name} is already running on ${where}; pick another --name or stop it`);
     this.name = "AgentNameTakenError";
   }

@@ -6,7 +6,7 @@ import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../reporter/event-queue.js";
 import { DEFAULT_SPECIALTIES, GENERAL } from "../shared/specialty.js";
 import { formatTaskId, type IssueRef } from "../shared/task-id.js";
-import { ago } from "./ago.js";
+import { ago } from "../shared/ago.js";
 import { ExitCode } from "./exit-code.js";
 import { table, type Output } from "./output.js";
 

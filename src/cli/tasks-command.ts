@@ -2,7 +2,7 @@ import type { TaskRecord } from "../queue/task-record.js";
 import { TaskStore } from "../queue/task-store.js";
 import type { TaskState } from "../shared/task-state.js";
 import type { ClusterDeps } from "./cluster-commands.js";
-import { ago } from "./ago.js";
+import { ago } from "../shared/ago.js";
 import { ExitCode } from "./exit-code.js";
 import { table } from "./output.js";
 

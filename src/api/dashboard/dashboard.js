@@ -40,6 +40,7 @@ function badge(state) {
   return el("span", { class: `state state-${String(state).replace(/[^a-z-]/g, "")}` }, state);
 }
 
+// The browser's copy of src/shared/ago.ts (this file is served as is, not bundled): keep the two alike.
 function ago(ms) {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : s < 172800 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
