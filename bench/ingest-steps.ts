@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ProbotOctokit } from "probot";
-import { loadRepoConfig } from "../src/app/load-repo-config.js";
+import { loadRepoConfig } from "../src/github/load-repo-config.js";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { repoRole } from "../src/app/permission.js";
 import { DEFAULT_REPO_CONFIG } from "../src/config/repo-config.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { forecastBudget } from "../src/ops/usage/forecast-budget.js";
-import { parseBudgets } from "../src/ops/usage/parse-budgets.js";
+import { parseBudgets } from "../src/config/parse-budgets.js";
 import { usageSeries } from "../src/ops/usage/usage-series.js";
 import { usageWindows } from "../src/ops/usage/usage-windows.js";
 import type { UsageEntry } from "../src/store/usage-store.js";

@@ -9,7 +9,7 @@ import { readRetention } from "../src/queue/retention.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { TaskQueues, taskJobId } from "../src/queue/task-queues.js";
 import { TaskStore } from "../src/queue/task-store.js";
-import { EVENTS_QUEUE } from "../src/reporter/events.js";
+import { EVENTS_QUEUE } from "../src/queue/reporter-event.js";
 import { Reporter } from "../src/reporter/reporter.js";
 import { FINAL_STATES } from "../src/shared/task-state.js";
 import { waitFor } from "./helpers/agent-process.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settleRefusedTask } from "../src/agent/verify-job.js";
+import { settleRefusedTask } from "../src/queue/verify-job.js";
 import { Dispatcher } from "../src/dispatcher/dispatcher.js";
 import { taskJobId, taskQueueName } from "../src/queue/task-queues.js";
 import { signTask, verifyTaskJob, type SignedTaskData } from "../src/queue/task-signature.js";

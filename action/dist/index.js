@@ -24232,6 +24232,3509 @@ var require_pino = __commonJS({
   }
 });
 
+// node_modules/colorette/index.cjs
+var require_colorette = __commonJS({
+  "node_modules/colorette/index.cjs"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var tty3 = __require("tty");
+    function _interopNamespace(e) {
+      if (e && e.__esModule) return e;
+      var n2 = /* @__PURE__ */ Object.create(null);
+      if (e) {
+        Object.keys(e).forEach(function(k) {
+          if (k !== "default") {
+            var d = Object.getOwnPropertyDescriptor(e, k);
+            Object.defineProperty(n2, k, d.get ? d : {
+              enumerable: true,
+              get: function() {
+                return e[k];
+              }
+            });
+          }
+        });
+      }
+      n2["default"] = e;
+      return Object.freeze(n2);
+    }
+    var tty__namespace = /* @__PURE__ */ _interopNamespace(tty3);
+    var {
+      env = {},
+      argv = [],
+      platform: platform3 = ""
+    } = typeof process === "undefined" ? {} : process;
+    var isDisabled = "NO_COLOR" in env || argv.includes("--no-color");
+    var isForced = "FORCE_COLOR" in env || argv.includes("--color");
+    var isWindows = platform3 === "win32";
+    var isDumbTerminal = env.TERM === "dumb";
+    var isCompatibleTerminal = tty__namespace && tty__namespace.isatty && tty__namespace.isatty(1) && env.TERM && !isDumbTerminal;
+    var isCI = "CI" in env && ("GITHUB_ACTIONS" in env || "GITLAB_CI" in env || "CIRCLECI" in env);
+    var isColorSupported = !isDisabled && (isForced || isWindows && !isDumbTerminal || isCompatibleTerminal || isCI);
+    var replaceClose = (index, string4, close, replace, head = string4.substring(0, index) + replace, tail = string4.substring(index + close.length), next = tail.indexOf(close)) => head + (next < 0 ? tail : replaceClose(next, tail, close, replace));
+    var clearBleed = (index, string4, open3, close, replace) => index < 0 ? open3 + string4 + close : open3 + replaceClose(index, string4, close, replace) + close;
+    var filterEmpty = (open3, close, replace = open3, at = open3.length + 1) => (string4) => string4 || !(string4 === "" || string4 === void 0) ? clearBleed(
+      ("" + string4).indexOf(close, at),
+      string4,
+      open3,
+      close,
+      replace
+    ) : "";
+    var init = (open3, close, replace) => filterEmpty(`\x1B[${open3}m`, `\x1B[${close}m`, replace);
+    var colors = {
+      reset: init(0, 0),
+      bold: init(1, 22, "\x1B[22m\x1B[1m"),
+      dim: init(2, 22, "\x1B[22m\x1B[2m"),
+      italic: init(3, 23),
+      underline: init(4, 24),
+      inverse: init(7, 27),
+      hidden: init(8, 28),
+      strikethrough: init(9, 29),
+      black: init(30, 39),
+      red: init(31, 39),
+      green: init(32, 39),
+      yellow: init(33, 39),
+      blue: init(34, 39),
+      magenta: init(35, 39),
+      cyan: init(36, 39),
+      white: init(37, 39),
+      gray: init(90, 39),
+      bgBlack: init(40, 49),
+      bgRed: init(41, 49),
+      bgGreen: init(42, 49),
+      bgYellow: init(43, 49),
+      bgBlue: init(44, 49),
+      bgMagenta: init(45, 49),
+      bgCyan: init(46, 49),
+      bgWhite: init(47, 49),
+      blackBright: init(90, 39),
+      redBright: init(91, 39),
+      greenBright: init(92, 39),
+      yellowBright: init(93, 39),
+      blueBright: init(94, 39),
+      magentaBright: init(95, 39),
+      cyanBright: init(96, 39),
+      whiteBright: init(97, 39),
+      bgBlackBright: init(100, 49),
+      bgRedBright: init(101, 49),
+      bgGreenBright: init(102, 49),
+      bgYellowBright: init(103, 49),
+      bgBlueBright: init(104, 49),
+      bgMagentaBright: init(105, 49),
+      bgCyanBright: init(106, 49),
+      bgWhiteBright: init(107, 49)
+    };
+    var createColors = ({ useColor = isColorSupported } = {}) => useColor ? colors : Object.keys(colors).reduce(
+      (colors2, key) => ({ ...colors2, [key]: String }),
+      {}
+    );
+    var {
+      reset: reset2,
+      bold: bold2,
+      dim: dim2,
+      italic: italic2,
+      underline: underline2,
+      inverse: inverse2,
+      hidden: hidden2,
+      strikethrough: strikethrough2,
+      black: black2,
+      red: red2,
+      green: green2,
+      yellow: yellow2,
+      blue: blue2,
+      magenta: magenta2,
+      cyan: cyan2,
+      white: white2,
+      gray: gray2,
+      bgBlack: bgBlack2,
+      bgRed: bgRed2,
+      bgGreen: bgGreen2,
+      bgYellow: bgYellow2,
+      bgBlue: bgBlue2,
+      bgMagenta: bgMagenta2,
+      bgCyan: bgCyan2,
+      bgWhite: bgWhite2,
+      blackBright,
+      redBright: redBright2,
+      greenBright: greenBright2,
+      yellowBright: yellowBright2,
+      blueBright: blueBright2,
+      magentaBright: magentaBright2,
+      cyanBright: cyanBright2,
+      whiteBright: whiteBright2,
+      bgBlackBright,
+      bgRedBright: bgRedBright2,
+      bgGreenBright: bgGreenBright2,
+      bgYellowBright: bgYellowBright2,
+      bgBlueBright: bgBlueBright2,
+      bgMagentaBright: bgMagentaBright2,
+      bgCyanBright: bgCyanBright2,
+      bgWhiteBright: bgWhiteBright2
+    } = createColors();
+    exports.bgBlack = bgBlack2;
+    exports.bgBlackBright = bgBlackBright;
+    exports.bgBlue = bgBlue2;
+    exports.bgBlueBright = bgBlueBright2;
+    exports.bgCyan = bgCyan2;
+    exports.bgCyanBright = bgCyanBright2;
+    exports.bgGreen = bgGreen2;
+    exports.bgGreenBright = bgGreenBright2;
+    exports.bgMagenta = bgMagenta2;
+    exports.bgMagentaBright = bgMagentaBright2;
+    exports.bgRed = bgRed2;
+    exports.bgRedBright = bgRedBright2;
+    exports.bgWhite = bgWhite2;
+    exports.bgWhiteBright = bgWhiteBright2;
+    exports.bgYellow = bgYellow2;
+    exports.bgYellowBright = bgYellowBright2;
+    exports.black = black2;
+    exports.blackBright = blackBright;
+    exports.blue = blue2;
+    exports.blueBright = blueBright2;
+    exports.bold = bold2;
+    exports.createColors = createColors;
+    exports.cyan = cyan2;
+    exports.cyanBright = cyanBright2;
+    exports.dim = dim2;
+    exports.gray = gray2;
+    exports.green = green2;
+    exports.greenBright = greenBright2;
+    exports.hidden = hidden2;
+    exports.inverse = inverse2;
+    exports.isColorSupported = isColorSupported;
+    exports.italic = italic2;
+    exports.magenta = magenta2;
+    exports.magentaBright = magentaBright2;
+    exports.red = red2;
+    exports.redBright = redBright2;
+    exports.reset = reset2;
+    exports.strikethrough = strikethrough2;
+    exports.underline = underline2;
+    exports.white = white2;
+    exports.whiteBright = whiteBright2;
+    exports.yellow = yellow2;
+    exports.yellowBright = yellowBright2;
+  }
+});
+
+// node_modules/wrappy/wrappy.js
+var require_wrappy = __commonJS({
+  "node_modules/wrappy/wrappy.js"(exports, module) {
+    module.exports = wrappy;
+    function wrappy(fn, cb) {
+      if (fn && cb) return wrappy(fn)(cb);
+      if (typeof fn !== "function")
+        throw new TypeError("need wrapper function");
+      Object.keys(fn).forEach(function(k) {
+        wrapper[k] = fn[k];
+      });
+      return wrapper;
+      function wrapper() {
+        var args = new Array(arguments.length);
+        for (var i2 = 0; i2 < args.length; i2++) {
+          args[i2] = arguments[i2];
+        }
+        var ret = fn.apply(this, args);
+        var cb2 = args[args.length - 1];
+        if (typeof ret === "function" && ret !== cb2) {
+          Object.keys(cb2).forEach(function(k) {
+            ret[k] = cb2[k];
+          });
+        }
+        return ret;
+      }
+    }
+  }
+});
+
+// node_modules/once/once.js
+var require_once = __commonJS({
+  "node_modules/once/once.js"(exports, module) {
+    var wrappy = require_wrappy();
+    module.exports = wrappy(once9);
+    module.exports.strict = wrappy(onceStrict);
+    once9.proto = once9(function() {
+      Object.defineProperty(Function.prototype, "once", {
+        value: function() {
+          return once9(this);
+        },
+        configurable: true
+      });
+      Object.defineProperty(Function.prototype, "onceStrict", {
+        value: function() {
+          return onceStrict(this);
+        },
+        configurable: true
+      });
+    });
+    function once9(fn) {
+      var f = function() {
+        if (f.called) return f.value;
+        f.called = true;
+        return f.value = fn.apply(this, arguments);
+      };
+      f.called = false;
+      return f;
+    }
+    function onceStrict(fn) {
+      var f = function() {
+        if (f.called)
+          throw new Error(f.onceError);
+        f.called = true;
+        return f.value = fn.apply(this, arguments);
+      };
+      var name = fn.name || "Function wrapped with `once`";
+      f.onceError = name + " shouldn't be called more than once";
+      f.called = false;
+      return f;
+    }
+  }
+});
+
+// node_modules/end-of-stream/index.js
+var require_end_of_stream = __commonJS({
+  "node_modules/end-of-stream/index.js"(exports, module) {
+    var once9 = require_once();
+    var noop5 = function() {
+    };
+    var qnt = global.Bare ? queueMicrotask : process.nextTick.bind(process);
+    var isRequest = function(stream) {
+      return stream.setHeader && typeof stream.abort === "function";
+    };
+    var isChildProcess = function(stream) {
+      return stream.stdio && Array.isArray(stream.stdio) && stream.stdio.length === 3;
+    };
+    var eos = function(stream, opts, callback) {
+      if (typeof opts === "function") return eos(stream, null, opts);
+      if (!opts) opts = {};
+      callback = once9(callback || noop5);
+      var ws = stream._writableState;
+      var rs = stream._readableState;
+      var readable2 = opts.readable || opts.readable !== false && stream.readable;
+      var writable2 = opts.writable || opts.writable !== false && stream.writable;
+      var cancelled = false;
+      var onlegacyfinish = function() {
+        if (!stream.writable) onfinish();
+      };
+      var onfinish = function() {
+        writable2 = false;
+        if (!readable2) callback.call(stream);
+      };
+      var onend = function() {
+        readable2 = false;
+        if (!writable2) callback.call(stream);
+      };
+      var onexit = function(exitCode) {
+        callback.call(stream, exitCode ? new Error("exited with error code: " + exitCode) : null);
+      };
+      var onerror = function(err) {
+        callback.call(stream, err);
+      };
+      var onclose = function() {
+        qnt(onclosenexttick);
+      };
+      var onclosenexttick = function() {
+        if (cancelled) return;
+        if (readable2 && !(rs && (rs.ended && !rs.destroyed))) return callback.call(stream, new Error("premature close"));
+        if (writable2 && !(ws && (ws.ended && !ws.destroyed))) return callback.call(stream, new Error("premature close"));
+      };
+      var onrequest = function() {
+        stream.req.on("finish", onfinish);
+      };
+      if (isRequest(stream)) {
+        stream.on("complete", onfinish);
+        stream.on("abort", onclose);
+        if (stream.req) onrequest();
+        else stream.on("request", onrequest);
+      } else if (writable2 && !ws) {
+        stream.on("end", onlegacyfinish);
+        stream.on("close", onlegacyfinish);
+      }
+      if (isChildProcess(stream)) stream.on("exit", onexit);
+      stream.on("end", onend);
+      stream.on("finish", onfinish);
+      if (opts.error !== false) stream.on("error", onerror);
+      stream.on("close", onclose);
+      return function() {
+        cancelled = true;
+        stream.removeListener("complete", onfinish);
+        stream.removeListener("abort", onclose);
+        stream.removeListener("request", onrequest);
+        if (stream.req) stream.req.removeListener("finish", onfinish);
+        stream.removeListener("end", onlegacyfinish);
+        stream.removeListener("close", onlegacyfinish);
+        stream.removeListener("finish", onfinish);
+        stream.removeListener("exit", onexit);
+        stream.removeListener("end", onend);
+        stream.removeListener("error", onerror);
+        stream.removeListener("close", onclose);
+      };
+    };
+    module.exports = eos;
+  }
+});
+
+// node_modules/pump/index.js
+var require_pump = __commonJS({
+  "node_modules/pump/index.js"(exports, module) {
+    var once9 = require_once();
+    var eos = require_end_of_stream();
+    var fs3;
+    try {
+      fs3 = __require("fs");
+    } catch (e) {
+    }
+    var noop5 = function() {
+    };
+    var ancient = typeof process === "undefined" ? false : /^v?\.0/.test(process.version);
+    var isFn = function(fn) {
+      return typeof fn === "function";
+    };
+    var isFS = function(stream) {
+      if (!ancient) return false;
+      if (!fs3) return false;
+      return (stream instanceof (fs3.ReadStream || noop5) || stream instanceof (fs3.WriteStream || noop5)) && isFn(stream.close);
+    };
+    var isRequest = function(stream) {
+      return stream.setHeader && isFn(stream.abort);
+    };
+    var destroyer = function(stream, reading, writing, callback) {
+      callback = once9(callback);
+      var closed = false;
+      stream.on("close", function() {
+        closed = true;
+      });
+      eos(stream, { readable: reading, writable: writing }, function(err) {
+        if (err) return callback(err);
+        closed = true;
+        callback();
+      });
+      var destroyed = false;
+      return function(err) {
+        if (closed) return;
+        if (destroyed) return;
+        destroyed = true;
+        if (isFS(stream)) return stream.close(noop5);
+        if (isRequest(stream)) return stream.abort();
+        if (isFn(stream.destroy)) return stream.destroy();
+        callback(err || new Error("stream was destroyed"));
+      };
+    };
+    var call = function(fn) {
+      fn();
+    };
+    var pipe2 = function(from, to) {
+      return from.pipe(to);
+    };
+    var pump = function() {
+      var streams = Array.prototype.slice.call(arguments);
+      var callback = isFn(streams[streams.length - 1] || noop5) && streams.pop() || noop5;
+      if (Array.isArray(streams[0])) streams = streams[0];
+      if (streams.length < 2) throw new Error("pump requires two streams per minimum");
+      var error63;
+      var destroys = streams.map(function(stream, i2) {
+        var reading = i2 < streams.length - 1;
+        var writing = i2 > 0;
+        return destroyer(stream, reading, writing, function(err) {
+          if (!error63) error63 = err;
+          if (err) destroys.forEach(call);
+          if (reading) return;
+          destroys.forEach(call);
+          callback(error63);
+        });
+      });
+      return streams.reduce(pipe2);
+    };
+    module.exports = pump;
+  }
+});
+
+// node_modules/split2/index.js
+var require_split2 = __commonJS({
+  "node_modules/split2/index.js"(exports, module) {
+    "use strict";
+    var { Transform: Transform2 } = __require("stream");
+    var { StringDecoder: StringDecoder4 } = __require("string_decoder");
+    var kLast = /* @__PURE__ */ Symbol("last");
+    var kDecoder = /* @__PURE__ */ Symbol("decoder");
+    function transform2(chunk, enc, cb) {
+      let list;
+      if (this.overflow) {
+        const buf = this[kDecoder].write(chunk);
+        list = buf.split(this.matcher);
+        if (list.length === 1) return cb();
+        list.shift();
+        this.overflow = false;
+      } else {
+        this[kLast] += this[kDecoder].write(chunk);
+        list = this[kLast].split(this.matcher);
+      }
+      this[kLast] = list.pop();
+      for (let i2 = 0; i2 < list.length; i2++) {
+        try {
+          push(this, this.mapper(list[i2]));
+        } catch (error63) {
+          return cb(error63);
+        }
+      }
+      this.overflow = this[kLast].length > this.maxLength;
+      if (this.overflow && !this.skipOverflow) {
+        cb(new Error("maximum buffer reached"));
+        return;
+      }
+      cb();
+    }
+    function flush(cb) {
+      this[kLast] += this[kDecoder].end();
+      if (this[kLast]) {
+        try {
+          push(this, this.mapper(this[kLast]));
+        } catch (error63) {
+          return cb(error63);
+        }
+      }
+      cb();
+    }
+    function push(self, val) {
+      if (val !== void 0) {
+        self.push(val);
+      }
+    }
+    function noop5(incoming) {
+      return incoming;
+    }
+    function split(matcher, mapper, options) {
+      matcher = matcher || /\r?\n/;
+      mapper = mapper || noop5;
+      options = options || {};
+      switch (arguments.length) {
+        case 1:
+          if (typeof matcher === "function") {
+            mapper = matcher;
+            matcher = /\r?\n/;
+          } else if (typeof matcher === "object" && !(matcher instanceof RegExp) && !matcher[Symbol.split]) {
+            options = matcher;
+            matcher = /\r?\n/;
+          }
+          break;
+        case 2:
+          if (typeof matcher === "function") {
+            options = mapper;
+            mapper = matcher;
+            matcher = /\r?\n/;
+          } else if (typeof mapper === "object") {
+            options = mapper;
+            mapper = noop5;
+          }
+      }
+      options = Object.assign({}, options);
+      options.autoDestroy = true;
+      options.transform = transform2;
+      options.flush = flush;
+      options.readableObjectMode = true;
+      const stream = new Transform2(options);
+      stream[kLast] = "";
+      stream[kDecoder] = new StringDecoder4("utf8");
+      stream.matcher = matcher;
+      stream.mapper = mapper;
+      stream.maxLength = options.maxLength;
+      stream.skipOverflow = options.skipOverflow || false;
+      stream.overflow = false;
+      stream._destroy = function(err, cb) {
+        this._writableState.errorEmitted = false;
+        cb(err);
+      };
+      return stream;
+    }
+    module.exports = split;
+  }
+});
+
+// node_modules/pino-abstract-transport/index.js
+var require_pino_abstract_transport = __commonJS({
+  "node_modules/pino-abstract-transport/index.js"(exports, module) {
+    "use strict";
+    var metadata = /* @__PURE__ */ Symbol.for("pino.metadata");
+    var split = require_split2();
+    var { Duplex: Duplex4 } = __require("stream");
+    var { parentPort, workerData } = __require("worker_threads");
+    function createDeferred2() {
+      let resolve2;
+      let reject;
+      const promise2 = new Promise((_resolve, _reject) => {
+        resolve2 = _resolve;
+        reject = _reject;
+      });
+      promise2.resolve = resolve2;
+      promise2.reject = reject;
+      return promise2;
+    }
+    module.exports = function build(fn, opts = {}) {
+      const waitForConfig = opts.expectPinoConfig === true && workerData?.workerData?.pinoWillSendConfig === true;
+      const parseLines = opts.parse === "lines";
+      const parseLine = typeof opts.parseLine === "function" ? opts.parseLine : JSON.parse;
+      const close = opts.close || defaultClose;
+      const stream = split(function(line) {
+        let value;
+        try {
+          value = parseLine(line);
+        } catch (error63) {
+          this.emit("unknown", line, error63);
+          return;
+        }
+        if (value === null) {
+          this.emit("unknown", line, "Null value ignored");
+          return;
+        }
+        if (typeof value !== "object") {
+          value = {
+            data: value,
+            time: Date.now()
+          };
+        }
+        if (stream[metadata]) {
+          stream.lastTime = value.time;
+          stream.lastLevel = value.level;
+          stream.lastObj = value;
+        }
+        if (parseLines) {
+          return line;
+        }
+        return value;
+      }, { autoDestroy: true });
+      stream._destroy = function(err, cb) {
+        const promise2 = close(err, cb);
+        if (promise2 && typeof promise2.then === "function") {
+          promise2.then(cb, cb);
+        }
+      };
+      if (opts.expectPinoConfig === true && workerData?.workerData?.pinoWillSendConfig !== true) {
+        setImmediate(() => {
+          stream.emit("error", new Error("This transport is not compatible with the current version of pino. Please upgrade pino to the latest version."));
+        });
+      }
+      if (opts.metadata !== false) {
+        stream[metadata] = true;
+        stream.lastTime = 0;
+        stream.lastLevel = 0;
+        stream.lastObj = null;
+      }
+      if (waitForConfig) {
+        let pinoConfig = {};
+        const configReceived = createDeferred2();
+        parentPort.on("message", function handleMessage(message) {
+          if (message.code === "PINO_CONFIG") {
+            pinoConfig = message.config;
+            configReceived.resolve();
+            parentPort.off("message", handleMessage);
+          }
+        });
+        Object.defineProperties(stream, {
+          levels: {
+            get() {
+              return pinoConfig.levels;
+            }
+          },
+          messageKey: {
+            get() {
+              return pinoConfig.messageKey;
+            }
+          },
+          errorKey: {
+            get() {
+              return pinoConfig.errorKey;
+            }
+          }
+        });
+        return configReceived.then(finish);
+      }
+      return finish();
+      function finish() {
+        let res = fn(stream);
+        if (res && typeof res.catch === "function") {
+          res.catch((err) => {
+            stream.destroy(err);
+          });
+          res = null;
+        } else if (opts.enablePipelining && res) {
+          return Duplex4.from({ writable: stream, readable: res });
+        }
+        return stream;
+      }
+    };
+    function defaultClose(err, cb) {
+      process.nextTick(cb, err);
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/constants.js
+var require_constants7 = __commonJS({
+  "node_modules/pino-pretty/lib/constants.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      DATE_FORMAT: "yyyy-mm-dd HH:MM:ss.l o",
+      DATE_FORMAT_SIMPLE: "HH:MM:ss.l",
+      /**
+       * @type {K_ERROR_LIKE_KEYS}
+       */
+      ERROR_LIKE_KEYS: ["err", "error"],
+      MESSAGE_KEY: "msg",
+      LEVEL_KEY: "level",
+      LEVEL_LABEL: "levelLabel",
+      TIMESTAMP_KEY: "time",
+      LEVELS: {
+        default: "USERLVL",
+        60: "FATAL",
+        50: "ERROR",
+        40: "WARN",
+        30: "INFO",
+        20: "DEBUG",
+        10: "TRACE"
+      },
+      LEVEL_NAMES: {
+        fatal: 60,
+        error: 50,
+        warn: 40,
+        info: 30,
+        debug: 20,
+        trace: 10
+      },
+      // Object keys that probably came from a logger like Pino or Bunyan.
+      LOGGER_KEYS: [
+        "pid",
+        "hostname",
+        "name",
+        "level",
+        "time",
+        "timestamp",
+        "caller"
+      ]
+    };
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/get-level-label-data.js
+var require_get_level_label_data = __commonJS({
+  "node_modules/pino-pretty/lib/utils/get-level-label-data.js"(exports, module) {
+    "use strict";
+    module.exports = getLevelLabelData;
+    var { LEVELS, LEVEL_NAMES } = require_constants7();
+    function getLevelLabelData(useOnlyCustomProps, customLevels, customLevelNames) {
+      const levels = useOnlyCustomProps ? customLevels || LEVELS : Object.assign({}, LEVELS, customLevels);
+      const levelNames = useOnlyCustomProps ? customLevelNames || LEVEL_NAMES : Object.assign({}, LEVEL_NAMES, customLevelNames);
+      return function(level) {
+        let levelNum = "default";
+        if (Number.isInteger(+level)) {
+          levelNum = Object.prototype.hasOwnProperty.call(levels, level) ? level : levelNum;
+        } else {
+          levelNum = Object.prototype.hasOwnProperty.call(levelNames, level.toLowerCase()) ? levelNames[level.toLowerCase()] : levelNum;
+        }
+        return [levels[levelNum], levelNum];
+      };
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/colors.js
+var require_colors = __commonJS({
+  "node_modules/pino-pretty/lib/colors.js"(exports, module) {
+    "use strict";
+    var nocolor = (input2) => input2;
+    var plain = {
+      default: nocolor,
+      60: nocolor,
+      50: nocolor,
+      40: nocolor,
+      30: nocolor,
+      20: nocolor,
+      10: nocolor,
+      message: nocolor,
+      greyMessage: nocolor,
+      property: nocolor
+    };
+    var { createColors } = require_colorette();
+    var getLevelLabelData = require_get_level_label_data();
+    var availableColors = createColors({ useColor: true });
+    var { white: white2, bgRed: bgRed2, red: red2, yellow: yellow2, green: green2, blue: blue2, gray: gray2, cyan: cyan2, magenta: magenta2 } = availableColors;
+    var colored = {
+      default: white2,
+      60: bgRed2,
+      50: red2,
+      40: yellow2,
+      30: green2,
+      20: blue2,
+      10: gray2,
+      message: cyan2,
+      greyMessage: gray2,
+      property: magenta2
+    };
+    function resolveCustomColoredColorizer(customColors) {
+      return customColors.reduce(
+        function(agg, [level, color]) {
+          agg[level] = typeof availableColors[color] === "function" ? availableColors[color] : white2;
+          return agg;
+        },
+        { default: white2, message: cyan2, greyMessage: gray2, property: magenta2 }
+      );
+    }
+    function colorizeLevel(useOnlyCustomProps) {
+      return function(level, colorizer, { customLevels, customLevelNames } = {}) {
+        const [levelStr, levelNum] = getLevelLabelData(useOnlyCustomProps, customLevels, customLevelNames)(level);
+        return Object.prototype.hasOwnProperty.call(colorizer, levelNum) ? colorizer[levelNum](levelStr) : colorizer.default(levelStr);
+      };
+    }
+    function plainColorizer(useOnlyCustomProps) {
+      const newPlainColorizer = colorizeLevel(useOnlyCustomProps);
+      const customColoredColorizer = function(level, opts) {
+        return newPlainColorizer(level, plain, opts);
+      };
+      customColoredColorizer.message = plain.message;
+      customColoredColorizer.greyMessage = plain.greyMessage;
+      customColoredColorizer.property = plain.property;
+      customColoredColorizer.colors = createColors({ useColor: false });
+      return customColoredColorizer;
+    }
+    function coloredColorizer(useOnlyCustomProps) {
+      const newColoredColorizer = colorizeLevel(useOnlyCustomProps);
+      const customColoredColorizer = function(level, opts) {
+        return newColoredColorizer(level, colored, opts);
+      };
+      customColoredColorizer.message = colored.message;
+      customColoredColorizer.property = colored.property;
+      customColoredColorizer.greyMessage = colored.greyMessage;
+      customColoredColorizer.colors = availableColors;
+      return customColoredColorizer;
+    }
+    function customColoredColorizerFactory(customColors, useOnlyCustomProps) {
+      const onlyCustomColored = resolveCustomColoredColorizer(customColors);
+      const customColored = useOnlyCustomProps ? onlyCustomColored : Object.assign({}, colored, onlyCustomColored);
+      const colorizeLevelCustom = colorizeLevel(useOnlyCustomProps);
+      const customColoredColorizer = function(level, opts) {
+        return colorizeLevelCustom(level, customColored, opts);
+      };
+      customColoredColorizer.colors = availableColors;
+      customColoredColorizer.message = customColoredColorizer.message || customColored.message;
+      customColoredColorizer.property = customColoredColorizer.property || customColored.property;
+      customColoredColorizer.greyMessage = customColoredColorizer.greyMessage || customColored.greyMessage;
+      return customColoredColorizer;
+    }
+    module.exports = function getColorizer(useColors = false, customColors, useOnlyCustomProps) {
+      if (useColors && customColors !== void 0) {
+        return customColoredColorizerFactory(customColors, useOnlyCustomProps);
+      } else if (useColors) {
+        return coloredColorizer(useOnlyCustomProps);
+      }
+      return plainColorizer(useOnlyCustomProps);
+    };
+  }
+});
+
+// node_modules/pino-pretty/node_modules/sonic-boom/index.js
+var require_sonic_boom2 = __commonJS({
+  "node_modules/pino-pretty/node_modules/sonic-boom/index.js"(exports, module) {
+    "use strict";
+    var fs3 = __require("node:fs");
+    var EventEmitter2 = __require("node:events");
+    var inherits = __require("node:util").inherits;
+    var path6 = __require("node:path");
+    var assert2 = __require("node:assert");
+    var sleep = require_atomic_sleep();
+    var BUSY_WRITE_TIMEOUT = 100;
+    var kEmptyBuffer = Buffer.allocUnsafe(0);
+    var MAX_WRITE = 16 * 1024;
+    var kContentModeBuffer = "buffer";
+    var kContentModeUtf8 = "utf8";
+    var kFlush = /* @__PURE__ */ Symbol("kFlush");
+    var kFlushSyncIdle = 0;
+    var kFlushSyncRetry = 1;
+    var kFlushSyncInWriteEvent = 2;
+    var kFlushSyncInFlight = 3;
+    function isIgnorableFsyncError(err) {
+      switch (err?.code) {
+        case "EBADF":
+        case "EINVAL":
+        case "ENOTSUP":
+        case "EOPNOTSUPP":
+        case "EROFS":
+          return true;
+        default:
+          return false;
+      }
+    }
+    var [major, minor] = (process.versions.node || "0.0").split(".").map(Number);
+    var kCopyBuffer = major >= 22 && minor >= 7;
+    function openFile(file2, sonic) {
+      sonic._opening = true;
+      sonic._writing = true;
+      sonic._asyncDrainScheduled = false;
+      function fileOpened(err, fd) {
+        if (err) {
+          sonic._reopening = false;
+          sonic._writing = false;
+          sonic._opening = false;
+          if (sonic.sync) {
+            process.nextTick(() => {
+              if (sonic.listenerCount("error") > 0) {
+                sonic.emit("error", err);
+              }
+            });
+          } else {
+            sonic.emit("error", err);
+          }
+          return;
+        }
+        const reopening = sonic._reopening;
+        sonic.fd = fd;
+        sonic.file = file2;
+        sonic._reopening = false;
+        sonic._opening = false;
+        sonic._writing = false;
+        if (sonic.sync) {
+          process.nextTick(() => sonic.emit("ready"));
+        } else {
+          sonic.emit("ready");
+        }
+        if (sonic.destroyed) {
+          return;
+        }
+        if (!sonic._writing && (sonic._len > sonic.minLength || sonic._flushPending)) {
+          sonic._actualWrite();
+        } else if (reopening && !sonic._writing) {
+          process.nextTick(emitDrain, sonic);
+        }
+      }
+      const flags = sonic.append ? "a" : "w";
+      const mode = sonic.mode;
+      if (sonic.sync) {
+        try {
+          if (sonic.mkdir) fs3.mkdirSync(path6.dirname(file2), { recursive: true });
+          const fd = fs3.openSync(file2, flags, mode);
+          fileOpened(null, fd);
+        } catch (err) {
+          fileOpened(err);
+          throw err;
+        }
+      } else if (sonic.mkdir) {
+        fs3.mkdir(path6.dirname(file2), { recursive: true }, (err) => {
+          if (err) return fileOpened(err);
+          fs3.open(file2, flags, mode, fileOpened);
+        });
+      } else {
+        fs3.open(file2, flags, mode, fileOpened);
+      }
+    }
+    function SonicBoom(opts) {
+      if (!(this instanceof SonicBoom)) {
+        return new SonicBoom(opts);
+      }
+      let { fd, dest, minLength, maxLength, maxWrite, periodicFlush, sync, append = true, mkdir: mkdir3, retryEAGAIN, maxWriteRetries, fsync, contentMode, mode } = opts || {};
+      fd = fd || dest;
+      this._len = 0;
+      this.fd = -1;
+      this._bufs = [];
+      this._lens = [];
+      this._writing = false;
+      this._ending = false;
+      this._reopening = false;
+      this._asyncDrainScheduled = false;
+      this._flushPending = 0;
+      this._flushInProgress = 0;
+      this._emittingFlush = false;
+      this._emittingWrite = false;
+      this._retryTimer = null;
+      this._hwm = Math.max(minLength || 0, 16387);
+      this.file = null;
+      this.destroyed = false;
+      this.minLength = minLength || 0;
+      this.maxLength = maxLength || 0;
+      this.maxWrite = maxWrite || MAX_WRITE;
+      this._periodicFlush = periodicFlush || 0;
+      this._periodicFlushTimer = void 0;
+      this.sync = sync || false;
+      this.writable = true;
+      this._fsync = fsync || false;
+      this.append = append || false;
+      this.mode = mode;
+      this.retryEAGAIN = retryEAGAIN || (() => true);
+      this.maxWriteRetries = maxWriteRetries || 0;
+      this._writeRetries = 0;
+      this.mkdir = mkdir3 || false;
+      let fsWriteSync;
+      let fsWrite;
+      if (contentMode === kContentModeBuffer) {
+        this._writingBuf = kEmptyBuffer;
+        this.write = writeBuffer;
+        this.flush = flushBuffer;
+        this.flushSync = flushBufferSync;
+        this._actualWrite = actualWriteBuffer;
+        fsWriteSync = () => fs3.writeSync(this.fd, this._writingBuf);
+        fsWrite = () => fs3.write(this.fd, this._writingBuf, this.release);
+      } else if (contentMode === void 0 || contentMode === kContentModeUtf8) {
+        this._writingBuf = "";
+        this.write = write;
+        this.flush = flush;
+        this.flushSync = flushSync;
+        this._actualWrite = actualWrite;
+        fsWriteSync = () => {
+          if (Buffer.isBuffer(this._writingBuf)) {
+            return fs3.writeSync(this.fd, this._writingBuf);
+          }
+          return fs3.writeSync(this.fd, this._writingBuf, "utf8");
+        };
+        fsWrite = () => {
+          if (Buffer.isBuffer(this._writingBuf)) {
+            return fs3.write(this.fd, this._writingBuf, this.release);
+          }
+          return fs3.write(this.fd, this._writingBuf, "utf8", this.release);
+        };
+      } else {
+        throw new Error(`SonicBoom supports "${kContentModeUtf8}" and "${kContentModeBuffer}", but passed ${contentMode}`);
+      }
+      if (typeof fd === "number") {
+        this.fd = fd;
+        process.nextTick(() => this.emit("ready"));
+      } else if (typeof fd === "string") {
+        openFile(fd, this);
+      } else {
+        throw new Error("SonicBoom supports only file descriptors and files");
+      }
+      if (this.minLength >= this.maxWrite) {
+        throw new Error(`minLength should be smaller than maxWrite (${this.maxWrite})`);
+      }
+      this.release = (err, n2) => {
+        if (err) {
+          const isRetryableErr = err.code === "EAGAIN" || err.code === "EBUSY";
+          if (isRetryableErr) {
+            this._writeRetries++;
+          }
+          const retriesExhausted = this.maxWriteRetries > 0 && this._writeRetries > this.maxWriteRetries;
+          if (isRetryableErr && !retriesExhausted && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
+            if (this.sync) {
+              try {
+                sleep(BUSY_WRITE_TIMEOUT);
+                this.release(void 0, 0);
+              } catch (err2) {
+                this.release(err2);
+              }
+            } else {
+              this._retryTimer = setTimeout(() => {
+                this._retryTimer = null;
+                fsWrite();
+              }, BUSY_WRITE_TIMEOUT);
+            }
+          } else {
+            this._writing = false;
+            this.emit("error", err);
+          }
+          return;
+        }
+        if (n2 > 0) {
+          this._writeRetries = 0;
+        }
+        const releasedBufObj = releaseWritingBuf(this._writingBuf, this._len, n2);
+        this._len = releasedBufObj.len;
+        this._writingBuf = releasedBufObj.writingBuf;
+        this._emittingWrite = true;
+        try {
+          this.emit("write", n2);
+        } finally {
+          this._emittingWrite = false;
+        }
+        if (this.destroyed) {
+          this._writing = false;
+          if (this._flushPending > 0) {
+            if (this._len === 0) {
+              scheduleDrain(this);
+            } else {
+              this.emit(kFlush, new Error("SonicBoom destroyed"));
+            }
+          }
+          return;
+        }
+        if (this._writingBuf.length) {
+          if (!this.sync) {
+            fsWrite();
+            return;
+          }
+          try {
+            do {
+              const n3 = fsWriteSync();
+              const releasedBufObj2 = releaseWritingBuf(this._writingBuf, this._len, n3);
+              this._len = releasedBufObj2.len;
+              this._writingBuf = releasedBufObj2.writingBuf;
+            } while (this._writingBuf.length);
+          } catch (err2) {
+            this.release(err2);
+            return;
+          }
+        }
+        if (this._fsync) {
+          fs3.fsyncSync(this.fd);
+        }
+        const len = this._len;
+        if (this._reopening) {
+          this._writing = false;
+          this._reopening = false;
+          this.reopen();
+        } else if (len > 0 && (len > this.minLength || this._flushPending)) {
+          this._actualWrite();
+        } else if (this._ending) {
+          if (len > 0) {
+            this._actualWrite();
+          } else {
+            this._writing = false;
+            finishEnding(this);
+          }
+        } else {
+          this._writing = false;
+          scheduleDrain(this);
+        }
+      };
+      this.on("newListener", function(name) {
+        if (name === "drain" || name === kFlush) {
+          this._asyncDrainScheduled = false;
+        }
+      });
+      if (this._periodicFlush !== 0) {
+        this._periodicFlushTimer = setInterval(() => {
+          if (this._flushPending === 0 && this._flushInProgress === 0) {
+            this.flush(null);
+          }
+        }, this._periodicFlush);
+        this._periodicFlushTimer.unref();
+      }
+    }
+    function releaseWritingBuf(writingBuf, len, n2) {
+      if (typeof writingBuf === "string") {
+        writingBuf = Buffer.from(writingBuf);
+      }
+      len = Math.max(len - n2, 0);
+      writingBuf = writingBuf.subarray(n2);
+      return { writingBuf, len };
+    }
+    function scheduleDrain(sonic) {
+      if (sonic.sync) {
+        if (!sonic._asyncDrainScheduled) {
+          sonic._asyncDrainScheduled = true;
+          process.nextTick(emitDrain, sonic);
+        }
+      } else {
+        emitDrain(sonic);
+      }
+    }
+    function emitDrain(sonic) {
+      const hasListeners = sonic.listenerCount("drain") > 0 || sonic.listenerCount(kFlush) > 0;
+      if (!hasListeners) return;
+      sonic._asyncDrainScheduled = false;
+      if (sonic._writing) return;
+      emitFlush(sonic);
+      if (sonic._writing || sonic.destroyed) return;
+      if (sonic.listenerCount("drain") > 0) {
+        sonic.emit("drain");
+      }
+    }
+    function emitFlush(sonic) {
+      if (sonic._emittingFlush) return;
+      sonic._emittingFlush = true;
+      try {
+        sonic.emit(kFlush);
+      } finally {
+        sonic._emittingFlush = false;
+      }
+    }
+    function finishEnding(sonic) {
+      if (!sonic._ending || sonic._writing || sonic.destroyed) return;
+      if (sonic._len > 0) {
+        sonic._actualWrite();
+        return;
+      }
+      if (sonic._flushPending > 0) emitFlush(sonic);
+      if (sonic._flushPending === 0 && sonic._flushInProgress === 0 && !sonic._writing && sonic._len === 0) {
+        actualClose(sonic);
+      }
+    }
+    inherits(SonicBoom, EventEmitter2);
+    function mergeBuf(bufs, len) {
+      if (bufs.length === 0) {
+        return kEmptyBuffer;
+      }
+      if (bufs.length === 1) {
+        return bufs[0];
+      }
+      return Buffer.concat(bufs, len);
+    }
+    function write(data) {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      data = "" + data;
+      const dataLen = Buffer.byteLength(data);
+      const len = this._len + dataLen;
+      const bufs = this._bufs;
+      if (this.maxLength && len > this.maxLength) {
+        this.emit("drop", data);
+        return this._len < this._hwm;
+      }
+      if (bufs.length === 0 || Buffer.byteLength(bufs[bufs.length - 1]) + dataLen > this.maxWrite) {
+        bufs.push(data);
+      } else {
+        bufs[bufs.length - 1] += data;
+      }
+      this._len = len;
+      if (!this._writing && this._len >= this.minLength) {
+        this._actualWrite();
+      }
+      return this._len < this._hwm;
+    }
+    function writeBuffer(data) {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      const len = this._len + data.length;
+      const bufs = this._bufs;
+      const lens = this._lens;
+      if (this.maxLength && len > this.maxLength) {
+        this.emit("drop", data);
+        return this._len < this._hwm;
+      }
+      if (bufs.length === 0 || lens[lens.length - 1] + data.length > this.maxWrite) {
+        bufs.push([data]);
+        lens.push(data.length);
+      } else {
+        bufs[bufs.length - 1].push(data);
+        lens[lens.length - 1] += data.length;
+      }
+      this._len = len;
+      if (!this._writing && this._len >= this.minLength) {
+        this._actualWrite();
+      }
+      return this._len < this._hwm;
+    }
+    function callFlushCallbackOnDrain(cb) {
+      this._flushPending++;
+      let waiting = true;
+      let completed = false;
+      let flushing = false;
+      const stopWaiting = () => {
+        if (!waiting) return false;
+        waiting = false;
+        this.off(kFlush, onDrain);
+        this.off("error", onError);
+        return true;
+      };
+      const complete = (err, finish = true) => {
+        if (completed) return;
+        completed = true;
+        if (flushing) this._flushInProgress--;
+        try {
+          cb(err);
+        } finally {
+          if (finish) finishEnding(this);
+        }
+      };
+      const onDrain = (err) => {
+        if (!stopWaiting()) return;
+        this._flushPending--;
+        if (err) {
+          complete(err, false);
+          return;
+        }
+        this._flushInProgress++;
+        flushing = true;
+        if (!this._fsync && !this.destroyed) {
+          try {
+            fs3.fsync(this.fd, (err2) => {
+              if (isIgnorableFsyncError(err2)) {
+                complete();
+                return;
+              }
+              complete(err2);
+            });
+          } catch (err2) {
+            complete(err2);
+          }
+        } else {
+          complete();
+        }
+      };
+      const onError = (err) => {
+        if (!stopWaiting()) return;
+        this._flushPending--;
+        complete(err, false);
+      };
+      this.once(kFlush, onDrain);
+      this.once("error", onError);
+    }
+    function flush(cb) {
+      if (cb != null && typeof cb !== "function") {
+        throw new Error("flush cb must be a function");
+      }
+      if (this.destroyed) {
+        const error63 = new Error("SonicBoom destroyed");
+        if (cb) {
+          cb(error63);
+          return;
+        }
+        throw error63;
+      }
+      if (this.minLength <= 0 && !this._writing && this._len === 0) {
+        cb?.();
+        return;
+      }
+      if (cb) {
+        callFlushCallbackOnDrain.call(this, cb);
+      }
+      if (this._writing) {
+        return;
+      }
+      if (this._bufs.length === 0) {
+        this._bufs.push("");
+      }
+      this._actualWrite();
+    }
+    function flushBuffer(cb) {
+      if (cb != null && typeof cb !== "function") {
+        throw new Error("flush cb must be a function");
+      }
+      if (this.destroyed) {
+        const error63 = new Error("SonicBoom destroyed");
+        if (cb) {
+          cb(error63);
+          return;
+        }
+        throw error63;
+      }
+      if (this.minLength <= 0 && !this._writing && this._len === 0) {
+        cb?.();
+        return;
+      }
+      if (cb) {
+        callFlushCallbackOnDrain.call(this, cb);
+      }
+      if (this._writing) {
+        return;
+      }
+      if (this._bufs.length === 0) {
+        this._bufs.push([]);
+        this._lens.push(0);
+      }
+      this._actualWrite();
+    }
+    SonicBoom.prototype.reopen = function(file2) {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (this._opening) {
+        this.once("ready", () => {
+          if (!this.destroyed) this.reopen(file2);
+        });
+        return;
+      }
+      if (this._ending) {
+        return;
+      }
+      if (!this.file) {
+        throw new Error("Unable to reopen a file descriptor, you must pass a file to SonicBoom");
+      }
+      if (file2) {
+        this.file = file2;
+      }
+      this._reopening = true;
+      if (this._writing) {
+        return;
+      }
+      const fd = this.fd;
+      this.once("ready", () => {
+        if (fd !== this.fd) {
+          fs3.close(fd, (err) => {
+            if (err) {
+              return this.emit("error", err);
+            }
+          });
+        }
+      });
+      openFile(this.file, this);
+    };
+    SonicBoom.prototype.end = function() {
+      if (this.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (this._opening) {
+        this.once("ready", () => {
+          if (!this.destroyed) this.end();
+        });
+        return;
+      }
+      if (this._ending) {
+        return;
+      }
+      this._ending = true;
+      if (this._writing) {
+        return;
+      }
+      if (this._len > 0 && this.fd >= 0) {
+        this._actualWrite();
+      } else {
+        finishEnding(this);
+      }
+    };
+    function beginFlushSync(sonic) {
+      if (sonic.destroyed) {
+        throw new Error("SonicBoom destroyed");
+      }
+      if (sonic.fd < 0) {
+        throw new Error("sonic boom is not ready yet");
+      }
+      if (!sonic._writing || sonic._opening) {
+        return kFlushSyncIdle;
+      }
+      if (sonic._retryTimer !== null) {
+        clearTimeout(sonic._retryTimer);
+        sonic._retryTimer = null;
+        return kFlushSyncRetry;
+      }
+      if (sonic._emittingWrite) {
+        return kFlushSyncInWriteEvent;
+      }
+      return kFlushSyncInFlight;
+    }
+    function endFlushSyncRetry(sonic) {
+      sonic._writing = false;
+      process.nextTick(() => {
+        if (sonic.destroyed || sonic._writing) return;
+        if (sonic._reopening) {
+          sonic._reopening = false;
+          sonic.reopen();
+        } else if (sonic._ending) {
+          finishEnding(sonic);
+        } else if (sonic._len > 0 && (sonic._len > sonic.minLength || sonic._flushPending)) {
+          sonic._actualWrite();
+        } else {
+          emitDrain(sonic);
+        }
+      });
+    }
+    function flushSync() {
+      const state = beginFlushSync(this);
+      try {
+        if (state !== kFlushSyncInFlight && this._writingBuf.length > 0) {
+          this._bufs.unshift(this._writingBuf);
+          this._writingBuf = "";
+        }
+        let buf = "";
+        while (this._bufs.length || buf.length) {
+          if (buf.length <= 0) {
+            buf = this._bufs[0];
+          }
+          try {
+            const n2 = Buffer.isBuffer(buf) ? fs3.writeSync(this.fd, buf) : fs3.writeSync(this.fd, buf, "utf8");
+            this._writeRetries = 0;
+            const releasedBufObj = releaseWritingBuf(buf, this._len, n2);
+            buf = releasedBufObj.writingBuf;
+            this._len = releasedBufObj.len;
+            if (buf.length <= 0) {
+              this._bufs.shift();
+            }
+          } catch (err) {
+            const shouldRetry = err.code === "EAGAIN" || err.code === "EBUSY";
+            if (shouldRetry) {
+              this._writeRetries++;
+            }
+            const retriesExhausted = this.maxWriteRetries > 0 && this._writeRetries > this.maxWriteRetries;
+            if (!shouldRetry || retriesExhausted || !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
+              throw err;
+            }
+            sleep(BUSY_WRITE_TIMEOUT);
+          }
+        }
+      } finally {
+        if (state === kFlushSyncRetry) endFlushSyncRetry(this);
+      }
+      try {
+        fs3.fsyncSync(this.fd);
+      } catch {
+      }
+    }
+    function flushBufferSync() {
+      const state = beginFlushSync(this);
+      try {
+        if (state !== kFlushSyncInFlight && this._writingBuf.length > 0) {
+          this._bufs.unshift([this._writingBuf]);
+          this._lens.unshift(this._writingBuf.length);
+          this._writingBuf = kEmptyBuffer;
+        }
+        let buf = kEmptyBuffer;
+        while (this._bufs.length || buf.length) {
+          if (buf.length <= 0) {
+            buf = mergeBuf(this._bufs[0], this._lens[0]);
+          }
+          try {
+            const n2 = fs3.writeSync(this.fd, buf);
+            this._writeRetries = 0;
+            buf = buf.subarray(n2);
+            this._len = Math.max(this._len - n2, 0);
+            if (buf.length <= 0) {
+              this._bufs.shift();
+              this._lens.shift();
+            }
+          } catch (err) {
+            const shouldRetry = err.code === "EAGAIN" || err.code === "EBUSY";
+            if (shouldRetry) {
+              this._writeRetries++;
+            }
+            const retriesExhausted = this.maxWriteRetries > 0 && this._writeRetries > this.maxWriteRetries;
+            if (!shouldRetry || retriesExhausted || !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
+              throw err;
+            }
+            sleep(BUSY_WRITE_TIMEOUT);
+          }
+        }
+      } finally {
+        if (state === kFlushSyncRetry) endFlushSyncRetry(this);
+      }
+    }
+    SonicBoom.prototype.destroy = function() {
+      if (this.destroyed) {
+        return;
+      }
+      const opening = this._opening;
+      actualClose(this);
+      if (opening && this._flushPending > 0) {
+        this.emit("error", new Error("SonicBoom destroyed"));
+      }
+    };
+    function actualWrite() {
+      const release = this.release;
+      this._writing = true;
+      this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
+      if (this.sync) {
+        try {
+          const written = Buffer.isBuffer(this._writingBuf) ? fs3.writeSync(this.fd, this._writingBuf) : fs3.writeSync(this.fd, this._writingBuf, "utf8");
+          release(null, written);
+        } catch (err) {
+          release(err);
+        }
+      } else {
+        fs3.write(this.fd, this._writingBuf, release);
+      }
+    }
+    function actualWriteBuffer() {
+      const release = this.release;
+      this._writing = true;
+      this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
+      if (this.sync) {
+        try {
+          const written = fs3.writeSync(this.fd, this._writingBuf);
+          release(null, written);
+        } catch (err) {
+          release(err);
+        }
+      } else {
+        if (kCopyBuffer) {
+          this._writingBuf = Buffer.from(this._writingBuf);
+        }
+        fs3.write(this.fd, this._writingBuf, release);
+      }
+    }
+    function actualClose(sonic) {
+      if (sonic.destroyed) {
+        return;
+      }
+      if (sonic.fd === -1) {
+        sonic.destroyed = true;
+        sonic.once("ready", () => {
+          sonic.destroyed = false;
+          actualClose(sonic);
+        });
+        return;
+      }
+      if (sonic._periodicFlushTimer !== void 0) {
+        clearInterval(sonic._periodicFlushTimer);
+      }
+      sonic.destroyed = true;
+      sonic._bufs = [];
+      sonic._lens = [];
+      if (sonic._retryTimer !== null) {
+        clearTimeout(sonic._retryTimer);
+        sonic._retryTimer = null;
+        sonic._writing = false;
+      }
+      if (sonic._flushPending > 0 && !sonic._writing) {
+        sonic.emit(kFlush, new Error("SonicBoom destroyed"));
+      }
+      assert2(typeof sonic.fd === "number", `sonic.fd must be a number, got ${typeof sonic.fd}`);
+      try {
+        fs3.fsync(sonic.fd, closeWrapped);
+      } catch {
+      }
+      function closeWrapped() {
+        if (sonic.fd !== 1 && sonic.fd !== 2) {
+          fs3.close(sonic.fd, done);
+        } else {
+          done();
+        }
+      }
+      function done(err) {
+        if (err) {
+          sonic.emit("error", err);
+          return;
+        }
+        if (sonic._ending && !sonic._writing) {
+          sonic.emit("finish");
+        }
+        sonic.emit("close");
+      }
+    }
+    SonicBoom.SonicBoom = SonicBoom;
+    SonicBoom.default = SonicBoom;
+    module.exports = SonicBoom;
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/noop.js
+var require_noop = __commonJS({
+  "node_modules/pino-pretty/lib/utils/noop.js"(exports, module) {
+    "use strict";
+    module.exports = function noop5() {
+    };
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/build-safe-sonic-boom.js
+var require_build_safe_sonic_boom = __commonJS({
+  "node_modules/pino-pretty/lib/utils/build-safe-sonic-boom.js"(exports, module) {
+    "use strict";
+    module.exports = buildSafeSonicBoom;
+    var { isMainThread } = __require("node:worker_threads");
+    var SonicBoom = require_sonic_boom2();
+    var noop5 = require_noop();
+    function buildSafeSonicBoom(opts) {
+      const stream = new SonicBoom(opts);
+      stream.on("error", filterBrokenPipe);
+      if (!opts.sync && isMainThread) {
+        setupOnExit(stream);
+      }
+      return stream;
+      function filterBrokenPipe(err) {
+        if (err.code === "EPIPE") {
+          stream.write = noop5;
+          stream.end = noop5;
+          stream.flushSync = noop5;
+          stream.destroy = noop5;
+          return;
+        }
+        stream.removeListener("error", filterBrokenPipe);
+      }
+    }
+    function setupOnExit(stream) {
+      if (global.WeakRef && global.WeakMap && global.FinalizationRegistry) {
+        const onExit2 = require_on_exit_leak_free();
+        onExit2.register(stream, autoEnd);
+        stream.on("close", function() {
+          onExit2.unregister(stream);
+        });
+      }
+    }
+    function autoEnd(stream, eventName) {
+      if (stream.destroyed) {
+        return;
+      }
+      if (eventName === "beforeExit") {
+        stream.flush();
+        stream.on("drain", function() {
+          stream.end();
+        });
+      } else {
+        stream.flushSync();
+      }
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/is-valid-date.js
+var require_is_valid_date = __commonJS({
+  "node_modules/pino-pretty/lib/utils/is-valid-date.js"(exports, module) {
+    "use strict";
+    module.exports = isValidDate;
+    function isValidDate(date5) {
+      return date5 instanceof Date && !Number.isNaN(date5.getTime());
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/create-date.js
+var require_create_date = __commonJS({
+  "node_modules/pino-pretty/lib/utils/create-date.js"(exports, module) {
+    "use strict";
+    module.exports = createDate;
+    var isValidDate = require_is_valid_date();
+    function createDate(epoch) {
+      let date5 = new Date(epoch);
+      if (isValidDate(date5)) {
+        return date5;
+      }
+      date5 = /* @__PURE__ */ new Date(+epoch);
+      return date5;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/split-property-key.js
+var require_split_property_key = __commonJS({
+  "node_modules/pino-pretty/lib/utils/split-property-key.js"(exports, module) {
+    "use strict";
+    module.exports = splitPropertyKey;
+    function splitPropertyKey(key) {
+      const result = [];
+      let backslash = false;
+      let segment = "";
+      for (let i2 = 0; i2 < key.length; i2++) {
+        const c3 = key.charAt(i2);
+        if (c3 === "\\") {
+          backslash = true;
+          continue;
+        }
+        if (backslash) {
+          backslash = false;
+          segment += c3;
+          continue;
+        }
+        if (c3 === ".") {
+          result.push(segment);
+          segment = "";
+          continue;
+        }
+        segment += c3;
+      }
+      if (segment.length) {
+        result.push(segment);
+      }
+      return result;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/get-property-value.js
+var require_get_property_value = __commonJS({
+  "node_modules/pino-pretty/lib/utils/get-property-value.js"(exports, module) {
+    "use strict";
+    module.exports = getPropertyValue;
+    var splitPropertyKey = require_split_property_key();
+    function getPropertyValue(obj, property) {
+      const props = Array.isArray(property) ? property : splitPropertyKey(property);
+      for (const prop of props) {
+        if (!Object.prototype.hasOwnProperty.call(obj, prop)) {
+          return;
+        }
+        obj = obj[prop];
+      }
+      return obj;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/delete-log-property.js
+var require_delete_log_property = __commonJS({
+  "node_modules/pino-pretty/lib/utils/delete-log-property.js"(exports, module) {
+    "use strict";
+    module.exports = deleteLogProperty;
+    var getPropertyValue = require_get_property_value();
+    var splitPropertyKey = require_split_property_key();
+    function deleteLogProperty(log, property) {
+      const props = splitPropertyKey(property);
+      const propToDelete = props.pop();
+      log = getPropertyValue(log, props);
+      if (log !== null && typeof log === "object" && Object.prototype.hasOwnProperty.call(log, propToDelete)) {
+        delete log[propToDelete];
+      }
+    }
+  }
+});
+
+// node_modules/fast-copy/dist/cjs/index.cjs
+var require_cjs = __commonJS({
+  "node_modules/fast-copy/dist/cjs/index.cjs"(exports) {
+    "use strict";
+    var MaxDepthExceededError = class extends RangeError {
+      constructor(maxDepth) {
+        super(`Maximum copy depth of ${String(maxDepth)} exceeded; the value copied is nested too deeply.`);
+        this.maxDepth = maxDepth;
+        this.name = "MaxDepthExceededError";
+      }
+    };
+    var toStringFunction = Function.prototype.toString;
+    var toStringObject = Object.prototype.toString;
+    function getCleanClone(prototype) {
+      if (!prototype) {
+        return /* @__PURE__ */ Object.create(null);
+      }
+      const Constructor = prototype.constructor;
+      if (Constructor === Object) {
+        return prototype === Object.prototype ? {} : Object.create(prototype);
+      }
+      if (typeof Constructor === "function" && ~toStringFunction.call(Constructor).indexOf("[native code]")) {
+        try {
+          return new Constructor();
+        } catch (_a3) {
+        }
+      }
+      return Object.create(prototype);
+    }
+    function getTag(value) {
+      const stringTag = value[Symbol.toStringTag];
+      if (stringTag) {
+        return stringTag;
+      }
+      const type = toStringObject.call(value);
+      return type.substring(8, type.length - 1);
+    }
+    var sliceTypedArray = Object.getPrototypeOf(Int8Array.prototype).slice;
+    function copyOwnDescriptor(original, clone2, property, state) {
+      const ownDescriptor = Object.getOwnPropertyDescriptor(original, property) || {
+        configurable: true,
+        enumerable: true,
+        value: original[property],
+        writable: true
+      };
+      const descriptor = ownDescriptor.get || ownDescriptor.set ? ownDescriptor : {
+        configurable: ownDescriptor.configurable,
+        enumerable: ownDescriptor.enumerable,
+        value: state.copier(ownDescriptor.value, state),
+        writable: ownDescriptor.writable
+      };
+      try {
+        Object.defineProperty(clone2, property, descriptor);
+      } catch (_a3) {
+        clone2[property] = descriptor.get ? descriptor.get() : descriptor.value;
+      }
+    }
+    function copyOwnPropertiesStrict(value, clone2, state, names, start) {
+      for (let index = start; index < names.length; ++index) {
+        copyOwnDescriptor(value, clone2, names[index], state);
+      }
+      for (const symbol2 of Object.getOwnPropertySymbols(value)) {
+        copyOwnDescriptor(value, clone2, symbol2, state);
+      }
+      return clone2;
+    }
+    function copyArray(array2, state) {
+      const clone2 = new state.Constructor();
+      state.cache.set(array2, clone2);
+      for (let index = 0; index < array2.length; ++index) {
+        clone2[index] = state.copier(array2[index], state);
+      }
+      return clone2;
+    }
+    function copyArrayStrict(array2, state) {
+      const clone2 = new state.Constructor();
+      state.cache.set(array2, clone2);
+      return copyOwnPropertiesStrict(array2, clone2, state, Object.getOwnPropertyNames(array2), 0);
+    }
+    function copyArrayBuffer(arrayBuffer, state) {
+      if (ArrayBuffer.isView(arrayBuffer)) {
+        return sliceTypedArray.call(arrayBuffer, 0);
+      }
+      if (arrayBuffer.resizable || arrayBuffer.growable) {
+        const maxByteLength = arrayBuffer.maxByteLength;
+        const clone2 = new state.Constructor(arrayBuffer.byteLength, { maxByteLength });
+        new Uint8Array(clone2).set(new Uint8Array(arrayBuffer));
+        return clone2;
+      }
+      if (!arrayBuffer.byteLength && getTag(arrayBuffer) === "SharedArrayBuffer") {
+        return new state.Constructor(0);
+      }
+      return arrayBuffer.slice(0);
+    }
+    function copyArrayBufferStrict(arrayBuffer, state) {
+      const clone2 = copyArrayBuffer(arrayBuffer, state);
+      state.cache.set(arrayBuffer, clone2);
+      const start = ArrayBuffer.isView(clone2) ? clone2.length || 0 : 0;
+      return copyOwnPropertiesStrict(arrayBuffer, clone2, state, Object.getOwnPropertyNames(arrayBuffer), start);
+    }
+    function copyBlob(blob, _state) {
+      return blob.slice(0, blob.size, blob.type);
+    }
+    var copyBlobStrict = createStrictHandler(copyBlob);
+    function copyDataView(dataView, state) {
+      return new state.Constructor(state.copier(dataView.buffer, state), dataView.byteOffset, dataView.byteLength);
+    }
+    function copyDataViewStrict(dataView, state) {
+      const { buffer } = dataView;
+      const { cache, Constructor } = state;
+      const bufferCopied = cache.has(buffer);
+      const bufferClone = bufferCopied ? cache.get(buffer) : state.copier(buffer, state);
+      if (!bufferCopied && cache.has(dataView)) {
+        return cache.get(dataView);
+      }
+      const clone2 = new Constructor(bufferClone, dataView.byteOffset, dataView.byteLength);
+      state.cache.set(dataView, clone2);
+      return copyOwnPropertiesStrict(dataView, clone2, state, Object.getOwnPropertyNames(dataView), 0);
+    }
+    function copyDate(date5, state) {
+      return new state.Constructor(date5.getTime());
+    }
+    var copyDateStrict = createStrictHandler(copyDate);
+    function copyMap(map2, state) {
+      const clone2 = new state.Constructor();
+      state.cache.set(map2, clone2);
+      for (const [key, value] of map2) {
+        clone2.set(key, state.copier(value, state));
+      }
+      return clone2;
+    }
+    function copyMapStrict(map2, state) {
+      return copyOwnPropertiesStrict(map2, copyMap(map2, state), state, Object.getOwnPropertyNames(map2), 0);
+    }
+    function copyObject(object2, state) {
+      const clone2 = getCleanClone(state.prototype);
+      state.cache.set(object2, clone2);
+      for (const key of Object.keys(object2)) {
+        if (key === "__proto__") {
+          Object.defineProperty(clone2, key, {
+            configurable: true,
+            enumerable: true,
+            value: state.copier(object2[key], state),
+            writable: true
+          });
+        } else {
+          clone2[key] = state.copier(object2[key], state);
+        }
+      }
+      for (const symbol2 of Object.getOwnPropertySymbols(object2)) {
+        if (Object.prototype.propertyIsEnumerable.call(object2, symbol2)) {
+          clone2[symbol2] = state.copier(object2[symbol2], state);
+        }
+      }
+      return clone2;
+    }
+    function copyObjectStrict(object2, state) {
+      const clone2 = getCleanClone(state.prototype);
+      state.cache.set(object2, clone2);
+      return copyOwnPropertiesStrict(object2, clone2, state, Object.getOwnPropertyNames(object2), 0);
+    }
+    function copyPrimitiveWrapper(primitiveObject, state) {
+      return new state.Constructor(primitiveObject.valueOf());
+    }
+    var copyPrimitiveWrapperStrict = createStrictHandler(copyPrimitiveWrapper);
+    function copyRegExp(regExp, state) {
+      const clone2 = new state.Constructor(regExp.source, regExp.flags);
+      clone2.lastIndex = regExp.lastIndex;
+      return clone2;
+    }
+    var copyRegExpStrict = createStrictHandler(copyRegExp);
+    function copySelf(value, _state) {
+      return value;
+    }
+    function copySet(set2, state) {
+      const clone2 = new state.Constructor();
+      state.cache.set(set2, clone2);
+      for (const value of set2) {
+        clone2.add(state.copier(value, state));
+      }
+      return clone2;
+    }
+    function copySetStrict(set2, state) {
+      return copyOwnPropertiesStrict(set2, copySet(set2, state), state, Object.getOwnPropertyNames(set2), 0);
+    }
+    function createStrictHandler(handler2) {
+      return (value, state) => {
+        const clone2 = handler2(value, state);
+        state.cache.set(value, clone2);
+        return copyOwnPropertiesStrict(value, clone2, state, Object.getOwnPropertyNames(value), 0);
+      };
+    }
+    function copyStringStrict(string4, state) {
+      const clone2 = copyPrimitiveWrapper(string4, state);
+      state.cache.set(string4, clone2);
+      const { length } = string4;
+      const names = Object.getOwnPropertyNames(string4);
+      const start = names[length] === "length" ? length + 1 : length;
+      return copyOwnPropertiesStrict(string4, clone2, state, names, start);
+    }
+    var DEFAULT_MAX_DEPTH = 1e3;
+    function createDefaultCache() {
+      return /* @__PURE__ */ new WeakMap();
+    }
+    function getOptions({ createCache: createCacheOverride, maxDepth, methods: methodsOverride, strict }) {
+      const defaultMethods = {
+        array: strict ? copyArrayStrict : copyArray,
+        arrayBuffer: strict ? copyArrayBufferStrict : copyArrayBuffer,
+        asyncGenerator: copySelf,
+        blob: strict ? copyBlobStrict : copyBlob,
+        dataView: strict ? copyDataViewStrict : copyDataView,
+        date: strict ? copyDateStrict : copyDate,
+        error: copySelf,
+        generator: copySelf,
+        map: strict ? copyMapStrict : copyMap,
+        object: strict ? copyObjectStrict : copyObject,
+        regExp: strict ? copyRegExpStrict : copyRegExp,
+        set: strict ? copySetStrict : copySet
+      };
+      const methods = methodsOverride ? Object.assign(defaultMethods, methodsOverride) : defaultMethods;
+      const copiers = getTagSpecificCopiers(methods, strict);
+      const createCache = createCacheOverride || createDefaultCache;
+      if (!copiers.Object || !copiers.Array) {
+        throw new Error("An object and array copier must be provided.");
+      }
+      return {
+        createCache,
+        copiers,
+        maxDepth: maxDepth == null ? DEFAULT_MAX_DEPTH : maxDepth,
+        methods,
+        strict: Boolean(strict)
+      };
+    }
+    function getTagSpecificCopiers(methods, strict) {
+      const copyPrimitive = strict ? copyPrimitiveWrapperStrict : copyPrimitiveWrapper;
+      return Object.assign(/* @__PURE__ */ Object.create(null), {
+        Arguments: methods.object,
+        Array: methods.array,
+        ArrayBuffer: methods.arrayBuffer,
+        AsyncGenerator: methods.asyncGenerator,
+        BigInt64Array: methods.arrayBuffer,
+        BigUint64Array: methods.arrayBuffer,
+        Blob: methods.blob,
+        Boolean: copyPrimitive,
+        DataView: methods.dataView,
+        Date: methods.date,
+        Error: methods.error,
+        Float32Array: methods.arrayBuffer,
+        Float64Array: methods.arrayBuffer,
+        Generator: methods.generator,
+        Int8Array: methods.arrayBuffer,
+        Int16Array: methods.arrayBuffer,
+        Int32Array: methods.arrayBuffer,
+        Map: methods.map,
+        Number: copyPrimitive,
+        Object: methods.object,
+        Promise: copySelf,
+        RegExp: methods.regExp,
+        Set: methods.set,
+        SharedArrayBuffer: methods.arrayBuffer,
+        String: strict ? copyStringStrict : copyPrimitiveWrapper,
+        WeakMap: copySelf,
+        WeakSet: copySelf,
+        Uint8Array: methods.arrayBuffer,
+        Uint8ClampedArray: methods.arrayBuffer,
+        Uint16Array: methods.arrayBuffer,
+        Uint32Array: methods.arrayBuffer
+      });
+    }
+    function createCopier(options = {}) {
+      const { createCache, copiers, maxDepth } = getOptions(options);
+      const { Array: copyArray2, Object: copyObject2 } = copiers;
+      function copier(value, state) {
+        state.prototype = state.Constructor = void 0;
+        if (!value || typeof value !== "object") {
+          return value;
+        }
+        if (state.cache.has(value)) {
+          return state.cache.get(value);
+        }
+        if (++state.depth > maxDepth) {
+          throw new MaxDepthExceededError(maxDepth);
+        }
+        state.prototype = Object.getPrototypeOf(value);
+        state.Constructor = state.prototype && state.prototype.constructor;
+        let clone2;
+        if (!state.Constructor || state.Constructor === Object) {
+          clone2 = copyObject2(value, state);
+        } else if (Array.isArray(value)) {
+          clone2 = copyArray2(value, state);
+        } else {
+          const tagSpecificCopier = copiers[getTag(value)];
+          if (tagSpecificCopier) {
+            clone2 = tagSpecificCopier(value, state);
+          } else {
+            clone2 = typeof value.then === "function" ? value : copyObject2(value, state);
+          }
+        }
+        --state.depth;
+        return clone2;
+      }
+      return function copy2(value) {
+        return copier(value, {
+          Constructor: void 0,
+          cache: createCache(),
+          copier,
+          depth: 0,
+          prototype: void 0
+        });
+      };
+    }
+    var copyStrict = createCopier({ strict: true });
+    var copy = createCopier();
+    exports.MaxDepthExceededError = MaxDepthExceededError;
+    exports.copy = copy;
+    exports.copyStrict = copyStrict;
+    exports.createCopier = createCopier;
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/filter-log.js
+var require_filter_log = __commonJS({
+  "node_modules/pino-pretty/lib/utils/filter-log.js"(exports, module) {
+    "use strict";
+    module.exports = filterLog;
+    var { createCopier } = require_cjs();
+    var fastCopy = createCopier({});
+    var deleteLogProperty = require_delete_log_property();
+    var getPropertyValue = require_get_property_value();
+    var splitPropertyKey = require_split_property_key();
+    function hasLogProperty(log, property) {
+      const props = splitPropertyKey(property);
+      if (props.length === 0) {
+        return false;
+      }
+      let current = log;
+      for (const prop of props) {
+        if (current === null || typeof current !== "object" || !Object.prototype.hasOwnProperty.call(current, prop)) {
+          return false;
+        }
+        current = current[prop];
+      }
+      return true;
+    }
+    function setLogProperty(log, property, value) {
+      const props = splitPropertyKey(property);
+      const last = props.pop();
+      let current = log;
+      for (const prop of props) {
+        if (current[prop] === null || typeof current[prop] !== "object") {
+          current[prop] = {};
+        }
+        current = current[prop];
+      }
+      current[last] = value;
+    }
+    function filterLog({ log, context }) {
+      const { ignoreKeys, includeKeys } = context;
+      const logCopy = fastCopy(log);
+      if (includeKeys) {
+        const logIncluded = {};
+        includeKeys.forEach((key) => {
+          if (hasLogProperty(logCopy, key)) {
+            setLogProperty(logIncluded, key, getPropertyValue(logCopy, key));
+          }
+        });
+        return logIncluded;
+      }
+      ignoreKeys.forEach((ignoreKey) => {
+        deleteLogProperty(logCopy, ignoreKey);
+      });
+      return logCopy;
+    }
+  }
+});
+
+// node_modules/dateformat/lib/dateformat.js
+var require_dateformat = __commonJS({
+  "node_modules/dateformat/lib/dateformat.js"(exports, module) {
+    "use strict";
+    function _typeof(obj) {
+      "@babel/helpers - typeof";
+      if (typeof Symbol === "function" && typeof Symbol.iterator === "symbol") {
+        _typeof = function _typeof2(obj2) {
+          return typeof obj2;
+        };
+      } else {
+        _typeof = function _typeof2(obj2) {
+          return obj2 && typeof Symbol === "function" && obj2.constructor === Symbol && obj2 !== Symbol.prototype ? "symbol" : typeof obj2;
+        };
+      }
+      return _typeof(obj);
+    }
+    (function(global3) {
+      var _arguments = arguments;
+      var dateFormat = /* @__PURE__ */ (function() {
+        var token = /d{1,4}|D{3,4}|m{1,4}|yy(?:yy)?|([HhMsTt])\1?|W{1,2}|[LlopSZN]|"[^"]*"|'[^']*'/g;
+        var timezone = /\b(?:[PMCEA][SDP]T|(?:Pacific|Mountain|Central|Eastern|Atlantic) (?:Standard|Daylight|Prevailing) Time|(?:GMT|UTC)(?:[-+]\d{4})?)\b/g;
+        var timezoneClip = /[^-+\dA-Z]/g;
+        return function(date5, mask, utc, gmt) {
+          if (_arguments.length === 1 && kindOf(date5) === "string" && !/\d/.test(date5)) {
+            mask = date5;
+            date5 = void 0;
+          }
+          date5 = date5 || date5 === 0 ? date5 : /* @__PURE__ */ new Date();
+          if (!(date5 instanceof Date)) {
+            date5 = new Date(date5);
+          }
+          if (isNaN(date5)) {
+            throw TypeError("Invalid date");
+          }
+          mask = String(dateFormat.masks[mask] || mask || dateFormat.masks["default"]);
+          var maskSlice = mask.slice(0, 4);
+          if (maskSlice === "UTC:" || maskSlice === "GMT:") {
+            mask = mask.slice(4);
+            utc = true;
+            if (maskSlice === "GMT:") {
+              gmt = true;
+            }
+          }
+          var _ = function _2() {
+            return utc ? "getUTC" : "get";
+          };
+          var _d = function d() {
+            return date5[_() + "Date"]();
+          };
+          var D = function D2() {
+            return date5[_() + "Day"]();
+          };
+          var _m = function m() {
+            return date5[_() + "Month"]();
+          };
+          var y = function y2() {
+            return date5[_() + "FullYear"]();
+          };
+          var _H = function H() {
+            return date5[_() + "Hours"]();
+          };
+          var _M = function M() {
+            return date5[_() + "Minutes"]();
+          };
+          var _s = function s() {
+            return date5[_() + "Seconds"]();
+          };
+          var _L = function L() {
+            return date5[_() + "Milliseconds"]();
+          };
+          var _o = function o2() {
+            return utc ? 0 : date5.getTimezoneOffset();
+          };
+          var _W = function W() {
+            return getWeek(date5);
+          };
+          var _N = function N() {
+            return getDayOfWeek(date5);
+          };
+          var flags = { d: function d() {
+            return _d();
+          }, dd: function dd() {
+            return pad(_d());
+          }, ddd: function ddd() {
+            return dateFormat.i18n.dayNames[D()];
+          }, DDD: function DDD() {
+            return getDayName({ y: y(), m: _m(), d: _d(), _: _(), dayName: dateFormat.i18n.dayNames[D()], short: true });
+          }, dddd: function dddd() {
+            return dateFormat.i18n.dayNames[D() + 7];
+          }, DDDD: function DDDD() {
+            return getDayName({ y: y(), m: _m(), d: _d(), _: _(), dayName: dateFormat.i18n.dayNames[D() + 7] });
+          }, m: function m() {
+            return _m() + 1;
+          }, mm: function mm() {
+            return pad(_m() + 1);
+          }, mmm: function mmm() {
+            return dateFormat.i18n.monthNames[_m()];
+          }, mmmm: function mmmm() {
+            return dateFormat.i18n.monthNames[_m() + 12];
+          }, yy: function yy() {
+            return String(y()).slice(2);
+          }, yyyy: function yyyy() {
+            return pad(y(), 4);
+          }, h: function h2() {
+            return _H() % 12 || 12;
+          }, hh: function hh() {
+            return pad(_H() % 12 || 12);
+          }, H: function H() {
+            return _H();
+          }, HH: function HH() {
+            return pad(_H());
+          }, M: function M() {
+            return _M();
+          }, MM: function MM() {
+            return pad(_M());
+          }, s: function s() {
+            return _s();
+          }, ss: function ss() {
+            return pad(_s());
+          }, l: function l() {
+            return pad(_L(), 3);
+          }, L: function L() {
+            return pad(Math.floor(_L() / 10));
+          }, t: function t() {
+            return _H() < 12 ? dateFormat.i18n.timeNames[0] : dateFormat.i18n.timeNames[1];
+          }, tt: function tt() {
+            return _H() < 12 ? dateFormat.i18n.timeNames[2] : dateFormat.i18n.timeNames[3];
+          }, T: function T() {
+            return _H() < 12 ? dateFormat.i18n.timeNames[4] : dateFormat.i18n.timeNames[5];
+          }, TT: function TT() {
+            return _H() < 12 ? dateFormat.i18n.timeNames[6] : dateFormat.i18n.timeNames[7];
+          }, Z: function Z() {
+            return gmt ? "GMT" : utc ? "UTC" : (String(date5).match(timezone) || [""]).pop().replace(timezoneClip, "").replace(/GMT\+0000/g, "UTC");
+          }, o: function o2() {
+            return (_o() > 0 ? "-" : "+") + pad(Math.floor(Math.abs(_o()) / 60) * 100 + Math.abs(_o()) % 60, 4);
+          }, p: function p() {
+            return (_o() > 0 ? "-" : "+") + pad(Math.floor(Math.abs(_o()) / 60), 2) + ":" + pad(Math.floor(Math.abs(_o()) % 60), 2);
+          }, S: function S() {
+            return ["th", "st", "nd", "rd"][_d() % 10 > 3 ? 0 : (_d() % 100 - _d() % 10 != 10) * _d() % 10];
+          }, W: function W() {
+            return _W();
+          }, WW: function WW() {
+            return pad(_W());
+          }, N: function N() {
+            return _N();
+          } };
+          return mask.replace(token, function(match) {
+            if (match in flags) {
+              return flags[match]();
+            }
+            return match.slice(1, match.length - 1);
+          });
+        };
+      })();
+      dateFormat.masks = { default: "ddd mmm dd yyyy HH:MM:ss", shortDate: "m/d/yy", paddedShortDate: "mm/dd/yyyy", mediumDate: "mmm d, yyyy", longDate: "mmmm d, yyyy", fullDate: "dddd, mmmm d, yyyy", shortTime: "h:MM TT", mediumTime: "h:MM:ss TT", longTime: "h:MM:ss TT Z", isoDate: "yyyy-mm-dd", isoTime: "HH:MM:ss", isoDateTime: "yyyy-mm-dd'T'HH:MM:sso", isoUtcDateTime: "UTC:yyyy-mm-dd'T'HH:MM:ss'Z'", expiresHeaderFormat: "ddd, dd mmm yyyy HH:MM:ss Z" };
+      dateFormat.i18n = { dayNames: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"], monthNames: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"], timeNames: ["a", "p", "am", "pm", "A", "P", "AM", "PM"] };
+      var pad = function pad2(val, len) {
+        val = String(val);
+        len = len || 2;
+        while (val.length < len) {
+          val = "0" + val;
+        }
+        return val;
+      };
+      var getDayName = function getDayName2(_ref) {
+        var y = _ref.y, m = _ref.m, d = _ref.d, _ = _ref._, dayName = _ref.dayName, _ref$short = _ref["short"], _short = _ref$short === void 0 ? false : _ref$short;
+        var today = /* @__PURE__ */ new Date();
+        var yesterday = /* @__PURE__ */ new Date();
+        yesterday.setDate(yesterday[_ + "Date"]() - 1);
+        var tomorrow = /* @__PURE__ */ new Date();
+        tomorrow.setDate(tomorrow[_ + "Date"]() + 1);
+        var today_d = function today_d2() {
+          return today[_ + "Date"]();
+        };
+        var today_m = function today_m2() {
+          return today[_ + "Month"]();
+        };
+        var today_y = function today_y2() {
+          return today[_ + "FullYear"]();
+        };
+        var yesterday_d = function yesterday_d2() {
+          return yesterday[_ + "Date"]();
+        };
+        var yesterday_m = function yesterday_m2() {
+          return yesterday[_ + "Month"]();
+        };
+        var yesterday_y = function yesterday_y2() {
+          return yesterday[_ + "FullYear"]();
+        };
+        var tomorrow_d = function tomorrow_d2() {
+          return tomorrow[_ + "Date"]();
+        };
+        var tomorrow_m = function tomorrow_m2() {
+          return tomorrow[_ + "Month"]();
+        };
+        var tomorrow_y = function tomorrow_y2() {
+          return tomorrow[_ + "FullYear"]();
+        };
+        if (today_y() === y && today_m() === m && today_d() === d) {
+          return _short ? "Tdy" : "Today";
+        } else if (yesterday_y() === y && yesterday_m() === m && yesterday_d() === d) {
+          return _short ? "Ysd" : "Yesterday";
+        } else if (tomorrow_y() === y && tomorrow_m() === m && tomorrow_d() === d) {
+          return _short ? "Tmw" : "Tomorrow";
+        }
+        return dayName;
+      };
+      var getWeek = function getWeek2(date5) {
+        var targetThursday = new Date(date5.getFullYear(), date5.getMonth(), date5.getDate());
+        targetThursday.setDate(targetThursday.getDate() - (targetThursday.getDay() + 6) % 7 + 3);
+        var firstThursday = new Date(targetThursday.getFullYear(), 0, 4);
+        firstThursday.setDate(firstThursday.getDate() - (firstThursday.getDay() + 6) % 7 + 3);
+        var ds = targetThursday.getTimezoneOffset() - firstThursday.getTimezoneOffset();
+        targetThursday.setHours(targetThursday.getHours() - ds);
+        var weekDiff = (targetThursday - firstThursday) / (864e5 * 7);
+        return 1 + Math.floor(weekDiff);
+      };
+      var getDayOfWeek = function getDayOfWeek2(date5) {
+        var dow = date5.getDay();
+        if (dow === 0) {
+          dow = 7;
+        }
+        return dow;
+      };
+      var kindOf = function kindOf2(val) {
+        if (val === null) {
+          return "null";
+        }
+        if (val === void 0) {
+          return "undefined";
+        }
+        if (_typeof(val) !== "object") {
+          return _typeof(val);
+        }
+        if (Array.isArray(val)) {
+          return "array";
+        }
+        return {}.toString.call(val).slice(8, -1).toLowerCase();
+      };
+      if (typeof define === "function" && define.amd) {
+        define(function() {
+          return dateFormat;
+        });
+      } else if ((typeof exports === "undefined" ? "undefined" : _typeof(exports)) === "object") {
+        module.exports = dateFormat;
+      } else {
+        global3.dateFormat = dateFormat;
+      }
+    })(void 0);
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/format-time.js
+var require_format_time = __commonJS({
+  "node_modules/pino-pretty/lib/utils/format-time.js"(exports, module) {
+    "use strict";
+    module.exports = formatTime;
+    var {
+      DATE_FORMAT,
+      DATE_FORMAT_SIMPLE
+    } = require_constants7();
+    var dateformat = require_dateformat();
+    var createDate = require_create_date();
+    var isValidDate = require_is_valid_date();
+    function formatTime(epoch, translateTime = false) {
+      if (translateTime === false) {
+        return epoch;
+      }
+      const instant = createDate(epoch);
+      if (!isValidDate(instant)) {
+        return epoch;
+      }
+      if (translateTime === true) {
+        return dateformat(instant, DATE_FORMAT_SIMPLE);
+      }
+      const upperFormat = translateTime.toUpperCase();
+      if (upperFormat === "SYS:STANDARD") {
+        return dateformat(instant, DATE_FORMAT);
+      }
+      const prefix = upperFormat.substr(0, 4);
+      if (prefix === "SYS:" || prefix === "UTC:") {
+        if (prefix === "UTC:") {
+          return dateformat(instant, translateTime);
+        }
+        return dateformat(instant, translateTime.slice(4));
+      }
+      return dateformat(instant, `UTC:${translateTime}`);
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/handle-custom-levels-names-opts.js
+var require_handle_custom_levels_names_opts = __commonJS({
+  "node_modules/pino-pretty/lib/utils/handle-custom-levels-names-opts.js"(exports, module) {
+    "use strict";
+    module.exports = handleCustomLevelsNamesOpts;
+    function handleCustomLevelsNamesOpts(cLevels) {
+      if (!cLevels) return {};
+      if (typeof cLevels === "string") {
+        return cLevels.split(",").reduce((agg, value, idx) => {
+          const [levelName, levelNum = idx] = value.split(":");
+          agg[levelName.toLowerCase()] = levelNum;
+          return agg;
+        }, {});
+      } else if (Object.prototype.toString.call(cLevels) === "[object Object]") {
+        return Object.keys(cLevels).reduce((agg, levelName) => {
+          agg[levelName.toLowerCase()] = cLevels[levelName];
+          return agg;
+        }, {});
+      } else {
+        return {};
+      }
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/handle-custom-levels-opts.js
+var require_handle_custom_levels_opts = __commonJS({
+  "node_modules/pino-pretty/lib/utils/handle-custom-levels-opts.js"(exports, module) {
+    "use strict";
+    module.exports = handleCustomLevelsOpts;
+    function handleCustomLevelsOpts(cLevels) {
+      if (!cLevels) return {};
+      if (typeof cLevels === "string") {
+        return cLevels.split(",").reduce(
+          (agg, value, idx) => {
+            const [levelName, levelNum = idx] = value.split(":");
+            agg[levelNum] = levelName.toUpperCase();
+            return agg;
+          },
+          { default: "USERLVL" }
+        );
+      } else if (Object.prototype.toString.call(cLevels) === "[object Object]") {
+        return Object.keys(cLevels).reduce((agg, levelName) => {
+          agg[cLevels[levelName]] = levelName.toUpperCase();
+          return agg;
+        }, { default: "USERLVL" });
+      } else {
+        return {};
+      }
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/interpret-conditionals.js
+var require_interpret_conditionals = __commonJS({
+  "node_modules/pino-pretty/lib/utils/interpret-conditionals.js"(exports, module) {
+    "use strict";
+    module.exports = interpretConditionals;
+    var getPropertyValue = require_get_property_value();
+    function interpretConditionals(messageFormat, log) {
+      messageFormat = messageFormat.replace(/{if (.*?)}([\s\S]*?){end}/g, replacer);
+      messageFormat = messageFormat.replace(/{if (.*?)}/g, "");
+      messageFormat = messageFormat.replace(/{end}/g, "");
+      messageFormat = messageFormat.replace(/[^\S\r\n]+/g, " ");
+      messageFormat = messageFormat.replace(/\n[^\S\r\n]*\n/g, "\n");
+      return messageFormat.trim();
+      function replacer(_, key, value) {
+        const propertyValue = getPropertyValue(log, key);
+        if (propertyValue && value.includes(key)) {
+          return value.replace(new RegExp("{" + key + "}", "g"), propertyValue);
+        } else {
+          return "";
+        }
+      }
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/is-object.js
+var require_is_object = __commonJS({
+  "node_modules/pino-pretty/lib/utils/is-object.js"(exports, module) {
+    "use strict";
+    module.exports = isObject3;
+    function isObject3(input2) {
+      return Object.prototype.toString.apply(input2) === "[object Object]";
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/join-lines-with-indentation.js
+var require_join_lines_with_indentation = __commonJS({
+  "node_modules/pino-pretty/lib/utils/join-lines-with-indentation.js"(exports, module) {
+    "use strict";
+    module.exports = joinLinesWithIndentation;
+    function joinLinesWithIndentation({ input: input2, ident = "    ", eol = "\n" }) {
+      const lines = input2.split(/\r?\n/);
+      for (let i2 = 1; i2 < lines.length; i2 += 1) {
+        lines[i2] = ident + lines[i2];
+      }
+      return lines.join(eol);
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/parse-factory-options.js
+var require_parse_factory_options = __commonJS({
+  "node_modules/pino-pretty/lib/utils/parse-factory-options.js"(exports, module) {
+    "use strict";
+    module.exports = parseFactoryOptions;
+    var {
+      LEVEL_NAMES
+    } = require_constants7();
+    var colors = require_colors();
+    var handleCustomLevelsOpts = require_handle_custom_levels_opts();
+    var handleCustomLevelsNamesOpts = require_handle_custom_levels_names_opts();
+    var handleLevelLabelData = require_get_level_label_data();
+    function parseFactoryOptions(options) {
+      const EOL5 = options.crlf ? "\r\n" : "\n";
+      const IDENT = "    ";
+      const {
+        customPrettifiers,
+        errorLikeObjectKeys,
+        hideObject,
+        levelFirst,
+        levelKey,
+        levelLabel,
+        messageFormat,
+        messageKey,
+        minimumLevel,
+        singleLine,
+        timestampKey,
+        translateTime
+      } = options;
+      const errorProps = options.errorProps.split(",");
+      const useOnlyCustomProps = options.useOnlyCustomProps;
+      const customLevels = handleCustomLevelsOpts(options.customLevels);
+      const customLevelNames = handleCustomLevelsNamesOpts(options.customLevels);
+      const getLevelLabelData = handleLevelLabelData(useOnlyCustomProps, customLevels, customLevelNames);
+      let customColors;
+      if (options.customColors) {
+        if (typeof options.customColors === "string") {
+          customColors = options.customColors.split(",").reduce((agg, value) => {
+            const [level, color] = value.split(":");
+            const condition = useOnlyCustomProps ? options.customLevels : customLevelNames[level] !== void 0;
+            const levelNum = condition ? customLevelNames[level] : LEVEL_NAMES[level];
+            const colorIdx = levelNum !== void 0 ? levelNum : level;
+            agg.push([colorIdx, color]);
+            return agg;
+          }, []);
+        } else if (typeof options.customColors === "object") {
+          customColors = Object.keys(options.customColors).reduce((agg, value) => {
+            const [level, color] = [value, options.customColors[value]];
+            const condition = useOnlyCustomProps ? options.customLevels : customLevelNames[level] !== void 0;
+            const levelNum = condition ? customLevelNames[level] : LEVEL_NAMES[level];
+            const colorIdx = levelNum !== void 0 ? levelNum : level;
+            agg.push([colorIdx, color]);
+            return agg;
+          }, []);
+        } else {
+          throw new Error("options.customColors must be of type string or object.");
+        }
+      }
+      const customProperties = { customLevels, customLevelNames };
+      if (useOnlyCustomProps === true && !options.customLevels) {
+        customProperties.customLevels = void 0;
+        customProperties.customLevelNames = void 0;
+      }
+      const includeKeys = options.include !== void 0 ? new Set(options.include.split(",")) : void 0;
+      const ignoreKeys = !includeKeys && options.ignore ? new Set(options.ignore.split(",")) : void 0;
+      const colorizer = colors(options.colorize, customColors, useOnlyCustomProps);
+      const objectColorizer = options.colorizeObjects ? colorizer : colors(false, [], false);
+      return {
+        EOL: EOL5,
+        IDENT,
+        colorizer,
+        customColors,
+        customLevelNames,
+        customLevels,
+        customPrettifiers,
+        customProperties,
+        errorLikeObjectKeys,
+        errorProps,
+        getLevelLabelData,
+        hideObject,
+        ignoreKeys,
+        includeKeys,
+        levelFirst,
+        levelKey,
+        levelLabel,
+        messageFormat,
+        messageKey,
+        minimumLevel,
+        objectColorizer,
+        singleLine,
+        timestampKey,
+        translateTime,
+        useOnlyCustomProps
+      };
+    }
+  }
+});
+
+// node_modules/fast-safe-stringify/index.js
+var require_fast_safe_stringify = __commonJS({
+  "node_modules/fast-safe-stringify/index.js"(exports, module) {
+    module.exports = stringify;
+    stringify.default = stringify;
+    stringify.stable = deterministicStringify;
+    stringify.stableStringify = deterministicStringify;
+    var LIMIT_REPLACE_NODE = "[...]";
+    var CIRCULAR_REPLACE_NODE = "[Circular]";
+    var arr = [];
+    var replacerStack = [];
+    function defaultOptions() {
+      return {
+        depthLimit: Number.MAX_SAFE_INTEGER,
+        edgesLimit: Number.MAX_SAFE_INTEGER
+      };
+    }
+    function stringify(obj, replacer, spacer, options) {
+      if (typeof options === "undefined") {
+        options = defaultOptions();
+      }
+      decirc(obj, "", 0, [], void 0, 0, options);
+      var res;
+      try {
+        if (replacerStack.length === 0) {
+          res = JSON.stringify(obj, replacer, spacer);
+        } else {
+          res = JSON.stringify(obj, replaceGetterValues(replacer), spacer);
+        }
+      } catch (_) {
+        return JSON.stringify("[unable to serialize, circular reference is too complex to analyze]");
+      } finally {
+        while (arr.length !== 0) {
+          var part = arr.pop();
+          if (part.length === 4) {
+            Object.defineProperty(part[0], part[1], part[3]);
+          } else {
+            part[0][part[1]] = part[2];
+          }
+        }
+      }
+      return res;
+    }
+    function setReplace(replace, val, k, parent) {
+      var propertyDescriptor = Object.getOwnPropertyDescriptor(parent, k);
+      if (propertyDescriptor.get !== void 0) {
+        if (propertyDescriptor.configurable) {
+          Object.defineProperty(parent, k, { value: replace });
+          arr.push([parent, k, val, propertyDescriptor]);
+        } else {
+          replacerStack.push([val, k, replace]);
+        }
+      } else {
+        parent[k] = replace;
+        arr.push([parent, k, val]);
+      }
+    }
+    function decirc(val, k, edgeIndex, stack, parent, depth, options) {
+      depth += 1;
+      var i2;
+      if (typeof val === "object" && val !== null) {
+        for (i2 = 0; i2 < stack.length; i2++) {
+          if (stack[i2] === val) {
+            setReplace(CIRCULAR_REPLACE_NODE, val, k, parent);
+            return;
+          }
+        }
+        if (typeof options.depthLimit !== "undefined" && depth > options.depthLimit) {
+          setReplace(LIMIT_REPLACE_NODE, val, k, parent);
+          return;
+        }
+        if (typeof options.edgesLimit !== "undefined" && edgeIndex + 1 > options.edgesLimit) {
+          setReplace(LIMIT_REPLACE_NODE, val, k, parent);
+          return;
+        }
+        stack.push(val);
+        if (Array.isArray(val)) {
+          for (i2 = 0; i2 < val.length; i2++) {
+            decirc(val[i2], i2, i2, stack, val, depth, options);
+          }
+        } else {
+          var keys = Object.keys(val);
+          for (i2 = 0; i2 < keys.length; i2++) {
+            var key = keys[i2];
+            decirc(val[key], key, i2, stack, val, depth, options);
+          }
+        }
+        stack.pop();
+      }
+    }
+    function compareFunction(a2, b) {
+      if (a2 < b) {
+        return -1;
+      }
+      if (a2 > b) {
+        return 1;
+      }
+      return 0;
+    }
+    function deterministicStringify(obj, replacer, spacer, options) {
+      if (typeof options === "undefined") {
+        options = defaultOptions();
+      }
+      var tmp = deterministicDecirc(obj, "", 0, [], void 0, 0, options) || obj;
+      var res;
+      try {
+        if (replacerStack.length === 0) {
+          res = JSON.stringify(tmp, replacer, spacer);
+        } else {
+          res = JSON.stringify(tmp, replaceGetterValues(replacer), spacer);
+        }
+      } catch (_) {
+        return JSON.stringify("[unable to serialize, circular reference is too complex to analyze]");
+      } finally {
+        while (arr.length !== 0) {
+          var part = arr.pop();
+          if (part.length === 4) {
+            Object.defineProperty(part[0], part[1], part[3]);
+          } else {
+            part[0][part[1]] = part[2];
+          }
+        }
+      }
+      return res;
+    }
+    function deterministicDecirc(val, k, edgeIndex, stack, parent, depth, options) {
+      depth += 1;
+      var i2;
+      if (typeof val === "object" && val !== null) {
+        for (i2 = 0; i2 < stack.length; i2++) {
+          if (stack[i2] === val) {
+            setReplace(CIRCULAR_REPLACE_NODE, val, k, parent);
+            return;
+          }
+        }
+        try {
+          if (typeof val.toJSON === "function") {
+            return;
+          }
+        } catch (_) {
+          return;
+        }
+        if (typeof options.depthLimit !== "undefined" && depth > options.depthLimit) {
+          setReplace(LIMIT_REPLACE_NODE, val, k, parent);
+          return;
+        }
+        if (typeof options.edgesLimit !== "undefined" && edgeIndex + 1 > options.edgesLimit) {
+          setReplace(LIMIT_REPLACE_NODE, val, k, parent);
+          return;
+        }
+        stack.push(val);
+        if (Array.isArray(val)) {
+          for (i2 = 0; i2 < val.length; i2++) {
+            deterministicDecirc(val[i2], i2, i2, stack, val, depth, options);
+          }
+        } else {
+          var tmp = {};
+          var keys = Object.keys(val).sort(compareFunction);
+          for (i2 = 0; i2 < keys.length; i2++) {
+            var key = keys[i2];
+            deterministicDecirc(val[key], key, i2, stack, val, depth, options);
+            tmp[key] = val[key];
+          }
+          if (typeof parent !== "undefined") {
+            arr.push([parent, k, val]);
+            parent[k] = tmp;
+          } else {
+            return tmp;
+          }
+        }
+        stack.pop();
+      }
+    }
+    function replaceGetterValues(replacer) {
+      replacer = typeof replacer !== "undefined" ? replacer : function(k, v) {
+        return v;
+      };
+      return function(key, val) {
+        if (replacerStack.length > 0) {
+          for (var i2 = 0; i2 < replacerStack.length; i2++) {
+            var part = replacerStack[i2];
+            if (part[1] === key && part[0] === val) {
+              val = part[2];
+              replacerStack.splice(i2, 1);
+              break;
+            }
+          }
+        }
+        return replacer.call(this, key, val);
+      };
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/strip-unsafe-control-chars.js
+var require_strip_unsafe_control_chars = __commonJS({
+  "node_modules/pino-pretty/lib/utils/strip-unsafe-control-chars.js"(exports, module) {
+    "use strict";
+    module.exports = stripUnsafeControlChars;
+    var unsafeControlChars = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+    function stripUnsafeControlChars(input2) {
+      return String(input2).replace(unsafeControlChars, "");
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-error.js
+var require_prettify_error = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-error.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyError2;
+    var joinLinesWithIndentation = require_join_lines_with_indentation();
+    var stripUnsafeControlChars = require_strip_unsafe_control_chars();
+    function prettifyError2({ keyName, lines, eol, ident, sanitizeStack = true }) {
+      let result = "";
+      const joinedLines = joinLinesWithIndentation({ input: lines, ident, eol });
+      const safeKeyName = stripUnsafeControlChars(keyName);
+      const splitLines = `${ident}${safeKeyName}: ${joinedLines}${eol}`.split(eol);
+      for (let j = 0; j < splitLines.length; j += 1) {
+        if (j !== 0) result += eol;
+        const line = splitLines[j];
+        if (/^\s*"stack"/.test(line)) {
+          const matches = /^(\s*"stack":)\s*(".*"),?$/.exec(line);
+          if (matches && matches.length === 3) {
+            const indentSize = /^\s*/.exec(line)[0].length + 4;
+            const indentation = " ".repeat(indentSize);
+            const stackMessage = matches[2];
+            const parsedStack = JSON.parse(stackMessage);
+            const stack = sanitizeStack ? stripUnsafeControlChars(parsedStack) : parsedStack;
+            result += matches[1] + eol + indentation + stack.replace(/\n/g, eol + indentation);
+          } else {
+            result += line;
+          }
+        } else {
+          result += line;
+        }
+      }
+      return result;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-object.js
+var require_prettify_object = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-object.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyObject;
+    var {
+      LOGGER_KEYS
+    } = require_constants7();
+    var stringifySafe = require_fast_safe_stringify();
+    var joinLinesWithIndentation = require_join_lines_with_indentation();
+    var prettifyError2 = require_prettify_error();
+    var stripUnsafeControlChars = require_strip_unsafe_control_chars();
+    function prettifyObject({
+      log,
+      excludeLoggerKeys = true,
+      skipKeys = [],
+      context
+    }) {
+      const {
+        EOL: eol,
+        IDENT: ident,
+        customPrettifiers,
+        errorLikeObjectKeys: errorLikeKeys,
+        objectColorizer,
+        singleLine,
+        colorizer
+      } = context;
+      const keysToIgnore = [].concat(skipKeys);
+      if (excludeLoggerKeys === true) Array.prototype.push.apply(keysToIgnore, LOGGER_KEYS);
+      let result = "";
+      const { plain, errors } = Object.entries(log).reduce(({ plain: plain2, errors: errors2 }, [k, v]) => {
+        if (keysToIgnore.includes(k) === false) {
+          const pretty = typeof customPrettifiers[k] === "function" ? customPrettifiers[k](v, k, log, { colors: colorizer.colors }) : v;
+          if (errorLikeKeys.includes(k)) {
+            errors2[k] = pretty;
+          } else {
+            plain2[k] = pretty;
+          }
+        }
+        return { plain: plain2, errors: errors2 };
+      }, { plain: {}, errors: {} });
+      if (singleLine) {
+        if (Object.keys(plain).length > 0) {
+          result += objectColorizer.greyMessage(stringifySafe(plain));
+        }
+        result += eol;
+        result = result.replace(/\\\\/gi, "\\");
+      } else {
+        Object.entries(plain).forEach(([keyName, keyValue]) => {
+          let lines = typeof customPrettifiers[keyName] === "function" ? keyValue : stringifySafe(keyValue, null, 2);
+          if (lines === void 0) return;
+          lines = lines.replace(/\\\\/gi, "\\");
+          const joinedLines = joinLinesWithIndentation({ input: lines, ident, eol });
+          const safeKeyName = stripUnsafeControlChars(keyName);
+          result += `${ident}${objectColorizer.property(safeKeyName)}:${joinedLines.startsWith(eol) ? "" : " "}${joinedLines}${eol}`;
+        });
+      }
+      Object.entries(errors).forEach(([keyName, keyValue]) => {
+        const hasCustomPrettifier = typeof customPrettifiers[keyName] === "function";
+        const lines = hasCustomPrettifier ? keyValue : stringifySafe(keyValue, null, 2);
+        if (lines === void 0) return;
+        result += prettifyError2({ keyName, lines, eol, ident, sanitizeStack: !hasCustomPrettifier });
+      });
+      return result;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-error-log.js
+var require_prettify_error_log = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-error-log.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyErrorLog;
+    var {
+      LOGGER_KEYS
+    } = require_constants7();
+    var isObject3 = require_is_object();
+    var joinLinesWithIndentation = require_join_lines_with_indentation();
+    var prettifyObject = require_prettify_object();
+    var stripUnsafeControlChars = require_strip_unsafe_control_chars();
+    function prettifyErrorLog({ log, context }) {
+      const {
+        EOL: eol,
+        IDENT: ident,
+        errorProps: errorProperties,
+        messageKey
+      } = context;
+      const stack = stripUnsafeControlChars(log.stack);
+      const joinedLines = joinLinesWithIndentation({ input: stack, ident, eol });
+      let result = `${ident}${joinedLines}${eol}`;
+      if (errorProperties.length > 0) {
+        const excludeProperties = LOGGER_KEYS.concat(messageKey, "type", "stack");
+        let propertiesToPrint;
+        if (errorProperties[0] === "*") {
+          propertiesToPrint = Object.keys(log).filter((k) => excludeProperties.includes(k) === false);
+        } else {
+          propertiesToPrint = errorProperties.filter((k) => excludeProperties.includes(k) === false);
+        }
+        for (let i2 = 0; i2 < propertiesToPrint.length; i2 += 1) {
+          const key = propertiesToPrint[i2];
+          if (key in log === false) continue;
+          const safeKey = stripUnsafeControlChars(key);
+          if (isObject3(log[key])) {
+            const prettifiedObject = prettifyObject({
+              log: log[key],
+              excludeLoggerKeys: false,
+              context: {
+                ...context,
+                IDENT: ident + ident
+              }
+            });
+            result = `${result}${ident}${safeKey}: {${eol}${prettifiedObject}${ident}}${eol}`;
+            continue;
+          }
+          const value = stripUnsafeControlChars(log[key]);
+          result = `${result}${ident}${safeKey}: ${value}${eol}`;
+        }
+      }
+      return result;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-level.js
+var require_prettify_level = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-level.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyLevel;
+    var getPropertyValue = require_get_property_value();
+    function prettifyLevel({ log, context }) {
+      const {
+        colorizer,
+        customLevels,
+        customLevelNames,
+        levelKey,
+        getLevelLabelData
+      } = context;
+      const prettifier = context.customPrettifiers?.level;
+      const output2 = getPropertyValue(log, levelKey);
+      if (output2 === void 0) return void 0;
+      const labelColorized = colorizer(output2, { customLevels, customLevelNames });
+      if (prettifier) {
+        const [label] = getLevelLabelData(output2);
+        return prettifier(output2, levelKey, log, { label, labelColorized, colors: colorizer.colors });
+      }
+      return labelColorized;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-message.js
+var require_prettify_message = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-message.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyMessage;
+    var {
+      LEVELS
+    } = require_constants7();
+    var getPropertyValue = require_get_property_value();
+    var interpretConditionals = require_interpret_conditionals();
+    var stripUnsafeControlChars = require_strip_unsafe_control_chars();
+    function prettifyMessage({ log, context }) {
+      const {
+        colorizer,
+        customLevels,
+        levelKey,
+        levelLabel,
+        messageFormat,
+        messageKey,
+        useOnlyCustomProps
+      } = context;
+      if (messageFormat && typeof messageFormat === "string") {
+        const parsedMessageFormat = interpretConditionals(messageFormat, log);
+        const message = String(parsedMessageFormat).replace(
+          /{([^{}]+)}/g,
+          function(match, p1) {
+            let level;
+            if (p1 === levelLabel && (level = getPropertyValue(log, levelKey)) !== void 0) {
+              const condition = useOnlyCustomProps ? customLevels === void 0 : customLevels[level] === void 0;
+              return condition ? LEVELS[level] : customLevels[level];
+            }
+            const value = getPropertyValue(log, p1);
+            return value !== void 0 ? value : "";
+          }
+        );
+        return colorizer.message(stripUnsafeControlChars(message));
+      }
+      if (messageFormat && typeof messageFormat === "function") {
+        const msg = messageFormat(log, messageKey, levelLabel, { colors: colorizer.colors });
+        return colorizer.message(msg);
+      }
+      if (messageKey in log === false) return void 0;
+      if (typeof log[messageKey] !== "string" && typeof log[messageKey] !== "number" && typeof log[messageKey] !== "boolean") return void 0;
+      return colorizer.message(stripUnsafeControlChars(log[messageKey]));
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-metadata.js
+var require_prettify_metadata = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-metadata.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyMetadata;
+    var stripUnsafeControlChars = require_strip_unsafe_control_chars();
+    function prettifyMetadata({ log, context }) {
+      const { customPrettifiers: prettifiers, colorizer } = context;
+      let line = "";
+      if (log.name || log.pid || log.hostname) {
+        line += "(";
+        if (log.name) {
+          line += prettifiers.name ? prettifiers.name(log.name, "name", log, { colors: colorizer.colors }) : stripUnsafeControlChars(log.name);
+        }
+        if (log.pid) {
+          const prettyPid = prettifiers.pid ? prettifiers.pid(log.pid, "pid", log, { colors: colorizer.colors }) : stripUnsafeControlChars(log.pid);
+          if (log.name && log.pid) {
+            line += "/" + prettyPid;
+          } else {
+            line += prettyPid;
+          }
+        }
+        if (log.hostname) {
+          const prettyHostname = prettifiers.hostname ? prettifiers.hostname(log.hostname, "hostname", log, { colors: colorizer.colors }) : stripUnsafeControlChars(log.hostname);
+          line += `${line === "(" ? "on" : " on"} ${prettyHostname}`;
+        }
+        line += ")";
+      }
+      if (log.caller) {
+        const prettyCaller = prettifiers.caller ? prettifiers.caller(log.caller, "caller", log, { colors: colorizer.colors }) : stripUnsafeControlChars(log.caller);
+        line += `${line === "" ? "" : " "}<${prettyCaller}>`;
+      }
+      if (line === "") {
+        return void 0;
+      } else {
+        return line;
+      }
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/prettify-time.js
+var require_prettify_time = __commonJS({
+  "node_modules/pino-pretty/lib/utils/prettify-time.js"(exports, module) {
+    "use strict";
+    module.exports = prettifyTime;
+    var formatTime = require_format_time();
+    var stripUnsafeControlChars = require_strip_unsafe_control_chars();
+    function prettifyTime({ log, context }) {
+      const {
+        timestampKey,
+        translateTime: translateFormat
+      } = context;
+      const prettifier = context.customPrettifiers?.time;
+      let time3 = null;
+      if (timestampKey in log) {
+        time3 = log[timestampKey];
+      } else if ("timestamp" in log) {
+        time3 = log.timestamp;
+      }
+      if (time3 === null) return void 0;
+      const output2 = translateFormat ? formatTime(time3, translateFormat) : time3;
+      return prettifier ? prettifier(output2) : `[${stripUnsafeControlChars(output2)}]`;
+    }
+  }
+});
+
+// node_modules/pino-pretty/lib/utils/index.js
+var require_utils2 = __commonJS({
+  "node_modules/pino-pretty/lib/utils/index.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      buildSafeSonicBoom: require_build_safe_sonic_boom(),
+      createDate: require_create_date(),
+      deleteLogProperty: require_delete_log_property(),
+      filterLog: require_filter_log(),
+      formatTime: require_format_time(),
+      getPropertyValue: require_get_property_value(),
+      handleCustomLevelsNamesOpts: require_handle_custom_levels_names_opts(),
+      handleCustomLevelsOpts: require_handle_custom_levels_opts(),
+      interpretConditionals: require_interpret_conditionals(),
+      isObject: require_is_object(),
+      isValidDate: require_is_valid_date(),
+      joinLinesWithIndentation: require_join_lines_with_indentation(),
+      noop: require_noop(),
+      parseFactoryOptions: require_parse_factory_options(),
+      prettifyErrorLog: require_prettify_error_log(),
+      prettifyError: require_prettify_error(),
+      prettifyLevel: require_prettify_level(),
+      prettifyMessage: require_prettify_message(),
+      prettifyMetadata: require_prettify_metadata(),
+      prettifyObject: require_prettify_object(),
+      prettifyTime: require_prettify_time(),
+      splitPropertyKey: require_split_property_key(),
+      stripUnsafeControlChars: require_strip_unsafe_control_chars(),
+      getLevelLabelData: require_get_level_label_data()
+    };
+  }
+});
+
+// node_modules/secure-json-parse/index.js
+var require_secure_json_parse = __commonJS({
+  "node_modules/secure-json-parse/index.js"(exports, module) {
+    "use strict";
+    var hasBuffer = typeof Buffer !== "undefined";
+    var suspectProtoRx = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/;
+    var suspectConstructorRx = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|\\u0073)(?:t|\\u0074)(?:r|\\u0072)(?:u|\\u0075)(?:c|\\u0063)(?:t|\\u0074)(?:o|\\u006[Ff])(?:r|\\u0072)"\s*:/;
+    function _parse3(text, reviver, options) {
+      if (options == null) {
+        if (reviver !== null && typeof reviver === "object") {
+          options = reviver;
+          reviver = void 0;
+        }
+      }
+      if (hasBuffer && Buffer.isBuffer(text)) {
+        text = text.toString();
+      }
+      if (text && text.charCodeAt(0) === 65279) {
+        text = text.slice(1);
+      }
+      const obj = JSON.parse(text, reviver);
+      if (obj === null || typeof obj !== "object") {
+        return obj;
+      }
+      const protoAction = options && options.protoAction || "error";
+      const constructorAction = options && options.constructorAction || "error";
+      if (protoAction === "ignore" && constructorAction === "ignore") {
+        return obj;
+      }
+      if (protoAction !== "ignore" && constructorAction !== "ignore") {
+        if (suspectProtoRx.test(text) === false && suspectConstructorRx.test(text) === false) {
+          return obj;
+        }
+      } else if (protoAction !== "ignore" && constructorAction === "ignore") {
+        if (suspectProtoRx.test(text) === false) {
+          return obj;
+        }
+      } else {
+        if (suspectConstructorRx.test(text) === false) {
+          return obj;
+        }
+      }
+      return filter(obj, { protoAction, constructorAction, safe: options && options.safe });
+    }
+    function filter(obj, { protoAction = "error", constructorAction = "error", safe } = {}) {
+      let next = [obj];
+      while (next.length) {
+        const nodes = next;
+        next = [];
+        for (const node2 of nodes) {
+          if (protoAction !== "ignore" && Object.prototype.hasOwnProperty.call(node2, "__proto__")) {
+            if (safe === true) {
+              return null;
+            } else if (protoAction === "error") {
+              throw new SyntaxError("Object contains forbidden prototype property");
+            }
+            delete node2.__proto__;
+          }
+          if (constructorAction !== "ignore" && Object.prototype.hasOwnProperty.call(node2, "constructor") && node2.constructor !== null && typeof node2.constructor === "object" && Object.prototype.hasOwnProperty.call(node2.constructor, "prototype")) {
+            if (safe === true) {
+              return null;
+            } else if (constructorAction === "error") {
+              throw new SyntaxError("Object contains forbidden prototype property");
+            }
+            delete node2.constructor;
+          }
+          for (const key in node2) {
+            const value = node2[key];
+            if (value && typeof value === "object") {
+              next.push(value);
+            }
+          }
+        }
+      }
+      return obj;
+    }
+    function parse5(text, reviver, options) {
+      const { stackTraceLimit } = Error;
+      Error.stackTraceLimit = 0;
+      try {
+        return _parse3(text, reviver, options);
+      } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+      }
+    }
+    function safeParse3(text, reviver) {
+      const { stackTraceLimit } = Error;
+      Error.stackTraceLimit = 0;
+      let result;
+      try {
+        result = _parse3(text, reviver, { safe: true });
+      } catch {
+        result = void 0;
+      } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+      }
+      return result;
+    }
+    module.exports = parse5;
+    module.exports.default = parse5;
+    module.exports.parse = parse5;
+    module.exports.safeParse = safeParse3;
+    module.exports.scan = filter;
+  }
+});
+
+// node_modules/pino-pretty/lib/pretty.js
+var require_pretty = __commonJS({
+  "node_modules/pino-pretty/lib/pretty.js"(exports, module) {
+    "use strict";
+    module.exports = pretty;
+    var sjs = require_secure_json_parse();
+    var isObject3 = require_is_object();
+    var prettifyErrorLog = require_prettify_error_log();
+    var prettifyLevel = require_prettify_level();
+    var prettifyMessage = require_prettify_message();
+    var prettifyMetadata = require_prettify_metadata();
+    var prettifyObject = require_prettify_object();
+    var prettifyTime = require_prettify_time();
+    var filterLog = require_filter_log();
+    var {
+      LEVELS,
+      LEVEL_KEY,
+      LEVEL_NAMES
+    } = require_constants7();
+    var jsonParser = (input2) => {
+      try {
+        return { value: sjs.parse(input2, { protoAction: "remove" }) };
+      } catch (err) {
+        return { err };
+      }
+    };
+    function pretty(inputData) {
+      let log;
+      if (!isObject3(inputData)) {
+        const parsed = jsonParser(inputData);
+        if (parsed.err || !isObject3(parsed.value)) {
+          return inputData + this.EOL;
+        }
+        log = parsed.value;
+      } else {
+        log = inputData;
+      }
+      if (this.minimumLevel) {
+        let condition;
+        if (this.useOnlyCustomProps) {
+          condition = this.customLevels;
+        } else {
+          condition = this.customLevelNames[this.minimumLevel] !== void 0;
+        }
+        let minimum;
+        if (condition) {
+          minimum = this.customLevelNames[this.minimumLevel];
+        } else {
+          minimum = LEVEL_NAMES[this.minimumLevel];
+        }
+        if (!minimum) {
+          minimum = typeof this.minimumLevel === "string" ? LEVEL_NAMES[this.minimumLevel] : LEVEL_NAMES[LEVELS[this.minimumLevel].toLowerCase()];
+        }
+        const level = log[this.levelKey === void 0 ? LEVEL_KEY : this.levelKey];
+        if (level < minimum) return;
+      }
+      const prettifiedMessage = prettifyMessage({ log, context: this.context });
+      if (this.ignoreKeys || this.includeKeys) {
+        log = filterLog({ log, context: this.context });
+      }
+      const prettifiedLevel = prettifyLevel({
+        log,
+        context: {
+          ...this.context,
+          // This is odd. The colorizer ends up relying on the value of
+          // `customProperties` instead of the original `customLevels` and
+          // `customLevelNames`.
+          ...this.context.customProperties
+        }
+      });
+      const prettifiedMetadata = prettifyMetadata({ log, context: this.context });
+      const prettifiedTime = prettifyTime({ log, context: this.context });
+      let line = "";
+      if (this.levelFirst && prettifiedLevel) {
+        line = `${prettifiedLevel}`;
+      }
+      if (prettifiedTime && line === "") {
+        line = `${prettifiedTime}`;
+      } else if (prettifiedTime) {
+        line = `${line} ${prettifiedTime}`;
+      }
+      if (!this.levelFirst && prettifiedLevel) {
+        if (line.length > 0) {
+          line = `${line} ${prettifiedLevel}`;
+        } else {
+          line = prettifiedLevel;
+        }
+      }
+      if (prettifiedMetadata) {
+        if (line.length > 0) {
+          line = `${line} ${prettifiedMetadata}:`;
+        } else {
+          line = prettifiedMetadata;
+        }
+      }
+      if (line.endsWith(":") === false && line !== "") {
+        line += ":";
+      }
+      if (prettifiedMessage !== void 0) {
+        if (line.length > 0) {
+          line = `${line} ${prettifiedMessage}`;
+        } else {
+          line = prettifiedMessage;
+        }
+      }
+      if (line.length > 0 && !this.singleLine) {
+        line += this.EOL;
+      }
+      if (log.type === "Error" && typeof log.stack === "string") {
+        const prettifiedErrorLog = prettifyErrorLog({ log, context: this.context });
+        if (this.singleLine) line += this.EOL;
+        line += prettifiedErrorLog;
+      } else if (this.hideObject === false) {
+        const skipKeys = [
+          this.messageKey,
+          this.levelKey,
+          this.timestampKey
+        ].map((key) => key.replaceAll(/\\/g, "")).filter((key) => {
+          return typeof log[key] === "string" || typeof log[key] === "number" || typeof log[key] === "boolean";
+        });
+        const prettifiedObject = prettifyObject({
+          log,
+          skipKeys,
+          context: this.context
+        });
+        if (this.singleLine && !/^\s$/.test(prettifiedObject)) {
+          line += " ";
+        }
+        line += prettifiedObject;
+      }
+      return line;
+    }
+  }
+});
+
+// node_modules/pino-pretty/index.js
+var require_pino_pretty = __commonJS({
+  "node_modules/pino-pretty/index.js"(exports, module) {
+    "use strict";
+    var { isColorSupported } = require_colorette();
+    var pump = require_pump();
+    var { Transform: Transform2 } = __require("node:stream");
+    var abstractTransport = require_pino_abstract_transport();
+    var colors = require_colors();
+    var {
+      ERROR_LIKE_KEYS,
+      LEVEL_KEY,
+      LEVEL_LABEL,
+      MESSAGE_KEY,
+      TIMESTAMP_KEY
+    } = require_constants7();
+    var {
+      buildSafeSonicBoom,
+      parseFactoryOptions
+    } = require_utils2();
+    var pretty = require_pretty();
+    var defaultOptions = {
+      colorize: isColorSupported,
+      colorizeObjects: true,
+      crlf: false,
+      customColors: null,
+      customLevels: null,
+      customPrettifiers: {},
+      errorLikeObjectKeys: ERROR_LIKE_KEYS,
+      errorProps: "",
+      hideObject: false,
+      ignore: "hostname",
+      include: void 0,
+      levelFirst: false,
+      levelKey: LEVEL_KEY,
+      levelLabel: LEVEL_LABEL,
+      messageFormat: null,
+      messageKey: MESSAGE_KEY,
+      minimumLevel: void 0,
+      singleLine: false,
+      timestampKey: TIMESTAMP_KEY,
+      translateTime: true,
+      useOnlyCustomProps: true
+    };
+    function normalizeBoolean(value) {
+      if (value === "true") return true;
+      if (value === "false") return false;
+      return value;
+    }
+    function normalizeBooleanOptions(options) {
+      const normalized = { ...options };
+      const booleanOptions = [
+        "colorize",
+        "colorizeObjects",
+        "crlf",
+        "hideObject",
+        "levelFirst",
+        "singleLine",
+        "useOnlyCustomProps"
+      ];
+      for (const key of booleanOptions) {
+        if (key in normalized) {
+          normalized[key] = normalizeBoolean(normalized[key]);
+        }
+      }
+      if ("translateTime" in normalized && (normalized.translateTime === "true" || normalized.translateTime === "false")) {
+        normalized.translateTime = normalizeBoolean(normalized.translateTime);
+      }
+      return normalized;
+    }
+    function prettyFactory2(options) {
+      const mergedOptions = Object.assign({}, defaultOptions, options);
+      const normalizedOptions = normalizeBooleanOptions(mergedOptions);
+      const context = parseFactoryOptions(normalizedOptions);
+      return pretty.bind({ ...context, context });
+    }
+    function build(opts = {}) {
+      let pretty2 = prettyFactory2(opts);
+      let destination;
+      return abstractTransport(function(source) {
+        source.on("message", function pinoConfigListener(message) {
+          if (!message || message.code !== "PINO_CONFIG") return;
+          Object.assign(opts, {
+            messageKey: message.config.messageKey,
+            errorLikeObjectKeys: Array.from(/* @__PURE__ */ new Set([...opts.errorLikeObjectKeys || ERROR_LIKE_KEYS, message.config.errorKey])),
+            customLevels: message.config.levels.values
+          });
+          pretty2 = prettyFactory2(opts);
+          source.off("message", pinoConfigListener);
+        });
+        const stream = new Transform2({
+          objectMode: true,
+          autoDestroy: true,
+          transform(chunk, enc, cb) {
+            const line = pretty2(chunk);
+            cb(null, line);
+          }
+        });
+        if (typeof opts.destination === "object" && typeof opts.destination.write === "function") {
+          destination = opts.destination;
+        } else {
+          destination = buildSafeSonicBoom({
+            dest: opts.destination || 1,
+            append: opts.append,
+            mkdir: opts.mkdir,
+            sync: opts.sync
+            // by default sonic will be async
+          });
+        }
+        source.on("unknown", function(line) {
+          destination.write(line + "\n");
+        });
+        pump(source, stream, destination);
+        return stream;
+      }, {
+        parse: "lines",
+        close(err, cb) {
+          destination.on("close", () => {
+            cb(err);
+          });
+        }
+      });
+    }
+    module.exports = build;
+    module.exports.build = build;
+    module.exports.PinoPretty = build;
+    module.exports.prettyFactory = prettyFactory2;
+    module.exports.colorizerFactory = colors;
+    module.exports.isColorSupported = isColorSupported;
+    module.exports.default = build;
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -59100,6 +62603,7 @@ async function closeTranscript(stream) {
 
 // src/shared/logger.ts
 var import_pino = __toESM(require_pino(), 1);
+var import_pino_pretty = __toESM(require_pino_pretty(), 1);
 
 // src/shared/redact.ts
 var REDACTED = "[redacted]";
@@ -59148,18 +62652,74 @@ var REDACT_PATHS = [
   "env.PRIVATE_KEY",
   "env.WEBHOOK_SECRET",
   "env.CCC_API_TOKEN",
+  "env.CCC_TASK_SECRET",
+  "env.REDIS_URL",
   "env.GITHUB_TOKEN",
   "env.GH_TOKEN",
   "env.ANTHROPIC_API_KEY"
 ];
+function resolveLogFormat(setting, isTty) {
+  if (setting === "json" || setting === "pretty") return setting;
+  return isTty ? "pretty" : "json";
+}
+var MODULE = /* @__PURE__ */ Symbol("ccc.logger.module");
 function createLogger(options = {}) {
   const settings = {
     name: options.name ?? "ccc",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-    hooks: { streamWrite: redactSecrets }
+    hooks: { streamWrite: redactSecrets, logMethod: foldParagraphs() },
+    // One `name` per line: a child's `name` binding would be a second one; it goes out as `module`.
+    mixin: (_object, _level, logger2) => {
+      const module = logger2[MODULE];
+      return module ? { module } : {};
+    }
   };
-  return options.destination ? (0, import_pino.pino)(settings, options.destination) : (0, import_pino.pino)(settings);
+  const isTty = options.destination ? false : Boolean(process.stdout.isTTY);
+  const format2 = resolveLogFormat(options.format ?? process.env.LOG_FORMAT, isTty);
+  const out = options.destination ?? import_pino.pino.destination({ dest: 1, sync: true });
+  const logger = (0, import_pino.pino)(settings, format2 === "pretty" ? prettyStream(out) : out);
+  return withOneName(logger);
+}
+function prettyStream(out) {
+  const prettify = (0, import_pino_pretty.prettyFactory)({ ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" });
+  return { write: (line) => void out.write(prettify(line)) };
+}
+function withOneName(root) {
+  const child = root.child;
+  const named = function(bindings, childOptions) {
+    const { name, ...rest } = bindings;
+    const instance = child.call(this, name === void 0 ? bindings : rest, childOptions);
+    if (name !== void 0) instance[MODULE] = this[MODULE] ? `${this[MODULE]}/${String(name)}` : String(name);
+    return instance;
+  };
+  root.child = named;
+  return root;
+}
+function foldParagraphs() {
+  let open3;
+  const flush = () => {
+    const paragraph = open3;
+    open3 = void 0;
+    if (paragraph && paragraph.lines.length > 0) paragraph.method.call(paragraph.logger, paragraph.lines.join(" "));
+  };
+  return function logMethod(args, method) {
+    const text = args.length === 1 && typeof args[0] === "string" ? args[0].trim() : void 0;
+    if (text === "") {
+      if (open3) flush();
+      else {
+        open3 = { logger: this, method, lines: [] };
+        setImmediate(flush).unref();
+      }
+      return;
+    }
+    if (open3 && open3.logger === this && text !== void 0) {
+      open3.lines.push(text);
+      return;
+    }
+    flush();
+    method.apply(this, args);
+  };
 }
 var silentLogger = (0, import_pino.pino)({ level: "silent" });
 
@@ -63486,7 +67046,7 @@ function capped(text, cap) {
 }
 var SECTION_TAGS = /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules)\b)/gi;
 
-// src/reporter/github-errors.ts
+// src/github/github-errors.ts
 function httpStatus(error63) {
   if (typeof error63 !== "object" || error63 === null || !("status" in error63)) return void 0;
   return typeof error63.status === "number" ? error63.status : void 0;
@@ -64002,7 +67562,7 @@ async function pushTaskBranch(task, auth2, log) {
   if (result.exitCode !== 0) throw new PushError(task.branch, result.stderr);
 }
 
-// src/app/fetch-comments.ts
+// src/github/fetch-comments.ts
 var MAX_COMMENTS = 50;
 async function fetchCommentsUpTo(octokit, params) {
   const all = await octokit.paginate(octokit.rest.issues.listComments, {

@@ -2,7 +2,7 @@ import { buildPrompt } from "../../src/claude/build-prompt.js";
 import type { ClaudeFailure } from "../../src/claude/classify-failure.js";
 import type { runClaude } from "../../src/claude/run-claude.js";
 import type { TaskRecord } from "../../src/queue/task-record.js";
-import type { GitHubClient } from "../../src/reporter/github-client.js";
+import type { GitHubClient } from "../../src/github/github-client.js";
 import { openPullRequest } from "../../src/reporter/open-pull-request.js";
 import type { Logger } from "../../src/shared/logger.js";
 import type { ActionInputs } from "./inputs.js";

@@ -8,9 +8,9 @@ import { ClusterControl, type ClusterMode } from "../control/cluster-control.js"
 import { subscribeControl, type ControlMessage } from "../control/control-channel.js";
 import { UsageStore } from "../store/usage-store.js";
 import { TaskSecretMissingError, taskQueueName } from "../queue/task-queues.js";
-import type { TaskSecrets } from "../queue/task-signature.js";
+import type { TaskSecrets } from "../config/task-secret.js";
 import { TaskStore } from "../queue/task-store.js";
-import { EventQueue } from "../reporter/event-queue.js";
+import { EventQueue } from "../queue/event-queue.js";
 import { readSessionIssue } from "../reporter/session-issue.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
@@ -27,7 +27,7 @@ import { servesRepo } from "../shared/serves-repo.js";
 import { SessionStates } from "../store/session-states.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
-import { verifyJob } from "./verify-job.js";
+import { verifyJob } from "../queue/verify-job.js";
 import { workGate, type GateState } from "./work-gate.js";
 
 export interface AgentDeps {

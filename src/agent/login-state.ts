@@ -1,5 +1,5 @@
 import type { TaskData } from "../queue/task-data.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import type { EventQueue } from "../queue/event-queue.js";
 import type { SessionIssue } from "../reporter/session-issue.js";
 import type { Logger } from "../shared/logger.js";
 import type { LoginProbe } from "./probe-login.js";

@@ -4,7 +4,7 @@ import type { AgentOptions } from "../config/agent-options.js";
 import type { UsageStore } from "../store/usage-store.js";
 import type { TaskData } from "../queue/task-data.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
 import type { Workspace } from "../workspace/workspace.js";
 

@@ -5,7 +5,7 @@ import type { AppMetrics } from "../ops/metrics/app-metrics.js";
 import type { UsageMonitor } from "../ops/usage/usage-monitor.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
 import type { ApiAccess } from "./api-access.js";
 

@@ -6,7 +6,7 @@ import { ClusterControl } from "../control/cluster-control.js";
 import { AppMetrics } from "../ops/metrics/app-metrics.js";
 import { githubMetricsPlugin } from "../ops/metrics/github-metrics-plugin.js";
 import { instrumentWebhooks } from "../ops/metrics/instrument-webhooks.js";
-import { parseBudgets } from "../ops/usage/parse-budgets.js";
+import { parseBudgets } from "../config/parse-budgets.js";
 import { UsageMonitor } from "../ops/usage/usage-monitor.js";
 import { resolveApiAccess } from "./api-access.js";
 import { createOpsHandler } from "./create-ops-handler.js";

@@ -9,7 +9,7 @@ import type { Priority } from "../shared/priority.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES } from "../shared/task-state.js";
 import { branchName } from "../workspace/branch-name.js";
-import { fetchCommentsUpTo } from "./fetch-comments.js";
+import { fetchCommentsUpTo } from "../github/fetch-comments.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
 

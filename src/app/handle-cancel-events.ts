@@ -7,7 +7,7 @@ import { formatTaskId } from "../shared/task-id.js";
 import { STATE_LABELS } from "../shared/task-state.js";
 import { actorRole } from "./authorize.js";
 import type { IntakeDeps } from "./intake-deps.js";
-import { loadRepoConfig } from "./load-repo-config.js";
+import { loadRepoConfig } from "../github/load-repo-config.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { mayTrigger } from "./permission.js";
 

@@ -2,9 +2,9 @@ import type { Redis } from "ioredis";
 import type { AgentRegistry } from "../store/agent-registry.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
-import type { GitHubClient } from "./github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 
 /** The cluster's ops repository, with a client on its own installation. */
 export interface OpsRepoClient {

@@ -1,4 +1,4 @@
-import type { GitHubClient } from "./github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 
 /** What a handler knows about the issue a delivery is about, whatever the event. */
 export interface IssueContext {

@@ -3,7 +3,7 @@ import { AgentRegistry } from "../store/agent-registry.js";
 import { readAppEnv } from "../config/app-env.js";
 import { TaskQueues } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
-import { EventQueue } from "../reporter/event-queue.js";
+import { EventQueue } from "../queue/event-queue.js";
 import { Reporter } from "../reporter/reporter.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";

@@ -1,4 +1,4 @@
-import type { ReactEvent } from "../reporter/events.js";
+import type { ReactEvent } from "../queue/reporter-event.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
 

@@ -3,7 +3,7 @@ import { AgentRegistry } from "../store/agent-registry.js";
 import { cancelTask } from "../control/cancel-task.js";
 import { TaskQueues, taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
-import { EventQueue } from "../reporter/event-queue.js";
+import { EventQueue } from "../queue/event-queue.js";
 import { DEFAULT_SPECIALTIES, GENERAL } from "../shared/specialty.js";
 import { formatTaskId, type IssueRef } from "../shared/task-id.js";
 import { ago } from "../shared/ago.js";

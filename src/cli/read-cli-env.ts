@@ -1,8 +1,8 @@
 import { ConfigError } from "../config/env-error.js";
 import { requireTaskSecret } from "../config/task-secret.js";
-import type { TaskSecrets } from "../queue/task-signature.js";
+import type { TaskSecrets } from "../config/task-secret.js";
 import { sharedEnvSchema, type SharedEnv } from "../config/shared-env.js";
-import { parseBudgets, type Budget } from "../ops/usage/parse-budgets.js";
+import { parseBudgets, type Budget } from "../config/parse-budgets.js";
 
 /** What to do about each variable, after zod's word on what is wrong with it. */
 const FIX: Record<string, string> = {

@@ -1,9 +1,9 @@
 import { AgentRegistry } from "../store/agent-registry.js";
 import { retryTask } from "../control/retry-task.js";
 import { TaskQueues } from "../queue/task-queues.js";
-import type { TaskSecrets } from "../queue/task-signature.js";
+import type { TaskSecrets } from "../config/task-secret.js";
 import { TaskStore } from "../queue/task-store.js";
-import { EventQueue } from "../reporter/event-queue.js";
+import { EventQueue } from "../queue/event-queue.js";
 import { formatTaskId, type IssueRef } from "../shared/task-id.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";

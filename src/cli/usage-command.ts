@@ -1,4 +1,4 @@
-import type { Budget } from "../ops/usage/parse-budgets.js";
+import type { Budget } from "../config/parse-budgets.js";
 import { UsageMonitor } from "../ops/usage/usage-monitor.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";

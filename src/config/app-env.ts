@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseBudgets } from "../ops/usage/parse-budgets.js";
+import { parseBudgets } from "./parse-budgets.js";
 import { ConfigError } from "./env-error.js";
 import { sharedEnvSchema } from "./shared-env.js";
 

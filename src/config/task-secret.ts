@@ -1,6 +1,11 @@
 import { z } from "zod";
-import type { TaskSecrets } from "../queue/task-signature.js";
 import { ConfigError } from "./env-error.js";
+
+/**
+ * The keys tasks are signed with (`CCC_TASK_SECRET`): the first signs, any verifies, so a
+ * rotation can keep the previous key for the tasks still queued under it.
+ */
+export type TaskSecrets = readonly [string, ...string[]];
 
 const MIN_LENGTH = 32;
 

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import type { EventQueue } from "../queue/event-queue.js";
 import { LIVE_STATES } from "../shared/task-state.js";
 import { publishControl } from "./control-channel.js";
 

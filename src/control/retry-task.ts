@@ -2,7 +2,7 @@ import type { AgentRegistry } from "../store/agent-registry.js";
 import type { TaskData } from "../queue/task-data.js";
 import { taskQueueName, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import type { EventQueue } from "../queue/event-queue.js";
 import { GENERAL } from "../shared/specialty.js";
 import { LIVE_STATES } from "../shared/task-state.js";
 

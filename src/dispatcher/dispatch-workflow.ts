@@ -1,5 +1,5 @@
 import type { TaskData } from "../queue/task-data.js";
-import type { GitHubClient } from "../reporter/github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 
 export interface WorkflowTarget {
   /** File name in `.github/workflows/`, e.g. `claude-agent.yml`. */

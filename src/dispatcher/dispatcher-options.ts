@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
-import type { GetOctokit } from "../reporter/github-client.js";
+import type { EventQueue } from "../queue/event-queue.js";
+import type { GetOctokit } from "../github/github-client.js";
 import type { Logger } from "../shared/logger.js";
 
 export interface DispatcherOptions {

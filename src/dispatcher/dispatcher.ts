@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Job } from "bullmq";
-import { loadRepoConfig } from "../app/load-repo-config.js";
+import { loadRepoConfig } from "../github/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG, type RepoConfig } from "../config/repo-config.js";
-import { settleRefusedTask } from "../agent/verify-job.js";
+import { settleRefusedTask } from "../queue/verify-job.js";
 import type { TaskData } from "../queue/task-data.js";
 import { refusalMessage, type SignedTaskData } from "../queue/task-signature.js";
-import { isRetryable, rateLimitedUntil } from "../reporter/github-errors.js";
-import type { GitHubClient } from "../reporter/github-client.js";
+import { isRetryable, rateLimitedUntil } from "../github/github-errors.js";
+import type { GitHubClient } from "../github/github-client.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { LIVE_STATES } from "../shared/task-state.js";
 import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";

@@ -1,8 +1,8 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
-import type { GitHubClient } from "../reporter/github-client.js";
+import type { EventQueue } from "../queue/event-queue.js";
+import type { GitHubClient } from "../github/github-client.js";
 import type { Logger } from "../shared/logger.js";
 import { LIVE_STATES, STATE_LABELS, type TaskState } from "../shared/task-state.js";
 import { refusalMessage } from "../queue/task-signature.js";

@@ -1,8 +1,8 @@
 import type { Context } from "probot";
 import type { IntakeDeps } from "../app/intake-deps.js";
-import { loadRepoConfig } from "../app/load-repo-config.js";
+import { loadRepoConfig } from "../github/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
-import type { GitHubClient } from "../reporter/github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 import type { Logger } from "../shared/logger.js";
 import { dispatchIdFrom } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "./dispatch-store.js";

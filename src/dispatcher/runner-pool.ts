@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { GitHubClient } from "../reporter/github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 
 /** A self-hosted runner as the dispatcher needs to see it. */
 export interface RunnerInfo {

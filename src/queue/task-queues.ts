@@ -3,7 +3,8 @@ import type { Redis } from "ioredis";
 import { bullmqPriority } from "../shared/priority.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
-import { signTask, verifyTaskJob, type TaskJob, type TaskSecrets, type TaskVerdict } from "./task-signature.js";
+import type { TaskSecrets } from "../config/task-secret.js";
+import { signTask, verifyTaskJob, type TaskJob, type TaskVerdict } from "./task-signature.js";
 
 /** One queue per specialty; `general` is a specialty like the others. */
 export function taskQueueName(specialty: string): string {

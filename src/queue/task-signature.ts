@@ -1,11 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { TaskSecrets } from "../config/task-secret.js";
 import { taskDataSchema, type TaskData } from "./task-data.js";
-
-/**
- * The keys tasks are signed with (`CCC_TASK_SECRET`): the first signs, any verifies, so a
- * rotation can keep the previous key for the tasks still queued under it.
- */
-export type TaskSecrets = readonly [string, ...string[]];
 
 /** Job data as it sits on a queue: the task's fields and the app's signature over them. */
 export type SignedTaskData = TaskData & { signature: string };

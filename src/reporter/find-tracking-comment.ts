@@ -1,5 +1,5 @@
 import type { TaskRecord } from "../queue/task-record.js";
-import type { GitHubClient } from "./github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 import { trackingMarker } from "./render-tracking-comment.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import type { Logger } from "../shared/logger.js";
-import type { GitHubClient } from "./github-client.js";
-import { httpStatus, isPullRequestExists } from "./github-errors.js";
+import type { GitHubClient } from "../github/github-client.js";
+import { httpStatus, isPullRequestExists } from "../github/github-errors.js";
 import { renderPullRequestBody } from "./render-pull-request-body.js";
 
 export interface OpenedPullRequest {

@@ -1,6 +1,6 @@
 import type { TaskStore } from "../queue/task-store.js";
 import type { Logger } from "../shared/logger.js";
-import type { GetOctokit } from "./github-client.js";
+import type { GetOctokit } from "../github/github-client.js";
 import { renderTrackingComment } from "./render-tracking-comment.js";
 import { syncLabels } from "./sync-labels.js";
 import { upsertTrackingComment } from "./upsert-tracking-comment.js";

@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redactSecrets } from "../shared/redact.js";
-import type { SessionExpiredEvent, SessionVerifiedEvent } from "./events.js";
-import type { GitHubClient } from "./github-client.js";
+import type { SessionExpiredEvent, SessionVerifiedEvent } from "../queue/reporter-event.js";
+import type { GitHubClient } from "../github/github-client.js";
 
 export const SESSION_TIMEOUT_LABEL = "session-timeout";
 

@@ -1,7 +1,7 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import { STATE_LABELS, stateLabel } from "../shared/task-state.js";
-import type { GitHubClient } from "./github-client.js";
-import { isGone } from "./github-errors.js";
+import type { GitHubClient } from "../github/github-client.js";
+import { isGone } from "../github/github-errors.js";
 
 /**
  * Leaves exactly one `claude:<state>` label on the issue. Adding first means the issue never

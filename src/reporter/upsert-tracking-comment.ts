@@ -2,8 +2,8 @@ import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { Logger } from "../shared/logger.js";
 import { findTrackingComment } from "./find-tracking-comment.js";
-import type { GitHubClient } from "./github-client.js";
-import { isGone } from "./github-errors.js";
+import type { GitHubClient } from "../github/github-client.js";
+import { isGone } from "../github/github-errors.js";
 
 export interface UpsertTrackingCommentDeps {
   octokit: GitHubClient;

@@ -1,4 +1,4 @@
-import type { GitHubClient } from "./github-client.js";
+import type { GitHubClient } from "../github/github-client.js";
 
 const done = new WeakSet<GitHubClient>();
 

@@ -2,7 +2,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { TaskStore } from "../../src/queue/task-store.js";
-import { EVENTS_QUEUE } from "../../src/reporter/events.js";
+import { EVENTS_QUEUE } from "../../src/queue/reporter-event.js";
 import { startAgentProcess, type AgentProcess } from "./agent-process.js";
 import { startAppProcess, type AppProcess } from "./app-process.js";
 import { deliver } from "./app-server.js";

@@ -4,7 +4,7 @@ import { AgentRegistry } from "../../src/store/agent-registry.js";
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
 import { TaskQueues } from "../../src/queue/task-queues.js";
 import { TaskStore } from "../../src/queue/task-store.js";
-import { EventQueue } from "../../src/reporter/event-queue.js";
+import { EventQueue } from "../../src/queue/event-queue.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { TEST_TASK_SECRETS } from "./task-secret.js";
 

@@ -1,4 +1,4 @@
-import type { TaskSecrets } from "../../src/queue/task-signature.js";
+import type { TaskSecrets } from "../../src/config/task-secret.js";
 
 /**
  * The cluster's `CCC_TASK_SECRET` in tests: test/setup.ts puts it in the environment, so every

@@ -1,8 +1,8 @@
-import { fetchCommentsUpTo } from "../../../src/app/fetch-comments.js";
+import { fetchCommentsUpTo } from "../../../src/github/fetch-comments.js";
 import { DEFAULT_REPO_CONFIG } from "../../../src/config/repo-config.js";
 import type { TaskData } from "../../../src/queue/task-data.js";
 import type { TaskRecord } from "../../../src/queue/task-record.js";
-import type { GitHubClient } from "../../../src/reporter/github-client.js";
+import type { GitHubClient } from "../../../src/github/github-client.js";
 import { GENERAL } from "../../../src/shared/specialty.js";
 import { branchName } from "../../../src/workspace/branch-name.js";
 import type { ActionInputs } from "../inputs.js";

@@ -1,6 +1,6 @@
 import type { TaskRecord } from "../../../src/queue/task-record.js";
 import { findTrackingComment } from "../../../src/reporter/find-tracking-comment.js";
-import type { GitHubClient } from "../../../src/reporter/github-client.js";
+import type { GitHubClient } from "../../../src/github/github-client.js";
 import { renderTrackingComment } from "../../../src/reporter/render-tracking-comment.js";
 import { syncLabels } from "../../../src/reporter/sync-labels.js";
 

@@ -1,5 +1,5 @@
 import { Octokit } from "@octokit/rest";
-import type { GitHubClient } from "../../../src/reporter/github-client.js";
+import type { GitHubClient } from "../../../src/github/github-client.js";
 
 /**
  * An Octokit for the job's token. The reporter's functions are typed for Probot's Octokit,

@@ -1,4 +1,4 @@
-import type { GitHubClient } from "../../../src/reporter/github-client.js";
+import type { GitHubClient } from "../../../src/github/github-client.js";
 import { inlineText } from "../../../src/reporter/markdown.js";
 import { outboundTarget } from "../../../src/reporter/outbound.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { USAGE_WINDOWS } from "../../ops/usage/parse-budgets.js";
+import { USAGE_WINDOWS } from "../../config/parse-budgets.js";
 import type { ApiDeps } from "../api-deps.js";
 import { HttpError } from "../http-kit.js";
 import type { Route } from "../router.js";

@@ -1,6 +1,6 @@
 import { Gauge, Histogram, type Registry } from "prom-client";
 import { FINAL_STATES, TASK_STATES } from "../../shared/task-state.js";
-import type { UsageWindow } from "../usage/parse-budgets.js";
+import type { UsageWindow } from "../../config/parse-budgets.js";
 import type { ClusterSnapshot } from "./cluster-snapshot.js";
 
 /** Durations and waits count tasks that finished (or started) within this window before the scrape. */

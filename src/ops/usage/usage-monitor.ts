@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { silentLogger, type Logger } from "../../shared/logger.js";
 import { UsageStore } from "../../store/usage-store.js";
 import { forecastBudget, type BudgetForecast } from "./forecast-budget.js";
-import { USAGE_WINDOWS, type Budget } from "./parse-budgets.js";
+import { USAGE_WINDOWS, type Budget } from "../../config/parse-budgets.js";
 import { UsageAlerts, type UsageAlert } from "./usage-alerts.js";
 import { usageSeries, type UsageSeries } from "./usage-series.js";
 import { usageWindows, type UsageWindows } from "./usage-windows.js";

@@ -1,5 +1,5 @@
 import type { UsageEntry } from "../../store/usage-store.js";
-import { USAGE_WINDOWS, type UsageWindow } from "./parse-budgets.js";
+import { USAGE_WINDOWS, type UsageWindow } from "../../config/parse-budgets.js";
 
 /** What one account or agent used within one window. */
 export interface UsageTotals {

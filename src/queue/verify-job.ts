@@ -1,8 +1,9 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { taskDataSchema, type TaskData } from "../queue/task-data.js";
-import { refusalMessage, verifyTaskJob, type TaskRefusal, type TaskSecrets } from "../queue/task-signature.js";
-import type { TaskStore } from "../queue/task-store.js";
-import type { EventQueue } from "../reporter/event-queue.js";
+import { taskDataSchema, type TaskData } from "./task-data.js";
+import type { TaskSecrets } from "../config/task-secret.js";
+import { refusalMessage, verifyTaskJob, type TaskRefusal } from "./task-signature.js";
+import type { TaskStore } from "./task-store.js";
+import type { EventQueue } from "./event-queue.js";
 import type { Logger } from "../shared/logger.js";
 
 export interface RefusalDeps {

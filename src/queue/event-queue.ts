@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { ageSeconds, EVENT_JOBS_KEPT, FAILED_EVENT_MS, QUEUE_EVENTS_MAX_LEN, readRetention, type Retention } from "../queue/retention.js";
-import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./events.js";
+import { ageSeconds, EVENT_JOBS_KEPT, FAILED_EVENT_MS, QUEUE_EVENTS_MAX_LEN, readRetention, type Retention } from "./retention.js";
+import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./reporter-event.js";
 
 export interface EventQueueOptions {
   connection: Redis;
