@@ -1,6 +1,5 @@
 import type { ApplicationFunction } from "probot";
 import { ProbotOctokit } from "probot";
-import type { IntakeDeps } from "../app/intake-deps.js";
 import type { AppEnv } from "../config/app-env.js";
 import { ClusterControl } from "../control/cluster-control.js";
 import { AppMetrics } from "../ops/metrics/app-metrics.js";
@@ -9,14 +8,18 @@ import { instrumentWebhooks } from "../ops/metrics/instrument-webhooks.js";
 import { parseBudgets } from "../config/parse-budgets.js";
 import { UsageMonitor } from "../ops/usage/usage-monitor.js";
 import { resolveApiAccess } from "./api-access.js";
+import type { ApiDeps } from "./api-deps.js";
 import { createOpsHandler } from "./create-ops-handler.js";
+
+/** What the app hands mountOps: its stores and logger; mountOps builds the rest of ApiDeps. */
+export type MountOpsDeps = Omit<ApiDeps, "control" | "usage" | "metrics" | "access" | "checkGitHub">;
 
 /**
  * The app's operations side: /metrics, the control API and the dashboard on Probot's server,
  * webhook and GitHub API counters, and the usage monitor. Throws a ConfigError before
  * anything starts when the API would have to run without a token.
  */
-export function mountOps(env: AppEnv, deps: IntakeDeps, processEnv: NodeJS.ProcessEnv = process.env) {
+export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.ProcessEnv = process.env) {
   // Without APP_ID Probot only serves its setup page, which loads none of this app.
   const access = processEnv.APP_ID ? resolveApiAccess({ token: env.CCC_API_TOKEN, allowNoToken: env.CCC_API_ALLOW_NO_TOKEN, host: env.HOST }) : undefined;
   const budgets = parseBudgets(env.CCC_BUDGETS);

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import type { IntakeDeps } from "../app/intake-deps.js";
+import type { Redis } from "ioredis";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
 import type { GitHubClient } from "../github/github-client.js";
@@ -7,7 +7,17 @@ import type { Logger } from "../shared/logger.js";
 import { dispatchIdFrom } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "./dispatch-store.js";
 import { workflowPath } from "./dispatch-workflow.js";
-import { followWorkflowJob, type WorkflowEvent } from "./follow-workflow-job.js";
+import { followWorkflowJob, type FollowDeps, type WorkflowEvent } from "./follow-workflow-job.js";
+
+/** What the workflow handlers use of the app's intake deps. */
+export interface WorkflowEventDeps extends Pick<FollowDeps, "store" | "queues" | "events"> {
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  /** How long a repository's `.github/claude.yml` is cached. */
+  configCacheSeconds: number;
+  now?: () => number;
+}
 
 /** Where a workflow run came from, as a `workflow_run` delivery or `GET …/actions/runs/{id}` tells it. */
 export interface RunOrigin {
@@ -46,7 +56,7 @@ function sameRepository(a: string, b: string): boolean {
 }
 
 /** `workflow_job` deliveries: a dispatched task's job was queued, started or finished. */
-export async function handleWorkflowJob(deps: IntakeDeps, context: Context<"workflow_job">): Promise<void> {
+export async function handleWorkflowJob(deps: WorkflowEventDeps, context: Context<"workflow_job">): Promise<void> {
   const job = context.payload.workflow_job;
   const dispatch = await dispatchFor(deps, dispatchIdFrom(job.name));
   if (!dispatch) return;
@@ -72,7 +82,7 @@ export async function handleWorkflowJob(deps: IntakeDeps, context: Context<"work
 }
 
 /** `workflow_run` deliveries: they name the run id early, and tell of runs whose job never started. */
-export async function handleWorkflowRun(deps: IntakeDeps, context: Context<"workflow_run">): Promise<void> {
+export async function handleWorkflowRun(deps: WorkflowEventDeps, context: Context<"workflow_run">): Promise<void> {
   const run = context.payload.workflow_run;
   // `display_title` is the workflow's `run-name`; some payload variants lack it.
   const title = "display_title" in run ? run.display_title : undefined;
@@ -93,7 +103,7 @@ export async function handleWorkflowRun(deps: IntakeDeps, context: Context<"work
 }
 
 /** The dispatch a tagged event names; most workflow events are other workflows' and carry no tag. */
-async function dispatchFor(deps: IntakeDeps, dispatchId: string | undefined): Promise<DispatchRecord | undefined> {
+async function dispatchFor(deps: WorkflowEventDeps, dispatchId: string | undefined): Promise<DispatchRecord | undefined> {
   return dispatchId === undefined ? undefined : new DispatchStore(deps.redis, deps.prefix).get(dispatchId);
 }
 
@@ -101,7 +111,7 @@ function repositoryOf(payload: { repository: { name: string; owner: { login: str
   return `${payload.repository.owner.login}/${payload.repository.name}`;
 }
 
-function deliveryLog(deps: IntakeDeps, deliveryId: string, dispatch: DispatchRecord, repository: string, runId: number): Logger {
+function deliveryLog(deps: WorkflowEventDeps, deliveryId: string, dispatch: DispatchRecord, repository: string, runId: number): Logger {
   return deps.log.child({ deliveryId, dispatchId: dispatch.id, taskId: dispatch.taskId, repo: repository, runId });
 }
 
@@ -109,7 +119,7 @@ function ignore(log: Logger, mismatch: string): void {
   log.info({ mismatch }, "workflow event ignored: it carries the dispatch's tag but is not its run");
 }
 
-async function follow(deps: IntakeDeps, octokit: GitHubClient, dispatch: DispatchRecord, deliveryId: string, event: WorkflowEvent): Promise<void> {
+async function follow(deps: WorkflowEventDeps, octokit: GitHubClient, dispatch: DispatchRecord, deliveryId: string, event: WorkflowEvent): Promise<void> {
   const dispatches = new DispatchStore(deps.redis, deps.prefix);
   // followWorkflowJob adds the task, dispatch and run to the log itself.
   await followWorkflowJob({ ...deps, log: deps.log.child({ deliveryId }), dispatches, now: deps.now ?? Date.now }, octokit, dispatch, event);
@@ -127,7 +137,7 @@ async function fetchRunOrigin(octokit: GitHubClient, dispatch: DispatchRecord, r
 }
 
 /** The dispatch's workflow path; records written before it was kept there take it from the repository's config. */
-async function workflowPathOf(deps: IntakeDeps, octokit: GitHubClient, dispatch: DispatchRecord): Promise<string> {
+async function workflowPathOf(deps: WorkflowEventDeps, octokit: GitHubClient, dispatch: DispatchRecord): Promise<string> {
   if (dispatch.workflowPath !== undefined) return dispatch.workflowPath;
   const result = await loadRepoConfig({
     octokit,
