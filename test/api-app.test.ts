@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { ClusterControl } from "../src/control/cluster-control.js";
+import { ClusterControl } from "../src/store/cluster-control.js";
 import { UsageStore } from "../src/store/usage-store.js";
 import { taskQueueName } from "../src/queue/task-queues.js";
 import { waitFor } from "./helpers/agent-process.js";

@@ -3,7 +3,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { OUTSIDER_REACTION_WINDOW_SECONDS } from "../src/app/react-to-outsider.js";
-import { ClusterControl } from "../src/control/cluster-control.js";
+import { ClusterControl } from "../src/store/cluster-control.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
 import { API, nockInstallationToken, nockPermission, nockRepoConfig } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { controlChannel, encodeControl, parseControl, publishControl, subscribeControl, type ControlMessage } from "../src/control/control-channel.js";
+import { controlChannel, encodeControl, parseControl, publishControl, subscribeControl, type ControlMessage } from "../src/store/control-channel.js";
 import { connectRedis, randomPrefix } from "./helpers/redis.js";
 
 const MESSAGES: ControlMessage[] = [

@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { ClusterControl } from "../src/control/cluster-control.js";
+import { ClusterControl } from "../src/store/cluster-control.js";
 import { UsageStore } from "../src/store/usage-store.js";
 import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
 import { API_TOKEN, startAppProcess, type AppProcess } from "./helpers/app-process.js";

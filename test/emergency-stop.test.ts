@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ClusterControl } from "../src/control/cluster-control.js";
+import { ClusterControl } from "../src/store/cluster-control.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { liveClaudeProcesses } from "./helpers/claude-processes.js";
 import { heartbeatAfter, pendingEvents, waitingJobs } from "./helpers/intake.js";

@@ -4,8 +4,8 @@ import { DelayedError, UnrecoverableError, Worker, WaitingError, type Job } from
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
-import { ClusterControl, type ClusterMode } from "../control/cluster-control.js";
-import { subscribeControl, type ControlMessage } from "../control/control-channel.js";
+import { ClusterControl, type ClusterMode } from "../store/cluster-control.js";
+import { subscribeControl, type ControlMessage } from "../store/control-channel.js";
 import { UsageStore } from "../store/usage-store.js";
 import { TaskSecretMissingError, taskQueueName } from "../queue/task-queues.js";
 import type { TaskSecrets } from "../config/task-secret.js";

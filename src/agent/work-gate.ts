@@ -1,4 +1,4 @@
-import type { ClusterMode } from "../control/cluster-control.js";
+import type { ClusterMode } from "../store/cluster-control.js";
 
 /** Everything that decides whether an agent may start another task. */
 export interface GateInputs {

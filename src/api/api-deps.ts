@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { AgentRegistry } from "../store/agent-registry.js";
-import type { ClusterControl } from "../control/cluster-control.js";
+import type { ClusterControl } from "../store/cluster-control.js";
 import type { AppMetrics } from "../ops/metrics/app-metrics.js";
 import type { UsageMonitor } from "../ops/usage/usage-monitor.js";
 import type { TaskQueues } from "../queue/task-queues.js";

@@ -1,7 +1,7 @@
 import type { ApplicationFunction } from "probot";
 import { ProbotOctokit } from "probot";
 import type { AppEnv } from "../config/app-env.js";
-import { ClusterControl } from "../control/cluster-control.js";
+import { ClusterControl } from "../store/cluster-control.js";
 import { AppMetrics } from "../ops/metrics/app-metrics.js";
 import { githubMetricsPlugin } from "../ops/metrics/github-metrics-plugin.js";
 import { instrumentWebhooks } from "../ops/metrics/instrument-webhooks.js";

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { cancelTask } from "../control/cancel-task.js";
-import { publishControl } from "../control/control-channel.js";
+import { publishControl } from "../store/control-channel.js";
 import { readSessionIssue, SESSION_TIMEOUT_LABEL, sessionIssueAgentKey, writeSessionIssue } from "../reporter/session-issue.js";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { formatTaskId } from "../shared/task-id.js";

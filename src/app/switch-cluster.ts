@@ -1,4 +1,4 @@
-import { ClusterControl } from "../control/cluster-control.js";
+import { ClusterControl } from "../store/cluster-control.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /** `/claude pause|resume|stop`: flips the cluster's switch and says what it means. */

@@ -1,5 +1,5 @@
 import { userInfo, hostname } from "node:os";
-import { ClusterControl } from "../control/cluster-control.js";
+import { ClusterControl } from "../store/cluster-control.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";
 

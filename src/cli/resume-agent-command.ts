@@ -1,6 +1,6 @@
 import { AgentRegistry } from "../store/agent-registry.js";
 import { SessionStates } from "../store/session-states.js";
-import { publishControl } from "../control/control-channel.js";
+import { publishControl } from "../store/control-channel.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";
 

@@ -3,10 +3,7 @@ import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import { LIVE_STATES } from "../shared/task-state.js";
-import { publishControl } from "./control-channel.js";
-
-/** Until the store move: account-pause.ts still imports the channel from here. */
-export { controlChannel } from "./control-channel.js";
+import { publishControl } from "../store/control-channel.js";
 
 export interface CancelDeps {
   redis: Redis;

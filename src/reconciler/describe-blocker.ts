@@ -1,6 +1,6 @@
 import type { AgentInfo } from "../store/agent-registry.js";
 import { servesRepo } from "../shared/serves-repo.js";
-import type { ControlState } from "../control/cluster-control.js";
+import type { ControlState } from "../store/cluster-control.js";
 import { GENERAL } from "../shared/specialty.js";
 
 export interface BlockerInputs {

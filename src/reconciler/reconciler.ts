@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { AgentInfo, AgentRegistry } from "../store/agent-registry.js";
 import { SessionStates } from "../store/session-states.js";
-import { ClusterControl } from "../control/cluster-control.js";
+import { ClusterControl } from "../store/cluster-control.js";
 import { TASK_ATTEMPTS, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";

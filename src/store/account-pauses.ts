@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { controlChannel } from "../control/cancel-task.js";
+import { controlChannel } from "./control-channel.js";
 
 /** Why and until when every agent logged in to one Claude account stays idle. */
 export interface AccountPause {

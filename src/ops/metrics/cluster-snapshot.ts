@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { AgentRegistry, type AgentInfo } from "../../store/agent-registry.js";
-import { ClusterControl, type ControlState } from "../../control/cluster-control.js";
+import { ClusterControl, type ControlState } from "../../store/cluster-control.js";
 import type { TaskQueues } from "../../queue/task-queues.js";
 import { knownQueues } from "../known-queues.js";
 import { queueDepths, type QueueDepth } from "../queue-depths.js";
