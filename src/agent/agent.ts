@@ -290,7 +290,12 @@ export class Agent {
   }
 
   private async heartbeat(): Promise<void> {
-    if (!(await this.nameClaim.renew())) {
+    // A stopping agent leaves the registry; a heartbeat started before (the gate's, say) must
+    // not write it back after the removal.
+    if (this.stopping) return;
+    const renewed = await this.nameClaim.renew();
+    if (this.stopping) return;
+    if (!renewed) {
       // Only after this process was silent past the TTL (a suspended PC) and another took the name.
       this.log.error("another process now runs as this agent: this one is no longer listed; stop one of them");
       return;
