@@ -11,7 +11,7 @@ import { TaskSecretMissingError, taskQueueName } from "../queue/task-queues.js";
 import type { TaskSecrets } from "../config/task-secret.js";
 import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../queue/event-queue.js";
-import { readSessionIssue } from "../reporter/session-issue.js";
+import { readSessionIssue } from "../store/session-issues.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
 import { GitError } from "../workspace/errors.js";

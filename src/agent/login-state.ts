@@ -1,6 +1,6 @@
 import type { TaskData } from "../queue/task-data.js";
 import type { EventQueue } from "../queue/event-queue.js";
-import type { SessionIssue } from "../reporter/session-issue.js";
+import type { SessionIssue } from "../store/session-issues.js";
 import type { Logger } from "../shared/logger.js";
 import type { LoginProbe } from "./probe-login.js";
 import type { SessionState, SessionStates } from "../store/session-states.js";

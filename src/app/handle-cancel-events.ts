@@ -1,7 +1,8 @@
 import type { Context } from "probot";
 import { cancelTask } from "../control/cancel-task.js";
 import { publishControl } from "../store/control-channel.js";
-import { readSessionIssue, SESSION_TIMEOUT_LABEL, sessionIssueAgentKey, writeSessionIssue } from "../reporter/session-issue.js";
+import { SESSION_TIMEOUT_LABEL } from "../reporter/session-issue.js";
+import { readSessionIssue, sessionIssueAgentKey, writeSessionIssue } from "../store/session-issues.js";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { STATE_LABELS } from "../shared/task-state.js";

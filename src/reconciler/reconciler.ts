@@ -8,7 +8,7 @@ import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import { EVENTS_QUEUE } from "../queue/reporter-event.js";
-import { readSessionIssue } from "../reporter/session-issue.js";
+import { readSessionIssue } from "../store/session-issues.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
 import { describeBlocker } from "./describe-blocker.js";

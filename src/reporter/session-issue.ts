@@ -1,21 +1,11 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redactSecrets } from "../shared/redact.js";
+import { deleteSessionIssue, readSessionIssue, writeSessionIssue } from "../store/session-issues.js";
 import type { SessionExpiredEvent, SessionVerifiedEvent } from "../queue/reporter-event.js";
 import type { GitHubClient } from "../github/github-client.js";
 
 export const SESSION_TIMEOUT_LABEL = "session-timeout";
-
-/** Where an agent's session-timeout issue lives. */
-export interface SessionIssue {
-  owner: string;
-  repo: string;
-  number: number;
-  installationId: number;
-  open: boolean;
-  /** Epoch ms when a person last closed it: the agent checks its login once per close. */
-  closedAt?: number;
-}
 
 export interface SessionIssueDeps {
   redis: Redis;
@@ -24,24 +14,6 @@ export interface SessionIssueDeps {
   getOctokit: (installationId: number) => Promise<GitHubClient>;
   /** The ops repository for session-timeout issues, when the app has one; else the task's. */
   opsRepo?: () => Promise<{ owner: string; repo: string; installationId: number } | undefined>;
-}
-
-const issueKey = (prefix: string, agent: string) => `${prefix}:session-issue:${agent}`;
-/** Reverse lookup for the app: which agent a closed session-timeout issue belongs to. */
-export const sessionIssueAgentKey = (prefix: string, owner: string, repo: string, number: number) =>
-  `${prefix}:session-issue-agent:${owner}/${repo}#${number}`;
-
-export async function readSessionIssue(redis: Redis, prefix: string, agent: string): Promise<SessionIssue | undefined> {
-  const raw = await redis.get(issueKey(prefix, agent));
-  return raw ? (JSON.parse(raw) as SessionIssue) : undefined;
-}
-
-export async function writeSessionIssue(redis: Redis, prefix: string, agent: string, issue: SessionIssue): Promise<void> {
-  await redis
-    .multi()
-    .set(issueKey(prefix, agent), JSON.stringify(issue))
-    .set(sessionIssueAgentKey(prefix, issue.owner, issue.repo, issue.number), agent)
-    .exec();
 }
 
 /**
@@ -112,7 +84,7 @@ export async function answerSessionCheck(deps: SessionIssueDeps, event: SessionV
   if (event.ok) {
     await octokit.rest.issues.createComment({ ...ref, body: `Agent \`${event.agent}\` verified its Claude login and resumed.` });
     if (issue.open) await octokit.rest.issues.update({ ...ref, state: "closed" });
-    await deps.redis.del(issueKey(deps.prefix, event.agent), sessionIssueAgentKey(deps.prefix, issue.owner, issue.repo, issue.number));
+    await deleteSessionIssue(deps.redis, deps.prefix, event.agent, issue);
     return;
   }
   await octokit.rest.issues.update({ ...ref, state: "open" });

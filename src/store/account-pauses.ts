@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import { controlChannel } from "./control-channel.js";
+import { accountPauseSchema, controlChannel } from "./control-channel.js";
+import { parseStored } from "./parse-stored.js";
 
 /** Why and until when every agent logged in to one Claude account stays idle. */
 export interface AccountPause {
@@ -43,7 +44,7 @@ export class AccountPauses {
 
   async get(account: string): Promise<AccountPause | undefined> {
     const raw = await this.redis.get(this.key(account));
-    return raw ? (JSON.parse(raw) as AccountPause) : undefined;
+    return raw ? parseStored(accountPauseSchema, raw, this.key(account)) : undefined;
   }
 
   /**

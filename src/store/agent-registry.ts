@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
+import { z } from "zod";
 import { GENERAL } from "../shared/specialty.js";
+import { parseStored } from "./parse-stored.js";
 
 /** What an agent says about itself in each heartbeat. */
 export interface AgentInfo {
@@ -24,6 +26,23 @@ export interface AgentInfo {
   /** Its `--repos`: the owners and `owner/repo`s it takes tasks of; absent serves all. */
   repos?: string[];
 }
+
+const agentInfoSchema = z.object({
+  name: z.string(),
+  host: z.string(),
+  pid: z.number().optional(),
+  account: z.string(),
+  specialties: z.array(z.string()),
+  concurrency: z.number(),
+  state: z.string(),
+  tasks: z.array(z.string()),
+  startedAt: z.number(),
+  lastSeen: z.number(),
+  version: z.string(),
+  pausedUntil: z.number().optional(),
+  session: z.string().optional(),
+  repos: z.array(z.string()).optional(),
+}) satisfies z.ZodType<AgentInfo>;
 
 /**
  * Live agents, each a key that expires unless its agent keeps beating. The router reads it
@@ -58,7 +77,10 @@ export class AgentRegistry {
     const values = await this.redis.mget(names.map((n) => this.key(n)));
     const gone = names.filter((_, i) => values[i] === null);
     if (gone.length > 0) await this.redis.zrem(`${this.prefix}:agents`, ...gone);
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as AgentInfo);
+    return names.flatMap((name, i) => {
+      const raw = values[i];
+      return raw === null || raw === undefined ? [] : [parseStored(agentInfoSchema, raw, this.key(name))];
+    });
   }
 
   /** Specialties some live agent serves; `general` only when some agent is alive. */

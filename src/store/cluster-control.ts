@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import { controlChannel, encodeControl } from "./control-channel.js";
+import { controlChannel, controlStateSchema, encodeControl } from "./control-channel.js";
+import { parseStored } from "./parse-stored.js";
 
 /**
  * The whole cluster's switch. `paused`: agents finish what they run and take nothing new.
@@ -29,7 +30,7 @@ export class ClusterControl {
 
   async get(): Promise<ControlState> {
     const raw = await this.redis.get(this.key);
-    return raw ? (JSON.parse(raw) as ControlState) : { mode: "running", at: 0 };
+    return raw ? parseStored(controlStateSchema, raw, this.key) : { mode: "running", at: 0 };
   }
 
   pause(by: string): Promise<ControlState> {

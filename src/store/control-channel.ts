@@ -11,7 +11,7 @@ export function controlChannel(prefix: string): string {
   return `${prefix}:control`;
 }
 
-const controlStateSchema = z.object({
+export const controlStateSchema = z.object({
   mode: z.enum(["running", "paused", "stopped"]),
   /** Who changed it: `@login`, `ccc`, `api`. */
   by: z.string().optional(),

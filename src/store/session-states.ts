@@ -1,4 +1,6 @@
 import type { Redis } from "ioredis";
+import { z } from "zod";
+import { parseStored } from "./parse-stored.js";
 
 /** An agent's Claude login as the cluster sees it. */
 export interface SessionState {
@@ -7,6 +9,13 @@ export interface SessionState {
   message?: string;
   at: number;
 }
+
+const sessionStateSchema = z.object({
+  state: z.enum(["ok", "expired", "checking"]),
+  /** What the CLI said when the login failed. */
+  message: z.string().optional(),
+  at: z.number(),
+}) satisfies z.ZodType<SessionState>;
 
 /** Kept in Redis so `ccc resume --agent`, the dashboard and the app can see it. */
 export class SessionStates {
@@ -21,7 +30,7 @@ export class SessionStates {
 
   async get(agent: string): Promise<SessionState | undefined> {
     const raw = await this.redis.get(this.key(agent));
-    return raw ? (JSON.parse(raw) as SessionState) : undefined;
+    return raw ? parseStored(sessionStateSchema, raw, this.key(agent)) : undefined;
   }
 
   async set(agent: string, state: SessionState): Promise<void> {

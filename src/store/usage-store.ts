@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
+import { z } from "zod";
 import { USAGE_MS } from "../queue/retention.js";
+import { parseStored } from "./parse-stored.js";
 
 /** One finished Claude run, as the usage monitor counts it. */
 export interface UsageEntry {
@@ -16,6 +18,19 @@ export interface UsageEntry {
   inputTokens?: number;
   outputTokens?: number;
 }
+
+const usageEntrySchema = z.object({
+  at: z.number(),
+  agent: z.string(),
+  account: z.string(),
+  taskId: z.string(),
+  costUsd: z.number(),
+  turns: z.number(),
+  durationMs: z.number(),
+  outcome: z.string(),
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+}) satisfies z.ZodType<UsageEntry>;
 
 /** Claude usage per run in a Redis sorted set scored by time, shared by every agent. */
 export class UsageStore {
@@ -44,6 +59,6 @@ export class UsageStore {
   /** Runs with `from <= at <= to`, oldest first. */
   async range(from: number, to: number): Promise<UsageEntry[]> {
     const members = await this.redis.zrangebyscore(this.key, from, to);
-    return members.map((m) => JSON.parse(m) as UsageEntry);
+    return members.map((m) => parseStored(usageEntrySchema, m, this.key));
   }
 }
