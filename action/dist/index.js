@@ -62601,6 +62601,37 @@ async function closeTranscript(stream) {
   await new Promise((resolve2) => stream.end(resolve2));
 }
 
+// src/shared/user-facing-error.ts
+var UserFacingError = class extends Error {
+  code;
+  hint;
+  exitCode;
+  constructor(message, options) {
+    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
+    this.name = "UserFacingError";
+    this.code = options.code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 1;
+  }
+  /** The message and the hint, as a user reads it. */
+  get userMessage() {
+    return this.hint ? `${this.message} ${this.hint}` : this.message;
+  }
+};
+
+// src/config/env-error.ts
+var ConfigError = class _ConfigError extends UserFacingError {
+  name = "ConfigError";
+  constructor(message) {
+    super(message, { code: "config-invalid", exitCode: 2 });
+  }
+  static fromZod(what, error63) {
+    const lines = error63.issues.map((issue3) => `  ${issue3.path.join(".") || "(value)"}: ${issue3.message}`);
+    return new _ConfigError(`${what} is not valid:
+${lines.join("\n")}`);
+  }
+};
+
 // src/shared/logger.ts
 var import_pino = __toESM(require_pino(), 1);
 var import_pino_pretty = __toESM(require_pino_pretty(), 1);
@@ -67350,13 +67381,11 @@ async function findOpenPullRequest(octokit, record2) {
 
 // src/workspace/errors.ts
 var CREDENTIALS_DOC = "docs/configuration.md";
-var GitError = class _GitError extends Error {
+var GitError = class _GitError extends UserFacingError {
   constructor(code, message, stderr = "") {
-    super(message);
-    this.code = code;
+    super(message, { code });
     this.stderr = stderr;
   }
-  code;
   stderr;
   name = "GitError";
   /** Not retryable: the run's work can no longer be trusted, and another attempt would run the same prompt. */
@@ -67386,11 +67415,12 @@ var GitError = class _GitError extends Error {
     );
   }
 };
-var PushError = class extends Error {
+var PushError = class extends UserFacingError {
   constructor(branch, stderr) {
     const reason = firstErrorLine(stderr);
     super(
-      `could not push ${branch}` + (reason ? `: ${reason}` : "") + ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`
+      `could not push ${branch}` + (reason ? `: ${reason}` : "") + ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`,
+      { code: "push-rejected" }
     );
     this.branch = branch;
     this.stderr = stderr;
@@ -67398,7 +67428,6 @@ var PushError = class extends Error {
   branch;
   stderr;
   name = "PushError";
-  code = "push-rejected";
 };
 function firstErrorLine(stderr) {
   const lines = stderr.split("\n").map((line2) => line2.trim()).filter(Boolean);
@@ -68041,7 +68070,7 @@ function readInputs() {
   const parsed = actionInputsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue3) => `${issue3.path.join(".") || "(inputs)"}: ${issue3.message}`);
-  throw new Error(`the action's inputs are not valid:
+  throw new ConfigError(`the action's inputs are not valid:
   ${problems.join("\n  ")}`);
 }
 async function runner(overrides = {}) {
@@ -68068,9 +68097,13 @@ async function runner(overrides = {}) {
     if (outcome.conclusion === "failed") setFailed(`the task failed; see the tracking comment on issue #${inputs["issue-number"]}`);
     return outcome;
   } catch (error63) {
-    setFailed(error63 instanceof Error ? error63.message : String(error63));
+    setFailed(jobFailure(error63));
     return void 0;
   }
+}
+function jobFailure(error63) {
+  if (error63 instanceof UserFacingError) return error63.userMessage;
+  return error63 instanceof Error ? error63.stack ?? error63.message : String(error63);
 }
 
 // action/src/run.ts

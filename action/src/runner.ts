@@ -1,6 +1,8 @@
 import * as core from "@actions/core";
 import { runClaude } from "../../src/claude/run-claude.js";
+import { ConfigError } from "../../src/config/env-error.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { UserFacingError } from "../../src/shared/user-facing-error.js";
 import { actionInputsSchema, INPUT_NAMES, type ActionInputs } from "./inputs.js";
 import { basicCredential } from "./lib/git-credential-config.js";
 import { readJobContext } from "./lib/job-context.js";
@@ -13,7 +15,7 @@ export function readInputs(): ActionInputs {
   const parsed = actionInputsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(inputs)"}: ${issue.message}`);
-  throw new Error(`the action's inputs are not valid:\n  ${problems.join("\n  ")}`);
+  throw new ConfigError(`the action's inputs are not valid:\n  ${problems.join("\n  ")}`);
 }
 
 /**
@@ -44,7 +46,13 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
     if (outcome.conclusion === "failed") core.setFailed(`the task failed; see the tracking comment on issue #${inputs["issue-number"]}`);
     return outcome;
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    core.setFailed(jobFailure(error));
     return undefined;
   }
+}
+
+/** What the failed job says: a UserFacingError's message and hint; for anything else (a bug), its stack. */
+export function jobFailure(error: unknown): string {
+  if (error instanceof UserFacingError) return error.userMessage;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

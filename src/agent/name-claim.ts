@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { ago } from "../shared/ago.js";
+import { UserFacingError } from "../shared/user-facing-error.js";
 
 /** Who holds a name: written once per process, so a renewal compares the whole value. */
 const holderSchema = z.object({ id: z.string(), host: z.string(), pid: z.number(), ttlMs: z.number() });
@@ -27,12 +28,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /** `ccc agent --name pc-2` while another live process runs as pc-2. Exit code 1: the flags are fine, the cluster refuses them now. */
-export class AgentNameTakenError extends Error {
-  readonly code = "agent-name-taken";
+export class AgentNameTakenError extends UserFacingError {
+  override readonly name = "AgentNameTakenError";
+  declare readonly code: "agent-name-taken";
   constructor(name: string, holder: NameHolder | undefined, seenMsAgo: number) {
     const where = holder ? `${holder.host} (pid ${holder.pid}, seen ${ago(seenMsAgo)})` : "another machine";
-    super(`an agent named ${name} is already running on ${where}; pick another --name or stop it`);
-    this.name = "AgentNameTakenError";
+    super(`an agent named ${name} is already running on ${where}; pick another --name or stop it`, { code: "agent-name-taken" });
   }
 }
 

@@ -7,6 +7,7 @@ import { EventQueue } from "../queue/event-queue.js";
 import { Reporter } from "../reporter/reporter.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
+import { UserFacingError } from "../shared/user-facing-error.js";
 import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { mountOps } from "../api/mount-ops.js";
 import { createApp } from "./create-app.js";
@@ -140,10 +141,10 @@ async function main(): Promise<void> {
   process.once("SIGINT", (s) => void shutdown(s));
 }
 
-main().catch((error: Error & { code?: string }) => {
+main().catch((error: unknown) => {
   const log = createLogger({ name: "ccc-app" });
-  // Known start-up errors carry a message that names the fix; a stack trace would bury it.
-  if (error.code) log.fatal(error.message);
+  // A known start-up error names the fix in one line; a stack trace would bury it. Anything else is a bug.
+  if (error instanceof UserFacingError) log.fatal(error.userMessage);
   else log.fatal({ err: error }, "the app could not start");
   process.exit(1);
 });

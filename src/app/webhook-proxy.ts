@@ -1,9 +1,11 @@
+import { UserFacingError } from "../shared/user-facing-error.js";
+
 /** `WEBHOOK_PROXY_URL` is set but its channel could not be reached when the app started. */
-export class WebhookProxyError extends Error {
-  readonly code = "webhook-proxy-unreachable";
+export class WebhookProxyError extends UserFacingError {
+  override readonly name = "WebhookProxyError";
+  declare readonly code: "webhook-proxy-unreachable";
   constructor(message: string) {
-    super(message);
-    this.name = "WebhookProxyError";
+    super(message, { code: "webhook-proxy-unreachable" });
   }
 }
 

@@ -4,12 +4,13 @@ import { readAgentOptions, loadAgentEnvFile, type AgentFlags } from "../config/a
 import { requireTaskSecret } from "../config/task-secret.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
+import { UserFacingError } from "../shared/user-facing-error.js";
 import { readCliEnv } from "./read-cli-env.js";
 
 /**
  * `ccc agent`: checks what the agent needs, then serves until SIGTERM or SIGINT. A wrong or
  * missing flag or variable (CCC_TASK_SECRET among them) throws ConfigError (bad usage, exit 2);
- * a missing claude or Redis, a coded Error (exit 1).
+ * a missing claude or Redis, another UserFacingError (exit 1).
  */
 export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const settingsFile = loadAgentEnvFile(flags, env);
@@ -19,7 +20,7 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   const log = createLogger({ level: options.LOG_LEVEL, format: options.LOG_FORMAT, name: "ccc-agent" });
 
   const claude = await checkClaudeBinary(options.claudeBin);
-  if (!claude.ok) throw Object.assign(new Error(claude.message), { code: "claude-missing" });
+  if (!claude.ok) throw new UserFacingError(claude.message, { code: "claude-missing" });
   const redis = await connectRedis(options.REDIS_URL);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
 

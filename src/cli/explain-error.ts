@@ -1,5 +1,5 @@
 import { CommanderError } from "commander";
-import { ConfigError } from "../config/env-error.js";
+import { UserFacingError } from "../shared/user-facing-error.js";
 import { ExitCode } from "./exit-code.js";
 
 export interface Explained {
@@ -23,8 +23,9 @@ export function explainError(error: unknown, helpHint = "ccc --help"): Explained
     const text = error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim();
     return { code, message: `ccc: ${text}${/[.?!)]$/.test(text) ? "" : "."} See \`${helpHint}\`.` };
   }
-  if (error instanceof ConfigError) return { code: ExitCode.usage, message: `ccc: ${error.message}` };
-  const { code, message, stack } = error instanceof Error ? (error as Error & { code?: unknown }) : { code: undefined, message: String(error), stack: undefined };
-  // Errors we raise on purpose carry a code and a message that names the fix; anything else is a bug.
-  return { code: ExitCode.failed, message: code ? `ccc: ${message}` : `ccc: unexpected error: ${stack ?? message}` };
+  // Errors raised on purpose name the fix in one line (ConfigError exits 2, bad usage).
+  if (error instanceof UserFacingError) return { code: error.exitCode, message: `ccc: ${error.userMessage}` };
+  // Anything else is a bug: its stack is what a report needs.
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { code: ExitCode.failed, message: `ccc: unexpected error: ${text}` };
 }

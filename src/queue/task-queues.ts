@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { bullmqPriority } from "../shared/priority.js";
+import { UserFacingError } from "../shared/user-facing-error.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
 import type { TaskSecrets } from "../config/task-secret.js";
@@ -121,10 +122,12 @@ export class TaskQueues {
 }
 
 /** Tasks are signed: a process without `CCC_TASK_SECRET` may look at the queues, not add to them. */
-export class TaskSecretMissingError extends Error {
-  readonly code = "task-secret-missing";
+export class TaskSecretMissingError extends UserFacingError {
+  override readonly name = "TaskSecretMissingError";
+  declare readonly code: "task-secret-missing";
   constructor() {
-    super("CCC_TASK_SECRET is not set, so no task can be signed or checked: copy CCC_TASK_SECRET from the app's .env into this process's environment");
-    this.name = "TaskSecretMissingError";
+    super("CCC_TASK_SECRET is not set, so no task can be signed or checked: copy CCC_TASK_SECRET from the app's .env into this process's environment", {
+      code: "task-secret-missing",
+    });
   }
 }

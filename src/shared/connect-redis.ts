@@ -1,12 +1,16 @@
 import { Redis } from "ioredis";
 import { redactSecrets } from "./redact.js";
+import { UserFacingError } from "./user-facing-error.js";
 
 /** Redis could not be reached at start; the message says where it looked and what to do. */
-export class RedisUnavailableError extends Error {
-  readonly code = "redis-unavailable";
+export class RedisUnavailableError extends UserFacingError {
+  override readonly name = "RedisUnavailableError";
+  declare readonly code: "redis-unavailable";
   constructor(url: string, cause: string) {
-    super(`Redis is not reachable at ${redactSecrets(url)} (${redactSecrets(cause)}). Start redis-server, or set REDIS_URL to the cluster's Redis.`);
-    this.name = "RedisUnavailableError";
+    super(`Redis is not reachable at ${redactSecrets(url)} (${redactSecrets(cause)}).`, {
+      code: "redis-unavailable",
+      hint: "Start redis-server, or set REDIS_URL to the cluster's Redis.",
+    });
   }
 }
 

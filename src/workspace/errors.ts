@@ -1,4 +1,5 @@
 import { redactSecrets } from "../shared/redact.js";
+import { UserFacingError } from "../shared/user-facing-error.js";
 
 /** Where the agent's git setup is explained; named in every credential-related message. */
 const CREDENTIALS_DOC = "docs/configuration.md";
@@ -16,15 +17,16 @@ export type GitErrorCode =
   | "git-failed";
 
 /** A git operation the workspace could not do. `code` is stable; the message names the fix. */
-export class GitError extends Error {
+export class GitError extends UserFacingError {
   override readonly name = "GitError";
+  declare readonly code: GitErrorCode;
   constructor(
-    readonly code: GitErrorCode,
+    code: GitErrorCode,
     message: string,
     /** git's stderr with secrets redacted, for logs and the tracking comment. */
     readonly stderr = "",
   ) {
-    super(message);
+    super(message, { code });
   }
 
   /** Not retryable: the run's work can no longer be trusted, and another attempt would run the same prompt. */
@@ -61,9 +63,9 @@ export class GitError extends Error {
 }
 
 /** `git push` was refused (non-fast-forward, protected branch, no permission, network). */
-export class PushError extends Error {
+export class PushError extends UserFacingError {
   override readonly name = "PushError";
-  readonly code = "push-rejected";
+  declare readonly code: "push-rejected";
   constructor(
     readonly branch: string,
     /** git's stderr with secrets redacted. */
@@ -74,6 +76,7 @@ export class PushError extends Error {
       `could not push ${branch}` +
         (reason ? `: ${reason}` : "") +
         ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`,
+      { code: "push-rejected" },
     );
   }
 }
