@@ -30,13 +30,14 @@ async function fakeGitHub(): Promise<{ url: string; requests: Request[]; server:
     [`GET /repos/${OWNER}/${REPO}/pulls`]: () => [200, []],
     [`POST /repos/${OWNER}/${REPO}/pulls`]: () => [201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }],
   };
-  const server = createServer(async (req, res) => {
-    const body = await readBody(req);
-    const path = (req.url ?? "").split("?")[0]!;
-    requests.push({ method: req.method ?? "", path, body });
-    const route = routes[`${req.method} ${path}`];
-    const [status, payload] = route ? route(body) : [404, { message: `no fake for ${req.method} ${path}` }];
-    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
+  const server = createServer((req, res) => {
+    void readBody(req).then((body) => {
+      const path = (req.url ?? "").split("?")[0]!;
+      requests.push({ method: req.method ?? "", path, body });
+      const route = routes[`${req.method} ${path}`];
+      const [status, payload] = route ? route(body) : [404, { message: `no fake for ${req.method} ${path}` }];
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as { port: number };

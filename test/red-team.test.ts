@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
-import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { waitFor } from "./helpers/agent-process.js";
 import { useCluster } from "./helpers/cluster.js";
 import { labeledPayload } from "./helpers/payloads.js";
 
@@ -39,7 +39,6 @@ function outsideCode(markdown: string): string {
 describe("red team: a stranger's issue against the app and a lone agent", () => {
   const cluster = useCluster({ env: { CCC_RECONCILE_SECONDS: "1" } });
   let dir: string;
-  let agent: AgentProcess;
   const files = { scenario: "", args: "", env: "", marker: "", release: "" };
 
   beforeAll(async () => {
@@ -52,7 +51,7 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
       release: join(dir, "release"),
     });
     cluster.github.setFile(REPO, ".github/claude-cluster.yml", HOSTILE_CONFIG);
-    agent = await cluster.startAgent({
+    await cluster.startAgent({
       name: "target",
       extraArgs: ["--models", "claude-sonnet-4-5"],
       env: {

@@ -28,11 +28,13 @@ export function stripInvisibleCharacters(text: string): string {
   return (
     text
       // C0/C1 controls except tab and newline; soft hyphen; Arabic letter mark; Mongolian vowel separator.
+      // eslint-disable-next-line no-control-regex -- control characters are what this removes
       .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E]/g, "")
       // Zero-width spaces/joiners, LRM/RLM, bidi embeddings and isolates, word joiner and invisible operators, BOM.
       .replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]/g, "")
       .replace(/[\u2028\u2029]/g, "\n")
       // Unicode tag characters (invisible ASCII smuggling) and variation selectors 17-256.
+      // eslint-disable-next-line no-misleading-character-class -- a range of lone selectors, matched per code point (u flag)
       .replace(/[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu, "")
   );
 }

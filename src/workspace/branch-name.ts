@@ -37,6 +37,7 @@ export function slugify(title: string): string {
     .toLowerCase()
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")
+    // eslint-disable-next-line no-control-regex -- the ASCII range, NUL included
     .replace(/[^\x00-\x7f]/g, (char) => TRANSLITERATIONS[char] ?? "-");
   const slug = truncate(ascii.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, ""));
   return slug === "" ? "task" : slug;
@@ -59,6 +60,7 @@ function truncate(slug: string): string {
  */
 export function isValidBranchName(name: string): boolean {
   if (name === "" || name === "HEAD" || name.startsWith("-")) return false;
+  // eslint-disable-next-line no-control-regex -- git refuses control characters in ref names
   if (/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|^\/|\/$|\.$/.test(name)) return false;
   return name.split("/").every((part) => !part.startsWith(".") && !part.endsWith(".lock"));
 }
