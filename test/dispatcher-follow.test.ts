@@ -3,7 +3,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
-import { DispatchStore } from "../src/dispatcher/dispatch-store.js";
+import { DispatchStore } from "../src/store/dispatch-store.js";
 import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, dispatchActionsTask, testDispatcher, workflowJobPayload, workflowRunPayload } from "./helpers/actions-tasks.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
 import { API, nockInstallationToken } from "./helpers/github-nock.js";

@@ -4,7 +4,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
-import { DispatchStore, type DispatchRecord } from "../src/dispatcher/dispatch-store.js";
+import { DispatchStore, type DispatchRecord } from "../src/store/dispatch-store.js";
 import { eventMismatch, runMismatch } from "../src/dispatcher/handle-workflow-events.js";
 import { createLogger } from "../src/shared/logger.js";
 import {

@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from "../shared/logger.js";
 import { LIVE_STATES } from "../shared/task-state.js";
 import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";
 import { newDispatchId } from "./dispatch-id.js";
-import { DispatchStore, type DispatchRecord } from "./dispatch-store.js";
+import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
 import { dispatchWorkflow, workflowPath } from "./dispatch-workflow.js";
 import type { DispatcherOptions } from "./dispatcher-options.js";
 import { RunnerPool, idleRunnersFor, requiredLabels } from "./runner-pool.js";

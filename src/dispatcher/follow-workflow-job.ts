@@ -7,7 +7,7 @@ import type { Logger } from "../shared/logger.js";
 import { LIVE_STATES, STATE_LABELS, type TaskState } from "../shared/task-state.js";
 import { refusalMessage } from "../queue/task-signature.js";
 import { requeueActionsTask } from "./actions-queue.js";
-import type { DispatchRecord, DispatchStore } from "./dispatch-store.js";
+import type { DispatchRecord, DispatchStore } from "../store/dispatch-store.js";
 
 export interface FollowDeps {
   store: TaskStore;

@@ -5,7 +5,7 @@ import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
 import type { GitHubClient } from "../github/github-client.js";
 import type { Logger } from "../shared/logger.js";
 import { dispatchIdFrom } from "./dispatch-id.js";
-import { DispatchStore, type DispatchRecord } from "./dispatch-store.js";
+import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
 import { workflowPath } from "./dispatch-workflow.js";
 import { followWorkflowJob, type FollowDeps, type WorkflowEvent } from "./follow-workflow-job.js";
 

@@ -1,4 +1,6 @@
 import type { Redis } from "ioredis";
+import { z } from "zod";
+import { parseStored } from "../shared/parse-stored.js";
 import type { GitHubClient } from "../github/github-client.js";
 
 /** A self-hosted runner as the dispatcher needs to see it. */
@@ -9,6 +11,10 @@ export interface RunnerInfo {
   busy: boolean;
   labels: string[];
 }
+
+const runnersSchema = z.array(
+  z.object({ name: z.string(), status: z.string(), busy: z.boolean(), labels: z.array(z.string()) }) satisfies z.ZodType<RunnerInfo>,
+);
 
 /** The labels a runner must carry to take a task of `specialty` (the workflow's `runs-on`). */
 export function requiredLabels(specialty: string): string[] {
@@ -50,7 +56,7 @@ export class RunnerPool {
   async list(octokit: GitHubClient, owner: string, repo: string): Promise<RunnerInfo[]> {
     const key = this.key(owner, repo);
     const cached = await this.options.redis.get(key);
-    if (cached !== null) return JSON.parse(cached) as RunnerInfo[];
+    if (cached !== null) return parseStored(runnersSchema, cached, key);
     const runners = await octokit.paginate(octokit.rest.actions.listSelfHostedRunnersForRepo, { owner, repo, per_page: 100 });
     const infos: RunnerInfo[] = runners.map((runner) => ({
       name: runner.name,

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import type { TaskFailure } from "../queue/task-record.js";
+import { taskRecordSchema, type TaskFailure } from "../queue/task-record.js";
+import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
 import type { TaskState } from "../shared/task-state.js";
 
 /** The fields of a task record that counts and histograms need. */
@@ -15,6 +16,9 @@ export interface TaskSummary {
 }
 
 const FIELDS = ["state", "specialty", "queue", "queuedAt", "startedAt", "finishedAt", "failure"] as const;
+
+/** Those fields as a record holds them; all optional, as a task removed mid-scrape has none. */
+const censusFieldsSchema = taskRecordSchema.pick({ state: true, specialty: true, queue: true, queuedAt: true, startedAt: true, finishedAt: true, failure: true }).partial();
 
 /** Scrapes read at most this many of the most recently queued tasks. */
 export const CENSUS_LIMIT = 5_000;
@@ -32,17 +36,23 @@ export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LI
   const summaries: TaskSummary[] = [];
   replies.forEach(([error, values], i) => {
     if (error || !Array.isArray(values)) return;
-    const [state, specialty, queue, queuedAt, startedAt, finishedAt, failure] = (values as Array<string | null>).map((v) => (v === null ? undefined : (JSON.parse(v) as unknown)));
-    if (typeof state !== "string") return;
+    const key = `${prefix}:task:${ids[i]!}`;
+    const present = FIELDS.flatMap((field, f) => {
+      const value: unknown = values[f];
+      return typeof value === "string" ? [[field, value] as const] : [];
+    });
+    const fields = decodeStoredFields(Object.fromEntries(present), key);
+    const { state, specialty, queue, queuedAt, startedAt, finishedAt, failure } = checkStored(censusFieldsSchema, fields, key);
+    if (state === undefined) return;
     summaries.push({
       taskId: ids[i]!,
-      state: state as TaskState,
-      specialty: String(specialty ?? "general"),
-      queue: String(queue ?? ""),
-      queuedAt: Number(queuedAt ?? 0),
-      ...(typeof startedAt === "number" ? { startedAt } : {}),
-      ...(typeof finishedAt === "number" ? { finishedAt } : {}),
-      ...(failure && typeof failure === "object" && "kind" in failure ? { failureKind: (failure as TaskFailure).kind } : {}),
+      state,
+      specialty: specialty ?? "general",
+      queue: queue ?? "",
+      queuedAt: queuedAt ?? 0,
+      ...(startedAt !== undefined ? { startedAt } : {}),
+      ...(finishedAt !== undefined ? { finishedAt } : {}),
+      ...(failure ? { failureKind: failure.kind } : {}),
     });
   });
   return summaries;

@@ -1,5 +1,6 @@
-import type { Priority } from "../shared/priority.js";
-import type { TaskState } from "../shared/task-state.js";
+import { z } from "zod";
+import { prioritySchema, type Priority } from "../shared/priority.js";
+import { taskStateSchema, type TaskState } from "../shared/task-state.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
@@ -91,3 +92,49 @@ export interface TaskRecord {
    */
   commentCreateStartedAt?: number;
 }
+
+const taskFailureSchema = z.object({
+  kind: z.enum(["usage-limit", "session-expired", "max-turns", "network", "invalid-request", "timeout", "cancelled", "crash", "push", "unknown"]),
+  message: z.string(),
+}) satisfies z.ZodType<TaskFailure>;
+
+/** A task record as read back from its Redis hash (each field decoded from JSON). */
+export const taskRecordSchema = z.object({
+  taskId: z.string(),
+  owner: z.string(),
+  repo: z.string(),
+  issueNumber: z.number(),
+  installationId: z.number(),
+  title: z.string(),
+  run: z.number(),
+  state: taskStateSchema,
+  specialty: z.string(),
+  priority: prioritySchema,
+  reason: z.string(),
+  branch: z.string(),
+  baseBranch: z.string(),
+  queue: z.string(),
+  jobId: z.string(),
+  draftPullRequest: z.boolean(),
+  queuedAt: z.number(),
+  agent: z.string().optional(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  attempt: z.number().optional(),
+  maxAttempts: z.number().optional(),
+  progress: z.object({ turns: z.number(), currentTool: z.string().optional(), updatedAt: z.number() }).optional(),
+  result: z.object({ summary: z.string(), costUsd: z.number(), turns: z.number(), durationMs: z.number(), commits: z.number() }).optional(),
+  failure: taskFailureSchema.optional(),
+  waitingFor: z.string().optional(),
+  blockedBy: z.string().optional(),
+  capped: z.array(z.string()).optional(),
+  lease: z.string().optional(),
+  prUrl: z.string().optional(),
+  prNumber: z.number().optional(),
+  commentId: z.number().optional(),
+  version: z.number(),
+  renderedVersion: z.number().optional(),
+  lastEditAt: z.number().optional(),
+  labelState: taskStateSchema.optional(),
+  commentCreateStartedAt: z.number().optional(),
+}) satisfies z.ZodType<TaskRecord>;

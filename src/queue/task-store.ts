@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import { FINAL_STATES, LIVE_STATES, type TaskState } from "../shared/task-state.js";
 import { readRetention } from "./retention.js";
-import type { TaskRecord } from "./task-record.js";
+import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
+import { taskRecordSchema, type TaskRecord } from "./task-record.js";
 
 /** Fields a later run of the same issue keeps: the tracking comment is one per issue. */
 const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt"] as const;
@@ -126,9 +127,10 @@ export class TaskStore {
   }
 
   async get(taskId: string): Promise<TaskRecord | undefined> {
-    const raw = await this.redis.hgetall(this.key(taskId));
+    const key = this.key(taskId);
+    const raw = await this.redis.hgetall(key);
     if (!raw.state) return undefined;
-    return decode(raw) as unknown as TaskRecord;
+    return checkStored(taskRecordSchema, decodeStoredFields(raw, key), key);
   }
 
   /**
@@ -174,10 +176,4 @@ function encode(patch: TaskPatch): Record<string, string> {
     fields[key] = value === null ? "__delete__" : JSON.stringify(value);
   }
   return fields;
-}
-
-function decode(raw: Record<string, string>): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) record[key] = JSON.parse(value);
-  return record;
 }

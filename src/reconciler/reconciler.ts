@@ -10,7 +10,8 @@ import type { EventQueue } from "../queue/event-queue.js";
 import { EVENTS_QUEUE } from "../queue/reporter-event.js";
 import { readSessionIssue } from "../store/session-issues.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
-import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
+import { parseStored } from "../shared/parse-stored.js";
+import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
 import { describeBlocker } from "./describe-blocker.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
 
@@ -122,7 +123,7 @@ export class Reconciler {
     const states = (await pipeline.exec()) ?? [];
     const live = ids.filter((_, i) => {
       const raw = states[i]?.[1];
-      return typeof raw === "string" && LIVE_STATES.includes(JSON.parse(raw) as TaskState);
+      return typeof raw === "string" && LIVE_STATES.includes(parseStored(taskStateSchema, raw, `${store.key(ids[i]!)} state`));
     });
     const records = await Promise.all(live.map((id) => store.get(id)));
     return records.filter((r): r is TaskRecord => r !== undefined);

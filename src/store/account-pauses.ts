@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { accountPauseSchema, controlChannel } from "./control-channel.js";
-import { parseStored } from "./parse-stored.js";
+import { parseStored } from "../shared/parse-stored.js";
 
 /** Why and until when every agent logged in to one Claude account stays idle. */
 export interface AccountPause {

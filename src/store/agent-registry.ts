@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { GENERAL } from "../shared/specialty.js";
-import { parseStored } from "./parse-stored.js";
+import { parseStored } from "../shared/parse-stored.js";
 
 /** What an agent says about itself in each heartbeat. */
 export interface AgentInfo {

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { controlChannel, controlStateSchema, encodeControl } from "./control-channel.js";
-import { parseStored } from "./parse-stored.js";
+import { parseStored } from "../shared/parse-stored.js";
 
 /**
  * The whole cluster's switch. `paused`: agents finish what they run and take nothing new.

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { parseStored } from "./parse-stored.js";
+import { parseStored } from "../shared/parse-stored.js";
 
 /** Where an agent's session-timeout issue lives. */
 export interface SessionIssue {

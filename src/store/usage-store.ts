@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { USAGE_MS } from "../queue/retention.js";
-import { parseStored } from "./parse-stored.js";
+import { parseStored } from "../shared/parse-stored.js";
 
 /** One finished Claude run, as the usage monitor counts it. */
 export interface UsageEntry {

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { parseStored } from "../../store/parse-stored.js";
+import { parseStored } from "../../shared/parse-stored.js";
 import type { BudgetLevel } from "./forecast-budget.js";
 
 /** A budget crossed a level: shown on the dashboard, logged, counted in /metrics. */

@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import { DISPATCH_MS } from "../queue/retention.js";
-import type { TaskData } from "../queue/task-data.js";
+import { z } from "zod";
+import { taskDataSchema, type TaskData } from "../queue/task-data.js";
+import { parseStored } from "../shared/parse-stored.js";
 
 /** One workflow dispatch of a task's run. */
 export interface DispatchRecord {
@@ -32,6 +34,25 @@ export interface DispatchRecord {
   data: TaskData;
 }
 
+const dispatchRecordSchema = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  run: z.number(),
+  owner: z.string(),
+  repo: z.string(),
+  specialty: z.string(),
+  installationId: z.number(),
+  workflowPath: z.string().optional(),
+  state: z.enum(["dispatched", "started", "expired", "done"]),
+  dispatchedAt: z.number(),
+  deadline: z.number(),
+  runId: z.number().optional(),
+  attempt: z.number(),
+  runner: z.string().optional(),
+  /** The signed job data as queued: loose, so its `signature` (checked again before it is re-queued) is kept. */
+  data: taskDataSchema.loose(),
+}) satisfies z.ZodType<DispatchRecord>;
+
 /**
  * Dispatch records in Redis, one JSON value per dispatch id, plus a sorted set of those not
  * yet started scored by deadline, so the dispatcher finds overdue ones in one call and knows
@@ -60,7 +81,7 @@ export class DispatchStore {
 
   async get(id: string): Promise<DispatchRecord | undefined> {
     const raw = await this.redis.get(this.key(id));
-    return raw === null ? undefined : (JSON.parse(raw) as DispatchRecord);
+    return raw === null ? undefined : parseStored(dispatchRecordSchema, raw, this.key(id));
   }
 
   /** Dispatches not started yet, oldest deadline first. */
