@@ -47,11 +47,15 @@ function killGroup() {
   orphaned = true;
   try {
     process.kill(-process.pid, "SIGTERM");
-  } catch {}
+  } catch {
+    // The group is already gone.
+  }
   setTimeout(() => {
     try {
       process.kill(-process.pid, "SIGKILL");
-    } catch {}
+    } catch {
+      // The group is already gone.
+    }
   }, GRACE_MS);
 }
 
