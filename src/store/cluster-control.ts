@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { z } from "zod";
 import { controlChannel, controlStateSchema, encodeControl } from "./control-channel.js";
 import { parseStored } from "../shared/parse-stored.js";
 
@@ -7,14 +8,10 @@ import { parseStored } from "../shared/parse-stored.js";
  * `stopped` (emergency): agents also abort running Claude processes and put those tasks
  * back on their queues. Only an explicit resume lifts either.
  */
-export type ClusterMode = "running" | "paused" | "stopped";
+export type ClusterMode = ControlState["mode"];
 
-export interface ControlState {
-  mode: ClusterMode;
-  /** Who changed it: `@login`, `ccc`, `api`. */
-  by?: string;
-  at: number;
-}
+/** The mode, who set it and when; the one schema is the control channel's. */
+export type ControlState = z.infer<typeof controlStateSchema>;
 
 /** Kept in Redis so that an agent or app started later obeys it; pushed to agents on change. */
 export class ClusterControl {

@@ -1,7 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Logger } from "../shared/logger.js";
-import type { ControlState } from "./cluster-control.js";
 
 /**
  * The one pub/sub channel from the app, the CLI and the API to every agent. Messages are
@@ -11,12 +10,14 @@ export function controlChannel(prefix: string): string {
   return `${prefix}:control`;
 }
 
+/** The cluster mode as stored and announced (`ClusterControl`'s `ControlState`). */
 export const controlStateSchema = z.object({
+  /** `paused`: agents take nothing new; `stopped`: they also abort what they run. */
   mode: z.enum(["running", "paused", "stopped"]),
   /** Who changed it: `@login`, `ccc`, `api`. */
   by: z.string().optional(),
   at: z.number(),
-}) satisfies z.ZodType<ControlState>;
+});
 
 /** The account pause as announced; the pause store's `AccountPause` has the same shape. */
 export const accountPauseSchema = z.object({
