@@ -6,6 +6,7 @@ import { AccountPauses } from "../src/store/account-pauses.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import { ClusterControl } from "../src/store/cluster-control.js";
 import { readSessionIssue } from "../src/store/session-issues.js";
+import { runCcc } from "./helpers/ccc-cli.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
 // Values in Redis are read with the schema they were written by; what it rejects is loud.
@@ -35,6 +36,21 @@ describe("values read back from Redis", () => {
     expect(error.code).toBe("STORED_VALUE_INVALID");
     expect(error.message).toContain(`${prefix}:control:state`);
     expect(error.message).toContain("redis-cli DEL");
+  });
+
+  it("`ccc agents` over a heartbeat it cannot read says so in one line naming the key, exit 1, no stack", async () => {
+    const own = randomPrefix();
+    try {
+      await redis.multi().set(`${own}:agent:pc-bad`, "{not json").zadd(`${own}:agents`, Date.now(), "pc-bad").exec();
+      const result = await runCcc(own, ["agents"]);
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toContain(`${own}:agent:pc-bad`);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await deletePrefix(redis, own);
+    }
   });
 
   it("an account pause that is not JSON is an error, not `no pause`", async () => {

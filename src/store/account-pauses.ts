@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { accountPauseSchema, controlChannel } from "./control-channel.js";
+import { accountPauseSchema, controlChannel, encodeControl } from "./control-channel.js";
 import { parseStored } from "../shared/parse-stored.js";
 
 /** Why and until when every agent logged in to one Claude account stays idle. */
@@ -62,7 +62,7 @@ export class AccountPauses {
     await this.redis
       .multi()
       .set(this.key(input.account), JSON.stringify(pause), "PX", ttlMs)
-      .publish(controlChannel(this.prefix), JSON.stringify(message))
+      .publish(controlChannel(this.prefix), encodeControl(message))
       .exec();
     return pause;
   }
