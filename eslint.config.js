@@ -7,7 +7,10 @@ const nodeGlobals = Object.fromEntries(
   ["process", "console", "URL", "Buffer", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "fetch"].map((name) => [name, "readonly"]),
 );
 const browserGlobals = Object.fromEntries(
-  ["document", "window", "sessionStorage", "fetch", "Node", "URLSearchParams", "setTimeout", "clearTimeout", "setInterval", "console"].map((name) => [name, "readonly"]),
+  ["document", "window", "sessionStorage", "fetch", "Node", "URLSearchParams", "setTimeout", "clearTimeout", "setInterval", "console"].map((name) => [
+    name,
+    "readonly",
+  ]),
 );
 
 export default tseslint.config(
@@ -28,6 +31,7 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs", "**/*.cjs"], languageOptions: { globals: nodeGlobals } },
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } } },
   // Served to the browser as is.
   { files: ["src/api/dashboard/**/*.js"], languageOptions: { globals: browserGlobals } },
   // Webhook payloads and fakes of GitHub's JSON are typed loosely on purpose.
