@@ -22,11 +22,9 @@ export interface BenchRedis {
 export async function startBenchRedis(): Promise<BenchRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "ccc-bench-redis-"));
-  const child: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-    { stdio: "ignore" },
-  );
+  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+    stdio: "ignore",
+  });
   const spawned = await new Promise<boolean>((resolve) => {
     child.once("error", () => resolve(false));
     child.once("spawn", () => resolve(true));

@@ -21,15 +21,23 @@ interface Variant {
  */
 export async function benchCliStartup(options: { rounds?: number } = {}): Promise<{ name: string; lines: string[] }> {
   const rounds = Math.max(options.rounds ?? 20, 2);
-  if (!existsSync(join(ROOT, "dist/cli/main.js"))) return { name: "cli-startup", lines: ["skipped: dist/cli/main.js is missing; run `npm run build` (npm run bench does)"] };
+  if (!existsSync(join(ROOT, "dist/cli/main.js")))
+    return { name: "cli-startup", lines: ["skipped: dist/cli/main.js is missing; run `npm run build` (npm run bench does)"] };
   const variants: Variant[] = [
     { label: "node -e 0 (baseline)", args: ["-e", "0"] },
     { label: "ccc --help, compiled (node dist/cli/main.js, what an installed ccc runs)", args: ["dist/cli/main.js", "--help"] },
-    { label: "ccc --help from source (node --import tsx src/cli/main.ts, what bin/ccc.js ran before the build)", args: ["--import", "tsx", "src/cli/main.ts", "--help"] },
+    {
+      label: "ccc --help from source (node --import tsx src/cli/main.ts, what bin/ccc.js ran before the build)",
+      args: ["--import", "tsx", "src/cli/main.ts", "--help"],
+    },
   ];
   // With src/ newer than dist/, bin/ccc.js runs the source through tsx: its figure would be the tsx one.
   const fresh = newestSource() <= statSync(join(ROOT, "dist/cli/main.js")).mtimeMs;
-  if (fresh) variants.push({ label: "ccc --help in this checkout (node bin/ccc.js, which first checks src/ for files newer than dist/)", args: ["bin/ccc.js", "--help"] });
+  if (fresh)
+    variants.push({
+      label: "ccc --help in this checkout (node bin/ccc.js, which first checks src/ for files newer than dist/)",
+      args: ["bin/ccc.js", "--help"],
+    });
   const samples = variants.map(() => [] as number[]);
   for (let round = 0; round < rounds; round++) {
     variants.forEach((variant, i) => {

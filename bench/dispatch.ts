@@ -155,8 +155,12 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
         `  then the CLI's own start-up, spawn → the fake's first line: p50 ${ms(inAgent.p50)}, p99 ${ms(inAgent.p99)}`,
         `  end to end, enqueue → the fake's first line (worktree and CLI start-up included): p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`,
         `  for scale, the fake run alone by execa, spawn → its first line (${boot.length} runs): p50 ${ms(alone.p50)}, p99 ${ms(alone.p99)}` +
-          (bootWithoutCa ? `; with NODE_EXTRA_CA_CERTS unset (it is set here): p50 ${ms(summarise(bootWithoutCa).p50)}, p99 ${ms(summarise(bootWithoutCa).p99)}` : ""),
-        `check: ${WARM_UP + samples} tasks ended ${Object.entries(ends).map(([state, count]) => `${state} ×${count}`).join(", ")}`,
+          (bootWithoutCa
+            ? `; with NODE_EXTRA_CA_CERTS unset (it is set here): p50 ${ms(summarise(bootWithoutCa).p50)}, p99 ${ms(summarise(bootWithoutCa).p99)}`
+            : ""),
+        `check: ${WARM_UP + samples} tasks ended ${Object.entries(ends)
+          .map(([state, count]) => `${state} ×${count}`)
+          .join(", ")}`,
         `machine: ${describeMachine()}`,
       ],
     };

@@ -32,7 +32,11 @@ try {
   github.outage({ status: 503 });
   const outageStart = Date.now();
   console.log(`${at()} label delivered; outage starts`);
-  await waitFor("the agent's push", async () => (await tip(cluster.origin.dir, "claude/issue-7-add-a-changelog-entry")) && (await cluster.store.get(`${REPO}#7`))?.result, 120_000);
+  await waitFor(
+    "the agent's push",
+    async () => (await tip(cluster.origin.dir, "claude/issue-7-add-a-changelog-entry")) && (await cluster.store.get(`${REPO}#7`))?.result,
+    120_000,
+  );
   console.log(`${at()} agent pushed after ${seconds(Date.now() - outageStart)} of outage`);
 
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, outageStart + minutes * 60_000 - Date.now())));
@@ -40,24 +44,39 @@ try {
   const pullTries = refused.filter((r) => r.method === "GET" && r.path === `/repos/${REPO}/pulls`).length;
   github.recover();
   const recovered = Date.now();
-  console.log(`${at()} GitHub recovers after ${seconds(recovered - outageStart)}: ${refused.length} calls refused, ${pullTries} of them the pushed event's tries`);
+  console.log(
+    `${at()} GitHub recovers after ${seconds(recovered - outageStart)}: ${refused.length} calls refused, ${pullTries} of them the pushed event's tries`,
+  );
 
   await waitFor("the pull request", async () => github.pulls(REPO).length > 0, 300_000);
   const prAfter = Date.now() - recovered;
   const tracking = () => github.comments(REPO, 7).filter((c) => c.user.type === "Bot");
-  await waitFor("the tracking comment at pr-open", async () => tracking()[0]?.body.includes("**Pull request opened**") && github.labels(REPO, 7).includes("claude:pr-open"), 300_000);
+  await waitFor(
+    "the tracking comment at pr-open",
+    async () => tracking()[0]?.body.includes("**Pull request opened**") && github.labels(REPO, 7).includes("claude:pr-open"),
+    300_000,
+  );
   const reportedAfter = Date.now() - recovered;
-  await waitFor("the events queue to drain", async () => {
-    const counts = await cluster.eventCounts();
-    return counts.waiting + counts.delayed + counts.active === 0;
-  }, 300_000);
+  await waitFor(
+    "the events queue to drain",
+    async () => {
+      const counts = await cluster.eventCounts();
+      return counts.waiting + counts.delayed + counts.active === 0;
+    },
+    300_000,
+  );
   const counts = await cluster.eventCounts();
   const record = await cluster.store.get(`${REPO}#7`);
 
   console.log(`recovery → PR opened: ${seconds(prAfter)}`);
   console.log(`recovery → tracking comment and label at pr-open: ${seconds(reportedAfter)}`);
   console.log(`pull requests: ${github.pulls(REPO).length} (${github.pulls(REPO).length === 1 ? "exactly one: PASS" : "MISS"})`);
-  console.log(`tracking comments: ${tracking().length}; state labels: ${github.labels(REPO, 7).filter((l) => l.startsWith("claude:")).join(", ")}`);
+  console.log(
+    `tracking comments: ${tracking().length}; state labels: ${github
+      .labels(REPO, 7)
+      .filter((l) => l.startsWith("claude:"))
+      .join(", ")}`,
+  );
   console.log(`task: ${record?.state}, rendered ${record?.renderedVersion}/${record?.version}; events completed ${counts.completed}, failed ${counts.failed}`);
 } finally {
   await cluster.stop();

@@ -78,14 +78,11 @@ function prepare(job: LoadJob): Prepared[] {
 
 function send(url: URL, agent: Agent, delivery: Prepared): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers: delivery.headers },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-        res.on("error", reject);
-      },
-    );
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers: delivery.headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
     req.on("error", reject);
     req.end(delivery.body);
   });

@@ -26,7 +26,10 @@ const benches: Bench[] = [
     name: "workspace",
     run: async () => {
       // bench/workspace.ts belongs to another part of the project; run it when it is there.
-      const present = await access(new URL("./workspace.ts", import.meta.url)).then(() => true, () => false);
+      const present = await access(new URL("./workspace.ts", import.meta.url)).then(
+        () => true,
+        () => false,
+      );
       if (!present) return { name: "workspace", lines: ["skipped: bench/workspace.ts not present"] };
       return (await import("./workspace.js")).benchWorkspace();
     },
@@ -37,7 +40,11 @@ const only = process.argv.slice(2);
 const started = new Date();
 console.log(`# claude-code-cluster benchmarks`);
 console.log(`started ${started.toISOString()} on ${describeMachine()}`);
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (other processes on the machine skew these figures)`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} (other processes on the machine skew these figures)`,
+);
 for (const bench of benches) {
   if (only.length > 0 && !only.includes(bench.name)) continue;
   const t0 = performance.now();
@@ -51,4 +58,8 @@ for (const bench of benches) {
   console.log(`\n## ${result.name}  (${((performance.now() - t0) / 1000).toFixed(1)} s, ${new Date().toISOString()})`);
   for (const line of result.lines) console.log(line);
 }
-console.log(`\nfinished ${new Date().toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s); load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `\nfinished ${new Date().toISOString()} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s); load average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);

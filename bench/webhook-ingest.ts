@@ -169,7 +169,10 @@ export async function benchWebhookIngest(options: WebhookIngestOptions = {}): Pr
         `  client's own send lag behind schedule: p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}; 1-min load average before: ${loadBefore.toFixed(2)} on ${cpus().length} cores`,
         `one at a time (${sequentialCount} each): ccc app answer p50 ${ms(seq.p50)}, p99 ${ms(seq.p99)}; no-op app p50 ${ms(seqNoop.p50)}, p99 ${ms(seqNoop.p99)}`,
         `  ccc app's Redis round trips per delivery: ${perDelivery(commands.total)}, one after another` +
-          ` (${[...commands.byName].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${perDelivery(n)}`).join(", ")})`,
+          ` (${[...commands.byName]
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, n]) => `${name} ${perDelivery(n)}`)
+            .join(", ")})`,
         `handler steps called directly, in handleLabeled's order (500 tasks, wall time per call, same Redis and warm caches):`,
         `  ${"step".padEnd(30)} ${"p50".padStart(8)} ${"mean".padStart(8)}   Redis`,
         ...steps.map((t) => `  ${t.step.padEnd(30)} ${ms(t.p50Ms).padStart(8)} ${ms(t.meanMs).padStart(8)}   ${t.redis}`),
@@ -178,7 +181,9 @@ export async function benchWebhookIngest(options: WebhookIngestOptions = {}): Pr
         `cold-cache probe (${OWNER}/cold-repo, nothing cached): answered ${Object.keys(cold.statuses).join("/")} in ${ms(cold.latenciesMs[0] ?? Number.NaN)}; fake GitHub got ${coldRequests.map(([k, n]) => `${k} ×${n}`).join(", ") || "nothing"}`,
         `  a second cold repository (token now cached, 2 reads): answered ${Object.keys(cold2.statuses).join("/")} in ${ms(cold2.latenciesMs[0] ?? Number.NaN)}; fake GitHub requests in all: ${github.requests.length}`,
         `check: ${realDeliveries} deliveries to the ccc app → ${records} task records, ${enqueued.total} queued jobs (${[...enqueued.byQueue].map(([q, n]) => `${q} ${n}`).join(", ")})` +
-          `  ${verdict(enqueued.total === realDeliveries && records === realDeliveries)}; answers: ${Object.entries(statuses).map(([k, n]) => `${k} ×${n}`).join(", ")}`,
+          `  ${verdict(enqueued.total === realDeliveries && records === realDeliveries)}; answers: ${Object.entries(statuses)
+            .map(([k, n]) => `${k} ×${n}`)
+            .join(", ")}`,
         `machine: ${describeMachine()}`,
       ],
     };
@@ -228,7 +233,18 @@ async function warmCaches(redis: Redis, prefix: string): Promise<void> {
     .multi()
     .set(
       `${prefix}:agent:bench-agent`,
-      JSON.stringify({ name: "bench-agent", host: "bench", account: "default", specialties: ["backend", "docs"], concurrency: 1, state: "idle", tasks: [], startedAt: now, lastSeen: now, version: "bench" }),
+      JSON.stringify({
+        name: "bench-agent",
+        host: "bench",
+        account: "default",
+        specialties: ["backend", "docs"],
+        concurrency: 1,
+        state: "idle",
+        tasks: [],
+        startedAt: now,
+        lastSeen: now,
+        version: "bench",
+      }),
       "EX",
       hour,
     )
@@ -245,7 +261,10 @@ async function countTaskJobs(redis: Redis, prefix: string): Promise<{ total: num
     const queue = new Queue(name, { connection: redis, prefix });
     const counts = await queue.getJobCounts("wait", "prioritized", "delayed", "active", "paused", "completed", "failed");
     await queue.close();
-    byQueue.set(name, Object.values(counts).reduce((s, n) => s + n, 0));
+    byQueue.set(
+      name,
+      Object.values(counts).reduce((s, n) => s + n, 0),
+    );
   }
   return { total: [...byQueue.values()].reduce((s, n) => s + n, 0), byQueue };
 }

@@ -29,7 +29,9 @@ if (mtime(source) === undefined || (built !== undefined && newestSource() <= bui
 } else {
   const tsx = await import("tsx/esm/api").catch(() => undefined);
   if (!tsx) {
-    process.stderr.write(`ccc: ${fileURLToPath(compiled)} is ${built === undefined ? "missing" : "older than src/"} and tsx is not installed; run \`npm run build\`\n`);
+    process.stderr.write(
+      `ccc: ${fileURLToPath(compiled)} is ${built === undefined ? "missing" : "older than src/"} and tsx is not installed; run \`npm run build\`\n`,
+    );
     process.exit(1);
   }
   tsx.register();

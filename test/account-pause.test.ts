@@ -30,7 +30,10 @@ describe("AccountPauses", () => {
   it("a known reset time is used as is; unknown ones back off and start over after a good run", async () => {
     const pauses = new AccountPauses(redis, prefix);
     const now = 1_800_000_000_000;
-    expect(await pauses.pause({ account: "a", agent: "pc-1", message: "limit", resetAt: now + 5_000, now })).toMatchObject({ until: now + 5_000, guessed: false });
+    expect(await pauses.pause({ account: "a", agent: "pc-1", message: "limit", resetAt: now + 5_000, now })).toMatchObject({
+      until: now + 5_000,
+      guessed: false,
+    });
     await pauses.clear("a");
     expect((await pauses.pause({ account: "a", agent: "pc-1", message: "429", now })).until).toBe(now + 60_000);
     expect((await pauses.pause({ account: "a", agent: "pc-2", message: "429", now })).until).toBe(now + 120_000);

@@ -20,7 +20,10 @@ async function fakeGitHub(): Promise<{ url: string; requests: Request[]; server:
   const requests: Request[] = [];
   const issue = `/repos/${OWNER}/${REPO}/issues/7`;
   const routes: Record<string, (body: Record<string, unknown>) => [number, unknown]> = {
-    [`GET ${issue}`]: () => [200, { number: 7, title: "Add a changelog entry", body: "Please.", html_url: `https://github.com/${OWNER}/${REPO}/issues/7`, user: { login: "maintainer" } }],
+    [`GET ${issue}`]: () => [
+      200,
+      { number: 7, title: "Add a changelog entry", body: "Please.", html_url: `https://github.com/${OWNER}/${REPO}/issues/7`, user: { login: "maintainer" } },
+    ],
     [`GET /repos/${OWNER}/${REPO}`]: () => [200, { clone_url: `https://github.com/${OWNER}/${REPO}.git`, default_branch: "main" }],
     [`GET ${issue}/comments`]: () => [200, []],
     [`POST ${issue}/labels`]: (body) => [200, (body.labels as string[]).map((name, id) => ({ id, name }))],

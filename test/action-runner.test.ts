@@ -32,20 +32,32 @@ function nockIssue(written: Written, options: { existingComment?: boolean } = {}
   const trackingComment = { id: 900, user: BOT, body: `${trackingMarker(TASK)}\n\n⏳ **Queued**` };
   nock(API)
     .get(ISSUE)
-    .reply(200, { number: 7, title: "Add a changelog entry", body: "Please add a CHANGELOG entry.", html_url: `https://github.com/${OWNER}/${REPO}/issues/7`, user: { login: "maintainer" } })
+    .reply(200, {
+      number: 7,
+      title: "Add a changelog entry",
+      body: "Please add a CHANGELOG entry.",
+      html_url: `https://github.com/${OWNER}/${REPO}/issues/7`,
+      user: { login: "maintainer" },
+    })
     .get(`/repos/${OWNER}/${REPO}`)
     .reply(200, { clone_url: `https://github.com/${OWNER}/${REPO}.git`, default_branch: "main" })
     .get(`${ISSUE}/comments`)
     .query(true)
     .times(2)
-    .reply(200, [{ id: 5, user: { login: "maintainer", type: "User" }, body: "Mention the new flag.", created_at: "2025-01-01T00:00:00Z" }, ...(options.existingComment === false ? [] : [trackingComment])]);
+    .reply(200, [
+      { id: 5, user: { login: "maintainer", type: "User" }, body: "Mention the new flag.", created_at: "2025-01-01T00:00:00Z" },
+      ...(options.existingComment === false ? [] : [trackingComment]),
+    ]);
   nock(API)
     .persist()
     .post(`${ISSUE}/labels`)
     .reply(200, (_uri, body) => {
       const [label] = (body as { labels: string[] }).labels;
       written.labels.push(label!);
-      return [{ id: 1, name: "claude" }, { id: 2, name: label }];
+      return [
+        { id: 1, name: "claude" },
+        { id: 2, name: label },
+      ];
     })
     .delete(/\/repos\/octo-org\/hello\/issues\/7\/labels\/claude%3A[a-z-]+$/)
     .reply(200, []);
@@ -121,8 +133,13 @@ describe("the action's runner on a self-hosted runner", () => {
       .patch(`/repos/${OWNER}/${REPO}/pulls/31`)
       .reply(200, {});
     job = await createActionJob(INPUTS);
-    await pushCommit(job.origin.dir, { branch: BRANCH, from: "main", message: "Earlier run", files: { "CLAUDE_CHANGE.md": "# Changes\n\n- change 1 by fake claude\n" } });
-    Object.assign(process.env, job.env, { "INPUT_RUN": "2" });
+    await pushCommit(job.origin.dir, {
+      branch: BRANCH,
+      from: "main",
+      message: "Earlier run",
+      files: { "CLAUDE_CHANGE.md": "# Changes\n\n- change 1 by fake claude\n" },
+    });
+    Object.assign(process.env, job.env, { INPUT_RUN: "2" });
     const outcome = await runner();
 
     expect(outcome?.conclusion).toBe("pr-open");
@@ -167,8 +184,10 @@ describe("the action's runner on a self-hosted runner", () => {
       .get(`/repos/${OWNER}/${REPO}/issues`)
       .query({ labels: "session-timeout", state: "open", per_page: "100" })
       .reply(200, [{ number: 40, title: "pc-9: Claude session expired" }])
-      .post(`/repos/${OWNER}/${REPO}/issues`, (body: { title: string; labels: string[]; body: string }) =>
-        body.title === "pc-2: Claude session expired" && body.labels[0] === "session-timeout" && body.body.includes("claude /login"),
+      .post(
+        `/repos/${OWNER}/${REPO}/issues`,
+        (body: { title: string; labels: string[]; body: string }) =>
+          body.title === "pc-2: Claude session expired" && body.labels[0] === "session-timeout" && body.body.includes("claude /login"),
       )
       .reply(201, { number: 41 });
     const { outputs } = await runJob(INPUTS, { FAKE_CLAUDE_SCENARIO: "not-logged-in" });
@@ -228,7 +247,12 @@ describe("the job's token on a self-hosted runner", () => {
   });
 
   function nockPullRequest() {
-    nock(API).get(`/repos/${OWNER}/${REPO}/pulls`).query(true).reply(200, []).post(`/repos/${OWNER}/${REPO}/pulls`).reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`/repos/${OWNER}/${REPO}/pulls`)
+      .reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
   }
 
   /**

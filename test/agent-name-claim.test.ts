@@ -33,7 +33,10 @@ async function tryAgent(redis: Redis, prefix: string, name: string): Promise<Att
   const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? -1)));
   const registry = new AgentRegistry(redis, prefix);
   const listed = async () => (await registry.list()).some((a) => a.name === name && a.pid === child.pid);
-  const outcome = await Promise.race([exited, waitFor(`${name} listed or exited`, async () => (child.exitCode === null && (await listed()) ? ("listed" as const) : false), 20_000)]);
+  const outcome = await Promise.race([
+    exited,
+    waitFor(`${name} listed or exited`, async () => (child.exitCode === null && (await listed()) ? ("listed" as const) : false), 20_000),
+  ]);
   const stop = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
     await exited;
@@ -45,7 +48,9 @@ async function tryAgent(redis: Redis, prefix: string, name: string): Promise<Att
 
 /** The one line a second agent of a live name prints. */
 const refusal = (name: string, pid: number | undefined) =>
-  new RegExp(`^ccc: an agent named ${name} is already running on ${hostname().replace(/[.]/g, "\\.")} \\(pid ${pid}, seen \\d+s ago\\); pick another --name or stop it\\n$`);
+  new RegExp(
+    `^ccc: an agent named ${name} is already running on ${hostname().replace(/[.]/g, "\\.")} \\(pid ${pid}, seen \\d+s ago\\); pick another --name or stop it\\n$`,
+  );
 
 describe("an agent name is one live process in the cluster", () => {
   let redis: Redis;

@@ -63,14 +63,21 @@ describe("the agent owner's settings file, <workdir>/agent.env", () => {
 
   it("a bad value in the file stops the agent with exit 2 and a line naming the variable", async () => {
     await writeFile(join(workdir, "agent.env"), `CCC_TASK_SECRET=${process.env.CCC_TASK_SECRET}\nCCC_MAX_PERMISSION_MODE=everything\n`);
-    const result = spawnSync(process.execPath, [CCC_BIN, "agent", "--name", "filed", "--workdir", workdir], { env: shellEnv(), encoding: "utf8", timeout: 20_000 });
+    const result = spawnSync(process.execPath, [CCC_BIN, "agent", "--name", "filed", "--workdir", workdir], {
+      env: shellEnv(),
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/CCC_MAX_PERMISSION_MODE/);
   });
 
   it("the file supplies the task secret and the ceiling; the shell wins over it", async () => {
     await writeFile(join(workdir, "agent.env"), `CCC_TASK_SECRET=${process.env.CCC_TASK_SECRET}\nCCC_REPOS=from-file\nCCC_ACCOUNT=file-account\n`);
-    const child = spawn(process.execPath, [CCC_BIN, "agent", "--name", "filed", "--workdir", workdir], { env: shellEnv({ CCC_ACCOUNT: "shell-account" }), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CCC_BIN, "agent", "--name", "filed", "--workdir", workdir], {
+      env: shellEnv({ CCC_ACCOUNT: "shell-account" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

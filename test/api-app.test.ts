@@ -50,7 +50,12 @@ describe("the app process: /metrics and the control API on real Redis", () => {
   it("health answers anyone; the API, /metrics and the controls need the right bearer token", async () => {
     expect((await app.request("/api/v1/health", { token: null })).status).toBe(200);
     for (const token of [null, "wrong-token-wrong-token-wrong"]) {
-      for (const [path, method] of [["/api/v1/queues", "GET"], ["/api/v1/tasks", "GET"], ["/metrics", "GET"], ["/api/v1/stop", "POST"]] as const) {
+      for (const [path, method] of [
+        ["/api/v1/queues", "GET"],
+        ["/api/v1/tasks", "GET"],
+        ["/metrics", "GET"],
+        ["/api/v1/stop", "POST"],
+      ] as const) {
         const response = await app.request(path, { token, method });
         expect(response.status, `${method} ${path} with ${token ?? "no token"}`).toBe(401);
         expect(response.headers.get("www-authenticate")).toMatch(/Bearer/);
@@ -84,7 +89,10 @@ describe("the app process: /metrics and the control API on real Redis", () => {
     const tasks = await json("/api/v1/tasks?state=queued");
     expect(tasks.body.tasks.map((t: { taskId: string }) => t.taskId).sort()).toEqual(["octo-org/hello#1", "octo-org/hello#2"]);
     const detail = await json("/api/v1/tasks/octo-org/hello/1");
-    expect(detail.body).toMatchObject({ task: { taskId: "octo-org/hello#1", state: "queued", issueUrl: "https://github.com/octo-org/hello/issues/1" }, job: { state: "prioritized" } });
+    expect(detail.body).toMatchObject({
+      task: { taskId: "octo-org/hello#1", state: "queued", issueUrl: "https://github.com/octo-org/hello/issues/1" },
+      job: { state: "prioritized" },
+    });
     expect((await json("/api/v1/tasks/octo-org/hello/99")).status).toBe(404);
 
     const cancelled = await json("/api/v1/tasks/octo-org/hello/1/cancel", { method: "POST" });
@@ -102,7 +110,11 @@ describe("the app process: /metrics and the control API on real Redis", () => {
       taskQueueName("general"),
       async (job) => {
         if (job.data.taskId !== data.taskId) throw new Error("not this test's job");
-        await deps.store.update(data.taskId, { state: "failed", failure: { kind: "max-turns", message: "Claude stopped at the max turns limit" }, finishedAt: Date.now() });
+        await deps.store.update(data.taskId, {
+          state: "failed",
+          failure: { kind: "max-turns", message: "Claude stopped at the max turns limit" },
+          finishedAt: Date.now(),
+        });
         throw new UnrecoverableError("max-turns");
       },
       { connection: redis.duplicate(), prefix, autorun: false },
@@ -124,9 +136,33 @@ describe("the app process: /metrics and the control API on real Redis", () => {
   });
 
   it("a live agent and its Claude usage show up, and spending near the budget raises an alert", async () => {
-    await deps.registry.heartbeat({ name: "pc-1", host: "box", account: "team", specialties: ["backend"], concurrency: 1, state: "busy", tasks: ["octo-org/hello#3"], startedAt: Date.now(), lastSeen: Date.now(), version: "t" }, 30);
+    await deps.registry.heartbeat(
+      {
+        name: "pc-1",
+        host: "box",
+        account: "team",
+        specialties: ["backend"],
+        concurrency: 1,
+        state: "busy",
+        tasks: ["octo-org/hello#3"],
+        startedAt: Date.now(),
+        lastSeen: Date.now(),
+        version: "t",
+      },
+      30,
+    );
     const usage = new UsageStore(redis, prefix);
-    for (const cost of [4, 5]) await usage.record({ at: Date.now() - 1000, agent: "pc-1", account: "team", taskId: "octo-org/hello#3", costUsd: cost, turns: 7, durationMs: 60_000, outcome: "success" });
+    for (const cost of [4, 5])
+      await usage.record({
+        at: Date.now() - 1000,
+        agent: "pc-1",
+        account: "team",
+        taskId: "octo-org/hello#3",
+        costUsd: cost,
+        turns: 7,
+        durationMs: 60_000,
+        outcome: "success",
+      });
 
     const samples = await metrics();
     expect(sampleValue(samples, "ccc_agent_up", { agent: "pc-1", account: "team" })).toBe(1);
@@ -165,7 +201,11 @@ describe("the app process: /metrics and the control API on real Redis", () => {
     const url = `${app.base}/api/github/webhooks`;
     const payload = shapeIssuePayload(examplePayload("issues", "opened"), {});
     expect((await deliver(url, "issues", payload)).status).toBe(200);
-    const forged = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "forged", "x-hub-signature-256": "sha256=00" }, body: JSON.stringify(payload) });
+    const forged = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "forged", "x-hub-signature-256": "sha256=00" },
+      body: JSON.stringify(payload),
+    });
     expect(forged.status).toBeGreaterThanOrEqual(400);
     const samples = await metrics();
     expect(sampleValue(samples, "ccc_webhook_deliveries_total", { event: "issues", outcome: "ok" })).toBe(1);
@@ -182,7 +222,9 @@ describe("the control API's token rule at start", () => {
   });
 
   it("loopback-only runs the API without a token on 127.0.0.1, and refuses other interfaces", async () => {
-    await expect(startAppProcess({ prefix, env: { CCC_API_TOKEN: undefined, CCC_API_ALLOW_NO_TOKEN: "loopback-only", HOST: "0.0.0.0" } })).rejects.toThrow(/needs the app to listen on loopback/);
+    await expect(startAppProcess({ prefix, env: { CCC_API_TOKEN: undefined, CCC_API_ALLOW_NO_TOKEN: "loopback-only", HOST: "0.0.0.0" } })).rejects.toThrow(
+      /needs the app to listen on loopback/,
+    );
     const app = await startAppProcess({ prefix, env: { CCC_API_TOKEN: undefined, CCC_API_ALLOW_NO_TOKEN: "loopback-only" } });
     try {
       expect((await app.request("/api/v1/control", { token: null })).status).toBe(200);

@@ -17,19 +17,37 @@ describe("the app restarted while its lone agent works", () => {
       return record && check(record) ? record : undefined;
     };
     await cluster.startAgent({ name: "steady", env: { FAKE_CLAUDE_DELAY_MS: "3000" } });
-    expect((await cluster.deliver("issues", labeledPayload("claude", { number: 99, title: "Through an app restart", cloneUrl: cluster.origin.url }))).status).toBe(200);
-    await waitFor("the run", state((r) => r.state === "running" && r.agent === "steady"));
+    expect(
+      (await cluster.deliver("issues", labeledPayload("claude", { number: 99, title: "Through an app restart", cloneUrl: cluster.origin.url }))).status,
+    ).toBe(200);
+    await waitFor(
+      "the run",
+      state((r) => r.state === "running" && r.agent === "steady"),
+    );
 
     expect(await cluster.app.stop()).toBe(0);
     // With no app, the agent finishes and its pushed event waits in Redis.
-    await waitFor("the agent's push", state((r) => r.result !== undefined), 30_000);
+    await waitFor(
+      "the agent's push",
+      state((r) => r.result !== undefined),
+      30_000,
+    );
     expect(cluster.github.pulls(REPO)).toEqual([]);
 
     const again = await startAppProcess({ prefix: cluster.prefix, env: { ...cluster.github.env, REDIS_URL, CCC_RECONCILE_SECONDS: "1" } });
     try {
-      await waitFor("the PR from the restarted app", state((r) => r.state === "pr-open"), 30_000);
+      await waitFor(
+        "the PR from the restarted app",
+        state((r) => r.state === "pr-open"),
+        30_000,
+      );
       expect(cluster.github.pulls(REPO)).toHaveLength(1);
-      await waitFor("the tracking comment at pr-open", async () => cluster.github.comments(REPO, 99).find((c) => c.user.type === "Bot")?.body.includes("**Pull request opened**"));
+      await waitFor("the tracking comment at pr-open", async () =>
+        cluster.github
+          .comments(REPO, 99)
+          .find((c) => c.user.type === "Bot")
+          ?.body.includes("**Pull request opened**"),
+      );
       expect(cluster.github.comments(REPO, 99).filter((c) => c.user.type === "Bot")).toHaveLength(1);
     } finally {
       await again.stop();

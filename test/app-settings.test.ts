@@ -86,10 +86,17 @@ describe("one source of settings: .env under the shell's environment", () => {
     const app = startApp(dir, { ...bareShell(), PORT: String(shellPort), CCC_PREFIX: prefix, WEBHOOK_SECRET: "secret-from-shell" });
     running = app.child;
     const base = `http://127.0.0.1:${shellPort}`;
-    await waitFor("the app on the shell's PORT", async () => (await fetch(`${base}/api/v1/health`).catch(() => undefined))?.ok, 25_000).catch((error: Error) => {
-      throw new Error(`${error.message}\n${app.output()}`);
-    });
-    expect(await fetch(`http://127.0.0.1:${filePort}/api/v1/health`).then(() => "answered", () => "refused")).toBe("refused");
+    await waitFor("the app on the shell's PORT", async () => (await fetch(`${base}/api/v1/health`).catch(() => undefined))?.ok, 25_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n${app.output()}`);
+      },
+    );
+    expect(
+      await fetch(`http://127.0.0.1:${filePort}/api/v1/health`).then(
+        () => "answered",
+        () => "refused",
+      ),
+    ).toBe("refused");
 
     // The control API runs with the token from .env, and refuses without it.
     expect((await fetch(`${base}/api/v1/agents`)).status).toBe(401);
@@ -106,7 +113,12 @@ describe("one source of settings: .env under the shell's environment", () => {
     const post = (secret: string) =>
       fetch(`${base}/api/github/webhooks`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": `d-${secret}`, "x-hub-signature-256": sign(secret, body) },
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "issues",
+          "x-github-delivery": `d-${secret}`,
+          "x-hub-signature-256": sign(secret, body),
+        },
         body,
       });
     expect((await post("secret-from-file")).status).toBe(400);

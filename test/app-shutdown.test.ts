@@ -16,7 +16,11 @@ describe("the app stopped with Ctrl-C or SIGTERM", () => {
       const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
       app.child.kill(signal);
       expect(await exited).toBe(0);
-      const lines = app.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { msg: string; signal?: string });
+      const lines = app
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { msg: string; signal?: string });
       expect(lines.filter((l) => l.msg === "shutting down").map((l) => l.signal)).toEqual([signal]);
       expect(lines.at(-1)).toMatchObject({ msg: "stopped", signal });
       // Probot's own Ctrl-C handler (stop the server, exit at once) is not the one that ran.

@@ -132,7 +132,18 @@ describe("the app's webhook intake", () => {
     nockRepoConfig(OWNER, REPO, "triggerLabel: ai\nlabels:\n  ui: frontend\n");
     nockPermission(OWNER, REPO, "maintainer", "admin");
     await deps.registry.heartbeat(
-      { name: "pc-1", host: "h", account: "a", specialties: ["frontend"], concurrency: 1, state: "idle", tasks: [], startedAt: 0, lastSeen: Date.now(), version: "t" },
+      {
+        name: "pc-1",
+        host: "h",
+        account: "a",
+        specialties: ["frontend"],
+        concurrency: 1,
+        state: "idle",
+        tasks: [],
+        startedAt: 0,
+        lastSeen: Date.now(),
+        version: "t",
+      },
       30,
     );
     await deliver(app.url, "issues", labeledPayload("ai", { labels: ["ui"] }));

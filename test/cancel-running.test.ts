@@ -24,7 +24,10 @@ describe("cancelling a running task", () => {
   it("a cancel aborts the run within 5 s, cleans the worktree and pushes nothing", async () => {
     const { redis, prefix, deps, origin } = bed;
     const task = await enqueueDirect(deps, { number: 61, cloneUrl: origin.url });
-    await waitFor("Claude to run in the task's worktree", async () => (await deps.store.get(task.taskId))?.state === "running" && worktrees(agent.workdir).length === 1);
+    await waitFor(
+      "Claude to run in the task's worktree",
+      async () => (await deps.store.get(task.taskId))?.state === "running" && worktrees(agent.workdir).length === 1,
+    );
     await waitFor("Claude's processes", async () => liveClaudeProcesses([join(agent.workdir, "worktrees")]).length > 0);
 
     const cancelledAt = Date.now();

@@ -21,7 +21,13 @@ describe("the agent owner's ceiling over a task's settings", () => {
       expect: { permissionMode: "acceptEdits" },
       capped: ["permission mode bypassPermissions lowered to acceptEdits (the agent's --max-permission-mode)"],
     },
-    { name: "a lower mode than the ceiling is kept", settings: asked({ permissionMode: "plan" }), ceiling: { maxPermissionMode: "default" }, expect: { permissionMode: "plan" }, capped: [] },
+    {
+      name: "a lower mode than the ceiling is kept",
+      settings: asked({ permissionMode: "plan" }),
+      ceiling: { maxPermissionMode: "default" },
+      expect: { permissionMode: "plan" },
+      capped: [],
+    },
     {
       name: "a mode the agent does not know is lowered too",
       settings: asked({ permissionMode: "yolo" }),
@@ -68,7 +74,13 @@ describe("the agent owner's ceiling over a task's settings", () => {
       expect: { model: undefined },
       capped: ["model claude-opus-x not allowed on this agent; the CLI's default model is used (--models)"],
     },
-    { name: "an allowed model is kept", settings: asked({ model: "claude-sonnet-y" }), ceiling: { models: ["claude-sonnet-y"] }, expect: { model: "claude-sonnet-y" }, capped: [] },
+    {
+      name: "an allowed model is kept",
+      settings: asked({ model: "claude-sonnet-y" }),
+      ceiling: { models: ["claude-sonnet-y"] },
+      expect: { model: "claude-sonnet-y" },
+      capped: [],
+    },
     { name: "no --models allows any model", settings: asked({ model: "claude-opus-x" }), expect: { model: "claude-opus-x" }, capped: [] },
     { name: "no model asked, nothing to cap", settings: asked(), ceiling: { models: ["m1"] }, expect: { model: undefined }, capped: [] },
   ];

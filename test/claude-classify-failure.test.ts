@@ -8,7 +8,10 @@ const NOW = Date.parse("2026-01-01T10:00:00Z");
 
 function fixture(name: string): StreamEvent[] {
   const text = readFileSync(new URL(`./fixtures/claude/${name}`, import.meta.url), "utf8");
-  return text.split("\n").filter((line) => line.trim() !== "").map(parseStreamLine);
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map(parseStreamLine);
 }
 
 function input(overrides: Partial<ClassifyFailureInput>): ClassifyFailureInput {
@@ -22,7 +25,13 @@ function failedRun(text: string, extra: { error?: string; apiErrorStatus?: numbe
     init,
     { type: "assistant", text, toolUses: [], ...(extra.error !== undefined && { error: extra.error }) },
     {
-      type: "result", subtype: extra.subtype ?? "success", isError: true, text, turns: 1, costUsd: 0, durationMs: 5,
+      type: "result",
+      subtype: extra.subtype ?? "success",
+      isError: true,
+      text,
+      turns: 1,
+      costUsd: 0,
+      durationMs: 5,
       ...(extra.apiErrorStatus !== undefined && { apiErrorStatus: extra.apiErrorStatus }),
     },
   ];
@@ -64,20 +73,50 @@ describe("classifyFailure on real CLI transcripts", () => {
 describe("classifyFailure by form", () => {
   it.each<[string, StreamEvent[], string, number | undefined]>([
     ["legacy pipe form", failedRun("Claude AI usage limit reached|1767225600"), "usage-limit", Date.parse("2026-01-01T00:00:00Z")],
-    ["'reset at 5pm (Europe/Warsaw)' before 5pm", failedRun("Claude usage limit reached. Your limit will reset at 5pm (Europe/Warsaw)."), "usage-limit", Date.parse("2026-01-01T16:00:00Z")],
-    ["'resets 8:20pm (Asia/Singapore)'", failedRun("You've hit your session limit · resets 8:20pm (Asia/Singapore)", { error: "rate_limit" }), "usage-limit", Date.parse("2026-01-01T12:20:00Z")],
-    ["rejected rate_limit_event alone", [init, { type: "rate-limit", status: "rejected", resetsAt: 1767268800 }, ...failedRun("API Error").slice(2)], "usage-limit", 1767268800_000],
+    [
+      "'reset at 5pm (Europe/Warsaw)' before 5pm",
+      failedRun("Claude usage limit reached. Your limit will reset at 5pm (Europe/Warsaw)."),
+      "usage-limit",
+      Date.parse("2026-01-01T16:00:00Z"),
+    ],
+    [
+      "'resets 8:20pm (Asia/Singapore)'",
+      failedRun("You've hit your session limit · resets 8:20pm (Asia/Singapore)", { error: "rate_limit" }),
+      "usage-limit",
+      Date.parse("2026-01-01T12:20:00Z"),
+    ],
+    [
+      "rejected rate_limit_event alone",
+      [init, { type: "rate-limit", status: "rejected", resetsAt: 1767268800 }, ...failedRun("API Error").slice(2)],
+      "usage-limit",
+      1767268800_000,
+    ],
     ["429 rate_limit_error", failedRun('API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":"rate limit"}}'), "usage-limit", undefined],
-    ["API spend limit (a 400)", failedRun("API Error: 400 You have reached your specified API usage limits. You will regain access on 2026-04-01 at 00:00 UTC.", { apiErrorStatus: 400 }), "usage-limit", Date.parse("2026-04-01T00:00:00Z")],
+    [
+      "API spend limit (a 400)",
+      failedRun("API Error: 400 You have reached your specified API usage limits. You will regain access on 2026-04-01 at 00:00 UTC.", { apiErrorStatus: 400 }),
+      "usage-limit",
+      Date.parse("2026-04-01T00:00:00Z"),
+    ],
     ["Not logged in", failedRun("Not logged in · Please run /login", { error: "authentication_failed" }), "session-expired", undefined],
     ["Invalid API key · Please run /login", failedRun("Invalid API key · Please run /login"), "session-expired", undefined],
     ["Invalid API key · Fix external API key", failedRun("Invalid API key · Fix external API key"), "session-expired", undefined],
     ["Missing API key · Run /login", failedRun("Missing API key · Run /login"), "session-expired", undefined],
     ["authentication_failed code alone", failedRun("Something odd", { error: "authentication_failed" }), "session-expired", undefined],
-    ["OAuth token has expired", failedRun('API Error: 401 {"type":"error","error":{"type":"authentication_error","message":"OAuth token has expired."}}'), "session-expired", undefined],
+    [
+      "OAuth token has expired",
+      failedRun('API Error: 401 {"type":"error","error":{"type":"authentication_error","message":"OAuth token has expired."}}'),
+      "session-expired",
+      undefined,
+    ],
     ["401 status alone", failedRun("API Error", { apiErrorStatus: 401 }), "session-expired", undefined],
     ["error_max_turns", failedRun("Reached maximum number of turns (5)", { subtype: "error_max_turns" }), "max-turns", undefined],
-    ["400 invalid_request_error", failedRun('API Error: 400 {"type":"error","error":{"type":"invalid_request_error","message":"bad"}}'), "invalid-request", undefined],
+    [
+      "400 invalid_request_error",
+      failedRun('API Error: 400 {"type":"error","error":{"type":"invalid_request_error","message":"bad"}}'),
+      "invalid-request",
+      undefined,
+    ],
     ["ECONNREFUSED", failedRun("API Error: connect ECONNREFUSED 127.0.0.1:443"), "network", undefined],
     ["ENOTFOUND", failedRun("getaddrinfo ENOTFOUND api.anthropic.com"), "network", undefined],
     ["ETIMEDOUT", failedRun("connect ETIMEDOUT 1.2.3.4:443"), "network", undefined],
@@ -85,7 +124,12 @@ describe("classifyFailure by form", () => {
     ["fetch failed", failedRun("TypeError: fetch failed"), "network", undefined],
     ["a 500", failedRun("API Error: 500 Internal server error", { apiErrorStatus: 500 }), "network", undefined],
     ["529 overloaded", failedRun('API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'), "network", undefined],
-    ["api_retry sequence ending in failure", [init, { type: "api-retry", attempt: 1, maxRetries: 1, delayMs: 10, error: "unknown" }, ...failedRun("API Error").slice(1)], "network", undefined],
+    [
+      "api_retry sequence ending in failure",
+      [init, { type: "api-retry", attempt: 1, maxRetries: 1, delayMs: 10, error: "unknown" }, ...failedRun("API Error").slice(1)],
+      "network",
+      undefined,
+    ],
     ["error_during_execution", failedRun("", { subtype: "error_during_execution" }), "unknown", undefined],
   ])("%s", (_, events, kind, resetAt) => {
     const failure = classifyFailure(input({ events }));

@@ -27,17 +27,79 @@ const SECRETS = {
 
 describe("claudeEnv", () => {
   it.each<[string, NodeJS.ProcessEnv, Record<string, string>]>([
-    ["the user, the terminal and the locale pass", { PATH: "/bin", HOME: "/home/a", USER: "a", LOGNAME: "a", SHELL: "/bin/zsh", LANG: "pl_PL.UTF-8", LC_ALL: "C", LC_CTYPE: "C", TERM: "xterm", TMPDIR: "/tmp", TZ: "UTC" }, { PATH: "/bin", HOME: "/home/a", USER: "a", LOGNAME: "a", SHELL: "/bin/zsh", LANG: "pl_PL.UTF-8", LC_ALL: "C", LC_CTYPE: "C", TERM: "xterm", TMPDIR: "/tmp", TZ: "UTC" }],
-    ["Claude's login and configuration pass", { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" }, { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" }],
-    ["AWS and Google credentials stay out when Claude runs on Anthropic's API", { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "s", GOOGLE_APPLICATION_CREDENTIALS: "/g.json", CLOUD_ML_REGION: "us-east5" }, {}],
-    ["Bedrock credentials pass when Claude runs on Bedrock", { CLAUDE_CODE_USE_BEDROCK: "1", AWS_REGION: "us-east-1", AWS_PROFILE: "p", AWS_BEARER_TOKEN_BEDROCK: "b", GOOGLE_APPLICATION_CREDENTIALS: "/g.json" }, { CLAUDE_CODE_USE_BEDROCK: "1", AWS_REGION: "us-east-1", AWS_PROFILE: "p", AWS_BEARER_TOKEN_BEDROCK: "b" }],
-    ["Vertex credentials and regions pass when Claude runs on Vertex", { CLAUDE_CODE_USE_VERTEX: "true", CLOUD_ML_REGION: "us-east5", VERTEX_REGION_CLAUDE_3_5_HAIKU: "r", GOOGLE_APPLICATION_CREDENTIALS: "/g.json", AWS_SECRET_ACCESS_KEY: "s" }, { CLAUDE_CODE_USE_VERTEX: "true", CLOUD_ML_REGION: "us-east5", VERTEX_REGION_CLAUDE_3_5_HAIKU: "r", GOOGLE_APPLICATION_CREDENTIALS: "/g.json" }],
+    [
+      "the user, the terminal and the locale pass",
+      {
+        PATH: "/bin",
+        HOME: "/home/a",
+        USER: "a",
+        LOGNAME: "a",
+        SHELL: "/bin/zsh",
+        LANG: "pl_PL.UTF-8",
+        LC_ALL: "C",
+        LC_CTYPE: "C",
+        TERM: "xterm",
+        TMPDIR: "/tmp",
+        TZ: "UTC",
+      },
+      {
+        PATH: "/bin",
+        HOME: "/home/a",
+        USER: "a",
+        LOGNAME: "a",
+        SHELL: "/bin/zsh",
+        LANG: "pl_PL.UTF-8",
+        LC_ALL: "C",
+        LC_CTYPE: "C",
+        TERM: "xterm",
+        TMPDIR: "/tmp",
+        TZ: "UTC",
+      },
+    ],
+    [
+      "Claude's login and configuration pass",
+      { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" },
+      { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" },
+    ],
+    [
+      "AWS and Google credentials stay out when Claude runs on Anthropic's API",
+      { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "s", GOOGLE_APPLICATION_CREDENTIALS: "/g.json", CLOUD_ML_REGION: "us-east5" },
+      {},
+    ],
+    [
+      "Bedrock credentials pass when Claude runs on Bedrock",
+      { CLAUDE_CODE_USE_BEDROCK: "1", AWS_REGION: "us-east-1", AWS_PROFILE: "p", AWS_BEARER_TOKEN_BEDROCK: "b", GOOGLE_APPLICATION_CREDENTIALS: "/g.json" },
+      { CLAUDE_CODE_USE_BEDROCK: "1", AWS_REGION: "us-east-1", AWS_PROFILE: "p", AWS_BEARER_TOKEN_BEDROCK: "b" },
+    ],
+    [
+      "Vertex credentials and regions pass when Claude runs on Vertex",
+      {
+        CLAUDE_CODE_USE_VERTEX: "true",
+        CLOUD_ML_REGION: "us-east5",
+        VERTEX_REGION_CLAUDE_3_5_HAIKU: "r",
+        GOOGLE_APPLICATION_CREDENTIALS: "/g.json",
+        AWS_SECRET_ACCESS_KEY: "s",
+      },
+      { CLAUDE_CODE_USE_VERTEX: "true", CLOUD_ML_REGION: "us-east5", VERTEX_REGION_CLAUDE_3_5_HAIKU: "r", GOOGLE_APPLICATION_CREDENTIALS: "/g.json" },
+    ],
     ["a switch set to 0 is off", { CLAUDE_CODE_USE_BEDROCK: "0", AWS_SECRET_ACCESS_KEY: "s" }, { CLAUDE_CODE_USE_BEDROCK: "0" }],
-    ["proxies in both cases and a CA pass", { HTTPS_PROXY: "http://p", https_proxy: "http://p", NO_PROXY: "x", no_proxy: "x", NODE_EXTRA_CA_CERTS: "/ca.pem" }, { HTTPS_PROXY: "http://p", https_proxy: "http://p", NO_PROXY: "x", no_proxy: "x", NODE_EXTRA_CA_CERTS: "/ca.pem" }],
-    ["git's author and committer pass", { GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "C", GIT_COMMITTER_EMAIL: "c@x", GIT_DIR: "/elsewhere" }, { GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "C", GIT_COMMITTER_EMAIL: "c@x" }],
+    [
+      "proxies in both cases and a CA pass",
+      { HTTPS_PROXY: "http://p", https_proxy: "http://p", NO_PROXY: "x", no_proxy: "x", NODE_EXTRA_CA_CERTS: "/ca.pem" },
+      { HTTPS_PROXY: "http://p", https_proxy: "http://p", NO_PROXY: "x", no_proxy: "x", NODE_EXTRA_CA_CERTS: "/ca.pem" },
+    ],
+    [
+      "git's author and committer pass",
+      { GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "C", GIT_COMMITTER_EMAIL: "c@x", GIT_DIR: "/elsewhere" },
+      { GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "C", GIT_COMMITTER_EMAIL: "c@x" },
+    ],
     ["the agent's secrets and settings never pass", { ...SECRETS, PATH: "/bin" }, { PATH: "/bin" }],
     ["anything else does not pass", { NPM_TOKEN: "n", DATABASE_URL: "postgres://", JAVA_HOME: "/jdk", FAKE_CLAUDE_SCENARIO: "edit" }, {}],
-    ["the owner's list passes names and prefixes", { CCC_CLAUDE_ENV_PASS: "JAVA_HOME, NVM_*", JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin", NPM_TOKEN: "n" }, { JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin" }],
+    [
+      "the owner's list passes names and prefixes",
+      { CCC_CLAUDE_ENV_PASS: "JAVA_HOME, NVM_*", JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin", NPM_TOKEN: "n" },
+      { JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin" },
+    ],
     ["the owner's list cannot pass a never-passed name", { CCC_CLAUDE_ENV_PASS: "REDIS_URL,CCC_*,GH_TOKEN,SSH_AUTH_SOCK,PRIVATE_KEY*", ...SECRETS }, {}],
     ["a bare * in the owner's list passes nothing", { CCC_CLAUDE_ENV_PASS: "*", NPM_TOKEN: "n" }, {}],
     ["unset values are left out", { PATH: undefined, HOME: "/h" }, { HOME: "/h" }],
@@ -114,7 +176,13 @@ describe("the environment the CLI runs with", () => {
       allowedTools: [],
       timeoutMs: 20_000,
       log: silentLogger,
-      env: { FAKE_CLAUDE_SCENARIO: "edit", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" },
+      env: {
+        FAKE_CLAUDE_SCENARIO: "edit",
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
     });
     expect(outcome.ok).toBe(true);
     expect(execFileSync("git", ["-C", repo, "log", "--format=%s"], { encoding: "utf8" })).toContain("Update CLAUDE_CHANGE.md");

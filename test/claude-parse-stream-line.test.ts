@@ -5,7 +5,10 @@ import { describeToolUse, type StreamEvent } from "../src/claude/stream-event.js
 
 function fixture(name: string): StreamEvent[] {
   const text = readFileSync(new URL(`./fixtures/claude/${name}`, import.meta.url), "utf8");
-  return text.split("\n").filter((line) => line.trim() !== "").map(parseStreamLine);
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map(parseStreamLine);
 }
 
 const types = (events: StreamEvent[]) => events.map((event) => event.type);
@@ -14,7 +17,16 @@ describe("parseStreamLine on golden transcripts", () => {
   it("reads a real successful session with Read, Edit and a Bash git commit", () => {
     const events = fixture("success-tool-use.jsonl");
     expect(types(events)).toEqual([
-      "init", "assistant", "assistant", "tool-result", "assistant", "tool-result", "assistant", "tool-result", "assistant", "result",
+      "init",
+      "assistant",
+      "assistant",
+      "tool-result",
+      "assistant",
+      "tool-result",
+      "assistant",
+      "tool-result",
+      "assistant",
+      "result",
     ]);
     expect(events[0]).toMatchObject({ type: "init", sessionId: "152abff8-47c9-4986-826d-f8e7d6f78c4e", model: "claude-sonnet-4-5" });
     expect(events[0]).toHaveProperty("tools", expect.arrayContaining(["Bash", "Edit", "Read", "Write"]));
@@ -103,7 +115,13 @@ describe("parseStreamLine on odd lines", () => {
   it("marks a tool result line as an error when any result in it failed", () => {
     const line = JSON.stringify({
       type: "user",
-      message: { role: "user", content: [{ type: "tool_result", tool_use_id: "a" }, { type: "tool_result", tool_use_id: "b", is_error: true }] },
+      message: {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: "a" },
+          { type: "tool_result", tool_use_id: "b", is_error: true },
+        ],
+      },
     });
     expect(parseStreamLine(line)).toEqual({ type: "tool-result", isError: true });
   });
@@ -113,7 +131,12 @@ describe("parseStreamLine on odd lines", () => {
     const command = `npm test -- ${"x".repeat(200)}`;
     const line = JSON.stringify({
       type: "assistant",
-      message: { content: [{ type: "tool_use", id: "1", name: "Edit", input: { file_path: path } }, { type: "tool_use", id: "2", name: "Bash", input: { command } }] },
+      message: {
+        content: [
+          { type: "tool_use", id: "1", name: "Edit", input: { file_path: path } },
+          { type: "tool_use", id: "2", name: "Bash", input: { command } },
+        ],
+      },
     });
     const event = parseStreamLine(line);
     if (event.type !== "assistant") throw new Error("expected an assistant event");

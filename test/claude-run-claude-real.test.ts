@@ -80,16 +80,21 @@ describe("runClaude with the real claude binary", () => {
     const api = await startMockAnthropicApi({ kind: "fix-readme", cwd });
     try {
       const events: StreamEvent[] = [];
-      const outcome = await runClaude(options({
-        prompt: "Fix the typo in README.md and commit it.",
-        model: "claude-sonnet-4-5",
-        onEvent: (event) => events.push(event),
-        env: {
-          ANTHROPIC_API_KEY: "sk-ant-api03-test-not-a-real-key-000000000000",
-          ANTHROPIC_BASE_URL: api.url,
-          GIT_AUTHOR_NAME: "Claude", GIT_AUTHOR_EMAIL: "claude@example.com", GIT_COMMITTER_NAME: "Claude", GIT_COMMITTER_EMAIL: "claude@example.com",
-        },
-      }));
+      const outcome = await runClaude(
+        options({
+          prompt: "Fix the typo in README.md and commit it.",
+          model: "claude-sonnet-4-5",
+          onEvent: (event) => events.push(event),
+          env: {
+            ANTHROPIC_API_KEY: "sk-ant-api03-test-not-a-real-key-000000000000",
+            ANTHROPIC_BASE_URL: api.url,
+            GIT_AUTHOR_NAME: "Claude",
+            GIT_AUTHOR_EMAIL: "claude@example.com",
+            GIT_COMMITTER_NAME: "Claude",
+            GIT_COMMITTER_EMAIL: "claude@example.com",
+          },
+        }),
+      );
       expect(outcome).toMatchObject({ ok: true, result: { summary: expect.stringContaining("Fixed the typo"), turns: 4 } });
       expect(outcome.ok && outcome.result.costUsd).toBeGreaterThan(0);
       const tools = events.flatMap((event) => (event.type === "assistant" ? event.toolUses.map(describeToolUse) : []));

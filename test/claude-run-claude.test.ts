@@ -67,8 +67,29 @@ const commits = () => Number(execFileSync("git", ["-C", repo, "rev-list", "--cou
 
 describe("claudeArgs", () => {
   it.each<[string, Parameters<typeof claudeArgs>[0], string[]]>([
-    ["print mode with no prompt argument: the prompt goes on stdin", { maxTurns: 5, permissionMode: "acceptEdits", allowedTools: ["Edit", "Read"] }, ["-p", "--output-format", "stream-json", "--verbose", "--max-turns", "5", "--permission-mode", "acceptEdits", "--allowedTools", "Edit,Read"]],
-    ["a model when one is set", { maxTurns: 1, permissionMode: "default", allowedTools: [], model: "claude-opus-4-1" }, ["-p", "--output-format", "stream-json", "--verbose", "--max-turns", "1", "--permission-mode", "default", "--allowedTools", "", "--model", "claude-opus-4-1"]],
+    [
+      "print mode with no prompt argument: the prompt goes on stdin",
+      { maxTurns: 5, permissionMode: "acceptEdits", allowedTools: ["Edit", "Read"] },
+      ["-p", "--output-format", "stream-json", "--verbose", "--max-turns", "5", "--permission-mode", "acceptEdits", "--allowedTools", "Edit,Read"],
+    ],
+    [
+      "a model when one is set",
+      { maxTurns: 1, permissionMode: "default", allowedTools: [], model: "claude-opus-4-1" },
+      [
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--max-turns",
+        "1",
+        "--permission-mode",
+        "default",
+        "--allowedTools",
+        "",
+        "--model",
+        "claude-opus-4-1",
+      ],
+    ],
   ])("%s", (_name, options, expected) => {
     expect(claudeArgs(options)).toEqual(expected);
   });
@@ -93,14 +114,22 @@ describe("runClaude against the scripted fake", () => {
     expect(cwd).toBe(repo);
     expect(prompt).toBe("Fix issue #7");
     expect(argv).toEqual([
-      "-p", "--output-format", "stream-json", "--verbose",
-      "--max-turns", "12", "--permission-mode", "acceptEdits", "--allowedTools", "Edit,Write,Bash(git commit:*)",
+      "-p",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--max-turns",
+      "12",
+      "--permission-mode",
+      "acceptEdits",
+      "--allowedTools",
+      "Edit,Write,Bash(git commit:*)",
     ]);
   });
 
   it("passes --model when one is set, and the prompt on stdin, byte for byte, even with quotes and newlines", async () => {
     const argsFile = join(dir, "args.json");
-    const prompt = "line 1\n\"quoted\" $HOME `ticks`; rm -rf /";
+    const prompt = 'line 1\n"quoted" $HOME `ticks`; rm -rf /';
     await runClaude(options("no-changes", { model: "claude-opus-4-1", prompt, env: { FAKE_CLAUDE_ARGS_FILE: argsFile } }));
     const recorded = JSON.parse(readFileSync(argsFile, "utf8")) as { argv: string[]; prompt: string };
     expect(recorded.argv.slice(-2)).toEqual(["--model", "claude-opus-4-1"]);
@@ -149,7 +178,13 @@ describe("runClaude against the scripted fake", () => {
   });
 
   it("survives an onEvent handler that throws", async () => {
-    const outcome = await runClaude(options("no-changes", { onEvent: () => { throw new Error("reporter down"); } }));
+    const outcome = await runClaude(
+      options("no-changes", {
+        onEvent: () => {
+          throw new Error("reporter down");
+        },
+      }),
+    );
     expect(outcome.ok).toBe(true);
   });
 });
@@ -183,11 +218,13 @@ describe("runClaude stopping a run", () => {
   it("an AbortSignal cancels the run and kills the process tree", async () => {
     const pidsFile = join(dir, "pids.json");
     const controller = new AbortController();
-    const outcome = await runClaude(options("hang", {
-      signal: controller.signal,
-      onEvent: (event) => event.type === "init" && setTimeout(() => controller.abort(), 200),
-      env: { FAKE_CLAUDE_PIDS_FILE: pidsFile },
-    }));
+    const outcome = await runClaude(
+      options("hang", {
+        signal: controller.signal,
+        onEvent: (event) => event.type === "init" && setTimeout(() => controller.abort(), 200),
+        env: { FAKE_CLAUDE_PIDS_FILE: pidsFile },
+      }),
+    );
     expect(outcome).toMatchObject({ ok: false, failure: { kind: "cancelled", retryable: false } });
     const { pid, childPid } = await pidsOf(pidsFile);
     expect(await waitUntil(() => !isRunning(pid) && !isRunning(childPid), 3_000)).toBe(true);
@@ -214,6 +251,9 @@ describe("a missing or broken binary", () => {
   it("checkClaudeBinary reports the version, or the same clear message", async () => {
     expect(await checkClaudeBinary(FAKE)).toEqual({ ok: true, version: "2.1.0 (Claude Code, fake)" });
     const bin = join(dir, "no-such-claude");
-    expect(await checkClaudeBinary(bin)).toEqual({ ok: false, message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN` });
+    expect(await checkClaudeBinary(bin)).toEqual({
+      ok: false,
+      message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN`,
+    });
   });
 });

@@ -42,7 +42,12 @@ const including = (...items: object[]) => matchers.arrayContaining(items.map((it
 const success: Case[] = [
   { args: ["status"], code: 0, stdout: /Agents live: 0[\s\S]*No tasks yet\./ },
   { args: ["status", "--json"], code: 0, json: { agents: 0, queues: including({ queue: "tasks-general", waiting: 0 }), tasks: [] } },
-  { args: ["status", "--json"], cluster: "a queued task", code: 0, json: { queues: including({ queue: "tasks-general", waiting: 1 }), tasks: [{ taskId: TASK, state: "queued" }] } },
+  {
+    args: ["status", "--json"],
+    cluster: "a queued task",
+    code: 0,
+    json: { queues: including({ queue: "tasks-general", waiting: 1 }), tasks: [{ taskId: TASK, state: "queued" }] },
+  },
   { args: ["agents"], code: 0, stdout: /^No live agents\./ },
   { args: ["agents", "--json"], code: 0, json: [] },
   { args: ["tasks"], code: 0, stdout: /^No tasks\.$/m },
@@ -65,7 +70,13 @@ const failure: Case[] = [
   { args: ["agents", "--json"], env: UNREACHABLE, code: 1, stderr: REDIS_DOWN, oneLine: true },
   { args: ["pause"], env: UNREACHABLE, code: 1, stderr: REDIS_DOWN, oneLine: true },
   { args: ["agent", "--name", "pc-x"], env: UNREACHABLE, code: 1, stderr: REDIS_DOWN, oneLine: true },
-  { args: ["agent", "--name", "pc-x"], env: { CLAUDE_BIN: "/nonexistent/claude" }, code: 1, stderr: /^ccc: claude binary not found .*CLAUDE_BIN/, oneLine: true },
+  {
+    args: ["agent", "--name", "pc-x"],
+    env: { CLAUDE_BIN: "/nonexistent/claude" },
+    code: 1,
+    stderr: /^ccc: claude binary not found .*CLAUDE_BIN/,
+    oneLine: true,
+  },
   // Nothing live to cancel, nothing to retry: well-formed, but nothing was done.
   { args: ["cancel", TASK, "--json"], code: 1, json: { taskId: TASK, outcome: "not-live" } },
   { args: ["cancel", TASK], code: 1, stdout: /has no queued or running task/ },
@@ -73,7 +84,12 @@ const failure: Case[] = [
   { args: ["retry", TASK, "--json"], cluster: "a queued task", code: 1, json: { taskId: TASK, status: "already-live", state: "queued" } },
   { args: ["resume", "--agent", "ghost"], code: 1, stderr: /^No live agent named ghost\./, oneLine: true },
   // doctor reports a malformed REDIS_URL as a failed check rather than checking another Redis.
-  { args: ["doctor", "--json"], env: { REDIS_URL: "notaurl" }, code: 1, json: { ok: false, checks: including({ name: "redis", status: "fail", fix: matchers.stringContaining("REDIS_URL") }) } },
+  {
+    args: ["doctor", "--json"],
+    env: { REDIS_URL: "notaurl" },
+    code: 1,
+    json: { ok: false, checks: including({ name: "redis", status: "fail", fix: matchers.stringContaining("REDIS_URL") }) },
+  },
 ];
 
 /** A usage error is one line: what is wrong, then where the right usage is. */
@@ -86,8 +102,18 @@ const usage: Case[] = [
   { args: ["cancel"], code: 2, stderr: /^ccc: missing required argument 'task'\. See `ccc cancel --help`\.$/m, oneLine: true },
   { args: ["cancel", "notatask"], code: 2, stderr: /^ccc: .*'notatask' is invalid .* owner\/repo#number/, oneLine: true },
   { args: ["retry", "hello#5", "--json"], code: 2, stderr: /owner\/repo#number/, oneLine: true },
-  { args: ["tasks", "--state", "bogus"], code: 2, stderr: /^ccc: option '--state <state>' argument 'bogus' is invalid\. Allowed choices are queued, running/, oneLine: true },
-  { args: ["tasks", "--limit", "abc"], code: 2, stderr: /^ccc: option '--limit <n>' argument 'abc' is invalid\. Write a whole number from 1 to 1000\. See `ccc tasks --help`\.$/m, oneLine: true },
+  {
+    args: ["tasks", "--state", "bogus"],
+    code: 2,
+    stderr: /^ccc: option '--state <state>' argument 'bogus' is invalid\. Allowed choices are queued, running/,
+    oneLine: true,
+  },
+  {
+    args: ["tasks", "--limit", "abc"],
+    code: 2,
+    stderr: /^ccc: option '--limit <n>' argument 'abc' is invalid\. Write a whole number from 1 to 1000\. See `ccc tasks --help`\.$/m,
+    oneLine: true,
+  },
   { args: ["tasks", "--limit", "0", "--json"], code: 2, stderr: /--limit/, oneLine: true },
   { args: ["resume", "--agent", "no spaces"], code: 2, stderr: /^ccc: option '--agent <name>' argument 'no spaces' is invalid/, oneLine: true },
   { args: ["resume", "--agent"], code: 2, stderr: /^ccc: option '--agent <name>' argument missing\. See `ccc resume --help`\.$/m, oneLine: true },
@@ -95,14 +121,38 @@ const usage: Case[] = [
   { args: ["tasks", "--limit", "abc"], env: UNREACHABLE, code: 2, stderr: /--limit/, oneLine: true },
   { args: ["status"], env: { REDIS_URL: "notaurl" }, code: 2, stderr: BAD_REDIS_URL, oneLine: true },
   { args: ["status", "--json"], env: { CCC_PREFIX: "no spaces" }, code: 2, stderr: /^ccc: CCC_PREFIX is not valid/, oneLine: true },
-  { args: ["status"], env: { CCC_TASK_RETENTION_DAYS: "abc" }, code: 2, stderr: /^ccc: CCC_TASK_RETENTION_DAYS is not valid \(a number of days above 0 and up to 3650/, oneLine: true },
-  { args: ["agents"], env: { CCC_DEDUPE_WINDOW_HOURS: "0" }, code: 2, stderr: /^ccc: CCC_DEDUPE_WINDOW_HOURS is not valid \(a number of hours above 0/, oneLine: true },
+  {
+    args: ["status"],
+    env: { CCC_TASK_RETENTION_DAYS: "abc" },
+    code: 2,
+    stderr: /^ccc: CCC_TASK_RETENTION_DAYS is not valid \(a number of days above 0 and up to 3650/,
+    oneLine: true,
+  },
+  {
+    args: ["agents"],
+    env: { CCC_DEDUPE_WINDOW_HOURS: "0" },
+    code: 2,
+    stderr: /^ccc: CCC_DEDUPE_WINDOW_HOURS is not valid \(a number of hours above 0/,
+    oneLine: true,
+  },
   { args: ["status"], env: { LOG_FORMAT: "xml" }, code: 2, stderr: /^ccc: LOG_FORMAT is not valid \(expected auto, json or pretty\)/, oneLine: true },
   { args: ["usage"], env: { CCC_BUDGETS: "team=lots" }, code: 2, stderr: /^ccc: CCC_BUDGETS is not valid: "team=lots"/, oneLine: true },
   { args: ["agent", "--concurrency", "abc"], code: 2, stderr: /^ccc: --concurrency is not valid: a whole number from 1 to 16\./, oneLine: true },
   { args: ["agent", "--concurrency"], code: 2, stderr: /^ccc: option '--concurrency <n>' argument missing\. See `ccc agent --help`\.$/m, oneLine: true },
-  { args: ["agent", "--name", "pc-x"], env: { CCC_CONCURRENCY: "0" }, code: 2, stderr: /^ccc: CCC_CONCURRENCY is not valid: a whole number from 1 to 16\./, oneLine: true },
-  { args: ["agent", "--name", "pc-x"], env: { CCC_HEARTBEAT_TTL_SECONDS: "abc" }, code: 2, stderr: /^ccc: CCC_HEARTBEAT_TTL_SECONDS is not valid: a whole number from 3 to 600\./, oneLine: true },
+  {
+    args: ["agent", "--name", "pc-x"],
+    env: { CCC_CONCURRENCY: "0" },
+    code: 2,
+    stderr: /^ccc: CCC_CONCURRENCY is not valid: a whole number from 1 to 16\./,
+    oneLine: true,
+  },
+  {
+    args: ["agent", "--name", "pc-x"],
+    env: { CCC_HEARTBEAT_TTL_SECONDS: "abc" },
+    code: 2,
+    stderr: /^ccc: CCC_HEARTBEAT_TTL_SECONDS is not valid: a whole number from 3 to 600\./,
+    oneLine: true,
+  },
   { args: ["agent", "--name", "pc-x"], env: { LOG_FORMAT: "xml" }, code: 2, stderr: /^ccc: LOG_FORMAT is not valid/, oneLine: true },
   { args: ["agent", "--name", "no spaces"], code: 2, stderr: /^ccc: --name is not valid/, oneLine: true },
   { args: ["agent"], env: { REDIS_URL: "notaurl" }, code: 2, stderr: BAD_REDIS_URL, oneLine: true },
@@ -116,7 +166,11 @@ interface Run {
 
 function ccc(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CCC_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, CLAUDE_BIN: FAKE_CLAUDE, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CCC_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CLAUDE_BIN: FAKE_CLAUDE, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -151,7 +205,11 @@ describe("every ccc command exits 0 on success, 1 on failure, 2 on bad usage", (
       const data = await enqueueDirect(deps, { number: 7, cloneUrl: "https://github.com/octo-org/hello.git" });
       if (cluster === "a failed task") {
         // A finished record whose last run's job is still kept, which is what `retry` reruns.
-        await deps.store.update(data.taskId, { state: "failed", failure: { kind: "max-turns", message: "stopped at the max turns limit" }, finishedAt: Date.now() });
+        await deps.store.update(data.taskId, {
+          state: "failed",
+          failure: { kind: "max-turns", message: "stopped at the max turns limit" },
+          finishedAt: Date.now(),
+        });
       }
     } finally {
       await closeIntakeDeps(deps);
@@ -175,7 +233,11 @@ describe("every ccc command exits 0 on success, 1 on failure, 2 on bad usage", (
     if (c.code === 2) expect(run.stdout, "usage errors print nothing on stdout").toBe("");
     if (c.stderr) expect(run.stderr, context).toMatch(c.stderr);
     else expect(run.stderr, context).toBe("");
-    if (c.oneLine) expect(run.stderr.split("\n").filter((line) => line.trim() !== ""), context).toHaveLength(1);
+    if (c.oneLine)
+      expect(
+        run.stderr.split("\n").filter((line) => line.trim() !== ""),
+        context,
+      ).toHaveLength(1);
     expect(run.stderr, "no stack trace").not.toMatch(/^\s+at /m);
   });
 

@@ -26,7 +26,11 @@ describe("ccc tasks | usage | pause | resume | stop | retry | doctor against the
 
   function ccc(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CCC_BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, CCC_PREFIX: prefix, CLAUDE_BIN: FAKE_CLAUDE, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CCC_BIN, ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CCC_PREFIX: prefix, CLAUDE_BIN: FAKE_CLAUDE, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -71,7 +75,16 @@ describe("ccc tasks | usage | pause | resume | stop | retry | doctor against the
   });
 
   it("`usage --json` reports windows per account and agent, and the budget from CCC_BUDGETS", async () => {
-    await new UsageStore(redis, prefix).record({ at: Date.now() - 60_000, agent: "pc-1", account: "team", taskId: "octo-org/hello#5", costUsd: 2.5, turns: 9, durationMs: 1000, outcome: "success" });
+    await new UsageStore(redis, prefix).record({
+      at: Date.now() - 60_000,
+      agent: "pc-1",
+      account: "team",
+      taskId: "octo-org/hello#5",
+      costUsd: 2.5,
+      turns: 9,
+      durationMs: 1000,
+      outcome: "success",
+    });
     const result = await ccc(["usage", "--json"], { CCC_BUDGETS: "team=5/5h" });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
@@ -105,11 +118,26 @@ describe("ccc tasks | usage | pause | resume | stop | retry | doctor against the
     const good = await ccc(["doctor", "--json", "--repo", origin.url], appEnv);
     const report = JSON.parse(good.stdout) as { ok: boolean; checks: Array<{ name: string; status: string; fix?: string }> };
     const status = Object.fromEntries(report.checks.map((c) => [c.name, c.status]));
-    expect(status).toMatchObject({ "redis version": "ok", "redis maxmemory-policy": "ok", "claude binary": "ok", "claude login": "ok", "git credentials": "ok", "github app settings": "ok", "github app auth": "ok" });
+    expect(status).toMatchObject({
+      "redis version": "ok",
+      "redis maxmemory-policy": "ok",
+      "claude binary": "ok",
+      "claude login": "ok",
+      "git credentials": "ok",
+      "github app settings": "ok",
+      "github app auth": "ok",
+    });
     expect(good.code).toBe(0);
 
     // The real CLI with an empty HOME is not logged in: it says so at once, offline.
-    const bad = await ccc(["doctor", "--repo", join(origin.dir, "missing.git")], { CLAUDE_BIN: join(REPO_ROOT, "node_modules/.bin/claude"), HOME: home, ANTHROPIC_API_KEY: undefined, PRIVATE_KEY: "not a key", APP_ID: "1", WEBHOOK_SECRET: "s" });
+    const bad = await ccc(["doctor", "--repo", join(origin.dir, "missing.git")], {
+      CLAUDE_BIN: join(REPO_ROOT, "node_modules/.bin/claude"),
+      HOME: home,
+      ANTHROPIC_API_KEY: undefined,
+      PRIVATE_KEY: "not a key",
+      APP_ID: "1",
+      WEBHOOK_SECRET: "s",
+    });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/claude login\s+FAIL/);
     expect(bad.stdout).toContain("run `claude /login`");

@@ -42,17 +42,34 @@ describe("an agent killed with SIGKILL mid-run, with the default lock", () => {
     const lock = {}; // the agent's default lock (30 s), as users run it
     const doomed = await cluster.startAgent({ name: "doomed", env: { ...lock, FAKE_CLAUDE_DELAY_MS: "120000" } });
     await cluster.deliver("issues", labeledPayload("claude", { number: 71, title: "Survive a crash", cloneUrl: cluster.origin.url }));
-    await waitFor("the doomed agent's Claude", async () => liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length > 0 && (await stateIs(cluster, 71, (r) => r.agent === "doomed")()));
+    await waitFor(
+      "the doomed agent's Claude",
+      async () => liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length > 0 && (await stateIs(cluster, 71, (r) => r.agent === "doomed")()),
+    );
     await cluster.startAgent({ name: "survivor", env: lock });
 
     const killedAt = Date.now();
     doomed.child.kill("SIGKILL");
-    await waitFor("the orphaned Claude to be gone", async () => liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length === 0 && claudeGroups(doomed.workdir).length === 0, 5_000);
-    console.info(`figure: kill -9 → orphaned Claude processes gone: ${Date.now() - killedAt} ms, left: ${liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length}`);
+    await waitFor(
+      "the orphaned Claude to be gone",
+      async () => liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length === 0 && claudeGroups(doomed.workdir).length === 0,
+      5_000,
+    );
+    console.info(
+      `figure: kill -9 → orphaned Claude processes gone: ${Date.now() - killedAt} ms, left: ${liveClaudeProcesses([join(doomed.workdir, "worktrees")]).length}`,
+    );
 
-    const again = await waitFor("the task running again", stateIs(cluster, 71, (r) => r.agent === "survivor" && (r.startedAt ?? 0) > killedAt), 60_000);
+    const again = await waitFor(
+      "the task running again",
+      stateIs(cluster, 71, (r) => r.agent === "survivor" && (r.startedAt ?? 0) > killedAt),
+      60_000,
+    );
     console.info(`figure: kill -9 → task running again on another agent: ${again.startedAt! - killedAt} ms`);
-    await waitFor("the PR", stateIs(cluster, 71, (r) => r.state === "pr-open"), 30_000);
+    await waitFor(
+      "the PR",
+      stateIs(cluster, 71, (r) => r.state === "pr-open"),
+      30_000,
+    );
     expect(cluster.github.pulls(REPO)).toHaveLength(1);
   }, 120_000);
 });
@@ -64,14 +81,24 @@ describe("the lone agent killed and started again, as a service manager restarts
     const lock = { CCC_LOCK_SECONDS: "3" };
     const first = await cluster.startAgent({ name: "only-pc", env: { ...lock, FAKE_CLAUDE_DELAY_MS: "120000" } });
     await cluster.deliver("issues", labeledPayload("claude", { number: 72, title: "Lone crash", cloneUrl: cluster.origin.url }));
-    await waitFor("the run", stateIs(cluster, 72, (r) => r.state === "running" && r.agent === "only-pc"));
+    await waitFor(
+      "the run",
+      stateIs(cluster, 72, (r) => r.state === "running" && r.agent === "only-pc"),
+    );
     const killedAt = Date.now();
     first.child.kill("SIGKILL");
     // While nobody serves the queue, the comment says what happened.
-    await waitFor("the silent-agent note", stateIs(cluster, 72, (r) => r.blockedBy?.includes("stopped responding") === true));
+    await waitFor(
+      "the silent-agent note",
+      stateIs(cluster, 72, (r) => r.blockedBy?.includes("stopped responding") === true),
+    );
 
     await cluster.startAgent({ name: "only-pc", env: lock });
-    await waitFor("the PR", stateIs(cluster, 72, (r) => r.state === "pr-open" && (r.startedAt ?? 0) > killedAt), 60_000);
+    await waitFor(
+      "the PR",
+      stateIs(cluster, 72, (r) => r.state === "pr-open" && (r.startedAt ?? 0) > killedAt),
+      60_000,
+    );
     expect(cluster.github.pulls(REPO)).toHaveLength(1);
   }, 120_000);
 });
@@ -90,7 +117,11 @@ describe("a PC that sleeps past its lock", () => {
     let woken: AgentProcess | undefined = sleeper;
     try {
       await cluster.startAgent({ name: "awake", env: lock });
-      const done = await waitFor("the awake agent's PR", stateIs(cluster, 73, (r) => r.state === "pr-open" && r.agent === "awake"), 60_000);
+      const done = await waitFor(
+        "the awake agent's PR",
+        stateIs(cluster, 73, (r) => r.state === "pr-open" && r.agent === "awake"),
+        60_000,
+      );
 
       process.kill(-group!, "SIGCONT");
       sleeper.child.kill("SIGCONT");
@@ -124,12 +155,20 @@ describe("the lone agent's PC sleeps past its lock", () => {
     sleeper.child.kill("SIGSTOP");
     process.kill(-group!, "SIGSTOP");
     // Asleep well past its lock: the silent-agent note shows once the heartbeat is gone.
-    await waitFor("the silent-agent note", stateIs(cluster, 74, (r) => r.blockedBy?.includes("stopped responding") === true), 20_000).finally(() => {
+    await waitFor(
+      "the silent-agent note",
+      stateIs(cluster, 74, (r) => r.blockedBy?.includes("stopped responding") === true),
+      20_000,
+    ).finally(() => {
       process.kill(-group!, "SIGCONT");
       sleeper.child.kill("SIGCONT");
     });
 
-    const done = await waitFor("the PR", stateIs(cluster, 74, (r) => r.state === "pr-open"), 60_000);
+    const done = await waitFor(
+      "the PR",
+      stateIs(cluster, 74, (r) => r.state === "pr-open"),
+      60_000,
+    );
     expect(done.agent).toBe("laptop");
     expect(done.lease).not.toBe(first.lease);
     expect(sleeper.output()).toMatch(/stale run discarded|lost the task's lock/);
@@ -154,15 +193,22 @@ describe("the reconciler: no task stays running without a live job", () => {
         if (number === 81) {
           job.discard();
           await job.moveToFailed(new Error("job stalled more than allowable limit"), `ghost:${number}`, false);
-        }
-        else await job.remove().catch(async () => cluster.redis.del(`${cluster.prefix}:${taskQueueName("general")}:${job.id}`));
+        } else await job.remove().catch(async () => cluster.redis.del(`${cluster.prefix}:${taskQueueName("general")}:${job.id}`));
       }
-      const stalled = await waitFor("the stalled task failed", stateIs(cluster, 81, (r) => r.state === "failed"));
+      const stalled = await waitFor(
+        "the stalled task failed",
+        stateIs(cluster, 81, (r) => r.state === "failed"),
+      );
       expect(stalled.failure?.message).toContain("stopped responding");
-      const vanished = await waitFor("the vanished task failed", stateIs(cluster, 82, (r) => r.state === "failed"));
+      const vanished = await waitFor(
+        "the vanished task failed",
+        stateIs(cluster, 82, (r) => r.state === "failed"),
+      );
       expect(vanished.failure?.message).toContain("disappeared");
       for (const number of [81, 82]) {
-        await waitFor(`issue ${number}'s failed comment`, async () => cluster.github.comments(REPO, number).some((c) => c.body.includes("**Failed**") && c.body.includes("/claude retry")));
+        await waitFor(`issue ${number}'s failed comment`, async () =>
+          cluster.github.comments(REPO, number).some((c) => c.body.includes("**Failed**") && c.body.includes("/claude retry")),
+        );
       }
     } finally {
       await worker.close();
@@ -181,7 +227,11 @@ describe("the reconciler: no task stays running without a live job", () => {
       // The agent pushed and returned, but its pushed event never reached the reporter.
       await job.moveToCompleted("pushed", "ghost:83", false);
       await cluster.redis.hset(`${cluster.prefix}:${taskQueueName("general")}:${job.id}`, "finishedOn", String(Date.now() - 10 * 60_000));
-      const done = await waitFor("the PR", stateIs(cluster, 83, (r) => r.state === "pr-open"), 30_000);
+      const done = await waitFor(
+        "the PR",
+        stateIs(cluster, 83, (r) => r.state === "pr-open"),
+        30_000,
+      );
       expect(cluster.github.pulls(REPO).filter((p) => p.number === done.prNumber)).toHaveLength(1);
     } finally {
       await worker.close();

@@ -47,12 +47,26 @@ describe("an agent that dies mid-task", () => {
   });
 
   function nockTaskWrites(issue: number, pulls: unknown[]): void {
-    nock(API).persist().post(`/repos/${OWNER}/${REPO}/issues/${issue}/comments`).reply(201, { id: issue * 100 });
-    nock(API).persist().patch(`/repos/${OWNER}/${REPO}/issues/comments/${issue * 100}`).reply(200, {});
+    nock(API)
+      .persist()
+      .post(`/repos/${OWNER}/${REPO}/issues/${issue}/comments`)
+      .reply(201, { id: issue * 100 });
+    nock(API)
+      .persist()
+      .patch(`/repos/${OWNER}/${REPO}/issues/comments/${issue * 100}`)
+      .reply(200, {});
     nock(API).persist().post(`/repos/${OWNER}/${REPO}/issues/${issue}/labels`).reply(200, []);
     // Whether an old state label is removed depends on which renders coalesce: optional.
-    nock(API).persist().delete(new RegExp(`/issues/${issue}/labels/.+`)).optionally().reply(200, []);
-    nock(API).persist().get(`/repos/${OWNER}/${REPO}/pulls`).query(true).reply(200, () => (pulls.length > 0 ? [{ number: 70, html_url: "https://github.com/pr/70", head: {} }] : []));
+    nock(API)
+      .persist()
+      .delete(new RegExp(`/issues/${issue}/labels/.+`))
+      .optionally()
+      .reply(200, []);
+    nock(API)
+      .persist()
+      .get(`/repos/${OWNER}/${REPO}/pulls`)
+      .query(true)
+      .reply(200, () => (pulls.length > 0 ? [{ number: 70, html_url: "https://github.com/pr/70", head: {} }] : []));
     nock(API)
       .persist()
       .post(`/repos/${OWNER}/${REPO}/pulls`)
@@ -90,12 +104,16 @@ describe("an agent that dies mid-task", () => {
     agents.push(idle);
 
     const seenBy = new Set<string>();
-    await waitFor("the task's PR", async () => {
-      const record = await deps.store.get(task.taskId);
-      if (record?.agent) seenBy.add(record.agent);
-      for (const agent of await deps.registry.list()) if (agent.tasks.includes(task.taskId)) seenBy.add(agent.name);
-      return record?.state === "pr-open";
-    }, 40_000);
+    await waitFor(
+      "the task's PR",
+      async () => {
+        const record = await deps.store.get(task.taskId);
+        if (record?.agent) seenBy.add(record.agent);
+        for (const agent of await deps.registry.list()) if (agent.tasks.includes(task.taskId)) seenBy.add(agent.name);
+        return record?.state === "pr-open";
+      },
+      40_000,
+    );
     expect([...seenBy]).toEqual(["slow-lock"]);
     expect(pulls).toHaveLength(1);
   }, 60_000);

@@ -35,7 +35,16 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   }, 60_000);
 
@@ -50,11 +59,42 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
 
   it("lists a live agent and a queued task, and Emergency stop (after confirming) stops the cluster", async () => {
     const now = Date.now();
-    await deps.registry.heartbeat({ name: "pc-2", host: "desk-2", account: "team", specialties: ["backend"], concurrency: 1, state: "busy", tasks: ["octo-org/hello#41"], startedAt: now, lastSeen: now, version: "t", session: "ok" }, 60);
+    await deps.registry.heartbeat(
+      {
+        name: "pc-2",
+        host: "desk-2",
+        account: "team",
+        specialties: ["backend"],
+        concurrency: 1,
+        state: "busy",
+        tasks: ["octo-org/hello#41"],
+        startedAt: now,
+        lastSeen: now,
+        version: "t",
+        session: "ok",
+      },
+      60,
+    );
     await enqueueDirect(deps, { number: 42, title: "Add a CHANGELOG entry for 1.2 <script>alert(1)</script>", cloneUrl: "file:///nowhere" });
     const usage = new UsageStore(redis, prefix);
-    for (const [hoursAgo, cost] of [[20, 1.2], [14, 3.4], [9, 2.1], [5, 4.8], [2, 3.3], [0.5, 1.9]] as const) {
-      await usage.record({ at: now - hoursAgo * 3_600_000, agent: "pc-2", account: "team", taskId: "octo-org/hello#41", costUsd: cost, turns: 12, durationMs: 300_000, outcome: "success" });
+    for (const [hoursAgo, cost] of [
+      [20, 1.2],
+      [14, 3.4],
+      [9, 2.1],
+      [5, 4.8],
+      [2, 3.3],
+      [0.5, 1.9],
+    ] as const) {
+      await usage.record({
+        at: now - hoursAgo * 3_600_000,
+        agent: "pc-2",
+        account: "team",
+        taskId: "octo-org/hello#41",
+        costUsd: cost,
+        turns: 12,
+        durationMs: 300_000,
+        outcome: "success",
+      });
     }
 
     const page = await browser.newPage();

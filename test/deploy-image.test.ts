@@ -61,7 +61,9 @@ describe("the app's image and the compiled entry points", () => {
   });
 
   it(".dockerignore lets in only what the Dockerfile copies, so .env and keys never reach the image", () => {
-    const ignore = read(".dockerignore").split("\n").filter((l) => l && !l.startsWith("#"));
+    const ignore = read(".dockerignore")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
     expect(ignore[0]).toBe("*");
     const allowed = ignore.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, ""));
     const copied = stages.flatMap((s) => all(s, "COPY")).filter((args) => !args.startsWith("--from"));
@@ -93,7 +95,18 @@ describe("the app's image and the compiled entry points", () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["dist/app/main.js"], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NODE_ENV: "production", APP_ID: "1", PRIVATE_KEY, WEBHOOK_SECRET, PORT: String(port), HOST: "127.0.0.1", REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", CCC_PREFIX: prefix, CCC_API_TOKEN: API_TOKEN },
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        APP_ID: "1",
+        PRIVATE_KEY,
+        WEBHOOK_SECRET,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+        CCC_PREFIX: prefix,
+        CCC_API_TOKEN: API_TOKEN,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -103,12 +116,20 @@ describe("the app's image and the compiled entry points", () => {
     try {
       const base = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 20_000;
-      while (!(await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`${base}/api/v1/health`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the compiled app did not start:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       const headers = { authorization: `Bearer ${API_TOKEN}` };
-      for (const [path, file] of [["/dashboard", "index.html"], ["/dashboard/dashboard.js", "dashboard.js"]] as const) {
+      for (const [path, file] of [
+        ["/dashboard", "index.html"],
+        ["/dashboard/dashboard.js", "dashboard.js"],
+      ] as const) {
         const response = await fetch(`${base}${path}`, { headers });
         expect(response.status, path).toBe(200);
         expect(await response.text()).toBe(read(join("src/api/dashboard", file)));

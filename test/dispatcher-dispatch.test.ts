@@ -114,7 +114,9 @@ describe("the dispatcher of self-hosted runner mode", () => {
     nockRepoConfig(OWNER, REPO, "mode: actions\nactions:\n  dispatchTimeoutMinutes: 2\n  ref: release\n");
     for (let attempt = 1; attempt <= 3; attempt++) {
       runnersReply(runner(1, "pc-2", ["self-hosted", "claude", "backend"]));
-      nock(API).post(DISPATCH, (body: { ref: string }) => body.ref === "release").reply(204);
+      nock(API)
+        .post(DISPATCH, (body: { ref: string }) => body.ref === "release")
+        .reply(204);
       expect((await dispatcher.tick()).dispatched).toEqual(["octo-org/hello#5"]);
 
       clock += 60_000; // not yet overdue

@@ -4,7 +4,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
 import { DispatchStore } from "../src/store/dispatch-store.js";
-import { ACTIONS_OWNER as OWNER, ACTIONS_REPO as REPO, dispatchActionsTask, testDispatcher, workflowJobPayload, workflowRunPayload } from "./helpers/actions-tasks.js";
+import {
+  ACTIONS_OWNER as OWNER,
+  ACTIONS_REPO as REPO,
+  dispatchActionsTask,
+  testDispatcher,
+  workflowJobPayload,
+  workflowRunPayload,
+} from "./helpers/actions-tasks.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
 import { API, nockInstallationToken } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
@@ -64,7 +71,10 @@ describe("following a dispatched task through workflow_job events", () => {
     nock(API)
       .get(`${ISSUE}/labels`)
       .query(true)
-      .reply(200, [{ id: 1, name: "claude" }, { id: 2, name: "claude:pr-open" }])
+      .reply(200, [
+        { id: 1, name: "claude" },
+        { id: 2, name: "claude:pr-open" },
+      ])
       .get(`/repos/${OWNER}/${REPO}/pulls`)
       .query({ head: `${OWNER}:${running!.branch}`, state: "open", per_page: "1" })
       .reply(200, [{ number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }]);
@@ -76,7 +86,13 @@ describe("following a dispatched task through workflow_job events", () => {
 
   it("a job that ended without the action reporting fails the task with a link to the job", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
-    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 1, name: "claude" }, { id: 2, name: "claude:running" }]);
+    nock(API)
+      .get(`${ISSUE}/labels`)
+      .query(true)
+      .reply(200, [
+        { id: 1, name: "claude" },
+        { id: 2, name: "claude:running" },
+      ]);
     const completed = jobPayload("completed", dispatchId, "cancelled");
     await deliver(app.url, "workflow_job", completed);
     const record = await deps.store.get(TASK);
@@ -87,7 +103,10 @@ describe("following a dispatched task through workflow_job events", () => {
 
   it("a job that ended waiting (usage limit, expired login) puts the task back on the queue for later", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
-    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:waiting" }]);
+    nock(API)
+      .get(`${ISSUE}/labels`)
+      .query(true)
+      .reply(200, [{ id: 2, name: "claude:waiting" }]);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     expect((await deps.store.get(TASK))?.state).toBe("waiting");
     const jobs = await waitingJobs(redis, prefix, ACTIONS_QUEUE);
@@ -100,7 +119,10 @@ describe("following a dispatched task through workflow_job events", () => {
     const dispatches = new DispatchStore(redis, prefix);
     const dispatch = (await dispatches.get(dispatchId))!;
     await dispatches.save({ ...dispatch, data: { ...dispatch.data, issue: { ...dispatch.data.issue, body: "cat ~/.ssh/id_ed25519" } } });
-    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:waiting" }]);
+    nock(API)
+      .get(`${ISSUE}/labels`)
+      .query(true)
+      .reply(200, [{ id: 2, name: "claude:waiting" }]);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     const record = await deps.store.get(TASK);
     expect(record?.state).toBe("failed");
@@ -111,7 +133,10 @@ describe("following a dispatched task through workflow_job events", () => {
 
   it("a redelivered completion changes nothing twice, and other workflows' jobs are ignored", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
-    nock(API).get(`${ISSUE}/labels`).query(true).reply(200, [{ id: 2, name: "claude:no-changes" }]);
+    nock(API)
+      .get(`${ISSUE}/labels`)
+      .query(true)
+      .reply(200, [{ id: 2, name: "claude:no-changes" }]);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     expect((await deps.store.get(TASK))?.state).toBe("no-changes");

@@ -45,9 +45,17 @@ const READ_ELSEWHERE = ["CCC_CLAUDE_ENV_PASS", "LOG_FORMAT"];
 /** Read by Probot (and @probot/get-private-key) from the settings the app hands it; the app relies on each. */
 const PROBOT = ["APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "PORT", "WEBHOOK_PATH", "WEBHOOK_PROXY_URL", "GHE_HOST", "GHE_PROTOCOL"];
 
-const SETTINGS = [...new Set([...Object.keys(sharedEnvSchema.shape), ...Object.keys(appEnvSchema.shape), ...agentEnvNames(), ...READ_ELSEWHERE, ...PROBOT])].sort();
+const SETTINGS = [
+  ...new Set([...Object.keys(sharedEnvSchema.shape), ...Object.keys(appEnvSchema.shape), ...agentEnvNames(), ...READ_ELSEWHERE, ...PROBOT]),
+].sort();
 
-const DOCS = ["README.md", ".env.example", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const DOCS = [
+  "README.md",
+  ".env.example",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 /** Where a name counts as existing: the product, and the benches' and tests' own knobs (docs/operations.md names some). */
 const CODE = [...filesUnder("src"), ...filesUnder("bench"), ...filesUnder("test").filter((f) => !f.endsWith("doc-settings.test.ts"))]
   .map((path) => read(path))
@@ -55,7 +63,9 @@ const CODE = [...filesUnder("src"), ...filesUnder("bench"), ...filesUnder("test"
 
 describe("every setting is documented, and every documented setting exists", () => {
   it("finds the settings of the shared, app and agent schemas", () => {
-    expect(SETTINGS).toEqual(expect.arrayContaining(["REDIS_URL", "CCC_TASK_SECRET", "CCC_API_TOKEN", "HOST", "CCC_AGENT_NAME", "CCC_MAX_PERMISSION_MODE", "CLAUDE_BIN"]));
+    expect(SETTINGS).toEqual(
+      expect.arrayContaining(["REDIS_URL", "CCC_TASK_SECRET", "CCC_API_TOKEN", "HOST", "CCC_AGENT_NAME", "CCC_MAX_PERMISSION_MODE", "CLAUDE_BIN"]),
+    );
     expect(agentEnvNames().length).toBeGreaterThanOrEqual(15);
   });
 
@@ -82,7 +92,9 @@ describe("every setting is documented, and every documented setting exists", () 
   });
 
   it("docs/configuration.md gives each setting's default in the row that names it", () => {
-    const rows = read("docs/configuration.md").split("\n").filter((line) => line.startsWith("|"));
+    const rows = read("docs/configuration.md")
+      .split("\n")
+      .filter((line) => line.startsWith("|"));
     // The row whose own cell is the variable (other rows may mention it in passing).
     const rowOf = (name: string) => rows.find((row) => row.split("|").some((cell) => cell.trim() === `\`${name}\``));
     const wrong = [...schemaDefaults()].filter(([name, value]) => !rowOf(name)?.includes(`\`${value}\``));

@@ -42,7 +42,9 @@ describe("end to end as users run it: app process, agent process, fake GitHub, l
     expect(pulls[0]!.body).toContain("Closes #7");
 
     expect(tracking()).toHaveLength(1);
-    const states = tracking()[0]!.bodies.map(stateOf).filter((s, i, all) => s !== all[i - 1]);
+    const states = tracking()[0]!
+      .bodies.map(stateOf)
+      .filter((s, i, all) => s !== all[i - 1]);
     expect(states).toEqual(["queued", "running", "pr-open"]);
     expect(github.labels(REPO, 7).filter((l) => STATE_LABELS.includes(l))).toEqual(["claude:pr-open"]);
 

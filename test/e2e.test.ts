@@ -72,7 +72,10 @@ describe("end to end: app + agent process + Redis + fake claude + local origin",
         labels.push(...added);
         return added.map((name) => ({ name }));
       });
-    nock(API).persist().delete(new RegExp(`/repos/${OWNER}/${REPO}/issues/7/labels/.+`)).reply(200, []);
+    nock(API)
+      .persist()
+      .delete(new RegExp(`/repos/${OWNER}/${REPO}/issues/7/labels/.+`))
+      .reply(200, []);
     nock(API).get(`/repos/${OWNER}/${REPO}/pulls`).query(true).reply(200, []);
     nock(API)
       .post(`/repos/${OWNER}/${REPO}/pulls`)
@@ -101,7 +104,9 @@ describe("end to end: app + agent process + Redis + fake claude + local origin",
     expect(pullRequests[0]!.body).toContain("Closes #7");
     expect(pullRequests[0]!.body).toContain("e2e-agent");
 
-    const states = commentBodies.map((b) => (b.includes("**Queued**") ? "queued" : b.includes("**Running**") ? "running" : b.includes("**Pull request opened**") ? "pr-open" : "other"));
+    const states = commentBodies.map((b) =>
+      b.includes("**Queued**") ? "queued" : b.includes("**Running**") ? "running" : b.includes("**Pull request opened**") ? "pr-open" : "other",
+    );
     const distinct = states.filter((s, i) => s !== states[i - 1]);
     expect(distinct).toEqual(["queued", "running", "pr-open"]);
     expect(labels).toContain("claude:queued");

@@ -27,7 +27,9 @@ describe("pause, emergency stop and resume", () => {
     // Each agent clones the origin first; on a loaded machine that alone can take many seconds.
     await waitFor("two running Claude processes", async () => liveClaudeProcesses(roots).length === 2, 60_000).catch(async (error: Error) => {
       const records = await Promise.all(tasks.map((t) => deps.store.get(t.taskId)));
-      throw new Error(`${error.message}\n${JSON.stringify(records.map((r) => ({ state: r?.state, agent: r?.agent, failure: r?.failure })))}\n${agents.map((a) => a.output().slice(-2000)).join("\n---\n")}`);
+      throw new Error(
+        `${error.message}\n${JSON.stringify(records.map((r) => ({ state: r?.state, agent: r?.agent, failure: r?.failure })))}\n${agents.map((a) => a.output().slice(-2000)).join("\n---\n")}`,
+      );
     });
 
     const stoppedAt = Date.now();

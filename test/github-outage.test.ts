@@ -19,9 +19,16 @@ describe("GitHub down or rate-limiting: reports are late, none is lost (app and 
 
   beforeAll(async () => {
     cluster = await startCluster({ env: { CCC_GITHUB_RETRY_BASE_MS: String(RETRY.baseMs), CCC_GITHUB_RETRY_MAX_MS: String(RETRY.maxMs) } });
-    const started = await waitFor("the reporter to start", async () => cluster.app.output().split("\n").find((l) => l.includes('"reporter started"')));
+    const started = await waitFor("the reporter to start", async () =>
+      cluster.app
+        .output()
+        .split("\n")
+        .find((l) => l.includes('"reporter started"')),
+    );
     if (JSON.parse(started).githubRetry?.maxMs !== RETRY.maxMs) {
-      throw new Error(`src/app/main.ts does not pass CCC_GITHUB_RETRY_BASE_MS / CCC_GITHUB_RETRY_MAX_MS to the Reporter (githubRetryBaseMs, githubRetryMaxMs): ${started}`);
+      throw new Error(
+        `src/app/main.ts does not pass CCC_GITHUB_RETRY_BASE_MS / CCC_GITHUB_RETRY_MAX_MS to the Reporter (githubRetryBaseMs, githubRetryMaxMs): ${started}`,
+      );
     }
     // Claude "runs" for 8 s: longer than the 5 s between two edits of the tracking comment, so
     // "Running" is on GitHub before the fault starts, and the fault lasts past the push.
@@ -37,7 +44,10 @@ describe("GitHub down or rate-limiting: reports are late, none is lost (app and 
     expect(response.status).toBe(200);
     await waitFor("the task running on the issue", async () => cluster.github.comments(REPO, number)[0]?.body.includes("**Running**"));
     fault();
-    await waitFor("the agent's push", async () => (await tip(cluster.origin.dir, `claude/issue-${number}-add-a-changelog-entry`)) && (await cluster.store.get(`${REPO}#${number}`))?.result);
+    await waitFor(
+      "the agent's push",
+      async () => (await tip(cluster.origin.dir, `claude/issue-${number}-add-a-changelog-entry`)) && (await cluster.store.get(`${REPO}#${number}`))?.result,
+    );
   }
 
   /** The end state a user must see, however long GitHub was away. */
@@ -52,7 +62,9 @@ describe("GitHub down or rate-limiting: reports are late, none is lost (app and 
 
     const pulls = github.pulls(REPO).filter((p) => p.head === `octo-org:claude/issue-${number}-add-a-changelog-entry`);
     expect(pulls).toHaveLength(1);
-    expect(github.requests.filter((r) => r.method === "POST" && r.path === PULLS && r.status === 201 && r.body.head === pulls[0]!.head.split(":")[1])).toHaveLength(1);
+    expect(
+      github.requests.filter((r) => r.method === "POST" && r.path === PULLS && r.status === 201 && r.body.head === pulls[0]!.head.split(":")[1]),
+    ).toHaveLength(1);
     expect(tracking()).toHaveLength(1);
     expect(github.labels(REPO, number).filter((l) => STATE_LABELS.includes(l))).toEqual(["claude:pr-open"]);
     const record = await cluster.store.get(`${REPO}#${number}`);
@@ -80,10 +92,12 @@ describe("GitHub down or rate-limiting: reports are late, none is lost (app and 
     });
     // Refusals of the reports after the push: the pushed event's GET /pulls, or, when its
     // installation token is due, the token request before it (under load either comes first).
-    await waitFor("three refused reports", async () => github.requests.filter((r) => r.at >= faultAt && r.status === 403).length >= 3, 45_000).catch((error: Error) => {
-      const since = github.requests.filter((r) => r.at >= faultAt).map((r) => `${r.method} ${r.path} ${r.status}`);
-      throw new Error(`${error.message}\nGitHub calls since the fault: ${since.join(", ") || "none"}\napp output:\n${cluster.app.output().slice(-4000)}`);
-    });
+    await waitFor("three refused reports", async () => github.requests.filter((r) => r.at >= faultAt && r.status === 403).length >= 3, 45_000).catch(
+      (error: Error) => {
+        const since = github.requests.filter((r) => r.at >= faultAt).map((r) => `${r.method} ${r.path} ${r.status}`);
+        throw new Error(`${error.message}\nGitHub calls since the fault: ${since.join(", ") || "none"}\napp output:\n${cluster.app.output().slice(-4000)}`);
+      },
+    );
     github.recover();
 
     await expectEverythingReported(8);

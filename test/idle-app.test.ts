@@ -24,25 +24,34 @@ describe("an app left idle", () => {
     return record?.state === "pr-open" ? record : undefined;
   };
 
-  it("answers the next webhook and writes to GitHub after every cache and limiter state has expired", async () => {
-    expect((await cluster.deliver("issues", labeledPayload("claude", { number: 91, title: "Before the gap", cloneUrl: cluster.origin.url }))).status).toBe(200);
-    await waitFor("the first PR", prOpen(91), 40_000);
+  it(
+    "answers the next webhook and writes to GitHub after every cache and limiter state has expired",
+    async () => {
+      expect((await cluster.deliver("issues", labeledPayload("claude", { number: 91, title: "Before the gap", cloneUrl: cluster.origin.url }))).status).toBe(
+        200,
+      );
+      await waitFor("the first PR", prOpen(91), 40_000);
 
-    // GitHub rate limits are handled in process: nothing of a limiter lives in Redis to expire
-    // (Probot's Redis-backed Bottleneck keys, `b_*`, expired after two idle minutes and broke
-    // every later write on Redis 7).
-    expect(await allKeys(cluster, "b_*")).toEqual([]);
-    const idleFrom = Date.now();
-    await waitFor("the permission and config caches to expire", async () => (await allKeys(cluster, `${cluster.prefix}:perm:*`)).length + (await allKeys(cluster, `${cluster.prefix}:repo-config:*`)).length === 0);
-    if (EXTRA_GAP_MS > 0) await waitFor(`a real idle gap of ${EXTRA_GAP_MS} ms`, async () => Date.now() - idleFrom >= EXTRA_GAP_MS, EXTRA_GAP_MS + 10_000);
+      // GitHub rate limits are handled in process: nothing of a limiter lives in Redis to expire
+      // (Probot's Redis-backed Bottleneck keys, `b_*`, expired after two idle minutes and broke
+      // every later write on Redis 7).
+      expect(await allKeys(cluster, "b_*")).toEqual([]);
+      const idleFrom = Date.now();
+      await waitFor(
+        "the permission and config caches to expire",
+        async () => (await allKeys(cluster, `${cluster.prefix}:perm:*`)).length + (await allKeys(cluster, `${cluster.prefix}:repo-config:*`)).length === 0,
+      );
+      if (EXTRA_GAP_MS > 0) await waitFor(`a real idle gap of ${EXTRA_GAP_MS} ms`, async () => Date.now() - idleFrom >= EXTRA_GAP_MS, EXTRA_GAP_MS + 10_000);
 
-    const before = cluster.github.requests.length;
-    const response = await cluster.deliver("issues", labeledPayload("claude", { number: 92, title: "After the gap", cloneUrl: cluster.origin.url }));
-    expect(response.status).toBe(200);
-    await waitFor("the second PR", prOpen(92), 40_000);
-    // The permission was asked again: the caches had really expired.
-    expect(cluster.github.requests.slice(before).some((r) => r.path.endsWith("/collaborators/maintainer/permission"))).toBe(true);
-    expect(cluster.github.requests.slice(before).filter((r) => r.status >= 500)).toEqual([]);
-    console.info(`figure: idle gap survived: ${Date.now() - idleFrom} ms`);
-  }, 60_000 + EXTRA_GAP_MS);
+      const before = cluster.github.requests.length;
+      const response = await cluster.deliver("issues", labeledPayload("claude", { number: 92, title: "After the gap", cloneUrl: cluster.origin.url }));
+      expect(response.status).toBe(200);
+      await waitFor("the second PR", prOpen(92), 40_000);
+      // The permission was asked again: the caches had really expired.
+      expect(cluster.github.requests.slice(before).some((r) => r.path.endsWith("/collaborators/maintainer/permission"))).toBe(true);
+      expect(cluster.github.requests.slice(before).filter((r) => r.status >= 500)).toEqual([]);
+      console.info(`figure: idle gap survived: ${Date.now() - idleFrom} ms`);
+    },
+    60_000 + EXTRA_GAP_MS,
+  );
 });

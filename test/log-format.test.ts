@@ -19,7 +19,14 @@ function capture(format: LogFormat) {
       done();
     },
   });
-  return { log: createLogger({ name: "ccc-test", format, destination }), lines: () => chunks.join("").split("\n").filter((l) => l.trim() !== "") };
+  return {
+    log: createLogger({ name: "ccc-test", format, destination }),
+    lines: () =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+  };
 }
 
 const isJsonObject = (line: string) => {
@@ -66,7 +73,10 @@ describe("LOG_FORMAT", () => {
     const setup = log.child({ name: "setup" });
     for (const line of ["", "Welcome to Probot!", "Probot is in setup mode, webhooks cannot be received and", "are configured in .env.", ""]) setup.info(line);
     log.info("after");
-    expect(lines().map((l) => JSON.parse(l).msg)).toEqual(["Welcome to Probot! Probot is in setup mode, webhooks cannot be received and are configured in .env.", "after"]);
+    expect(lines().map((l) => JSON.parse(l).msg)).toEqual([
+      "Welcome to Probot! Probot is in setup mode, webhooks cannot be received and are configured in .env.",
+      "after",
+    ]);
   });
 });
 
@@ -92,7 +102,10 @@ describe("the logs of real processes", () => {
     } finally {
       expect(await agent.stop()).toBe(0);
     }
-    const lines = agent.output().split("\n").filter((l) => l.trim() !== "");
+    const lines = agent
+      .output()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) {
       expect(isJsonObject(line), line).toBe(true);
@@ -105,13 +118,22 @@ describe("the logs of real processes", () => {
   it("an agent with LOG_FORMAT=pretty writes readable lines, and a token in its workdir is redacted", async () => {
     // The ready line logs the workdir: a token in it must not reach the output.
     const workdir = join(tokenDir, `wd-${TOKEN}`);
-    const agent = await startAgentProcess({ name: "pretty-agent", prefix, redis, env: { LOG_FORMAT: "pretty", NO_COLOR: "1" }, extraArgs: ["--workdir", workdir] });
+    const agent = await startAgentProcess({
+      name: "pretty-agent",
+      prefix,
+      redis,
+      env: { LOG_FORMAT: "pretty", NO_COLOR: "1" },
+      extraArgs: ["--workdir", workdir],
+    });
     try {
       await waitFor("the ready line", async () => agent.output().includes("agent ready"));
     } finally {
       expect(await agent.stop()).toBe(0);
     }
-    const lines = agent.output().split("\n").filter((l) => l.trim() !== "");
+    const lines = agent
+      .output()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     expect(lines.filter(isJsonObject)).toEqual([]);
     expect(agent.output()).toMatch(/INFO \(ccc-agent\): agent ready/);
     expect(agent.output()).toContain("wd-[redacted]");
@@ -121,7 +143,10 @@ describe("the logs of real processes", () => {
   it("the app's start-up is a few JSON lines with one name each, or readable lines with LOG_FORMAT=pretty", async () => {
     const json = await startAppProcess({ prefix });
     await json.stop();
-    const lines = json.output().split("\n").filter((l) => l.trim() !== "");
+    const lines = json
+      .output()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     for (const line of lines) {
       expect(isJsonObject(line), line).toBe(true);
       expect(nameKeys(line), line).toBe(1);

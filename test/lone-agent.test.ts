@@ -25,7 +25,12 @@ describe("a lone agent takes its task again by itself", () => {
     await cluster.startAgent({
       name: "lone-pc",
       // Reset times come in whole seconds; a one-second margin keeps the test short.
-      env: { FAKE_CLAUDE_SCENARIO_FILE: join(dir, "scenario"), FAKE_CLAUDE_RESET_FILE: join(dir, "reset"), FAKE_CLAUDE_DELAY_MS: "1000", CCC_USAGE_RESET_MARGIN_SECONDS: "1" },
+      env: {
+        FAKE_CLAUDE_SCENARIO_FILE: join(dir, "scenario"),
+        FAKE_CLAUDE_RESET_FILE: join(dir, "reset"),
+        FAKE_CLAUDE_DELAY_MS: "1000",
+        CCC_USAGE_RESET_MARGIN_SECONDS: "1",
+      },
     });
   }, 60_000);
   afterAll(async () => {
@@ -66,7 +71,9 @@ describe("a lone agent takes its task again by itself", () => {
     await waitFor("the task waiting for a new login", recordIn(31, "waiting"));
 
     // With no CCC_OPS_REPO, the issue opens in the repository of the task that found out.
-    const issue = await waitFor("the session-timeout issue", async () => cluster.github.issues(REPO).find((i) => i.labels.includes("session-timeout") && i.state === "open"));
+    const issue = await waitFor("the session-timeout issue", async () =>
+      cluster.github.issues(REPO).find((i) => i.labels.includes("session-timeout") && i.state === "open"),
+    );
     expect(issue.title).toBe("lone-pc: Claude session expired");
     await waitFor("the tracking comment to name the issue", async () => trackingBodies(31).at(-1)?.includes(`${REPO}#${issue.number}`));
 
@@ -74,15 +81,21 @@ describe("a lone agent takes its task again by itself", () => {
     const closedAt = Date.now();
     expect((await cluster.deliver("issues", closedIssuePayload(issue.number, issue.title, issue.labels))).status).toBe(200);
 
-    const again = await waitFor("the same agent running the task", async () => {
-      const record = await cluster.store.get(`${REPO}#31`);
-      return record?.startedAt !== undefined && record.startedAt >= closedAt ? record : undefined;
-    }, 10_000);
+    const again = await waitFor(
+      "the same agent running the task",
+      async () => {
+        const record = await cluster.store.get(`${REPO}#31`);
+        return record?.startedAt !== undefined && record.startedAt >= closedAt ? record : undefined;
+      },
+      10_000,
+    );
     expect(again.agent).toBe("lone-pc");
     console.info(`figure: session issue closed → same agent ran the task: ${again.startedAt! - closedAt} ms`);
     await waitFor("the PR", recordIn(31, "pr-open"), 30_000);
     expect(pullsFor(31)).toHaveLength(1);
-    await waitFor("the resumed note on the session issue", async () => cluster.github.comments(REPO, issue.number).some((c) => c.body.includes("verified its Claude login and resumed")));
+    await waitFor("the resumed note on the session issue", async () =>
+      cluster.github.comments(REPO, issue.number).some((c) => c.body.includes("verified its Claude login and resumed")),
+    );
   }, 90_000);
 
   it("an emergency stop, then a resume: the same agent runs the task again", async () => {

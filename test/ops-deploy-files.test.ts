@@ -30,7 +30,12 @@ describe("deployment files", () => {
   beforeAll(async () => {
     redis = connectRedis();
     const queues = new TaskQueues({ connection: redis, prefix });
-    const metrics = new AppMetrics({ redis, prefix, queues, usage: new UsageMonitor({ redis, prefix, budgets: [{ account: "team", usd: 10, window: "7d" }] }) });
+    const metrics = new AppMetrics({
+      redis,
+      prefix,
+      queues,
+      usage: new UsageMonitor({ redis, prefix, budgets: [{ account: "team", usd: 10, window: "7d" }] }),
+    });
     exported = metricNames(await metrics.text());
     await queues.close();
   });
@@ -68,8 +73,13 @@ describe("deployment files", () => {
   });
 
   it("the alert rules parse, cover the issue's cases, and use only metrics /metrics exports", () => {
-    const rules = parseYaml(read("deploy/prometheus/alerts.yml")).groups.flatMap((g: { rules: unknown[] }) => g.rules) as Array<{ alert: string; expr: string }>;
-    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(["CccAgentDown", "CccSessionExpired", "CccQueueBacklog", "CccTaskFailureRate", "CccUsageNearBudget"]));
+    const rules = parseYaml(read("deploy/prometheus/alerts.yml")).groups.flatMap((g: { rules: unknown[] }) => g.rules) as Array<{
+      alert: string;
+      expr: string;
+    }>;
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining(["CccAgentDown", "CccSessionExpired", "CccQueueBacklog", "CccTaskFailureRate", "CccUsageNearBudget"]),
+    );
     for (const rule of rules) for (const name of usedMetrics(rule.expr)) expect(exported, `${rule.alert} uses ${name}`).toContain(name);
   });
 

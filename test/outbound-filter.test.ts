@@ -40,7 +40,15 @@ describe("outbound filter: secrets", () => {
 
   it("the table has each shape the brief names", () => {
     expect(SECRET_PATTERNS.map((p) => p.name)).toEqual(
-      expect.arrayContaining(["PEM private key", "GitHub token", "Anthropic API key", "AWS access key id", "Slack token", "authorization value", "credentials in a URL"]),
+      expect.arrayContaining([
+        "PEM private key",
+        "GitHub token",
+        "Anthropic API key",
+        "AWS access key id",
+        "Slack token",
+        "authorization value",
+        "credentials in a URL",
+      ]),
     );
   });
 
@@ -69,12 +77,15 @@ describe("outbound filter: images and links", () => {
   });
 
   it("links and images of the task's own repository are kept", () => {
-    const text = "[a.ts](https://github.com/octo-org/hello/blob/main/a.ts) ![shot](https://github.com/octo-org/hello/assets/1/x.png) [rel](docs/a.md) [this issue](https://github.com/octo-org/hello/issues/7)";
+    const text =
+      "[a.ts](https://github.com/octo-org/hello/blob/main/a.ts) ![shot](https://github.com/octo-org/hello/assets/1/x.png) [rel](docs/a.md) [this issue](https://github.com/octo-org/hello/issues/7)";
     expect(out(text)).toBe(text);
   });
 
   it("another repository, or another issue of this one, is not linked", () => {
-    const result = out("[x](https://github.com/other/repo/blob/main/a.ts) [y](https://github.com/octo-org/hello/pull/5) [z](https://github.com/octo-org/hello-evil)");
+    const result = out(
+      "[x](https://github.com/other/repo/blob/main/a.ts) [y](https://github.com/octo-org/hello/pull/5) [z](https://github.com/octo-org/hello-evil)",
+    );
     expect(live(result)).not.toContain("https://");
     expect(result).toContain("`https://github.com/octo-org/hello/pull/5`");
   });
@@ -108,7 +119,9 @@ describe("outbound filter: images and links", () => {
   });
 
   it("a line that only looks like a definition of an own URL is still filtered after it", () => {
-    const result = out("[note]: docs/a.md @octo-org/admins ![i](https://evil.example/p.png)\n[l]: https://github.com/octo-org/hello)![x](https://evil.example/q.png)");
+    const result = out(
+      "[note]: docs/a.md @octo-org/admins ![i](https://evil.example/p.png)\n[l]: https://github.com/octo-org/hello)![x](https://evil.example/q.png)",
+    );
     expect(result).not.toMatch(/@(?!\u200b)/);
     expect(live(result)).not.toContain("evil.example");
     expect(result).toContain("[note]: docs/a.md ");
@@ -188,7 +201,11 @@ describe("markdownBlock and inlineText apply the filter", () => {
   });
 
   it("inline text from the CLI: no secret, no foreign link, no mention, no other issue", () => {
-    const line = inlineText(`push failed: ${CANARY} see https://evil.example/x for #5, @octo-org/admins; run https://github.com/octo-org/hello/actions/runs/9`, 1_000, TASK);
+    const line = inlineText(
+      `push failed: ${CANARY} see https://evil.example/x for #5, @octo-org/admins; run https://github.com/octo-org/hello/actions/runs/9`,
+      1_000,
+      TASK,
+    );
     expect(line).not.toContain(CANARY);
     expect(line).toContain("`https://evil.example/x`");
     expect(line).toContain(`#${ZWSP}5`);

@@ -34,7 +34,12 @@ describe("the packed agent", () => {
     expect(packed.filter((path) => path.startsWith("package/src/") || path.endsWith(".map") || path.startsWith("package/test/"))).toEqual([]);
 
     const prefix = join(tmp, "prefix");
-    await run("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball], { cwd: tmp, env, timeout: 220_000, maxBuffer: 16 << 20 });
+    await run("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball], {
+      cwd: tmp,
+      env,
+      timeout: 220_000,
+      maxBuffer: 16 << 20,
+    });
     const installed = join(prefix, "lib/node_modules/claude-code-cluster");
     // Development dependencies stay behind: the agent runs compiled JavaScript, not tsx.
     expect(await readdir(join(installed, "node_modules"))).not.toContain("tsx");
@@ -77,7 +82,11 @@ describe("bin/ccc.js", () => {
     return join(dir, "bin/ccc.js");
   }
 
-  const ccc = (bin: string) => run(process.execPath, [bin], { cwd: "/", env }).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const ccc = (bin: string) =>
+    run(process.execPath, [bin], { cwd: "/", env }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
 
   it("runs dist/ where there is no src/, as in an installed package", async () => {
     expect((await ccc(await layout({ dist: true }))).stdout).toBe("compiled\n");

@@ -96,7 +96,11 @@ describe("parseCommand explains a malformed command", () => {
   it.each<[string, string, RegExp]>([
     ["/claude alone", "/claude", /missing subcommand/],
     ["/claude with only invisible characters after it", "/claude \u200B", /missing subcommand/],
-    ["an unknown subcommand, listing the valid ones", "/claude deploy", /unknown subcommand `deploy`; valid ones are run, status, cancel, retry, help, pause, resume, stop/],
+    [
+      "an unknown subcommand, listing the valid ones",
+      "/claude deploy",
+      /unknown subcommand `deploy`; valid ones are run, status, cancel, retry, help, pause, resume, stop/,
+    ],
     ["a subcommand with a trailing period", "/claude status.", /unknown subcommand `status\.`/],
     ["a specialty with invalid characters", "/claude run front_end", /`front_end` is not a specialty name/],
     ["a specialty starting with a dash", "/claude run -x", /`-x` is not a specialty name/],

@@ -32,12 +32,18 @@ describe("an agent started with the real Claude CLI and no login", () => {
       env: { CLAUDE_BIN: join(REPO_ROOT, "node_modules/.bin/claude"), HOME: home, ANTHROPIC_API_KEY: "" },
     });
     try {
-      const session = await waitFor("the session state", async () => {
-        const state = await new SessionStates(redis, prefix).get("fresh-pc");
-        return state?.state === "expired" ? state : undefined;
-      }, 60_000);
+      const session = await waitFor(
+        "the session state",
+        async () => {
+          const state = await new SessionStates(redis, prefix).get("fresh-pc");
+          return state?.state === "expired" ? state : undefined;
+        },
+        60_000,
+      );
       expect(session.message).toContain("Not logged in");
-      const listed = await waitFor("the registry entry", async () => (await new AgentRegistry(redis, prefix).list()).find((a) => a.name === "fresh-pc" && a.state === "session-expired"));
+      const listed = await waitFor("the registry entry", async () =>
+        (await new AgentRegistry(redis, prefix).list()).find((a) => a.name === "fresh-pc" && a.state === "session-expired"),
+      );
       expect(listed.tasks).toEqual([]);
       const events = await pendingEvents(redis, prefix);
       expect(events.some((e) => e.type === "session-expired")).toBe(true);

@@ -22,9 +22,21 @@ const noIssues = new Map<string, string>();
 
 describe("why no agent can take a queued task", () => {
   const cases: Array<[string, Parameters<typeof describeBlocker>[0], string | undefined]> = [
-    ["an idle agent can take it", { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "idle")], sessionIssues: noIssues }, undefined],
-    ["a busy agent takes it when its task ends", { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "busy")], sessionIssues: noIssues }, undefined],
-    ["no agent at all", { specialty: "general", repo: "octo/hello", control: running, agents: [], sessionIssues: noIssues }, "no agent is running: start one with `ccc agent`"],
+    [
+      "an idle agent can take it",
+      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "idle")], sessionIssues: noIssues },
+      undefined,
+    ],
+    [
+      "a busy agent takes it when its task ends",
+      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "busy")], sessionIssues: noIssues },
+      undefined,
+    ],
+    [
+      "no agent at all",
+      { specialty: "general", repo: "octo/hello", control: running, agents: [], sessionIssues: noIssues },
+      "no agent is running: start one with `ccc agent`",
+    ],
     [
       "agents, but none serves the specialty",
       { specialty: "frontend", repo: "octo/hello", control: running, agents: [agent("pc-1", "idle", { specialties: ["backend"] })], sessionIssues: noIssues },
@@ -32,7 +44,13 @@ describe("why no agent can take a queued task", () => {
     ],
     [
       "the lone agent's login expired, with its issue",
-      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-2", "session-expired")], sessionIssues: new Map([["pc-2", "octo/ops#9"]]) },
+      {
+        specialty: "general",
+        repo: "octo/hello",
+        control: running,
+        agents: [agent("pc-2", "session-expired")],
+        sessionIssues: new Map([["pc-2", "octo/ops#9"]]),
+      },
       "no agent can take it now: pc-2's Claude login has expired, see octo/ops#9 (run `claude /login` on pc-2.lan, then close that issue)",
     ],
     [
@@ -53,7 +71,13 @@ describe("why no agent can take a queued task", () => {
     ],
     [
       "one blocked agent and one free one: nothing blocks",
-      { specialty: "general", repo: "octo/hello", control: running, agents: [agent("pc-1", "session-expired"), agent("pc-2", "idle")], sessionIssues: noIssues },
+      {
+        specialty: "general",
+        repo: "octo/hello",
+        control: running,
+        agents: [agent("pc-1", "session-expired"), agent("pc-2", "idle")],
+        sessionIssues: noIssues,
+      },
       undefined,
     ],
     [
@@ -118,8 +142,17 @@ describe("whether a running task still has a job behind it", () => {
   });
 
   it("a stalled-out task's message says how often and how to run it again", () => {
-    const verdict = judgeRunningTask({ task, job: job("failed", { failedReason: "job stalled more than allowable limit", attemptsMade: 2 }), agentAlive: false, maxAttempts: 3, now: 1_000_000 });
-    expect(verdict).toEqual({ kind: "failed", message: "the agents running it stopped responding 3 times (crashed, or their machines slept): comment `/claude retry` to run it again" });
+    const verdict = judgeRunningTask({
+      task,
+      job: job("failed", { failedReason: "job stalled more than allowable limit", attemptsMade: 2 }),
+      agentAlive: false,
+      maxAttempts: 3,
+      now: 1_000_000,
+    });
+    expect(verdict).toEqual({
+      kind: "failed",
+      message: "the agents running it stopped responding 3 times (crashed, or their machines slept): comment `/claude retry` to run it again",
+    });
   });
 
   it("a queued task keeps its job until an agent takes it; a vanished or failed one is failed", () => {

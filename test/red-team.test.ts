@@ -94,7 +94,11 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
     await writeFile(files.scenario, "edit");
     await writeFile(files.release, "");
     expect((await label(41, "Capped by the owner")).status).toBe(200);
-    await waitFor("the PR", record(41, (r) => r.state === "pr-open"), 40_000);
+    await waitFor(
+      "the PR",
+      record(41, (r) => r.state === "pr-open"),
+      40_000,
+    );
 
     const { argv } = JSON.parse(await readFile(files.args, "utf8")) as { argv: string[] };
     expect(argv[argv.indexOf("--permission-mode") + 1]).toBe("acceptEdits");
@@ -111,9 +115,17 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
     await rm(files.release, { force: true });
     expect((await label(42, "Exfiltrate through the PR")).status).toBe(200);
     // Claude's live progress line names its tool call, bait and all; then the run may end.
-    await waitFor("the progress line", async () => cluster.github.comments(REPO, 42).find((c) => c.bodies.some((body) => body.includes("**Progress**"))), 45_000);
+    await waitFor(
+      "the progress line",
+      async () => cluster.github.comments(REPO, 42).find((c) => c.bodies.some((body) => body.includes("**Progress**"))),
+      45_000,
+    );
     await writeFile(files.release, "");
-    await waitFor("the PR", record(42, (r) => r.state === "pr-open"), 40_000);
+    await waitFor(
+      "the PR",
+      record(42, (r) => r.state === "pr-open"),
+      40_000,
+    );
     await waitFor("the tracking comment at pr-open", async () =>
       cluster.github.comments(REPO, 42).find((c) => c.user.type === "Bot" && c.body.includes("**Pull request opened**")),
     );
@@ -147,7 +159,11 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
   it("a Claude that rewrites the worktree's .git to run its own fsmonitor runs nothing in the agent's git, and nothing is pushed", async () => {
     await writeFile(files.scenario, "tamper-git");
     expect((await label(43, "Plant a gitdir")).status).toBe(200);
-    const failed = await waitFor("the task to fail", record(43, (r) => r.state === "failed"), 40_000);
+    const failed = await waitFor(
+      "the task to fail",
+      record(43, (r) => r.state === "failed"),
+      40_000,
+    );
     expect(failed.failure?.message).toContain("the worktree's .git was changed during the run");
     expect(failed.attempt ?? 1).toBe(1);
     expect(existsSync(files.marker)).toBe(false);
@@ -163,7 +179,11 @@ describe("red team: a stranger's issue against the app and a lone agent", () => 
     cluster.github.addComment(REPO, 44, wide(29_000));
     const payload = labeledPayload("claude", { number: 44, title: "A very long issue", body: wide(60_000), comments: 2, cloneUrl: cluster.origin.url });
     expect((await cluster.deliver("issues", payload)).status).toBe(200);
-    await waitFor("the PR", record(44, (r) => r.state === "pr-open"), 40_000);
+    await waitFor(
+      "the PR",
+      record(44, (r) => r.state === "pr-open"),
+      40_000,
+    );
 
     const { prompt, promptBytes } = JSON.parse(await readFile(files.args, "utf8")) as { prompt: string; promptBytes: number };
     expect(prompt).toContain("A very long issue");

@@ -15,7 +15,26 @@ import { enqueueDirect } from "./helpers/tasks.js";
 
 /** A redis-server of this test's own, with AOF as docs/operations.md asks for production. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"], { stdio: "ignore" });
+  const server = spawn(
+    "redis-server",
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--save",
+      "",
+      "--maxmemory-policy",
+      "noeviction",
+    ],
+    { stdio: "ignore" },
+  );
   const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
   probe.on("error", () => {});
   await probe.connect().catch(() => {});
@@ -70,7 +89,11 @@ describe("Redis restarting under load", () => {
     await new Promise((r) => setTimeout(r, 1_000));
     server = await startRedis(port, dir);
 
-    await waitFor("every task to be pushed", async () => (await pendingEvents(redis, prefix)).filter((e) => e.type === "pushed").length >= tasks.length, 60_000);
+    await waitFor(
+      "every task to be pushed",
+      async () => (await pendingEvents(redis, prefix)).filter((e) => e.type === "pushed").length >= tasks.length,
+      60_000,
+    );
     const branches = await listBranches(origin.dir);
     for (const task of tasks) expect(branches).toContain(task.branch);
     for (const agent of agents) expect(agent.child.exitCode).toBeNull();

@@ -152,7 +152,13 @@ describe("a cluster that runs wave after wave of tasks", () => {
   let reporter: Reporter;
   let scenarioFile: string;
   beforeAll(() => {
-    reporter = new Reporter({ connection: bed.redis, prefix: bed.prefix, store: bed.deps.store, getOctokit: async () => new TestOctokit({ auth: "test" }), coalesceMs: 200 });
+    reporter = new Reporter({
+      connection: bed.redis,
+      prefix: bed.prefix,
+      store: bed.deps.store,
+      getOctokit: async () => new TestOctokit({ auth: "test" }),
+      coalesceMs: 200,
+    });
     reporter.start();
     scenarioFile = join(bed.origin.dir, "..", "scenario");
   });
@@ -164,12 +170,27 @@ describe("a cluster that runs wave after wave of tasks", () => {
     let comments = 1000;
     let pulls = 1;
     const repo = "/repos/octo-org/hello";
-    nock(API).persist().post(new RegExp(`${repo}/issues/\\d+/comments`)).reply(201, () => ({ id: ++comments }));
-    nock(API).persist().patch(new RegExp(`${repo}/issues/comments/\\d+`)).reply(200, {});
-    nock(API).persist().post(new RegExp(`${repo}/issues/\\d+/labels`)).reply(200, []);
-    nock(API).persist().delete(new RegExp(`${repo}/issues/\\d+/labels/.+`)).reply(200, []);
+    nock(API)
+      .persist()
+      .post(new RegExp(`${repo}/issues/\\d+/comments`))
+      .reply(201, () => ({ id: ++comments }));
+    nock(API)
+      .persist()
+      .patch(new RegExp(`${repo}/issues/comments/\\d+`))
+      .reply(200, {});
+    nock(API)
+      .persist()
+      .post(new RegExp(`${repo}/issues/\\d+/labels`))
+      .reply(200, []);
+    nock(API)
+      .persist()
+      .delete(new RegExp(`${repo}/issues/\\d+/labels/.+`))
+      .reply(200, []);
     nock(API).persist().get(`${repo}/pulls`).query(true).reply(200, []);
-    nock(API).persist().post(`${repo}/pulls`).reply(201, () => ({ number: ++pulls, html_url: `https://github.com/octo-org/hello/pull/${pulls}` }));
+    nock(API)
+      .persist()
+      .post(`${repo}/pulls`)
+      .reply(201, () => ({ number: ++pulls, html_url: `https://github.com/octo-org/hello/pull/${pulls}` }));
   }
 
   /** Finished, or gone: a claimed record disappears only by expiring after a final state. */
@@ -247,7 +268,11 @@ describe("a cluster that runs wave after wave of tasks", () => {
       }
       const keys = await keysUnder(bed.redis, bed.prefix);
       const sizes = await Promise.all(keys.map((k) => bed.redis.memory("USAGE", k)));
-      perWave.push({ keys: keys.length, bytes: sizes.reduce<number>((sum, n) => sum + (n ?? 0), 0), recentTasks: await bed.redis.zcard(`${bed.prefix}:tasks`) });
+      perWave.push({
+        keys: keys.length,
+        bytes: sizes.reduce<number>((sum, n) => sum + (n ?? 0), 0),
+        recentTasks: await bed.redis.zcard(`${bed.prefix}:tasks`),
+      });
     }
 
     console.info(`after each wave of ${TASKS_PER_WAVE} tasks:`, JSON.stringify(perWave));

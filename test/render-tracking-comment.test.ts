@@ -83,7 +83,10 @@ describe("renderTrackingComment", () => {
       record: record({
         state: "running",
         ...started,
-        capped: ["permission mode bypassPermissions lowered to acceptEdits (the agent's --max-permission-mode)", "tool WebFetch dropped (not in the agent's --allowed-tools)"],
+        capped: [
+          "permission mode bypassPermissions lowered to acceptEdits (the agent's --max-permission-mode)",
+          "tool WebFetch dropped (not in the agent's --allowed-tools)",
+        ],
       }),
       has: [
         "**Capped by agent `pc-2`**: permission mode bypassPermissions lowered to acceptEdits (the agent's --max-permission-mode); tool WebFetch dropped (not in the agent's --allowed-tools); the agent's owner sets these on the PC (docs/security.md)",
@@ -91,7 +94,14 @@ describe("renderTrackingComment", () => {
     },
     {
       name: "a finished task keeps its capped line",
-      record: record({ state: "pr-open", ...started, finishedAt: NOW, prNumber: 12, prUrl: "https://github.com/octo/hello/pull/12", capped: ["model claude-opus-x not allowed on this agent; the CLI's default model is used (--models)"] }),
+      record: record({
+        state: "pr-open",
+        ...started,
+        finishedAt: NOW,
+        prNumber: 12,
+        prUrl: "https://github.com/octo/hello/pull/12",
+        capped: ["model claude-opus-x not allowed on this agent; the CLI's default model is used (--models)"],
+      }),
       has: ["**Capped by agent `pc-2`**: model claude-opus-x not allowed on this agent; the CLI's default model is used (--models); the agent's owner sets"],
     },
     {

@@ -59,8 +59,7 @@ describe("Reporter", () => {
       connection: redis,
       prefix,
       store,
-      getOctokit: async () =>
-        new ProbotOctokit({ auth: { token: "test" }, retry: { enabled: false }, throttle: { enabled: false } }),
+      getOctokit: async () => new ProbotOctokit({ auth: { token: "test" }, retry: { enabled: false }, throttle: { enabled: false } }),
       coalesceMs: COALESCE_MS,
       backoffMs: 100,
       githubRetryBaseMs: 20,
@@ -176,13 +175,15 @@ describe("Reporter", () => {
       .get("/repos/octo/hello/pulls")
       .query({ head: "octo:claude/issue-7-fix-the-login-page", state: "open", per_page: "1" })
       .reply(200, [])
-      .post("/repos/octo/hello/pulls", (body: Record<string, unknown>) =>
-        body.title === "Fix the login page" &&
-        body.head === "claude/issue-7-fix-the-login-page" &&
-        body.base === "main" &&
-        body.draft === false &&
-        String(body.body).includes("Closes #7") &&
-        String(body.body).includes("Fixed the form validation."),
+      .post(
+        "/repos/octo/hello/pulls",
+        (body: Record<string, unknown>) =>
+          body.title === "Fix the login page" &&
+          body.head === "claude/issue-7-fix-the-login-page" &&
+          body.base === "main" &&
+          body.draft === false &&
+          String(body.body).includes("Closes #7") &&
+          String(body.body).includes("Fixed the form validation."),
       )
       .reply(201, pr(12))
       .post(`${ISSUE}/labels`, { labels: ["claude:pr-open"] })
@@ -309,7 +310,10 @@ describe("Reporter", () => {
       .query({ head, state: "open", per_page: "1" })
       .reply(200, [])
       .post("/repos/octo/hello/pulls")
-      .reply(422, { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${head}.` }] })
+      .reply(422, {
+        message: "Validation Failed",
+        errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${head}.` }],
+      })
       .get("/repos/octo/hello/pulls")
       .query({ head, state: "open", per_page: "1" })
       .reply(200, [pr(9)])
@@ -341,10 +345,13 @@ describe("Reporter", () => {
         bodies.push((body as { body: string }).body);
         mostInFlight = Math.max(mostInFlight, ++inFlight);
         // The first edit takes five TTLs; the second answers at once.
-        setTimeout(() => {
-          inFlight--;
-          callback(null, [200, { id: 100 }]);
-        }, bodies.length === 1 ? 1_000 : 0);
+        setTimeout(
+          () => {
+            inFlight--;
+            callback(null, [200, { id: 100 }]);
+          },
+          bodies.length === 1 ? 1_000 : 0,
+        );
       });
     startReporter({ lockTtlMs: 200, coalesceMs: 0 });
     await store.update(TASK, { blockedBy: "no frontend agent is live" });
@@ -415,11 +422,7 @@ describe("Reporter", () => {
   });
 
   it("two replicas on the same events queue render a task once", async () => {
-    const github = nock(API)
-      .post(`${ISSUE}/labels`)
-      .reply(200, labels("claude:queued"))
-      .post(`${ISSUE}/comments`)
-      .reply(201, { id: 100 });
+    const github = nock(API).post(`${ISSUE}/labels`).reply(200, labels("claude:queued")).post(`${ISSUE}/comments`).reply(201, { id: 100 });
     startReporter();
     startReporter();
     await store.claim(record());
@@ -444,7 +447,15 @@ describe("Reporter", () => {
         return { id: 300 };
       });
     startReporter();
-    const reply = { type: "reply", installationId: 42, owner: "octo", repo: "hello", issueNumber: 7, body: "Unknown command `/claude frobnicate`.", dedupeKey: "delivery-1" } as const;
+    const reply = {
+      type: "reply",
+      installationId: 42,
+      owner: "octo",
+      repo: "hello",
+      issueNumber: 7,
+      body: "Unknown command `/claude frobnicate`.",
+      dedupeKey: "delivery-1",
+    } as const;
     await events.emit(reply);
     await events.emit(reply);
 

@@ -21,7 +21,11 @@ const REPO = "hello";
 
 function closedSessionIssue() {
   // The examples have no issues.closed; a reopened one differs only in action and state.
-  const payload = shapeIssuePayload(examplePayload("issues", "reopened"), { number: 900, title: "pc-2: Claude session expired", labels: ["session-timeout", "urgent"] });
+  const payload = shapeIssuePayload(examplePayload("issues", "reopened"), {
+    number: 900,
+    title: "pc-2: Claude session expired",
+    labels: ["session-timeout", "urgent"],
+  });
   payload.action = "closed";
   payload.issue.state = "closed";
   return payload;
@@ -65,7 +69,10 @@ describe("an agent whose Claude session expired", () => {
     nock(API).persist().post(`/repos/${OWNER}/${REPO}/issues/41/comments`).reply(201, { id: 4100 });
     nock(API).persist().patch(`/repos/${OWNER}/${REPO}/issues/comments/4100`).reply(200, { id: 4100 });
     nock(API).persist().post(`/repos/${OWNER}/${REPO}/issues/41/labels`).reply(200, []);
-    nock(API).persist().delete(/\/issues\/41\/labels\/.+/).reply(200, []);
+    nock(API)
+      .persist()
+      .delete(/\/issues\/41\/labels\/.+/)
+      .reply(200, []);
     const created: Array<{ title: string; body: string; labels: string[] }> = [];
     nock(API)
       .persist()
@@ -121,7 +128,10 @@ describe("an agent whose Claude session expired", () => {
     // 4. More failures of that agent (here: a restart whose login probe fails) open no second issue.
     await agents.pop()!.stop();
     agents.push(await startAgentProcess({ name: "pc-2", prefix, redis, env }));
-    await waitFor("the restarted pc-2 to report session-expired", async () => (await deps.registry.list()).find((a) => a.name === "pc-2")?.state === "session-expired");
+    await waitFor(
+      "the restarted pc-2 to report session-expired",
+      async () => (await deps.registry.list()).find((a) => a.name === "pc-2")?.state === "session-expired",
+    );
     await waitFor("the reporter to handle every event", () => eventsDrained(redis, prefix));
     expect(created).toHaveLength(1);
 

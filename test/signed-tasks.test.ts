@@ -40,16 +40,27 @@ describe("a task's signature", () => {
     createdAt: 1,
   } as const;
   const signed = signTask(structuredClone(data) as never, GENERAL, TEST_TASK_SECRETS);
-  const job = (over: Partial<{ id: string; queueName: string; data: unknown }> = {}) => ({ id: "octo-org/hello#1@2", queueName: GENERAL, data: signed, ...over });
+  const job = (over: Partial<{ id: string; queueName: string; data: unknown }> = {}) => ({
+    id: "octo-org/hello#1@2",
+    queueName: GENERAL,
+    data: signed,
+    ...over,
+  });
 
   it("holds whatever order the fields come in and whatever bookkeeping an agent adds to the job later", () => {
     const reordered = Object.fromEntries(Object.entries(signed).reverse());
-    expect(verifyTaskJob(job({ data: { ...reordered, remoteUnreachableSince: 5, remoteTries: 2 } }), TEST_TASK_SECRETS)).toMatchObject({ ok: true, task: { taskId: "octo-org/hello#1" } });
+    expect(verifyTaskJob(job({ data: { ...reordered, remoteUnreachableSince: 5, remoteTries: 2 } }), TEST_TASK_SECRETS)).toMatchObject({
+      ok: true,
+      task: { taskId: "octo-org/hello#1" },
+    });
   });
 
   it("breaks on any change to the task, on another queue, on another job id, and under another key; a previous key still verifies during a rotation", () => {
     const verdict = (j: ReturnType<typeof job>, secrets = TEST_TASK_SECRETS) => verifyTaskJob(j, secrets);
-    expect(verdict(job({ data: { ...signed, settings: { ...signed.settings, permissionMode: "bypassPermissions" } } }))).toEqual({ ok: false, reason: "signature does not match" });
+    expect(verdict(job({ data: { ...signed, settings: { ...signed.settings, permissionMode: "bypassPermissions" } } }))).toEqual({
+      ok: false,
+      reason: "signature does not match",
+    });
     expect(verdict(job({ queueName: taskQueueName("backend") }))).toEqual({ ok: false, reason: "signature does not match" });
     expect(verdict(job({ id: "octo-org/hello#1@3" }))).toEqual({ ok: false, reason: "job id does not match the task" });
     expect(verdict(job({ data: { ...signed, signature: undefined } }))).toEqual({ ok: false, reason: "unsigned" });
@@ -113,7 +124,11 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
 
     const jobIds = [taskJobId(unsigned.taskId, 1), altered, taskJobId(foreign.taskId, 1)];
     const failed = await Promise.all(jobIds.map((id) => waitFor(`${id} to fail`, () => failedJob(id))));
-    expect(failed.map((job) => job.failedReason)).toEqual(["task refused: unsigned", "task refused: signature does not match", "task refused: signature does not match"]);
+    expect(failed.map((job) => job.failedReason)).toEqual([
+      "task refused: unsigned",
+      "task refused: signature does not match",
+      "task refused: signature does not match",
+    ]);
     // Failed for good: one try, no retry with backoff.
     expect(failed.map((job) => job.attemptsMade)).toEqual([1, 1, 1]);
 
@@ -132,7 +147,10 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
 
     // The records behind (a) and (b) say why on the issue instead of "queued" forever; none of the job's text is in them.
     const [recordA, recordB] = await Promise.all([bed.deps.store.get(unsigned.taskId), bed.deps.store.get(genuine.taskId)]);
-    expect(recordA).toMatchObject({ state: "failed", failure: { kind: "invalid-request", message: expect.stringMatching(/^refused by agent `guard`: its queue job carries no signature/) } });
+    expect(recordA).toMatchObject({
+      state: "failed",
+      failure: { kind: "invalid-request", message: expect.stringMatching(/^refused by agent `guard`: its queue job carries no signature/) },
+    });
     expect(recordB).toMatchObject({ state: "failed", failure: { kind: "invalid-request", message: expect.stringContaining("signature does not match") } });
     expect(JSON.stringify([recordA, recordB])).not.toContain("authorized_keys");
     expect(await bed.deps.store.get(foreign.taskId)).toBeUndefined();
@@ -143,7 +161,11 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
     expect(retried.stderr).toMatch(/not one the app signed \(signature does not match\).*\/claude retry/);
 
     const real = await enqueueDirect(bed.deps, { number: 44, cloneUrl: bed.origin.url });
-    await waitFor("the genuine task's push", async () => (await pendingEvents(bed.redis, bed.prefix)).some((e) => e.type === "pushed" && e.taskId === real.taskId), 30_000);
+    await waitFor(
+      "the genuine task's push",
+      async () => (await pendingEvents(bed.redis, bed.prefix)).some((e) => e.type === "pushed" && e.taskId === real.taskId),
+      30_000,
+    );
     const { prompt } = JSON.parse(await readFile(argsFile, "utf8")) as { prompt: string };
     expect(prompt).toContain("Do the thing.");
     expect(prompt).not.toContain("authorized_keys");
@@ -167,17 +189,35 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
     expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
     expect(await queue.getJob(taskJobId(data.taskId, data.run))).toBeUndefined();
     await queue.close();
-    expect(await bed.deps.store.get(data.taskId)).toMatchObject({ state: "failed", failure: { message: expect.stringMatching(/^refused by the dispatcher: its queue job carries no signature/) } });
+    expect(await bed.deps.store.get(data.taskId)).toMatchObject({
+      state: "failed",
+      failure: { message: expect.stringMatching(/^refused by the dispatcher: its queue job carries no signature/) },
+    });
   });
 
   it("the dispatcher does not queue again a dispatch whose kept task was changed in Redis", async () => {
     const data = await claimTestTask(bed.deps, { number: 47, queue: "actions" });
     const signed = signTask(data, "actions", TEST_TASK_SECRETS);
     const dispatcher = new Dispatcher({ ...bed.deps, getOctokit: () => Promise.reject(new Error("no GitHub call expected")), log: silentLogger });
-    const dispatch = { id: "d47", taskId: data.taskId, run: data.run, owner: "octo-org", repo: "hello", specialty: "general", installationId: 1, state: "dispatched" as const, dispatchedAt: 0, deadline: 1, attempt: 1 };
+    const dispatch = {
+      id: "d47",
+      taskId: data.taskId,
+      run: data.run,
+      owner: "octo-org",
+      repo: "hello",
+      specialty: "general",
+      installationId: 1,
+      state: "dispatched" as const,
+      dispatchedAt: 0,
+      deadline: 1,
+      attempt: 1,
+    };
     await dispatcher.dispatches.save({ ...dispatch, data: { ...signed, issue: { ...signed.issue, body: INJECTED } } as SignedTaskData });
     expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
-    expect(await bed.deps.store.get(data.taskId)).toMatchObject({ state: "failed", failure: { message: expect.stringContaining("refused by the dispatcher: its queue job's signature does not match") } });
+    expect(await bed.deps.store.get(data.taskId)).toMatchObject({
+      state: "failed",
+      failure: { message: expect.stringContaining("refused by the dispatcher: its queue job's signature does not match") },
+    });
     // (Unchanged, it is queued again: test/dispatcher-dispatch.test.ts re-queues one the dispatcher kept.)
   });
 
@@ -194,13 +234,19 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
     for (const key of await scanKeys(bed.redis, `${bed.prefix}:*`)) {
       const type = await bed.redis.type(key);
       const values =
-        type === "string" ? [await bed.redis.get(key)]
-        : type === "hash" ? Object.entries(await bed.redis.hgetall(key)).flat()
-        : type === "list" ? await bed.redis.lrange(key, 0, -1)
-        : type === "set" ? await bed.redis.smembers(key)
-        : type === "zset" ? await bed.redis.zrange(key, 0, -1)
-        : type === "stream" ? (await bed.redis.xrange(key, "-", "+")).flatMap(([id, fields]) => [id, ...fields])
-        : [];
+        type === "string"
+          ? [await bed.redis.get(key)]
+          : type === "hash"
+            ? Object.entries(await bed.redis.hgetall(key)).flat()
+            : type === "list"
+              ? await bed.redis.lrange(key, 0, -1)
+              : type === "set"
+                ? await bed.redis.smembers(key)
+                : type === "zset"
+                  ? await bed.redis.zrange(key, 0, -1)
+                  : type === "stream"
+                    ? (await bed.redis.xrange(key, "-", "+")).flatMap(([id, fields]) => [id, ...fields])
+                    : [];
       if ([key, ...values].some((value) => value?.includes(text))) found.push(key);
     }
     return found;
@@ -226,7 +272,9 @@ describe("nothing starts without CCC_TASK_SECRET", () => {
   it("ccc retry exits 2 with one line saying the same, before it touches Redis", async () => {
     const result = await runCcc("ccc-no-secret", ["retry", "octo-org/hello#1"], { CCC_TASK_SECRET: "", REDIS_URL: "redis://127.0.0.1:1" });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^ccc: CCC_TASK_SECRET is not set, so `ccc retry` could not sign the task it would queue: copy CCC_TASK_SECRET from the app's \.env.*\n$/);
+    expect(result.stderr).toMatch(
+      /^ccc: CCC_TASK_SECRET is not set, so `ccc retry` could not sign the task it would queue: copy CCC_TASK_SECRET from the app's \.env.*\n$/,
+    );
   });
 
   it("the registered app exits 1 with one line saying to add it to .env and give the agents the same value", async () => {
@@ -234,7 +282,15 @@ describe("nothing starts without CCC_TASK_SECRET", () => {
     try {
       const result = spawnSync(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "src/app/main.ts")], {
         cwd,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", APP_ID: "1", PRIVATE_KEY, WEBHOOK_SECRET, REDIS_URL: "redis://127.0.0.1:1", CCC_API_TOKEN: "test-api-token-0123456789abcdef" },
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/root",
+          APP_ID: "1",
+          PRIVATE_KEY,
+          WEBHOOK_SECRET,
+          REDIS_URL: "redis://127.0.0.1:1",
+          CCC_API_TOKEN: "test-api-token-0123456789abcdef",
+        },
         encoding: "utf8",
         timeout: 25_000,
       });

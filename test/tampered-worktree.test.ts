@@ -23,10 +23,14 @@ describe("a Claude run that rewrites the worktree's .git (a prompt-injected Clau
     await bed.startAgent({ name: "tampered", env: { FAKE_CLAUDE_SCENARIO: "tamper-git", FAKE_CLAUDE_MARKER: marker } });
     const task = await enqueueDirect(bed.deps, { number: 97, cloneUrl: bed.origin.url });
 
-    const failed = await waitFor("the task to fail", async () => {
-      const record = await bed.deps.store.get(task.taskId);
-      return record?.state === "failed" ? record : undefined;
-    }, 30_000);
+    const failed = await waitFor(
+      "the task to fail",
+      async () => {
+        const record = await bed.deps.store.get(task.taskId);
+        return record?.state === "failed" ? record : undefined;
+      },
+      30_000,
+    );
     expect(failed.failure?.message).toContain("the worktree's .git was changed during the run; nothing was committed or pushed");
     // Not retried: another attempt would run the same prompt.
     expect(failed.attempt).toBe(1);

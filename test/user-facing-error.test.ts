@@ -43,7 +43,9 @@ describe("an error meant for the user is one line at every entry point", () => {
   it("the hint follows the message; without one the message stands alone", () => {
     expect(new UserFacingError("Redis is down.", { code: "x", hint: "Start it." }).userMessage).toBe("Redis is down. Start it.");
     expect(new UserFacingError("Redis is down.", { code: "x" }).userMessage).toBe("Redis is down.");
-    expect(new RedisUnavailableError("redis://h:1", "timeout").userMessage).toMatch(/^Redis is not reachable at redis:\/\/h:1 \(timeout\)\. Start redis-server, or set REDIS_URL/);
+    expect(new RedisUnavailableError("redis://h:1", "timeout").userMessage).toMatch(
+      /^Redis is not reachable at redis:\/\/h:1 \(timeout\)\. Start redis-server, or set REDIS_URL/,
+    );
   });
 });
 

@@ -68,14 +68,26 @@ describe("registering the app with WEBHOOK_PROXY_URL set", () => {
     // Probot's server connects to the channel in setup mode too: a local one, so no network.
     const smee = await startFakeSmee();
     const channel = smee.url;
-    const env: NodeJS.ProcessEnv = { ...process.env, APP_ID: "", WEBHOOK_PROXY_URL: channel, PORT: String(port), HOST: "127.0.0.1", CCC_API_TOKEN: "test-api-token-0123456789abcdef" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      APP_ID: "",
+      WEBHOOK_PROXY_URL: channel,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      CCC_API_TOKEN: "test-api-token-0123456789abcdef",
+    };
     const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), [join(REPO_ROOT, "src/app/main.ts")], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise((resolve) => child.once("exit", resolve));
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     try {
-      const page = await waitFor("the setup page", () => fetch(`http://127.0.0.1:${port}/probot`).then((r) => (r.ok ? r.text() : undefined), () => undefined)).catch((error: Error) => {
+      const page = await waitFor("the setup page", () =>
+        fetch(`http://127.0.0.1:${port}/probot`).then(
+          (r) => (r.ok ? r.text() : undefined),
+          () => undefined,
+        ),
+      ).catch((error: Error) => {
         throw new Error(`${error.message}; the app's output:\n${output}`);
       });
       const manifest = JSON.parse(/value='([^']*)'/.exec(page)![1]!) as { hook_attributes: { url: string }; default_events: string[] };

@@ -138,7 +138,13 @@ describe("workflow events count only when they are the dispatch's own run", () =
     expect(unexpected).toEqual([]);
     // Each is logged with the dispatch, the repository it came from and what did not match.
     expect(logged.filter((line) => line.msg === IGNORED)).toEqual([
-      expect.objectContaining({ dispatchId, taskId: TASK, repo: FORK, runId: RUN_ID, mismatch: `the event is from ${FORK}, the dispatch went to ${OWNER}/${REPO}` }),
+      expect.objectContaining({
+        dispatchId,
+        taskId: TASK,
+        repo: FORK,
+        runId: RUN_ID,
+        mismatch: `the event is from ${FORK}, the dispatch went to ${OWNER}/${REPO}`,
+      }),
       expect.objectContaining({ dispatchId, repo: FORK, runId: RUN_ID }),
       expect.objectContaining({ dispatchId, repo: `other-org/${REPO}`, runId: OTHER_RUN_ID }),
     ]);
@@ -202,7 +208,9 @@ describe("workflow events count only when they are the dispatch's own run", () =
 
   it("a job seen before any run event starts the task once the API confirms its run, whose id is then the dispatch's", async () => {
     nockInstallationToken();
-    nock(API).get(`/repos/${OWNER}/${REPO}/actions/runs/${RUN_ID}`).reply(200, workflowRun({ dispatchId, runId: RUN_ID }));
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/actions/runs/${RUN_ID}`)
+      .reply(200, workflowRun({ dispatchId, runId: RUN_ID }));
     await deliverAll([["workflow_job", job("in_progress")]]);
     expect(await deps.store.get(TASK)).toMatchObject({ state: "running", agent: "runner pc-2" });
     expect(await dispatches.get(dispatchId)).toMatchObject({ state: "started", runId: RUN_ID, runner: "pc-2" });

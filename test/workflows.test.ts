@@ -71,7 +71,9 @@ describe("the claude-agent workflow", () => {
     const step = (job.steps as Yaml[]).find((s) => s.id === "claude")!;
     const declared = action.inputs as Yaml;
     expect(Object.keys(step.with).filter((name) => !(name in declared))).toEqual([]);
-    const required = Object.entries(declared).filter(([, input]) => input.required).map(([name]) => name);
+    const required = Object.entries(declared)
+      .filter(([, input]) => input.required)
+      .map(([name]) => name);
     expect(required.filter((name) => !(name in step.with))).toEqual([]);
   });
 });

@@ -127,7 +127,7 @@ describe("git on the agent PC, after Claude wrote in the worktree", () => {
 
   it("keeps the machine's own credential helper and drops the ones the repository's config adds", async () => {
     const global = join(outside, "gitconfig");
-    await writeFile(global, "[credential]\n\thelper = store\n[credential \"https://example.com\"]\n\thelper = cache\n");
+    await writeFile(global, '[credential]\n\thelper = store\n[credential "https://example.com"]\n\thelper = cache\n');
     await claudeGit(prepared.dir, ["config", "credential.helper", `!touch '${join(outside, "ran")}'`]);
     await claudeGit(prepared.dir, ["config", "core.sshCommand", `touch '${join(outside, "never")}'`]);
     // Only this file as the machine's config: no system file, whatever this machine has there.

@@ -42513,7 +42513,17 @@ var PASSED_NAMES = /* @__PURE__ */ new Set([
   // Who commits, when git has no user configured.
   ...["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"],
   // Claude Code settings documented under plain names (code.claude.com/docs/en/env-vars).
-  ...["API_TIMEOUT_MS", "MAX_THINKING_TOKENS", "BASH_DEFAULT_TIMEOUT_MS", "BASH_MAX_TIMEOUT_MS", "BASH_MAX_OUTPUT_LENGTH", "MCP_TIMEOUT", "MCP_TOOL_TIMEOUT", "MAX_MCP_OUTPUT_TOKENS", "USE_BUILTIN_RIPGREP"]
+  ...[
+    "API_TIMEOUT_MS",
+    "MAX_THINKING_TOKENS",
+    "BASH_DEFAULT_TIMEOUT_MS",
+    "BASH_MAX_TIMEOUT_MS",
+    "BASH_MAX_OUTPUT_LENGTH",
+    "MCP_TIMEOUT",
+    "MCP_TOOL_TIMEOUT",
+    "MAX_MCP_OUTPUT_TOKENS",
+    "USE_BUILTIN_RIPGREP"
+  ]
 ]);
 var BEDROCK = { switch: "CLAUDE_CODE_USE_BEDROCK", prefixes: ["AWS_"], names: [] };
 var VERTEX = {
@@ -62533,7 +62543,10 @@ async function runClaude(options) {
   signal?.addEventListener("abort", onAbort, { once: true });
   const onProcessExit = () => void (pid !== void 0 && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
-  log.info({ claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) }, "claude started");
+  log.info(
+    { claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) },
+    "claude started"
+  );
   try {
     const exited = new Promise((resolve2) => child.once("exit", (code) => resolve2(code)));
     const first = await Promise.race([exited, child]);
@@ -62571,7 +62584,12 @@ var CLAUDE_GIT_GUARD = {
 };
 function childEnv(extra) {
   const grace = process.env.CCC_GUARD_GRACE_MS;
-  const merged = { ...claudeEnv(process.env), ...CLAUDE_GIT_GUARD, ...grace !== void 0 && { CCC_GUARD_GRACE_MS: grace }, ...extra };
+  const merged = {
+    ...claudeEnv(process.env),
+    ...CLAUDE_GIT_GUARD,
+    ...grace !== void 0 && { CCC_GUARD_GRACE_MS: grace },
+    ...extra
+  };
   return Object.fromEntries(Object.entries(merged).filter((entry) => entry[1] !== void 0));
 }
 function spawnFailure(bin, code) {
@@ -62652,7 +62670,10 @@ var SECRET_PATTERNS = [
   { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^/@\s"'<>]+@/gi },
   { name: "secret in a query string", pattern: /([?&](?:access_token|token|api_key|apikey|client_secret|password|secret)=)[^&\s#"'<>]+/gi },
   // Upper-case, env-style only (`AWS_SECRET_ACCESS_KEY=…`): `password: string` in code is not a secret.
-  { name: "secret environment assignment", pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g }
+  {
+    name: "secret environment assignment",
+    pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g
+  }
 ];
 function redactSecrets(text) {
   let out = text;
@@ -62779,7 +62800,9 @@ var actionInputsSchema = external_exports.object({
   /** Minutes before Claude is stopped, process tree and all. */
   "timeout-minutes": count2(45, 24 * 60),
   /** `--allowedTools`, comma-separated; empty means the cluster's defaults. */
-  "allowed-tools": optionalText.transform((value) => value?.split(",").map((tool) => tool.trim()).filter((tool) => tool !== "")),
+  "allowed-tools": optionalText.transform(
+    (value) => value?.split(",").map((tool) => tool.trim()).filter((tool) => tool !== "")
+  ),
   /** `--permission-mode`. */
   "permission-mode": optionalText.pipe(external_exports.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).optional()),
   /** Token for the REST API (comment, labels, pull request, session-timeout issue). */
@@ -66982,7 +67005,11 @@ function buildPrompt(task) {
 function userTexts(task) {
   const role = task.settings.role?.trim();
   const body = userText("the issue body", task.issue.body, SECTION_CHAR_LIMIT);
-  const all = task.comments.map((comment) => ({ author: comment.author, createdAt: comment.createdAt, text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT) }));
+  const all = task.comments.map((comment) => ({
+    author: comment.author,
+    createdAt: comment.createdAt,
+    text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT)
+  }));
   const comments = [];
   let size = 0;
   for (const comment of all.toReversed()) {
@@ -67390,10 +67417,7 @@ var GitError = class _GitError extends UserFacingError {
   name = "GitError";
   /** Not retryable: the run's work can no longer be trusted, and another attempt would run the same prompt. */
   static worktreeTampered(dir, why) {
-    return new _GitError(
-      "worktree-tampered",
-      `the worktree's .git was changed during the run; nothing was committed or pushed (${why}; worktree ${dir})`
-    );
+    return new _GitError("worktree-tampered", `the worktree's .git was changed during the run; nothing was committed or pushed (${why}; worktree ${dir})`);
   }
   /** False when another attempt must not be made (the agent's task runner reads it). */
   get retryable() {
@@ -67418,10 +67442,9 @@ var GitError = class _GitError extends UserFacingError {
 var PushError = class extends UserFacingError {
   constructor(branch, stderr) {
     const reason = firstErrorLine(stderr);
-    super(
-      `could not push ${branch}` + (reason ? `: ${reason}` : "") + ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`,
-      { code: "push-rejected" }
-    );
+    super(`could not push ${branch}` + (reason ? `: ${reason}` : "") + ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`, {
+      code: "push-rejected"
+    });
     this.branch = branch;
     this.stderr = stderr;
   }
@@ -67457,7 +67480,10 @@ var RULES = [
   // command means "no filter", and `required=false` keeps git from failing over it.
   {
     pattern: /^filter\.(.+)\.(clean|smudge|process)$/,
-    neutral: (key, m) => [[key, ""], [`filter.${m[1]}.required`, "false"]]
+    neutral: (key, m) => [
+      [key, ""],
+      [`filter.${m[1]}.required`, "false"]
+    ]
   },
   { pattern: /^diff\.(.+)\.(command|textconv)$|^diff\.external$|^merge\.(.+)\.driver$/, neutral: (key) => [[key, ""]] },
   { pattern: /^core\.sshcommand$/, neutral: (key) => [[key, "ssh"]] },
@@ -67543,10 +67569,7 @@ async function runGit(args, options) {
     throw new GitError("git-missing", `could not run git (${result.shortMessage}): install git 2.39 or newer on this machine`);
   }
   const stderr = redactSecrets(result.stderr);
-  options.log.debug(
-    { args: args.map(redactSecrets), cwd: options.cwd, exitCode: result.exitCode, ms: Math.round(performance.now() - started) },
-    "git"
-  );
+  options.log.debug({ args: args.map(redactSecrets), cwd: options.cwd, exitCode: result.exitCode, ms: Math.round(performance.now() - started) }, "git");
   return { exitCode: result.exitCode, stdout: result.stdout, stderr };
 }
 async function git(args, options) {
@@ -67902,11 +67925,7 @@ function stateSection(record2, target) {
 function resultFigures(record2) {
   const result = record2.result;
   if (!result) return void 0;
-  return [
-    `**Cost** ${formatCost(result.costUsd)}`,
-    `**turns** ${result.turns}`,
-    `**duration** ${formatDuration(result.durationMs)}`
-  ].join(" \xB7 ");
+  return [`**Cost** ${formatCost(result.costUsd)}`, `**turns** ${result.turns}`, `**duration** ${formatDuration(result.durationMs)}`].join(" \xB7 ");
 }
 
 // src/reporter/find-tracking-comment.ts
@@ -67991,7 +68010,14 @@ async function ensureSessionTimeoutIssue(octokit, target) {
 }
 
 // action/src/main.ts
-var HIDDEN_FROM_CLAUDE = ["INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"];
+var HIDDEN_FROM_CLAUDE = [
+  "INPUT_GITHUB-TOKEN",
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "ACTIONS_RUNTIME_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_URL"
+];
 async function main(deps, inputs) {
   const { octokit, job, log } = deps;
   const { data, record: record2 } = await loadTask(octokit, inputs, job, deps.now());
@@ -68048,7 +68074,11 @@ async function failed(deps, record2, report, failure2) {
   const runner2 = job.RUNNER_NAME;
   if (failure2.kind === "usage-limit") {
     const until = failure2.resetAt !== void 0 ? `reset at ${new Date(failure2.resetAt).toISOString()}` : "reset";
-    await report({ state: "waiting", failure: { kind: failure2.kind, message: failure2.message }, waitingFor: `the usage limit to ${until} (runner ${runner2}); the cluster dispatches the task again` });
+    await report({
+      state: "waiting",
+      failure: { kind: failure2.kind, message: failure2.message },
+      waitingFor: `the usage limit to ${until} (runner ${runner2}); the cluster dispatches the task again`
+    });
     return { conclusion: "waiting" };
   }
   if (failure2.kind === "session-expired") {

@@ -35,7 +35,12 @@ export const actionInputsSchema = z.object({
   /** Minutes before Claude is stopped, process tree and all. */
   "timeout-minutes": count(45, 24 * 60),
   /** `--allowedTools`, comma-separated; empty means the cluster's defaults. */
-  "allowed-tools": optionalText.transform((value) => value?.split(",").map((tool) => tool.trim()).filter((tool) => tool !== "")),
+  "allowed-tools": optionalText.transform((value) =>
+    value
+      ?.split(",")
+      .map((tool) => tool.trim())
+      .filter((tool) => tool !== ""),
+  ),
   /** `--permission-mode`. */
   "permission-mode": optionalText.pipe(z.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).optional()),
   /** Token for the REST API (comment, labels, pull request, session-timeout issue). */

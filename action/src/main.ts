@@ -36,7 +36,14 @@ export interface Outcome {
 }
 
 /** Secrets of the job that Claude's tools have no business seeing. */
-const HIDDEN_FROM_CLAUDE = ["INPUT_GITHUB-TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"];
+const HIDDEN_FROM_CLAUDE = [
+  "INPUT_GITHUB-TOKEN",
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "ACTIONS_RUNTIME_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_URL",
+];
 
 /** One task on a self-hosted runner, as the daemon runs it, reporting to GitHub directly. */
 export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
@@ -114,7 +121,11 @@ async function failed(
   const runner = job.RUNNER_NAME;
   if (failure.kind === "usage-limit") {
     const until = failure.resetAt !== undefined ? `reset at ${new Date(failure.resetAt).toISOString()}` : "reset";
-    await report({ state: "waiting", failure: { kind: failure.kind, message: failure.message }, waitingFor: `the usage limit to ${until} (runner ${runner}); the cluster dispatches the task again` });
+    await report({
+      state: "waiting",
+      failure: { kind: failure.kind, message: failure.message },
+      waitingFor: `the usage limit to ${until} (runner ${runner}); the cluster dispatches the task again`,
+    });
     return { conclusion: "waiting" };
   }
   if (failure.kind === "session-expired") {

@@ -96,7 +96,16 @@ export class Agent {
     const runClaude = deps.runClaude ?? realRunClaude;
     const probe = () => probeLogin(runClaude, { bin: options.claudeBin, cwd: options.workdir, log: this.log });
     const onChange = () => this.applyGate();
-    this.limit = new AccountLimit({ pauses: this.pauses, account: options.account, agent: options.name, marginMs: deps.usageResetMarginMs ?? 60_000, now: this.now, log: this.log, probe, onChange });
+    this.limit = new AccountLimit({
+      pauses: this.pauses,
+      account: options.account,
+      agent: options.name,
+      marginMs: deps.usageResetMarginMs ?? 60_000,
+      now: this.now,
+      log: this.log,
+      probe,
+      onChange,
+    });
     this.login = new LoginState({
       sessions: new SessionStates(deps.redis, prefix),
       events,
@@ -216,7 +225,9 @@ export class Agent {
       return await processTask(this.ctx, job, token, controller.signal);
     } catch (error) {
       if (isJobControl(error)) throw error;
-      await recordUnexpectedError(this.ctx, job, token, error as Error).catch((e: Error) => this.log.warn({ err: e, taskId }, "could not record the run's error on the task; the reconciler will settle it"));
+      await recordUnexpectedError(this.ctx, job, token, error as Error).catch((e: Error) =>
+        this.log.warn({ err: e, taskId }, "could not record the run's error on the task; the reconciler will settle it"),
+      );
       // BullMQ would retry; an error that says retrying cannot help ends the job now.
       if (error instanceof GitError && !error.retryable) throw new UnrecoverableError(error.message);
       throw error;
@@ -245,7 +256,10 @@ export class Agent {
         // `run()` on a paused worker returns at once: only `resume()` clears the pause and
         // starts the loop again. Resume first, then start a loop that ended unpaused.
         if (worker.isPaused()) worker.resume();
-        else if (!worker.isRunning()) void worker.run().catch((e: Error) => this.log.error({ err: e, queue: worker.name }, "worker loop ended with an error; restarted at the next resync"));
+        else if (!worker.isRunning())
+          void worker
+            .run()
+            .catch((e: Error) => this.log.error({ err: e, queue: worker.name }, "worker loop ended with an error; restarted at the next resync"));
       } else if (worker.isRunning() && !worker.isPaused()) {
         void worker.pause(true);
       }

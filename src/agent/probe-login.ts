@@ -2,9 +2,7 @@ import type { runClaude } from "../claude/run-claude.js";
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { Logger } from "../shared/logger.js";
 
-export type LoginProbe =
-  | { ok: true; usageLimit?: ClaudeFailure }
-  | { ok: false; failure: ClaudeFailure };
+export type LoginProbe = { ok: true; usageLimit?: ClaudeFailure } | { ok: false; failure: ClaudeFailure };
 
 /**
  * Asks Claude for one word. A missing or expired login answers at once without touching the

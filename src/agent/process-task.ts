@@ -32,7 +32,18 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   const own = { lease: runLease(job, token) };
   const started = await ctx.store.update(
     data.taskId,
-    { state: "running", agent: ctx.options.name, startedAt: ctx.now(), attempt, maxAttempts: TASK_ATTEMPTS, progress: null, waitingFor: null, blockedBy: null, capped: null, lease: own.lease },
+    {
+      state: "running",
+      agent: ctx.options.name,
+      startedAt: ctx.now(),
+      attempt,
+      maxAttempts: TASK_ATTEMPTS,
+      progress: null,
+      waitingFor: null,
+      blockedBy: null,
+      capped: null,
+      lease: own.lease,
+    },
     ["queued", "waiting", "running"],
   );
   if (!started) return "skipped";
@@ -72,7 +83,13 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       allowedTools: settings.allowedTools,
       timeoutMs: settings.timeoutMinutes * 60_000,
       signal,
-      transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `issue-${data.issue.number}-run${data.run}-attempt${attempt}.jsonl`),
+      transcriptPath: join(
+        ctx.options.workdir,
+        "transcripts",
+        data.repo.owner,
+        data.repo.name,
+        `issue-${data.issue.number}-run${data.run}-attempt${attempt}.jsonl`,
+      ),
       log,
       onEvent: (event) => {
         progress.observe(event);
@@ -195,7 +212,8 @@ async function failed(
       await ctx.onSessionExpired(failure, data);
       waitingFor = `a new Claude login on ${ctx.options.name} (${failure.message})`;
     }
-    if (!(await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null, progress: null }, ["running"], { lease }))) return stale(ctx, data);
+    if (!(await ctx.store.update(data.taskId, { state: "waiting", waitingFor, failure: taskFailure, agent: null, progress: null }, ["running"], { lease })))
+      return stale(ctx, data);
     await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
     await job.moveToWait(token);
     throw new WaitingError();
@@ -203,9 +221,7 @@ async function failed(
   const retry = failure.retryable && attempt < TASK_ATTEMPTS;
   const mine = await ctx.store.update(
     data.taskId,
-    retry
-      ? { state: "queued", failure: taskFailure, agent: null }
-      : { state: "failed", failure: taskFailure, finishedAt: ctx.now() },
+    retry ? { state: "queued", failure: taskFailure, agent: null } : { state: "failed", failure: taskFailure, finishedAt: ctx.now() },
     ["running"],
     { lease },
   );

@@ -21,11 +21,8 @@ export async function recordUnexpectedError(ctx: TaskContext, job: Job, token: s
   // A git step that refused a tampered worktree would refuse again: fail at once.
   const last = job.attemptsMade + 1 >= TASK_ATTEMPTS || (error instanceof GitError && !error.retryable);
   const failure = { kind: "crash" as const, message: error.message.slice(0, 500) };
-  await ctx.store.update(
-    taskId,
-    last ? { state: "failed", failure, finishedAt: ctx.now() } : { state: "queued", failure, agent: null },
-    ["running"],
-    { lease: runLease(job, token) },
-  );
+  await ctx.store.update(taskId, last ? { state: "failed", failure, finishedAt: ctx.now() } : { state: "queued", failure, agent: null }, ["running"], {
+    lease: runLease(job, token),
+  });
   await ctx.events.emit({ type: "task-changed", taskId });
 }

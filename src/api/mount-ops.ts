@@ -44,7 +44,8 @@ export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.Pro
       const checkGitHub = async () => void (await (await app.auth()).request("GET /app", { request: { retries: 0, signal: AbortSignal.timeout(5_000) } }));
       options.addHandler(createOpsHandler({ ...deps, control, usage, metrics, access, checkGitHub }));
       usage.start(env.CCC_USAGE_CHECK_SECONDS * 1000);
-      if (access.kind === "open-loopback") deps.log.warn("the control API runs without a token (CCC_API_ALLOW_NO_TOKEN=loopback-only): anyone on this host can steer the cluster");
+      if (access.kind === "open-loopback")
+        deps.log.warn("the control API runs without a token (CCC_API_ALLOW_NO_TOKEN=loopback-only): anyone on this host can steer the cluster");
     };
 
   return {

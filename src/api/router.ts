@@ -47,7 +47,12 @@ export function createRouter(routes: readonly Route[], access: ApiAccess, log: L
     if (candidates.length === 0) return false;
     const found = candidates.find(({ m }) => m.route.method === req.method || (req.method === "HEAD" && m.route.method === "GET"));
     try {
-      if (!found) throw new HttpError(405, "method-not-allowed", `${req.method} is not allowed on ${url.pathname}; use ${candidates.map(({ m }) => m.route.method).join(" or ")}`);
+      if (!found)
+        throw new HttpError(
+          405,
+          "method-not-allowed",
+          `${req.method} is not allowed on ${url.pathname}; use ${candidates.map(({ m }) => m.route.method).join(" or ")}`,
+        );
       const { m, match } = found;
       if (!m.route.public && !requestAllowed(access, req.headers.authorization)) {
         throw new HttpError(401, "unauthorized", "send the API token as `Authorization: Bearer <CCC_API_TOKEN>`");

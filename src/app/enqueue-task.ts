@@ -21,8 +21,7 @@ export interface EnqueueRequest {
 }
 
 export type EnqueueOutcome =
-  | { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number }
-  | { status: "already-live"; taskId: string; state: string };
+  { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number } | { status: "already-live"; taskId: string; state: string };
 
 /**
  * Classifies the issue and puts one task on its specialty's queue, unless the issue already

@@ -48,14 +48,15 @@ export async function handleUnlabeled(deps: IntakeDeps, context: Context<"issues
   const trigger = config.config.triggerLabel;
   if (label !== trigger && !label.startsWith(`${trigger}:`)) return;
   // Another trigger label still on the issue keeps the task.
-  const stillTriggered = ctx.issue.labels.some(
-    (l) => !STATE_LABELS.includes(l) && (l === trigger || l.startsWith(`${trigger}:`)),
-  );
+  const stillTriggered = ctx.issue.labels.some((l) => !STATE_LABELS.includes(l) && (l === trigger || l.startsWith(`${trigger}:`)));
   if (stillTriggered) return;
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
   const role = await actorRole(deps, ctx);
   if (!mayTrigger(role)) {
-    deps.log.info({ actor: ctx.actor, role, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number }, "trigger label removed by a user without write access: task kept");
+    deps.log.info(
+      { actor: ctx.actor, role, repo: `${ctx.owner}/${ctx.repo}`, issue: ctx.issue.number },
+      "trigger label removed by a user without write access: task kept",
+    );
     return;
   }
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });

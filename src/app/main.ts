@@ -77,40 +77,43 @@ async function main(): Promise<void> {
   // would cut the reporter's, dispatcher's and queues' shutdown short on Ctrl-C: ours replaces it.
   const sigintBefore = new Set(process.listeners("SIGINT"));
   const started = run(
-    ops.wrap(createApp(deps, (app) => {
-      const opsRepo = env.CCC_OPS_REPO ? opsRepoResolver(app, env.CCC_OPS_REPO) : undefined;
-      // Set before any delivery: the handlers read it when checking `/claude pause|resume|stop`.
-      if (opsRepo) deps.opsRepo = async () => {
-        const found = await opsRepo();
-        return { owner: found.owner, repo: found.repo, octokit: await app.auth(found.installationId) };
-      };
-      // Self-hosted runner mode (docs/self-hosted-runners.md); idle when no repository uses it.
-      dispatcher = new Dispatcher({
-        redis,
-        prefix: env.CCC_PREFIX,
-        store,
-        queues: deps.queues,
-        events: deps.events,
-        getOctokit: (installationId) => app.auth(installationId),
-        log: log.child({ component: "dispatcher" }),
-        configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
-      });
-      dispatcher.start();
-      reconciler = new Reconciler({ ...deps, log: log.child({ component: "reconciler" }), intervalMs: env.CCC_RECONCILE_SECONDS * 1000 });
-      reconciler.start();
-      if (env.CCC_REPORTER === "off") return;
-      reporter = new Reporter({
-        connection: redis,
-        prefix: env.CCC_PREFIX,
-        store,
-        getOctokit: (installationId) => app.auth(installationId),
-        log: log.child({ component: "reporter" }),
-        githubRetryBaseMs: env.CCC_GITHUB_RETRY_BASE_MS,
-        githubRetryMaxMs: env.CCC_GITHUB_RETRY_MAX_MS,
-        ...(opsRepo ? { opsRepo } : {}),
-      });
-      reporter.start();
-    })),
+    ops.wrap(
+      createApp(deps, (app) => {
+        const opsRepo = env.CCC_OPS_REPO ? opsRepoResolver(app, env.CCC_OPS_REPO) : undefined;
+        // Set before any delivery: the handlers read it when checking `/claude pause|resume|stop`.
+        if (opsRepo)
+          deps.opsRepo = async () => {
+            const found = await opsRepo();
+            return { owner: found.owner, repo: found.repo, octokit: await app.auth(found.installationId) };
+          };
+        // Self-hosted runner mode (docs/self-hosted-runners.md); idle when no repository uses it.
+        dispatcher = new Dispatcher({
+          redis,
+          prefix: env.CCC_PREFIX,
+          store,
+          queues: deps.queues,
+          events: deps.events,
+          getOctokit: (installationId) => app.auth(installationId),
+          log: log.child({ component: "dispatcher" }),
+          configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
+        });
+        dispatcher.start();
+        reconciler = new Reconciler({ ...deps, log: log.child({ component: "reconciler" }), intervalMs: env.CCC_RECONCILE_SECONDS * 1000 });
+        reconciler.start();
+        if (env.CCC_REPORTER === "off") return;
+        reporter = new Reporter({
+          connection: redis,
+          prefix: env.CCC_PREFIX,
+          store,
+          getOctokit: (installationId) => app.auth(installationId),
+          log: log.child({ component: "reporter" }),
+          githubRetryBaseMs: env.CCC_GITHUB_RETRY_BASE_MS,
+          githubRetryMaxMs: env.CCC_GITHUB_RETRY_MAX_MS,
+          ...(opsRepo ? { opsRepo } : {}),
+        });
+        reporter.start();
+      }),
+    ),
     // Probot reads its settings from this copy. Without REDIS_URL in it, Probot throttles
     // GitHub requests in process instead of through Bottleneck on Redis, whose keys expire
     // after two idle minutes and never recover on Redis 7 (docs/gotchas.md).

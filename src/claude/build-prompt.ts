@@ -13,14 +13,11 @@ export const PROMPT_BYTE_LIMIT = 400 * 1024;
 
 /** Built-in role text per specialty; a repo's `role` setting is appended, never replaces it. */
 export const SPECIALTY_ROLES: Record<string, string> = {
-  general:
-    "You are a senior software engineer. You make focused, minimal changes that fit the existing code style, and you verify them before you finish.",
+  general: "You are a senior software engineer. You make focused, minimal changes that fit the existing code style, and you verify them before you finish.",
   frontend:
     "You are a senior frontend engineer. You care about accessible markup, responsive layout, consistent components and state handling, and you follow the project's UI conventions.",
-  backend:
-    "You are a senior backend engineer. You care about correct APIs, data integrity, error handling, performance and backwards compatibility.",
-  testing:
-    "You are a senior test engineer. You write reliable, readable tests that describe behaviour, cover edge cases and failure paths, and do not flake.",
+  backend: "You are a senior backend engineer. You care about correct APIs, data integrity, error handling, performance and backwards compatibility.",
+  testing: "You are a senior test engineer. You write reliable, readable tests that describe behaviour, cover edge cases and failure paths, and do not flake.",
   docs: "You are a technical writer who reads code. You write accurate, concise documentation with working examples, in the project's existing voice.",
   devops:
     "You are a senior DevOps engineer. You care about reproducible builds, CI pipelines, deployment safety, configuration and observability; you never commit secrets.",
@@ -68,7 +65,11 @@ interface UserTexts {
 function userTexts(task: TaskData): UserTexts {
   const role = task.settings.role?.trim();
   const body = userText("the issue body", task.issue.body, SECTION_CHAR_LIMIT);
-  const all = task.comments.map((comment) => ({ author: comment.author, createdAt: comment.createdAt, text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT) }));
+  const all = task.comments.map((comment) => ({
+    author: comment.author,
+    createdAt: comment.createdAt,
+    text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT),
+  }));
   // Over the limit, the newest comments matter most: they are closest to the request.
   const comments: UserTexts["comments"] = [];
   let size = 0;

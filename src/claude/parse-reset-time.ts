@@ -36,8 +36,7 @@ export function parseResetTime(text: string, now: number): number | undefined {
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 /** `reset at 5pm (Europe/Warsaw)`, `resets 8:20pm (Asia/Singapore)`, `resets Mar 15 at 12pm (Europe/London)`. */
-const WALL_CLOCK =
-  /resets?(?: at)?\s+(?:([A-Z][a-z]{2,8})\.? (\d{1,2}),? (?:at )?)?(\d{1,2})(?::(\d{2}))?\s*([ap]m)\b(?:\s*\(([A-Za-z0-9_+\-/]+)\))?/i;
+const WALL_CLOCK = /resets?(?: at)?\s+(?:([A-Z][a-z]{2,8})\.? (\d{1,2}),? (?:at )?)?(\d{1,2})(?::(\d{2}))?\s*([ap]m)\b(?:\s*\(([A-Za-z0-9_+\-/]+)\))?/i;
 
 interface WallClock {
   now: number;

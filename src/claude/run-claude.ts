@@ -52,9 +52,7 @@ export interface ClaudeRunResult {
   outputTokens?: number;
 }
 
-export type ClaudeRunOutcome =
-  | { ok: true; result: ClaudeRunResult }
-  | { ok: false; failure: ClaudeFailure; result?: ClaudeRunResult };
+export type ClaudeRunOutcome = { ok: true; result: ClaudeRunResult } | { ok: false; failure: ClaudeFailure; result?: ClaudeRunResult };
 
 /** Starts the CLI and ends its process group if the agent dies without cleaning up. */
 const CLAUDE_GUARD = fileURLToPath(new URL("./claude-guard.mjs", import.meta.url));
@@ -130,7 +128,10 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   // If the agent itself exits mid-run, a detached Claude would otherwise keep working unseen.
   const onProcessExit = (): void => void (pid !== undefined && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
-  log.info({ claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) }, "claude started");
+  log.info(
+    { claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) },
+    "claude started",
+  );
 
   try {
     // 'exit' rather than the execa promise: a grandchild holding stdout open would delay the promise indefinitely.
@@ -181,7 +182,12 @@ const CLAUDE_GIT_GUARD: Record<string, string> = {
 /** Allowlisted agent environment, git's guard, the guard's grace period if set, then the caller's extras. */
 function childEnv(extra: RunClaudeOptions["env"]): Record<string, string> {
   const grace = process.env.CCC_GUARD_GRACE_MS;
-  const merged: Record<string, string | undefined> = { ...claudeEnv(process.env), ...CLAUDE_GIT_GUARD, ...(grace !== undefined && { CCC_GUARD_GRACE_MS: grace }), ...extra };
+  const merged: Record<string, string | undefined> = {
+    ...claudeEnv(process.env),
+    ...CLAUDE_GIT_GUARD,
+    ...(grace !== undefined && { CCC_GUARD_GRACE_MS: grace }),
+    ...extra,
+  };
   return Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
@@ -221,8 +227,17 @@ export async function checkClaudeBinary(bin: string): Promise<{ ok: true; versio
   if (result.code === "ENOENT") return { ok: false, message: `claude binary not found at ${bin}: install @anthropic-ai/claude-code or set CLAUDE_BIN` };
   if (result.timedOut) return { ok: false, message: `\`${bin} --version\` did not answer within 10 s` };
   if (result.failed) {
-    const detail = String(result.stderr ?? "").trim().split("\n")[0] || result.shortMessage;
+    const detail =
+      String(result.stderr ?? "")
+        .trim()
+        .split("\n")[0] || result.shortMessage;
     return { ok: false, message: `\`${bin} --version\` failed: ${detail}` };
   }
-  return { ok: true, version: String(result.stdout ?? "").trim().split("\n")[0] ?? "" };
+  return {
+    ok: true,
+    version:
+      String(result.stdout ?? "")
+        .trim()
+        .split("\n")[0] ?? "",
+  };
 }

@@ -3,14 +3,7 @@
  * cluster acts on. The CLI adds fields and line types over time; anything this union does
  * not name arrives as `unparsed` rather than as an error.
  */
-export type StreamEvent =
-  | InitEvent
-  | AssistantEvent
-  | ToolResultEvent
-  | ApiRetryEvent
-  | RateLimitEvent
-  | ResultEvent
-  | UnparsedEvent;
+export type StreamEvent = InitEvent | AssistantEvent | ToolResultEvent | ApiRetryEvent | RateLimitEvent | ResultEvent | UnparsedEvent;
 
 /** `system/init`: the session has started. */
 export interface InitEvent {

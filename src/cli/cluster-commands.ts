@@ -42,7 +42,13 @@ export async function statusCommand(deps: ClusterDeps): Promise<ExitCode> {
     const depths = await Promise.all(
       [...specialties].map(async (s) => {
         const counts = await queues.queue(taskQueueName(s)).getJobCounts("waiting", "prioritized", "active", "delayed", "failed");
-        return { queue: taskQueueName(s), waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 };
+        return {
+          queue: taskQueueName(s),
+          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          failed: counts.failed ?? 0,
+        };
       }),
     );
     const tasks = await new TaskStore(deps.redis, deps.prefix).recent(20);
@@ -51,10 +57,21 @@ export async function statusCommand(deps: ClusterDeps): Promise<ExitCode> {
       return ExitCode.ok;
     }
     deps.output.out(`Agents live: ${agents.length}\n`);
-    deps.output.out(table(["QUEUE", "WAITING", "ACTIVE", "DELAYED", "FAILED"], depths.map((d) => [d.queue, String(d.waiting), String(d.active), String(d.delayed), String(d.failed)])));
+    deps.output.out(
+      table(
+        ["QUEUE", "WAITING", "ACTIVE", "DELAYED", "FAILED"],
+        depths.map((d) => [d.queue, String(d.waiting), String(d.active), String(d.delayed), String(d.failed)]),
+      ),
+    );
     deps.output.out("");
     if (tasks.length === 0) deps.output.out("No tasks yet.");
-    else deps.output.out(table(["TASK", "STATE", "SPECIALTY", "AGENT", "QUEUED", "PR"], tasks.map((t) => [t.taskId, t.state, t.specialty, t.agent ?? "-", ago(Date.now() - t.queuedAt), t.prUrl ?? "-"])));
+    else
+      deps.output.out(
+        table(
+          ["TASK", "STATE", "SPECIALTY", "AGENT", "QUEUED", "PR"],
+          tasks.map((t) => [t.taskId, t.state, t.specialty, t.agent ?? "-", ago(Date.now() - t.queuedAt), t.prUrl ?? "-"]),
+        ),
+      );
     return ExitCode.ok;
   } finally {
     await queues.close();
@@ -67,7 +84,11 @@ export async function cancelCommand(deps: ClusterDeps, ref: IssueRef): Promise<E
   const queues = new TaskQueues({ connection: deps.redis, prefix: deps.prefix });
   const events = new EventQueue({ connection: deps.redis, prefix: deps.prefix });
   try {
-    const outcome = await cancelTask({ redis: deps.redis, prefix: deps.prefix, store: new TaskStore(deps.redis, deps.prefix), queues, events }, taskId, "ccc cancel");
+    const outcome = await cancelTask(
+      { redis: deps.redis, prefix: deps.prefix, store: new TaskStore(deps.redis, deps.prefix), queues, events },
+      taskId,
+      "ccc cancel",
+    );
     if (deps.json) deps.output.out(JSON.stringify({ taskId, outcome }));
     else deps.output.out(outcome === "cancelled" ? `Cancelled ${taskId}.` : `${taskId} has no queued or running task.`);
     return outcome === "cancelled" ? ExitCode.ok : ExitCode.failed;

@@ -20,7 +20,10 @@ export function explainError(error: unknown, helpHint = "ccc --help"): Explained
     const code = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     if (PRINTED.has(error.code)) return { code };
     // Commander's own text, one line: "error: unknown command 'x'\n(Did you mean y?)" has two.
-    const text = error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim();
+    const text = error.message
+      .replace(/^error: /, "")
+      .replace(/\s*\n\s*/g, " ")
+      .trim();
     return { code, message: `ccc: ${text}${/[.?!)]$/.test(text) ? "" : "."} See \`${helpHint}\`.` };
   }
   // Errors raised on purpose name the fix in one line (ConfigError exits 2, bad usage).

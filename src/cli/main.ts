@@ -41,8 +41,14 @@ program
   .option("--concurrency <n>", "tasks run at once (default 1)")
   .option("--workdir <dir>", "mirrors, worktrees and transcripts (default ~/.ccc/<name>)")
   .option("--account <name>", "Claude account this agent is logged in with (default: default)")
-  .option("--max-permission-mode <mode>", "highest permission mode a task runs with here: plan, default, acceptEdits or bypassPermissions (default acceptEdits)")
-  .option("--allowed-tools <list>", "comma-separated tools a task may use here, e.g. Edit,Read,Bash(git commit:*) (default: the repository config's default tools)")
+  .option(
+    "--max-permission-mode <mode>",
+    "highest permission mode a task runs with here: plan, default, acceptEdits or bypassPermissions (default acceptEdits)",
+  )
+  .option(
+    "--allowed-tools <list>",
+    "comma-separated tools a task may use here, e.g. Edit,Read,Bash(git commit:*) (default: the repository config's default tools)",
+  )
   .option("--models <list>", "comma-separated models a task may ask for here; another runs with the CLI's default (default: any)")
   .option("--repos <list>", "comma-separated owners or owner/repo whose tasks this agent takes (default: all)")
   // Checks its flags together with the CCC_* variables, then serves until a signal.

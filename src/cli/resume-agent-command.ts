@@ -26,7 +26,10 @@ export async function resumeAgentCommand(deps: ClusterDeps, agent: string, waitM
     if (state && state.at >= askedAt && state.state !== "checking") {
       if (deps.json) deps.output.out(JSON.stringify({ agent, session: state }));
       else if (state.state === "ok") deps.output.out(`${agent}: Claude login works; the agent takes work again.`);
-      else deps.output.err(`${agent}: the login still fails: ${state.message ?? "unknown"}\nRun \`claude /login\` on ${live.host} as the agent's user, then try again.`);
+      else
+        deps.output.err(
+          `${agent}: the login still fails: ${state.message ?? "unknown"}\nRun \`claude /login\` on ${live.host} as the agent's user, then try again.`,
+        );
       return state.state === "ok" ? ExitCode.ok : ExitCode.failed;
     }
     if (Date.now() - askedAt > waitMs) {

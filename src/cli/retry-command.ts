@@ -26,4 +26,3 @@ export async function retryCommand(deps: ClusterDeps, ref: IssueRef, secrets: Ta
     await Promise.all([queues.close(), events.close()]);
   }
 }
-

@@ -15,18 +15,45 @@ export async function usageCommand(deps: ClusterDeps, budgets: readonly Budget[]
   }
   if (report.accounts.length === 0) deps.output.out("No Claude runs in the last 7 days.");
   else {
-    const rows = (name: string, w: (typeof report.accounts)[number]["windows"]) => [name, usd(w["1h"].costUsd), usd(w["5h"].costUsd), usd(w["24h"].costUsd), usd(w["7d"].costUsd), String(w["24h"].turns), String(w["24h"].tasks), String(w["24h"].tokens || "-")];
+    const rows = (name: string, w: (typeof report.accounts)[number]["windows"]) => [
+      name,
+      usd(w["1h"].costUsd),
+      usd(w["5h"].costUsd),
+      usd(w["24h"].costUsd),
+      usd(w["7d"].costUsd),
+      String(w["24h"].turns),
+      String(w["24h"].tasks),
+      String(w["24h"].tokens || "-"),
+    ];
     const headers = ["COST 1H", "5H", "24H", "7D", "TURNS 24H", "TASKS 24H", "TOKENS 24H"];
-    deps.output.out(table(["ACCOUNT", ...headers], report.accounts.map((a) => rows(a.account, a.windows))));
+    deps.output.out(
+      table(
+        ["ACCOUNT", ...headers],
+        report.accounts.map((a) => rows(a.account, a.windows)),
+      ),
+    );
     deps.output.out("");
-    deps.output.out(table(["AGENT", ...headers], report.agents.map((a) => rows(a.agent, a.windows))));
+    deps.output.out(
+      table(
+        ["AGENT", ...headers],
+        report.agents.map((a) => rows(a.agent, a.windows)),
+      ),
+    );
   }
   if (report.budgets.length > 0) {
     deps.output.out("");
     deps.output.out(
       table(
         ["BUDGET", "WINDOW", "SPENT", "LIMIT", "RATE", "REACHED AT", "LEVEL"],
-        report.budgets.map((b) => [b.account, b.window, usd(b.forecast.spentUsd), usd(b.usd), `${usd(b.forecast.rateUsdPerHour)}/h`, b.forecast.reachAt ? new Date(b.forecast.reachAt).toISOString() : "never at this rate", b.forecast.level]),
+        report.budgets.map((b) => [
+          b.account,
+          b.window,
+          usd(b.forecast.spentUsd),
+          usd(b.usd),
+          `${usd(b.forecast.rateUsdPerHour)}/h`,
+          b.forecast.reachAt ? new Date(b.forecast.reachAt).toISOString() : "never at this rate",
+          b.forecast.level,
+        ]),
       ),
     );
   }

@@ -43,11 +43,20 @@ export const agentOptionsSchema = sharedEnvSchema.extend({
   /** Highest `--permission-mode` any task runs with here, whatever its repository asks (plan < default < acceptEdits < bypassPermissions). */
   maxPermissionMode: z.enum(["plan", "default", "acceptEdits", "bypassPermissions"]).default("acceptEdits"),
   /** Tools a task may be given here; a repository's other tools are dropped. Defaults to the repository config's default list. */
-  allowedTools: z.array(z.string().min(1).max(200)).min(1, "at least one tool").default([...DEFAULT_REPO_CONFIG.allowedTools]),
+  allowedTools: z
+    .array(z.string().min(1).max(200))
+    .min(1, "at least one tool")
+    .default([...DEFAULT_REPO_CONFIG.allowedTools]),
   /** Models a task may ask for here; another model runs as the CLI's default. Unset allows any. */
-  models: z.array(z.string().regex(/^[A-Za-z0-9._:@/-]{1,100}$/, "model names of letters, digits, '.', '_', ':', '@', '/' and '-'")).min(1).optional(),
+  models: z
+    .array(z.string().regex(/^[A-Za-z0-9._:@/-]{1,100}$/, "model names of letters, digits, '.', '_', ':', '@', '/' and '-'"))
+    .min(1)
+    .optional(),
   /** Owners (`octo`) or repositories (`octo/hello`) whose tasks this agent takes. Unset serves all. */
-  repos: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}(\/[A-Za-z0-9_.-]{1,100})?$/, "entries such as octo or octo/hello")).min(1).optional(),
+  repos: z
+    .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}(\/[A-Za-z0-9_.-]{1,100})?$/, "entries such as octo or octo/hello"))
+    .min(1)
+    .optional(),
 });
 
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
@@ -92,7 +101,14 @@ const FLAG_NAMES: Partial<Record<keyof AgentFlags, string>> = {
 /** `a, b,,c` → `["a", "b", "c"]`; nothing given, or only commas, → undefined (the default). */
 function list(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const items = [...new Set(text.split(",").map((s) => s.trim()).filter((s) => s !== ""))];
+  const items = [
+    ...new Set(
+      text
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    ),
+  ];
   return items.length > 0 ? items : undefined;
 }
 

@@ -21,7 +21,10 @@ export type ParseBudgetsResult = { ok: true; budgets: Budget[] } | { ok: false; 
  */
 export function parseBudgets(text: string | undefined): ParseBudgetsResult {
   const budgets: Budget[] = [];
-  for (const part of (text ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+  for (const part of (text ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")) {
     const match = /^([A-Za-z0-9._@-]{1,100})=(\d+(?:\.\d+)?)(?:\/(\w+))?$/.exec(part);
     if (!match) return { ok: false, message: `"${part}" is not account=usd[/window], e.g. team=50 or team=20/5h` };
     const [, account, usd, window = "7d"] = match;

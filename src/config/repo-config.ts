@@ -25,7 +25,12 @@ export const repoConfigSchema = z
     /** `--max-turns` for one run. */
     maxTurns: z.number().int().min(1).max(500).default(30),
     /** Minutes before a run is killed, process tree and all. */
-    timeoutMinutes: z.number().int().min(1).max(24 * 60).default(45),
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(45),
     /** Open pull requests as drafts. */
     draftPullRequests: z.boolean().default(false),
     /** If non-empty, only these GitHub logins may trigger, on top of the write-permission check. */
@@ -56,7 +61,12 @@ export const repoConfigSchema = z
         /** Branch or tag the workflow runs from; unset means the repository's default branch. */
         ref: z.string().min(1).max(250).optional(),
         /** A dispatched workflow whose job has not started within this many minutes is cancelled and its task queued again. */
-        dispatchTimeoutMinutes: z.number().int().min(1).max(24 * 60).default(10),
+        dispatchTimeoutMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(10),
       })
       .strict()
       .prefault({}),

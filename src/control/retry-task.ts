@@ -32,12 +32,18 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
   if (LIVE_STATES.includes(record.state)) return { status: "already-live", state: record.state };
   const job = record.queue && record.jobId ? await deps.queues.queue(record.queue).getJob(record.jobId) : undefined;
   if (!job) {
-    return { status: "no-job-data", message: `the last run's job (${record.jobId || "none"}) is no longer kept; comment \`/claude retry\` on the issue instead` };
+    return {
+      status: "no-job-data",
+      message: `the last run's job (${record.jobId || "none"}) is no longer kept; comment \`/claude retry\` on the issue instead`,
+    };
   }
   // The job sits in Redis: it is signed again for the new run only while the app's signature holds.
   const last = deps.queues.verify(job);
   if (!last.ok) {
-    return { status: "no-job-data", message: `the last run's job (${record.jobId}) is not one the app signed (${last.reason}); comment \`/claude retry\` on the issue, which rebuilds the task from GitHub` };
+    return {
+      status: "no-job-data",
+      message: `the last run's job (${record.jobId}) is not one the app signed (${last.reason}); comment \`/claude retry\` on the issue, which rebuilds the task from GitHub`,
+    };
   }
 
   const live = await deps.registry.liveSpecialties();
@@ -75,7 +81,11 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
   try {
     await deps.queues.add(data);
   } catch (error) {
-    await deps.store.update(taskId, { state: "failed", failure: { kind: "unknown", message: `could not queue the retry: ${(error as Error).message}` }, finishedAt: now });
+    await deps.store.update(taskId, {
+      state: "failed",
+      failure: { kind: "unknown", message: `could not queue the retry: ${(error as Error).message}` },
+      finishedAt: now,
+    });
     throw error;
   }
   await deps.events.emit({ type: "task-changed", taskId });

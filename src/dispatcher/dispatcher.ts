@@ -104,7 +104,10 @@ export class Dispatcher {
     // It becomes a workflow dispatch: only a task the app signed is taken at its word.
     const verdict = this.options.queues.verify(job);
     if (!verdict.ok) {
-      this.log.error({ jobId: job.id, reason: verdict.reason }, `refused an actions task job: ${verdict.reason}; it was not queued by this cluster's app as it stands`);
+      this.log.error(
+        { jobId: job.id, reason: verdict.reason },
+        `refused an actions task job: ${verdict.reason}; it was not queued by this cluster's app as it stands`,
+      );
       await settleRefusedTask({ ...this.options, log: this.log, now: this.now }, job, verdict.reason, "the dispatcher").catch((error: Error) =>
         this.log.warn({ err: error, jobId: job.id }, "could not mark the refused job's task failed; the reconciler will"),
       );
@@ -202,7 +205,11 @@ export class Dispatcher {
       const verdict = await requeueActionsTask(this.options.queues, dispatch);
       if (!verdict.ok) {
         log.error({ reason: verdict.reason }, `refused to queue a dispatch's task again: ${verdict.reason}; the dispatch record was changed in Redis`);
-        await this.options.store.update(dispatch.taskId, { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now }, LIVE_STATES);
+        await this.options.store.update(
+          dispatch.taskId,
+          { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now },
+          LIVE_STATES,
+        );
         await this.options.events.emit({ type: "task-changed", taskId: dispatch.taskId });
         continue;
       }

@@ -74,11 +74,19 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
     const verdict = await requeueActionsTask(deps.queues, dispatch, retryMs);
     if (!verdict.ok) {
       log.error({ reason: verdict.reason }, `refused to queue a dispatch's task again: ${verdict.reason}; the dispatch record was changed in Redis`);
-      await deps.store.update(record.taskId, { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now }, LIVE_STATES);
+      await deps.store.update(
+        record.taskId,
+        { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now },
+        LIVE_STATES,
+      );
       await deps.events.emit({ type: "task-changed", taskId: record.taskId });
       return;
     }
-    await deps.store.update(record.taskId, { state: "waiting", agent: null, waitingFor: `a self-hosted runner, again at ${new Date(now + retryMs).toISOString()}` }, LIVE_STATES);
+    await deps.store.update(
+      record.taskId,
+      { state: "waiting", agent: null, waitingFor: `a self-hosted runner, again at ${new Date(now + retryMs).toISOString()}` },
+      LIVE_STATES,
+    );
     log.info({ retryMs }, "job ended waiting; task queued again");
     return;
   }
@@ -107,21 +115,29 @@ async function started(deps: FollowDeps, octokit: GitHubClient, dispatch: Dispat
   if (dispatch.state !== "dispatched") return;
   const runner = event.runnerName ?? "a self-hosted runner";
   await deps.dispatches.save({ ...dispatch, state: "started", runner });
-  await deps.store.update(
-    dispatch.taskId,
-    { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null },
-    ["queued", "waiting"],
-  );
+  await deps.store.update(dispatch.taskId, { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null }, [
+    "queued",
+    "waiting",
+  ]);
 }
 
 /** The `claude:<state>` label the action left on the issue, if it is one the action reports. */
 async function labelledState(octokit: GitHubClient, record: TaskRecord): Promise<TaskState | undefined> {
   const { data } = await octokit.rest.issues.listLabelsOnIssue({ owner: record.owner, repo: record.repo, issue_number: record.issueNumber, per_page: 100 });
-  const states = data.map((label) => label.name).filter((name) => STATE_LABELS.includes(name)).map((name) => name.slice("claude:".length) as TaskState);
+  const states = data
+    .map((label) => label.name)
+    .filter((name) => STATE_LABELS.includes(name))
+    .map((name) => name.slice("claude:".length) as TaskState);
   return states.find((state) => REPORTED.includes(state));
 }
 
 async function openPullRequestFor(octokit: GitHubClient, record: TaskRecord): Promise<{ url: string; number: number } | undefined> {
-  const { data } = await octokit.rest.pulls.list({ owner: record.owner, repo: record.repo, head: `${record.owner}:${record.branch}`, state: "open", per_page: 1 });
+  const { data } = await octokit.rest.pulls.list({
+    owner: record.owner,
+    repo: record.repo,
+    head: `${record.owner}:${record.branch}`,
+    state: "open",
+    per_page: 1,
+  });
   return data[0] ? { url: data[0].html_url, number: data[0].number } : undefined;
 }

@@ -18,7 +18,9 @@ export interface TaskSummary {
 const FIELDS = ["state", "specialty", "queue", "queuedAt", "startedAt", "finishedAt", "failure"] as const;
 
 /** Those fields as a record holds them; all optional, as a task removed mid-scrape has none. */
-const censusFieldsSchema = taskRecordSchema.pick({ state: true, specialty: true, queue: true, queuedAt: true, startedAt: true, finishedAt: true, failure: true }).partial();
+const censusFieldsSchema = taskRecordSchema
+  .pick({ state: true, specialty: true, queue: true, queuedAt: true, startedAt: true, finishedAt: true, failure: true })
+  .partial();
 
 /** Scrapes read at most this many of the most recently queued tasks. */
 export const CENSUS_LIMIT = 5_000;

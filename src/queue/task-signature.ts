@@ -32,7 +32,9 @@ export function canonicalJson(value: unknown): string {
 
 /** The MAC covers the queue and the whole task, taskId and run (the job id) included. */
 function mac(secret: string, queue: string, task: TaskData): Buffer {
-  return createHmac("sha256", secret).update(`ccc-task-${VERSION}\n${queue}\n${canonicalJson(task)}`).digest();
+  return createHmac("sha256", secret)
+    .update(`ccc-task-${VERSION}\n${queue}\n${canonicalJson(task)}`)
+    .digest();
 }
 
 /**

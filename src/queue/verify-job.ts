@@ -20,7 +20,10 @@ export interface RefusalDeps {
 export async function verifyJob(deps: RefusalDeps & { secrets: TaskSecrets; agent: string }, job: Job): Promise<TaskData> {
   const verdict = verifyTaskJob(job, deps.secrets);
   if (verdict.ok) return verdict.task;
-  deps.log.error({ jobId: job.id, queue: job.queueName, reason: verdict.reason }, `refused a task job: ${verdict.reason}; it was not queued by this cluster's app as it stands (or CCC_TASK_SECRET differs between the app and this agent)`);
+  deps.log.error(
+    { jobId: job.id, queue: job.queueName, reason: verdict.reason },
+    `refused a task job: ${verdict.reason}; it was not queued by this cluster's app as it stands (or CCC_TASK_SECRET differs between the app and this agent)`,
+  );
   await settleRefusedTask(deps, job, verdict.reason, `agent \`${deps.agent}\``).catch((error: Error) =>
     deps.log.warn({ err: error, jobId: job.id }, "could not mark the refused job's task failed; the reconciler will when it sees the failed job"),
   );
@@ -38,6 +41,9 @@ export async function settleRefusedTask(deps: RefusalDeps, job: Job, reason: Tas
   const record = await deps.store.get(claimed.data.taskId);
   if (!record || record.run !== claimed.data.run || record.jobId !== job.id || record.queue !== job.queueName) return;
   const failure = { kind: "invalid-request" as const, message: refusalMessage(reason, by) };
-  const failed = await deps.store.update(record.taskId, { state: "failed", failure, finishedAt: deps.now(), agent: null, progress: null, blockedBy: null }, ["queued", "waiting"]);
+  const failed = await deps.store.update(record.taskId, { state: "failed", failure, finishedAt: deps.now(), agent: null, progress: null, blockedBy: null }, [
+    "queued",
+    "waiting",
+  ]);
   if (failed) await deps.events.emit({ type: "task-changed", taskId: record.taskId });
 }

@@ -38,7 +38,10 @@ export function judgeRunningTask(input: { task: TaskRecord; job: JobView | undef
     case "active":
       return agentAlive
         ? { kind: "ok" }
-        : { kind: "agent-silent", message: `${who} stopped responding (crashed, or its machine sleeps); the task goes back on the queue when its lock expires` };
+        : {
+            kind: "agent-silent",
+            message: `${who} stopped responding (crashed, or its machine sleeps); the task goes back on the queue when its lock expires`,
+          };
     case "waiting":
     case "prioritized":
     case "delayed":
@@ -69,6 +72,7 @@ export function judgeRunningTask(input: { task: TaskRecord; job: JobView | undef
 export function judgeQueuedTask(job: JobView | undefined): { kind: "ok" } | { kind: "failed"; message: string } {
   if (!job) return { kind: "failed", message: "its queue job disappeared before an agent took it: comment `/claude retry` to queue it again" };
   if (job.state === "failed") return { kind: "failed", message: `its run failed: ${job.failedReason ?? "unknown error"}` };
-  if (job.state === "completed") return { kind: "failed", message: "its queue job ended without a result the cluster recorded: comment `/claude retry` to run it again" };
+  if (job.state === "completed")
+    return { kind: "failed", message: "its queue job ended without a result the cluster recorded: comment `/claude retry` to run it again" };
   return { kind: "ok" };
 }

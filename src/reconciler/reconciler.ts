@@ -142,7 +142,13 @@ export class Reconciler {
   private async jobView(task: TaskRecord): Promise<JobView | undefined> {
     const job = await this.options.queues.queue(task.queue).getJob(task.jobId);
     return job
-      ? { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason, returnValue: job.returnvalue as unknown, finishedOn: job.finishedOn }
+      ? {
+          state: await job.getState(),
+          attemptsMade: job.attemptsMade,
+          failedReason: job.failedReason,
+          returnValue: job.returnvalue as unknown,
+          finishedOn: job.finishedOn,
+        }
       : undefined;
   }
 
@@ -177,7 +183,14 @@ export class Reconciler {
       case "pushed-unreported":
         return this.reportPushAgain(task);
       case "requeued":
-        if (await this.options.store.update(task.taskId, { state: "queued", agent: null, progress: null, blockedBy: null, failure: { kind: "crash", message: verdict.message } }, ["running"], where)) {
+        if (
+          await this.options.store.update(
+            task.taskId,
+            { state: "queued", agent: null, progress: null, blockedBy: null, failure: { kind: "crash", message: verdict.message } },
+            ["running"],
+            where,
+          )
+        ) {
           this.log.warn({ taskId: task.taskId, agent: task.agent }, verdict.message);
           await this.options.events.emit({ type: "task-changed", taskId: task.taskId });
         }

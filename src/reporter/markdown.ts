@@ -26,13 +26,15 @@ export function inlineText(text: string, max = 300, target?: OutboundTarget): st
 }
 
 function escapeInline(text: string): string {
-  return text
-    // Entities first, so the backslash escapes below never precede an entity.
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/[\\`*_[\]|~]/g, "\\$&")
-    .replace(/@(?=[A-Za-z0-9])/g, "@\u200b");
+  return (
+    text
+      // Entities first, so the backslash escapes below never precede an entity.
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/[\\`*_[\]|~]/g, "\\$&")
+      .replace(/@(?=[A-Za-z0-9])/g, "@\u200b")
+  );
 }
 
 /** A code span for names and paths (`Edit src/a.ts`); fenced long enough for any backticks inside. */

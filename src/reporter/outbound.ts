@@ -47,7 +47,10 @@ export function isOwnUrl(url: string, target: OutboundTarget): boolean {
   let path: string[];
   try {
     parsed = new URL(url.trim(), `https://${target.host}/${target.owner}/${target.repo}/`);
-    path = parsed.pathname.split("/").slice(1).map((part) => decodeURIComponent(part).toLowerCase());
+    path = parsed.pathname
+      .split("/")
+      .slice(1)
+      .map((part) => decodeURIComponent(part).toLowerCase());
   } catch {
     return false;
   }

@@ -131,9 +131,5 @@ function stateSection(record: TaskRecord, target: OutboundTarget): string[] {
 function resultFigures(record: TaskRecord): string | undefined {
   const result = record.result;
   if (!result) return undefined;
-  return [
-    `**Cost** ${formatCost(result.costUsd)}`,
-    `**turns** ${result.turns}`,
-    `**duration** ${formatDuration(result.durationMs)}`,
-  ].join(" · ");
+  return [`**Cost** ${formatCost(result.costUsd)}`, `**turns** ${result.turns}`, `**duration** ${formatDuration(result.durationMs)}`].join(" · ");
 }

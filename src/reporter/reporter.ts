@@ -106,8 +106,7 @@ export class Reporter {
     const event = parsed.data;
     // Task events serialise per task, session events per agent: two replicas must never
     // create two tracking comments or two session-timeout issues.
-    const lockKey =
-      event.type === "reply" || event.type === "react" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
+    const lockKey = event.type === "reply" || event.type === "react" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
     const log = this.log.child({ jobId: job.id, event: event.type, ...(lockKey ? { key: lockKey } : {}) });
     try {
       if (event.type === "reply") return await this.reply(event);

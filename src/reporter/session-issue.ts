@@ -71,7 +71,13 @@ export async function openSessionIssue(deps: SessionIssueDeps, event: SessionExp
     body: sessionIssueBody(event),
     labels: [SESSION_TIMEOUT_LABEL, "urgent"],
   });
-  await writeSessionIssue(deps.redis, deps.prefix, event.agent, { owner: target.owner, repo: target.repo, number: data.number, installationId: target.installationId, open: true });
+  await writeSessionIssue(deps.redis, deps.prefix, event.agent, {
+    owner: target.owner,
+    repo: target.repo,
+    number: data.number,
+    installationId: target.installationId,
+    open: true,
+  });
   deps.log.warn({ agent: event.agent, issue: data.number }, "session-timeout issue opened");
 }
 

@@ -33,12 +33,7 @@ const REASON_KEYWORDS = 5;
  * waits on a queue that nobody consumes. `liveSpecialties` is "any" when the caller cannot
  * know (e.g. self-hosted runners), which skips that check.
  */
-export function classify(
-  issue: ClassifyIssue,
-  config: RepoConfig,
-  liveSpecialties: ReadonlySet<string> | "any",
-  hint: ClassifyHint = {},
-): Classification {
+export function classify(issue: ClassifyIssue, config: RepoConfig, liveSpecialties: ReadonlySet<string> | "any", hint: ClassifyHint = {}): Classification {
   const picked = hint.specialty
     ? { specialty: hint.specialty.toLowerCase(), reason: `requested ${hint.specialty.toLowerCase()} explicitly` }
     : (byLabel(issue.labels, config) ?? byKeywords(issue, config) ?? { specialty: GENERAL, reason: "no label or keyword matched" });

@@ -29,7 +29,10 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   { name: "credentials in a URL", pattern: /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^/@\s"'<>]+@/gi },
   { name: "secret in a query string", pattern: /([?&](?:access_token|token|api_key|apikey|client_secret|password|secret)=)[^&\s#"'<>]+/gi },
   // Upper-case, env-style only (`AWS_SECRET_ACCESS_KEY=…`): `password: string` in code is not a secret.
-  { name: "secret environment assignment", pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g },
+  {
+    name: "secret environment assignment",
+    pattern: /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=["']?)[^\s"'$]{8,}/g,
+  },
 ];
 
 /** Replaces every secret-looking substring with `[redacted]`, keeping the word or URL part in front of it. Pure. */

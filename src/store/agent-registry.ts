@@ -59,11 +59,7 @@ export class AgentRegistry {
   }
 
   async heartbeat(info: AgentInfo, ttlSeconds: number): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.key(info.name), JSON.stringify(info), "EX", ttlSeconds)
-      .zadd(`${this.prefix}:agents`, info.lastSeen, info.name)
-      .exec();
+    await this.redis.multi().set(this.key(info.name), JSON.stringify(info), "EX", ttlSeconds).zadd(`${this.prefix}:agents`, info.lastSeen, info.name).exec();
   }
 
   async remove(name: string): Promise<void> {

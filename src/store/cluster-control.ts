@@ -44,7 +44,11 @@ export class ClusterControl {
 
   private async set(mode: ClusterMode, by: string): Promise<ControlState> {
     const state: ControlState = { mode, by, at: this.now() };
-    await this.redis.multi().set(this.key, JSON.stringify(state)).publish(controlChannel(this.prefix), encodeControl({ type: "mode", state })).exec();
+    await this.redis
+      .multi()
+      .set(this.key, JSON.stringify(state))
+      .publish(controlChannel(this.prefix), encodeControl({ type: "mode", state }))
+      .exec();
     return state;
   }
 }

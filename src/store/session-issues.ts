@@ -24,8 +24,7 @@ const sessionIssueSchema = z.object({
 
 export const sessionIssueKey = (prefix: string, agent: string) => `${prefix}:session-issue:${agent}`;
 /** Reverse lookup for the app: which agent a closed session-timeout issue belongs to. */
-export const sessionIssueAgentKey = (prefix: string, owner: string, repo: string, number: number) =>
-  `${prefix}:session-issue-agent:${owner}/${repo}#${number}`;
+export const sessionIssueAgentKey = (prefix: string, owner: string, repo: string, number: number) => `${prefix}:session-issue-agent:${owner}/${repo}#${number}`;
 
 export async function readSessionIssue(redis: Redis, prefix: string, agent: string): Promise<SessionIssue | undefined> {
   const key = sessionIssueKey(prefix, agent);

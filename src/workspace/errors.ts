@@ -31,10 +31,7 @@ export class GitError extends UserFacingError {
 
   /** Not retryable: the run's work can no longer be trusted, and another attempt would run the same prompt. */
   static worktreeTampered(dir: string, why: string): GitError {
-    return new GitError(
-      "worktree-tampered",
-      `the worktree's .git was changed during the run; nothing was committed or pushed (${why}; worktree ${dir})`,
-    );
+    return new GitError("worktree-tampered", `the worktree's .git was changed during the run; nothing was committed or pushed (${why}; worktree ${dir})`);
   }
 
   /** False when another attempt must not be made (the agent's task runner reads it). */
@@ -55,8 +52,7 @@ export class GitError extends UserFacingError {
     const reason = firstErrorLine(clean);
     return new GitError(
       code,
-      `could not ${verb} ${redactSecrets(url)}: check this machine's git credentials (see ${CREDENTIALS_DOC})` +
-        (reason ? `; git said: ${reason}` : ""),
+      `could not ${verb} ${redactSecrets(url)}: check this machine's git credentials (see ${CREDENTIALS_DOC})` + (reason ? `; git said: ${reason}` : ""),
       clean,
     );
   }
@@ -72,18 +68,18 @@ export class PushError extends UserFacingError {
     readonly stderr: string,
   ) {
     const reason = firstErrorLine(stderr);
-    super(
-      `could not push ${branch}` +
-        (reason ? `: ${reason}` : "") +
-        ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`,
-      { code: "push-rejected" },
-    );
+    super(`could not push ${branch}` + (reason ? `: ${reason}` : "") + ` (if this is a credentials problem, see ${CREDENTIALS_DOC})`, {
+      code: "push-rejected",
+    });
   }
 }
 
 /** The line of git's stderr that says what went wrong, without the `fatal: ` prefix. */
 function firstErrorLine(stderr: string): string {
-  const lines = stderr.split("\n").map((line) => line.trim()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   const line = lines.find((l) => /^(fatal|error|remote|! \[)/.test(l)) ?? lines[0] ?? "";
   return line.replace(/^(fatal|error):\s*/, "");
 }

@@ -50,7 +50,10 @@ const RULES: readonly Rule[] = [
   // command means "no filter", and `required=false` keeps git from failing over it.
   {
     pattern: /^filter\.(.+)\.(clean|smudge|process)$/,
-    neutral: (key, m) => [[key, ""], [`filter.${m[1]!}.required`, "false"]],
+    neutral: (key, m) => [
+      [key, ""],
+      [`filter.${m[1]!}.required`, "false"],
+    ],
   },
   { pattern: /^diff\.(.+)\.(command|textconv)$|^diff\.external$|^merge\.(.+)\.driver$/, neutral: (key) => [[key, ""]] },
   { pattern: /^core\.sshcommand$/, neutral: (key) => [[key, "ssh"]] },

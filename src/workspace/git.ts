@@ -53,18 +53,12 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
     throw new GitError("git-missing", `could not run git (${result.shortMessage}): install git 2.39 or newer on this machine`);
   }
   const stderr = redactSecrets(result.stderr);
-  options.log.debug(
-    { args: args.map(redactSecrets), cwd: options.cwd, exitCode: result.exitCode, ms: Math.round(performance.now() - started) },
-    "git",
-  );
+  options.log.debug({ args: args.map(redactSecrets), cwd: options.cwd, exitCode: result.exitCode, ms: Math.round(performance.now() - started) }, "git");
   return { exitCode: result.exitCode, stdout: result.stdout, stderr };
 }
 
 /** Runs git and returns its stdout; a non-zero exit becomes a GitError with `code`. */
-export async function git(
-  args: readonly string[],
-  options: GitOptions & { code?: GitError["code"] },
-): Promise<string> {
+export async function git(args: readonly string[], options: GitOptions & { code?: GitError["code"] }): Promise<string> {
   const result = await runGit(args, options);
   if (result.exitCode !== 0) {
     const what = `git ${args.map(redactSecrets).join(" ")}`;

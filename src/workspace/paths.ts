@@ -22,7 +22,10 @@ export function mirrorOfWorktree(root: string, dir: string): string {
 
 /** A readable, filesystem-safe directory name; the hash keeps keys that sanitise alike apart. */
 export function worktreeName(taskKey: string): string {
-  const readable = taskKey.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+|-+$/g, "").slice(0, 60);
+  const readable = taskKey
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[.-]+|-+$/g, "")
+    .slice(0, 60);
   const hash = createHash("sha256").update(taskKey).digest("hex").slice(0, 8);
   return readable === "" ? hash : `${readable}-${hash}`;
 }

@@ -44,7 +44,8 @@ const flag = (name, fallback) => {
 };
 const promptArg = flag("-p", "-");
 const prompt = promptArg.startsWith("-") ? await readStdin() : promptArg;
-if (env.FAKE_CLAUDE_ARGS_FILE) writeFileSync(env.FAKE_CLAUDE_ARGS_FILE, JSON.stringify({ argv, cwd: process.cwd(), prompt, promptBytes: Buffer.byteLength(prompt) }));
+if (env.FAKE_CLAUDE_ARGS_FILE)
+  writeFileSync(env.FAKE_CLAUDE_ARGS_FILE, JSON.stringify({ argv, cwd: process.cwd(), prompt, promptBytes: Buffer.byteLength(prompt) }));
 if (prompt.trim() === "") {
   process.stderr.write("Error: Input must be provided either through stdin or as a prompt argument when using --print\n");
   process.exit(1);
@@ -60,7 +61,13 @@ const sessionId = randomUUID();
 const cwd = process.cwd();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const emit = (line) => process.stdout.write(`${JSON.stringify({ ...line, session_id: sessionId, uuid: randomUUID() })}\n`);
-const usage = (input, output) => ({ input_tokens: input, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: output, service_tier: "standard" });
+const usage = (input, output) => ({
+  input_tokens: input,
+  cache_creation_input_tokens: 0,
+  cache_read_input_tokens: 0,
+  output_tokens: output,
+  service_tier: "standard",
+});
 
 const init = () =>
   emit({
@@ -76,16 +83,47 @@ const init = () =>
   });
 let messageCount = 0;
 const assistant = (content, extra = {}) =>
-  emit({ type: "assistant", message: { id: `msg_fake${++messageCount}`, type: "message", role: "assistant", model, content, stop_reason: null, usage: usage(1500, 60) }, parent_tool_use_id: null, ...extra });
+  emit({
+    type: "assistant",
+    message: { id: `msg_fake${++messageCount}`, type: "message", role: "assistant", model, content, stop_reason: null, usage: usage(1500, 60) },
+    parent_tool_use_id: null,
+    ...extra,
+  });
 const toolUse = (id, name, input) => assistant([{ type: "tool_use", id, name, input }]);
 const toolResult = (id, content, isError = false) =>
   emit({ type: "user", message: { role: "user", content: [{ tool_use_id: id, type: "tool_result", content, is_error: isError }] }, parent_tool_use_id: null });
 const synthetic = (text, error) =>
-  emit({ type: "assistant", message: { id: randomUUID(), model: "<synthetic>", role: "assistant", stop_reason: "stop_sequence", type: "message", usage: usage(0, 0), content: [{ type: "text", text }] }, parent_tool_use_id: null, error });
+  emit({
+    type: "assistant",
+    message: {
+      id: randomUUID(),
+      model: "<synthetic>",
+      role: "assistant",
+      stop_reason: "stop_sequence",
+      type: "message",
+      usage: usage(0, 0),
+      content: [{ type: "text", text }],
+    },
+    parent_tool_use_id: null,
+    error,
+  });
 const result = async (fields) => {
   if (env.FAKE_CLAUDE_DELAY_MS) await sleep(Number(env.FAKE_CLAUDE_DELAY_MS));
   while (env.FAKE_CLAUDE_HOLD_FILE && !existsSync(env.FAKE_CLAUDE_HOLD_FILE)) await sleep(50);
-  emit({ type: "result", subtype: "success", is_error: false, api_error_status: null, duration_ms: Date.now() - started, duration_api_ms: 0, num_turns: 1, stop_reason: "end_turn", total_cost_usd: 0, usage: usage(0, 0), permission_denials: [], ...fields });
+  emit({
+    type: "result",
+    subtype: "success",
+    is_error: false,
+    api_error_status: null,
+    duration_ms: Date.now() - started,
+    duration_api_ms: 0,
+    num_turns: 1,
+    stop_reason: "end_turn",
+    total_cost_usd: 0,
+    usage: usage(0, 0),
+    permission_denials: [],
+    ...fields,
+  });
 };
 
 function git(args, extraEnv = {}) {
@@ -97,7 +135,12 @@ function identityEnv() {
     git(["config", "user.email"]);
     return {};
   } catch {
-    return { GIT_AUTHOR_NAME: "Fake Claude", GIT_AUTHOR_EMAIL: "fake-claude@example.com", GIT_COMMITTER_NAME: "Fake Claude", GIT_COMMITTER_EMAIL: "fake-claude@example.com" };
+    return {
+      GIT_AUTHOR_NAME: "Fake Claude",
+      GIT_AUTHOR_EMAIL: "fake-claude@example.com",
+      GIT_COMMITTER_NAME: "Fake Claude",
+      GIT_COMMITTER_EMAIL: "fake-claude@example.com",
+    };
   }
 }
 
@@ -109,7 +152,10 @@ const scenarios = {
     assistant([{ type: "text", text: `I'll record the requested change in ${file}.` }]);
     const before = existsSync(path) ? readFileSync(path, "utf8") : "";
     const line = `- change ${before.split("\n").filter((l) => l.startsWith("- change")).length + 1} by fake claude\n`;
-    toolUse("toolu_fake_edit", before ? "Edit" : "Write", { file_path: path, ...(before ? { old_string: before, new_string: before + line } : { content: `# Changes\n\n${line}` }) });
+    toolUse("toolu_fake_edit", before ? "Edit" : "Write", {
+      file_path: path,
+      ...(before ? { old_string: before, new_string: before + line } : { content: `# Changes\n\n${line}` }),
+    });
     writeFileSync(path, before ? before + line : `# Changes\n\n${line}`);
     toolResult("toolu_fake_edit", `The file ${path} has been updated successfully.`);
     const message = `Update ${file}`;
@@ -128,7 +174,10 @@ const scenarios = {
     const evil = join(cwd, "evil");
     execFileSync("mkdir", ["-p", join(evil, "objects"), join(evil, "refs")]);
     writeFileSync(join(evil, "HEAD"), "ref: refs/heads/main\n");
-    writeFileSync(join(evil, "config"), `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = touch ${env.FAKE_CLAUDE_MARKER ?? join(tmpdir(), "fake-claude-pwned")}; false\n`);
+    writeFileSync(
+      join(evil, "config"),
+      `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = touch ${env.FAKE_CLAUDE_MARKER ?? join(tmpdir(), "fake-claude-pwned")}; false\n`,
+    );
     writeFileSync(join(cwd, ".git"), "gitdir: ./evil\n");
     writeFileSync(join(cwd, "CLAUDE_CHANGE.md"), "changed\n");
     const summary = "Done.";
@@ -176,7 +225,8 @@ const scenarios = {
     process.exitCode = 1;
   },
   async "usage-limit"() {
-    const fromResetFile = env.FAKE_CLAUDE_RESET_FILE && existsSync(env.FAKE_CLAUDE_RESET_FILE) ? readFileSync(env.FAKE_CLAUDE_RESET_FILE, "utf8").trim() : undefined;
+    const fromResetFile =
+      env.FAKE_CLAUDE_RESET_FILE && existsSync(env.FAKE_CLAUDE_RESET_FILE) ? readFileSync(env.FAKE_CLAUDE_RESET_FILE, "utf8").trim() : undefined;
     const reset = fromResetFile || (env.FAKE_CLAUDE_RESET ?? String(Math.floor(Date.now() / 1000) + 3600));
     const text = `Claude AI usage limit reached|${reset}`;
     init();
@@ -188,7 +238,16 @@ const scenarios = {
     init();
     toolUse("toolu_fake_read", "Read", { file_path: join(cwd, "README.md") });
     toolResult("toolu_fake_read", "1\t# Project");
-    await result({ subtype: "error_max_turns", is_error: true, result: undefined, num_turns: 3, stop_reason: "tool_use", total_cost_usd: 0.0102, errors: [`Reached maximum number of turns (${flag("--max-turns", "2")})`], terminal_reason: "max_turns" });
+    await result({
+      subtype: "error_max_turns",
+      is_error: true,
+      result: undefined,
+      num_turns: 3,
+      stop_reason: "tool_use",
+      total_cost_usd: 0.0102,
+      errors: [`Reached maximum number of turns (${flag("--max-turns", "2")})`],
+      terminal_reason: "max_turns",
+    });
     process.exitCode = 1;
   },
   async network() {
@@ -223,10 +282,24 @@ scenarios.probe = async () => {
   init();
   assistant([{ type: "text", text: "OK" }]);
   // No FAKE_CLAUDE_DELAY_MS here: the delay stands for a long task, not for a probe.
-  emit({ type: "result", subtype: "success", is_error: false, api_error_status: null, duration_ms: Date.now() - started, duration_api_ms: 0, num_turns: 1, stop_reason: "end_turn", total_cost_usd: 0.0001, usage: usage(20, 1), permission_denials: [], result: "OK" });
+  emit({
+    type: "result",
+    subtype: "success",
+    is_error: false,
+    api_error_status: null,
+    duration_ms: Date.now() - started,
+    duration_api_ms: 0,
+    num_turns: 1,
+    stop_reason: "end_turn",
+    total_cost_usd: 0.0001,
+    usage: usage(20, 1),
+    permission_denials: [],
+    result: "OK",
+  });
 };
 
-const fromFile = env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
+const fromFile =
+  env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
 const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
 const isProbe = prompt.startsWith("Reply with the single word OK");
 const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang", "tamper-git", "hostile"].includes(chosen) ? "probe" : chosen;

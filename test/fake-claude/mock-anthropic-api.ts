@@ -52,8 +52,19 @@ export async function startMockAnthropicApi(script: MockApiScript): Promise<Mock
 /** The conversation grows by two messages (tool_use, tool_result) per turn. */
 function fixReadmeTurn(messages: number, cwd: string): [Block[], string] {
   const file = `${cwd}/README.md`;
-  if (messages <= 1) return [[{ type: "text", text: "I'll look at the README first." }, { type: "tool_use", id: "toolu_mock_read", name: "Read", input: { file_path: file } }], "tool_use"];
-  if (messages <= 3) return [[{ type: "tool_use", id: "toolu_mock_edit", name: "Edit", input: { file_path: file, old_string: "# Helo world", new_string: "# Hello world" } }], "tool_use"];
+  if (messages <= 1)
+    return [
+      [
+        { type: "text", text: "I'll look at the README first." },
+        { type: "tool_use", id: "toolu_mock_read", name: "Read", input: { file_path: file } },
+      ],
+      "tool_use",
+    ];
+  if (messages <= 3)
+    return [
+      [{ type: "tool_use", id: "toolu_mock_edit", name: "Edit", input: { file_path: file, old_string: "# Helo world", new_string: "# Hello world" } }],
+      "tool_use",
+    ];
   if (messages <= 5) {
     const command = "git add README.md && git commit -m 'Fix typo in README heading'";
     return [[{ type: "tool_use", id: "toolu_mock_bash", name: "Bash", input: { command, description: "Commit the fix" } }], "tool_use"];
@@ -70,7 +81,9 @@ function sse(res: ServerResponse, model: string, blocks: Block[], stopReason: st
   res.writeHead(200, { "content-type": "text/event-stream", "request-id": "req_mock" });
   const event = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   const usage = { input_tokens: 1500, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-  event("message_start", { message: { id: `msg_mock_${Date.now()}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage } });
+  event("message_start", {
+    message: { id: `msg_mock_${Date.now()}`, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage },
+  });
   blocks.forEach((block, index) => {
     if (block.type === "text") {
       event("content_block_start", { index, content_block: { type: "text", text: "" } });

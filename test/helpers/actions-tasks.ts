@@ -109,7 +109,12 @@ export interface RunOriginOptions {
 export function workflowRunPayload(action: "requested" | "in_progress" | "completed", options: WorkflowEventOptions & RunOriginOptions) {
   const payload = inRepository(examplePayload("workflow_run", "requested"), options.repository);
   payload.action = action;
-  payload.workflow_run = { ...payload.workflow_run, ...workflowRun(options), status: action === "requested" ? "queued" : action, conclusion: options.conclusion ?? null };
+  payload.workflow_run = {
+    ...payload.workflow_run,
+    ...workflowRun(options),
+    status: action === "requested" ? "queued" : action,
+    conclusion: options.conclusion ?? null,
+  };
   return payload;
 }
 

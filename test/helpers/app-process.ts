@@ -45,7 +45,10 @@ export async function startAppProcess(options: { prefix: string; env?: Record<st
   const deadline = Date.now() + 25_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the app exited at start:\n${output}`);
-    const ok = await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/api/v1/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`the app did not answer /api/v1/health:\n${output}`);
     await new Promise((r) => setTimeout(r, 150));

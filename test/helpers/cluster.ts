@@ -98,7 +98,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const queue = new Queue(EVENTS_QUEUE, { connection: redis, prefix });
       try {
         const counts = await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed");
-        return { waiting: counts.waiting ?? 0, delayed: counts.delayed ?? 0, active: counts.active ?? 0, completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
+        return {
+          waiting: counts.waiting ?? 0,
+          delayed: counts.delayed ?? 0,
+          active: counts.active ?? 0,
+          completed: counts.completed ?? 0,
+          failed: counts.failed ?? 0,
+        };
       } finally {
         await queue.close();
       }

@@ -97,7 +97,12 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     entry.status = reply.status;
     entry.ms = Date.now() - at;
     const payload = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...RATE_HEADERS, ...reply.headers, "content-length": Buffer.byteLength(payload) });
+    res.writeHead(reply.status, {
+      "content-type": "application/json; charset=utf-8",
+      ...RATE_HEADERS,
+      ...reply.headers,
+      "content-length": Buffer.byteLength(payload),
+    });
     res.end(payload);
   };
 

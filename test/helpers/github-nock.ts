@@ -21,5 +21,7 @@ export function nockRepoConfig(owner: string, repo: string, text: string): nock.
 
 export function nockPermission(owner: string, repo: string, user: string, role: string): nock.Scope {
   const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
-  return nock(API).get(`/repos/${owner}/${repo}/collaborators/${user}/permission`).reply(200, { permission, role_name: role, user: { login: user } });
+  return nock(API)
+    .get(`/repos/${owner}/${repo}/collaborators/${user}/permission`)
+    .reply(200, { permission, role_name: role, user: { login: user } });
 }

@@ -40,7 +40,15 @@ export function shapeIssuePayload(payload: Json, options: IssuePayloadOptions): 
   payload.issue.state = "open";
   payload.issue.comments = options.comments ?? 0;
   payload.issue.html_url = `https://github.com/${owner}/${repo}/issues/${payload.issue.number}`;
-  payload.issue.labels = (options.labels ?? []).map((name, i) => ({ id: i + 1, node_id: `L${i}`, url: "", name, color: "ededed", default: false, description: null }));
+  payload.issue.labels = (options.labels ?? []).map((name, i) => ({
+    id: i + 1,
+    node_id: `L${i}`,
+    url: "",
+    name,
+    color: "ededed",
+    default: false,
+    description: null,
+  }));
   delete payload.issue.pull_request;
   payload.sender.login = options.sender ?? "maintainer";
   payload.sender.type = options.senderType ?? "User";

@@ -33,7 +33,9 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function link(url, text) {
-  return typeof url === "string" && /^https?:\/\//.test(url) ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text) : document.createTextNode(text);
+  return typeof url === "string" && /^https?:\/\//.test(url)
+    ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text)
+    : document.createTextNode(text);
 }
 
 function badge(state) {
@@ -62,7 +64,11 @@ function td(content, cls) {
 
 function renderQueues({ queues }) {
   const shown = queues.filter((q) => q.waiting + q.active + q.delayed + q.failed > 0 || q.queue === "tasks-general");
-  fill("queues", shown.map((q) => el("tr", {}, td(q.queue), td(q.waiting, "num"), td(q.active, "num"), td(q.delayed, "num"), td(q.failed, "num"))), "No queues.");
+  fill(
+    "queues",
+    shown.map((q) => el("tr", {}, td(q.queue), td(q.waiting, "num"), td(q.active, "num"), td(q.delayed, "num"), td(q.failed, "num"))),
+    "No queues.",
+  );
 }
 
 function renderAgents({ agents }) {
@@ -111,9 +117,26 @@ function renderUsage(report) {
     report.accounts.map(({ account, windows: w }) => {
       const b = budgets.get(account);
       const budget = b
-        ? el("span", {}, badge(b.forecast.level), ` ${usd(b.forecast.spentUsd)} of ${usd(b.usd)}/${b.window}`, b.forecast.reachAt && b.forecast.level !== "critical" ? ` · reached ${new Date(b.forecast.reachAt).toLocaleString()}` : "")
+        ? el(
+            "span",
+            {},
+            badge(b.forecast.level),
+            ` ${usd(b.forecast.spentUsd)} of ${usd(b.usd)}/${b.window}`,
+            b.forecast.reachAt && b.forecast.level !== "critical" ? ` · reached ${new Date(b.forecast.reachAt).toLocaleString()}` : "",
+          )
         : "–";
-      return el("tr", {}, td(account), td(usd(w["1h"].costUsd), "num"), td(usd(w["5h"].costUsd), "num"), td(usd(w["24h"].costUsd), "num"), td(usd(w["7d"].costUsd), "num"), td(w["24h"].turns, "num"), td(w["24h"].tasks, "num"), td(budget));
+      return el(
+        "tr",
+        {},
+        td(account),
+        td(usd(w["1h"].costUsd), "num"),
+        td(usd(w["5h"].costUsd), "num"),
+        td(usd(w["24h"].costUsd), "num"),
+        td(usd(w["7d"].costUsd), "num"),
+        td(w["24h"].turns, "num"),
+        td(w["24h"].tasks, "num"),
+        td(budget),
+      );
     }),
     "No Claude runs in the last 7 days.",
   );
@@ -132,7 +155,12 @@ function svg(tag, attrs = {}, text) {
 
 /** Cost per hour per account as lines, drawn as inline SVG: nothing is loaded from elsewhere. */
 function renderChart(series) {
-  const W = 900, H = 180, L = 44, R = 8, T = 10, B = 22;
+  const W = 900,
+    H = 180,
+    L = 44,
+    R = 8,
+    T = 10,
+    B = 22;
   const n = series.buckets.length;
   const max = Math.max(0.01, ...series.accounts.flatMap((a) => a.costUsd));
   const x = (i) => L + (n <= 1 ? 0 : (i * (W - L - R)) / (n - 1));
@@ -248,7 +276,13 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("resume").addEventListener("click", () => control("resume"));
   $("stop").addEventListener("click", async () => {
-    if (await confirmAction("Emergency stop?", "Every agent aborts its running Claude processes now and puts those tasks back on their queues. Nothing new starts until you resume.")) await control("stop");
+    if (
+      await confirmAction(
+        "Emergency stop?",
+        "Every agent aborts its running Claude processes now and puts those tasks back on their queues. Nothing new starts until you resume.",
+      )
+    )
+      await control("stop");
   });
   start();
 });

@@ -22,5 +22,10 @@ export function controlRoutes(deps: ApiDeps): Route[] {
       return { control: state };
     },
   });
-  return [{ method: "GET", path: "/api/v1/control", handle: async () => ({ control: await deps.control.get() }) }, change("pause"), change("resume"), change("stop")];
+  return [
+    { method: "GET", path: "/api/v1/control", handle: async () => ({ control: await deps.control.get() }) },
+    change("pause"),
+    change("resume"),
+    change("stop"),
+  ];
 }

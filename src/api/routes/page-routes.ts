@@ -15,7 +15,8 @@ const FILES = {
   "dashboard.css": "text/css; charset=utf-8",
 } as const;
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function load(name: keyof typeof FILES): Buffer {
   return readFileSync(new URL(`../dashboard/${name}`, import.meta.url));
@@ -37,7 +38,12 @@ function sendFile(res: ServerResponse, body: Buffer, type: string): undefined {
 /** `/metrics` (token required) and the dashboard's files. */
 export function pageRoutes(deps: ApiDeps): Route[] {
   const files = Object.fromEntries((Object.keys(FILES) as Array<keyof typeof FILES>).map((name) => [name, load(name)])) as Record<keyof typeof FILES, Buffer>;
-  const file = (path: string, name: keyof typeof FILES): Route => ({ method: "GET", path, public: true, handle: ({ res }) => sendFile(res, files[name], FILES[name]) });
+  const file = (path: string, name: keyof typeof FILES): Route => ({
+    method: "GET",
+    path,
+    public: true,
+    handle: ({ res }) => sendFile(res, files[name], FILES[name]),
+  });
   return [
     {
       method: "GET",

@@ -43,7 +43,12 @@ export function taskRoutes(deps: ApiDeps): Route[] {
       handle: async ({ query }) => {
         const { state, limit } = parseQuery(listQuery, query);
         const recent = await deps.store.recent(state ? 1_000 : limit);
-        return { tasks: recent.filter((t) => !state || t.state === state).slice(0, limit).map(withLinks) };
+        return {
+          tasks: recent
+            .filter((t) => !state || t.state === state)
+            .slice(0, limit)
+            .map(withLinks),
+        };
       },
     },
     {
@@ -57,7 +62,16 @@ export function taskRoutes(deps: ApiDeps): Route[] {
         const jobState = job ? await job.getState() : undefined;
         return {
           task: withLinks(record),
-          job: job ? { id: job.id, queue: record.queue, state: jobState, attemptsMade: job.attemptsMade, failedReason: job.failedReason || undefined, delayUntil: job.delay ? job.timestamp + job.delay : undefined } : null,
+          job: job
+            ? {
+                id: job.id,
+                queue: record.queue,
+                state: jobState,
+                attemptsMade: job.attemptsMade,
+                failedReason: job.failedReason || undefined,
+                delayUntil: job.delay ? job.timestamp + job.delay : undefined,
+              }
+            : null,
         };
       },
     },
@@ -78,7 +92,8 @@ export function taskRoutes(deps: ApiDeps): Route[] {
         const taskId = taskIdOf(request);
         const outcome = await retryTask(deps, taskId, "the control API");
         if (outcome.status === "not-found") throw new HttpError(404, "task-not-found", `no task for ${taskId}`);
-        if (outcome.status === "already-live") throw new HttpError(409, "already-live", `${taskId} is ${outcome.state}; cancel it first or wait for it to finish`);
+        if (outcome.status === "already-live")
+          throw new HttpError(409, "already-live", `${taskId} is ${outcome.state}; cancel it first or wait for it to finish`);
         if (outcome.status === "no-job-data") throw new HttpError(409, "no-job-data", `${taskId} cannot be retried from here: ${outcome.message}`);
         return outcome;
       },
@@ -91,7 +106,17 @@ export function taskRoutes(deps: ApiDeps): Route[] {
         const recent = await deps.store.recent(1_000);
         const failed = recent.filter((t) => t.state === "failed" || (t.state === "waiting" && t.failure));
         failed.sort((a, b) => (b.finishedAt ?? b.queuedAt) - (a.finishedAt ?? a.queuedAt));
-        return { errors: failed.slice(0, limit).map((t) => ({ taskId: t.taskId, state: t.state, kind: t.failure?.kind ?? "unknown", message: t.failure?.message ?? "", agent: t.agent, at: t.finishedAt ?? t.queuedAt, issueUrl: withLinks(t).issueUrl })) };
+        return {
+          errors: failed.slice(0, limit).map((t) => ({
+            taskId: t.taskId,
+            state: t.state,
+            kind: t.failure?.kind ?? "unknown",
+            message: t.failure?.message ?? "",
+            agent: t.agent,
+            at: t.finishedAt ?? t.queuedAt,
+            issueUrl: withLinks(t).issueUrl,
+          })),
+        };
       },
     },
   ];

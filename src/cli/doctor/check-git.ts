@@ -19,8 +19,16 @@ export async function checkGit(repo: string | undefined, template: string | unde
     stdin: "ignore",
     env: { GIT_TERMINAL_PROMPT: "0", GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? "ssh -o BatchMode=yes" },
   });
-  if (result.exitCode === 0) return { name: "git credentials", status: "ok", detail: `git ls-remote ${url} listed ${String(result.stdout).split("\n").filter(Boolean).length} branches` };
-  const lines = String(result.stderr ?? "").trim().split("\n").filter(Boolean);
+  if (result.exitCode === 0)
+    return {
+      name: "git credentials",
+      status: "ok",
+      detail: `git ls-remote ${url} listed ${String(result.stdout).split("\n").filter(Boolean).length} branches`,
+    };
+  const lines = String(result.stderr ?? "")
+    .trim()
+    .split("\n")
+    .filter(Boolean);
   const said = lines.find((l) => l.startsWith("fatal:")) ?? lines[0] ?? (result.timedOut ? "timed out after 20 s" : "failed");
   return {
     name: "git credentials",

@@ -26,18 +26,32 @@ export async function checkRedis(url: string): Promise<CheckResult[]> {
     const [major = 0, minor = 0] = version.split(".").map(Number);
     const results: CheckResult[] = [];
     const oldEnough = major > MIN_VERSION[0]! || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1]!);
-    results.push(oldEnough ? { name: "redis version", status: "ok", detail: version } : { name: "redis version", status: "fail", detail: version, fix: "upgrade to Redis 6.2 or newer (BullMQ needs it)" });
+    results.push(
+      oldEnough
+        ? { name: "redis version", status: "ok", detail: version }
+        : { name: "redis version", status: "fail", detail: version, fix: "upgrade to Redis 6.2 or newer (BullMQ needs it)" },
+    );
     const policy = infoField(info, "maxmemory_policy") ?? "unknown";
     results.push(
       policy === "noeviction"
         ? { name: "redis maxmemory-policy", status: "ok", detail: policy }
-        : { name: "redis maxmemory-policy", status: "fail", detail: policy, fix: "set `maxmemory-policy noeviction` in redis.conf (or `redis-cli CONFIG SET maxmemory-policy noeviction`): Redis must never evict queue keys" },
+        : {
+            name: "redis maxmemory-policy",
+            status: "fail",
+            detail: policy,
+            fix: "set `maxmemory-policy noeviction` in redis.conf (or `redis-cli CONFIG SET maxmemory-policy noeviction`): Redis must never evict queue keys",
+          },
     );
     const aof = infoField(info, "aof_enabled");
     results.push(
       aof === "1"
         ? { name: "redis AOF", status: "ok", detail: "appendonly yes" }
-        : { name: "redis AOF", status: "warn", detail: "appendonly no", fix: "set `appendonly yes` in redis.conf: without it a Redis restart loses queued tasks" },
+        : {
+            name: "redis AOF",
+            status: "warn",
+            detail: "appendonly no",
+            fix: "set `appendonly yes` in redis.conf: without it a Redis restart loses queued tasks",
+          },
     );
     return results;
   } finally {

@@ -24,7 +24,14 @@ export async function doctorCommand(options: DoctorOptions): Promise<number> {
   const [redis, claude, git, app] = await Promise.all([
     redisUrl.success
       ? checkRedis(redisUrl.data)
-      : ([{ name: "redis", status: "fail", detail: `REDIS_URL is not a URL: ${redisUrl.error.issues[0]?.message}`, fix: "set REDIS_URL to the cluster's Redis, e.g. redis://127.0.0.1:6379" }] satisfies CheckResult[]),
+      : ([
+          {
+            name: "redis",
+            status: "fail",
+            detail: `REDIS_URL is not a URL: ${redisUrl.error.issues[0]?.message}`,
+            fix: "set REDIS_URL to the cluster's Redis, e.g. redis://127.0.0.1:6379",
+          },
+        ] satisfies CheckResult[]),
     checkClaude(env.CLAUDE_BIN ?? "claude"),
     checkGit(options.repo, env.CCC_GIT_URL),
     checkGitHubApp(env),
@@ -34,7 +41,12 @@ export async function doctorCommand(options: DoctorOptions): Promise<number> {
   if (options.json) {
     options.output.out(JSON.stringify({ ok: failed === 0, checks: results }, null, 2));
   } else {
-    options.output.out(table(["CHECK", "STATUS", "DETAIL"], results.map((r) => [r.name, MARK[r.status], r.detail])));
+    options.output.out(
+      table(
+        ["CHECK", "STATUS", "DETAIL"],
+        results.map((r) => [r.name, MARK[r.status], r.detail]),
+      ),
+    );
     const todo = results.filter((r) => (r.status === "fail" || r.status === "warn") && r.fix);
     if (todo.length > 0) options.output.out(`\nTo fix:\n${todo.map((r) => `- ${r.name}: ${r.fix}`).join("\n")}`);
     options.output.out(failed === 0 ? "\nAll required checks passed." : `\n${failed} check(s) failed.`);

@@ -9,11 +9,37 @@ import { readClusterSnapshot, type ClusterSource } from "./cluster-snapshot.js";
  */
 export class AppMetrics {
   readonly registry = new Registry();
-  readonly webhookDeliveries = new Counter({ name: "ccc_webhook_deliveries_total", help: "Webhook deliveries this replica answered, by event and outcome (ok, error).", labelNames: ["event", "outcome"], registers: [this.registry] });
-  readonly webhookDuration = new Histogram({ name: "ccc_webhook_duration_seconds", help: "Time from a verified delivery's arrival to its answer, by event.", labelNames: ["event"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  readonly githubRequests = new Counter({ name: "ccc_github_requests_total", help: "GitHub API requests this replica made, by method and status (error: no response).", labelNames: ["method", "status"], registers: [this.registry] });
-  readonly githubRateLimitRemaining = new Gauge({ name: "ccc_github_rate_limit_remaining", help: "x-ratelimit-remaining of the last GitHub response, by resource.", labelNames: ["resource"], registers: [this.registry] });
-  readonly usageAlerts = new Counter({ name: "ccc_usage_alerts_total", help: "Budget alerts this replica raised, by account and level.", labelNames: ["account", "level"], registers: [this.registry] });
+  readonly webhookDeliveries = new Counter({
+    name: "ccc_webhook_deliveries_total",
+    help: "Webhook deliveries this replica answered, by event and outcome (ok, error).",
+    labelNames: ["event", "outcome"],
+    registers: [this.registry],
+  });
+  readonly webhookDuration = new Histogram({
+    name: "ccc_webhook_duration_seconds",
+    help: "Time from a verified delivery's arrival to its answer, by event.",
+    labelNames: ["event"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly githubRequests = new Counter({
+    name: "ccc_github_requests_total",
+    help: "GitHub API requests this replica made, by method and status (error: no response).",
+    labelNames: ["method", "status"],
+    registers: [this.registry],
+  });
+  readonly githubRateLimitRemaining = new Gauge({
+    name: "ccc_github_rate_limit_remaining",
+    help: "x-ratelimit-remaining of the last GitHub response, by resource.",
+    labelNames: ["resource"],
+    registers: [this.registry],
+  });
+  readonly usageAlerts = new Counter({
+    name: "ccc_usage_alerts_total",
+    help: "Budget alerts this replica raised, by account and level.",
+    labelNames: ["account", "level"],
+    registers: [this.registry],
+  });
   private readonly cluster: ClusterGauges | undefined;
 
   constructor(

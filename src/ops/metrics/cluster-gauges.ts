@@ -39,7 +39,11 @@ export class ClusterGauges {
       runs: gauge("ccc_claude_runs", "Claude runs per agent within the window.", ["agent", "account", "window"]),
       tokens: gauge("ccc_claude_tokens", "Claude tokens per agent within the window (agents that report them).", ["agent", "account", "window"]),
       usageLimited: gauge("ccc_claude_usage_limit_hits", "Runs that hit the Claude usage limit, per agent within the window.", ["agent", "account", "window"]),
-      sessionExpiries: gauge("ccc_claude_session_expiries", "Runs that found the Claude session expired, per agent within the window.", ["agent", "account", "window"]),
+      sessionExpiries: gauge("ccc_claude_session_expiries", "Runs that found the Claude session expired, per agent within the window.", [
+        "agent",
+        "account",
+        "window",
+      ]),
       budget: gauge("ccc_budget_usd", "Configured budget per account over its window.", ["account", "window"]),
       budgetSpent: gauge("ccc_budget_spent_usd", "Spent within the budget's window.", ["account"]),
       budgetRatio: gauge("ccc_budget_used_ratio", "Share of the budget spent (1 = used up).", ["account"]),
@@ -47,8 +51,20 @@ export class ClusterGauges {
       budgetEta: gauge("ccc_budget_exhausted_in_seconds", "Seconds until the budget is used up at the fitted rate (absent: never).", ["account"]),
       budgetLevel: gauge("ccc_budget_level", "0 ok, 1 warning (80 % or forecast near), 2 critical (used up).", ["account"]),
     };
-    this.taskDuration = new Histogram({ name: "ccc_task_duration_seconds", help: "Start to finish of task runs that ended in the last 24 h, by outcome (recomputed per scrape).", labelNames: ["specialty", "outcome"], buckets: MINUTES, registers: [registry] });
-    this.queueWait = new Histogram({ name: "ccc_task_queue_wait_seconds", help: "Queued to started of task runs that started in the last 24 h (recomputed per scrape).", labelNames: ["specialty"], buckets: WAITS, registers: [registry] });
+    this.taskDuration = new Histogram({
+      name: "ccc_task_duration_seconds",
+      help: "Start to finish of task runs that ended in the last 24 h, by outcome (recomputed per scrape).",
+      labelNames: ["specialty", "outcome"],
+      buckets: MINUTES,
+      registers: [registry],
+    });
+    this.queueWait = new Histogram({
+      name: "ccc_task_queue_wait_seconds",
+      help: "Queued to started of task runs that started in the last 24 h (recomputed per scrape).",
+      labelNames: ["specialty"],
+      buckets: WAITS,
+      registers: [registry],
+    });
   }
 
   update(snapshot: ClusterSnapshot, now: number): void {
@@ -61,8 +77,10 @@ export class ClusterGauges {
     for (const t of snapshot.tasks) {
       g.tasks.inc({ state: t.state, specialty: t.specialty });
       if (t.state === "failed") g.tasksFailed.inc({ specialty: t.specialty, kind: t.failureKind ?? "unknown" });
-      if (t.state === "waiting") g.tasksWaiting.inc({ reason: t.failureKind === "usage-limit" || t.failureKind === "session-expired" ? t.failureKind : "other" });
-      if (t.startedAt !== undefined && now - t.startedAt <= HISTOGRAM_WINDOW_MS) this.queueWait.observe({ specialty: t.specialty }, Math.max(0, t.startedAt - t.queuedAt) / 1000);
+      if (t.state === "waiting")
+        g.tasksWaiting.inc({ reason: t.failureKind === "usage-limit" || t.failureKind === "session-expired" ? t.failureKind : "other" });
+      if (t.startedAt !== undefined && now - t.startedAt <= HISTOGRAM_WINDOW_MS)
+        this.queueWait.observe({ specialty: t.specialty }, Math.max(0, t.startedAt - t.queuedAt) / 1000);
       if (FINAL_STATES.includes(t.state) && t.startedAt !== undefined && t.finishedAt !== undefined && now - t.finishedAt <= HISTOGRAM_WINDOW_MS) {
         this.taskDuration.observe({ specialty: t.specialty, outcome: t.state }, Math.max(0, t.finishedAt - t.startedAt) / 1000);
       }

@@ -40,7 +40,11 @@ export class UsageAlerts {
     const previous = known.success ? RANK[known.data] : 0;
     if (level === "ok" || RANK[level] <= previous) return undefined;
     const alert: UsageAlert = { at, account, level, message };
-    await this.redis.multi().lpush(this.listKey, JSON.stringify(alert)).ltrim(this.listKey, 0, KEEP - 1).exec();
+    await this.redis
+      .multi()
+      .lpush(this.listKey, JSON.stringify(alert))
+      .ltrim(this.listKey, 0, KEEP - 1)
+      .exec();
     return alert;
   }
 

@@ -100,6 +100,7 @@ function describe(budget: Budget & { forecast: BudgetForecast }): string {
   const { forecast } = budget;
   const spent = `${budget.account} has spent $${forecast.spentUsd.toFixed(2)} of its $${budget.usd} budget per ${budget.window}`;
   if (forecast.level === "critical") return `${spent}: the budget is used up.`;
-  const when = forecast.reachAt !== null ? `; at $${forecast.rateUsdPerHour.toFixed(2)}/h it reaches the budget at ${new Date(forecast.reachAt).toISOString()}` : "";
+  const when =
+    forecast.reachAt !== null ? `; at $${forecast.rateUsdPerHour.toFixed(2)}/h it reaches the budget at ${new Date(forecast.reachAt).toISOString()}` : "";
   return `${spent} (${Math.round(forecast.usedRatio * 100)} %)${when}.`;
 }

@@ -30,7 +30,10 @@ export class Faults {
   secondaryRateLimit({ retryAfterSeconds = 60 }: { retryAfterSeconds?: number } = {}): void {
     this.limited = json(
       403,
-      { message: SECONDARY_RATE_LIMIT_MESSAGE, documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits" },
+      {
+        message: SECONDARY_RATE_LIMIT_MESSAGE,
+        documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+      },
       { "retry-after": String(retryAfterSeconds) },
     );
   }

@@ -54,7 +54,10 @@ export const issueRoutes: Route[] = [
       const all = ctx.state.repo(ctx.fullName).comments.filter((c) => c.issueNumber === number);
       const perPage = Number(ctx.query.get("per_page") ?? 30);
       const page = Number(ctx.query.get("page") ?? 1);
-      return json(200, all.slice((page - 1) * perPage, page * perPage).map((c) => commentJson(ctx, c)));
+      return json(
+        200,
+        all.slice((page - 1) * perPage, page * perPage).map((c) => commentJson(ctx, c)),
+      );
     },
   },
   {

@@ -29,7 +29,10 @@ export const pullRoutes: Route[] = [
       const found = ctx.state
         .repo(ctx.fullName)
         .pulls.filter((p) => (head === null || p.head === qualified(ctx, head)) && (state === "all" || p.state === state));
-      return json(200, found.slice(0, Number(ctx.query.get("per_page") ?? 30)).map((p) => pullJson(ctx, p)));
+      return json(
+        200,
+        found.slice(0, Number(ctx.query.get("per_page") ?? 30)).map((p) => pullJson(ctx, p)),
+      );
     },
   },
   {
