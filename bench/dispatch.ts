@@ -8,7 +8,7 @@ import { Queue } from "bullmq";
 import { execa } from "execa";
 import { pino } from "pino";
 import { agentOptionsSchema } from "../src/config/agent-options.js";
-import type { TaskData } from "../src/queue/task-data.js";
+import { claimTask } from "../src/queue/task-factory.js";
 import { taskJobId, taskQueueName, TaskQueues } from "../src/queue/task-queues.js";
 import { TaskStore } from "../src/queue/task-store.js";
 import { connectRedis } from "../src/shared/connect-redis.js";
@@ -206,39 +206,33 @@ async function runOne(n: number, deps: Enqueue): Promise<{ taskId: string; enque
   const branch = `claude/issue-${n}-bench-task-${n}`;
   const queue = taskQueueName(GENERAL);
   const now = Date.now();
-  const claim = await deps.store.claim({
-    taskId,
-    owner: OWNER,
-    repo: REPO,
-    issueNumber: n,
-    installationId: 1,
-    title,
-    state: "queued",
-    specialty: GENERAL,
-    priority: "normal",
-    reason: "bench",
-    branch,
-    baseBranch: "main",
+  const claim = await claimTask(
+    deps.store,
+    {
+      taskId,
+      repo: { owner: OWNER, name: REPO, cloneUrl: deps.cloneUrl, defaultBranch: "main" },
+      installationId: 1,
+      issue: {
+        number: n,
+        title,
+        body: "Change nothing; this is a dispatch benchmark.",
+        url: `https://github.com/${OWNER}/${REPO}/issues/${n}`,
+        author: "bench",
+      },
+      comments: [],
+      specialty: GENERAL,
+      priority: "normal",
+      reason: "bench",
+      trigger: { kind: "label", actor: "bench", deliveryId: `bench-${n}` },
+      branch,
+      settings: { maxTurns: 5, timeoutMinutes: 5, allowedTools: ["Read"], permissionMode: "acceptEdits", draftPullRequest: false },
+      createdAt: now,
+    },
     queue,
-    draftPullRequest: false,
-    queuedAt: now,
-  });
-  const data: TaskData = {
-    taskId,
-    run: claim.run,
-    repo: { owner: OWNER, name: REPO, cloneUrl: deps.cloneUrl, defaultBranch: "main" },
-    installationId: 1,
-    issue: { number: n, title, body: "Change nothing; this is a dispatch benchmark.", url: `https://github.com/${OWNER}/${REPO}/issues/${n}`, author: "bench" },
-    comments: [],
-    specialty: GENERAL,
-    priority: "normal",
-    reason: "bench",
-    trigger: { kind: "label", actor: "bench", deliveryId: `bench-${n}` },
-    branch,
-    settings: { maxTurns: 5, timeoutMinutes: 5, allowedTools: ["Read"], permissionMode: "acceptEdits", draftPullRequest: false },
-    createdAt: now,
-  };
-  const jobId = taskJobId(taskId, claim.run);
+  );
+  if (!claim.created) throw new Error(`${taskId} is already live`);
+  const data = claim.task;
+  const jobId = taskJobId(taskId, data.run);
 
   const enqueuedAt = Date.now();
   await deps.queues.add(data);

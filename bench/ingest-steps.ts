@@ -6,6 +6,7 @@ import { repoRole } from "../src/app/permission.js";
 import { DEFAULT_REPO_CONFIG } from "../src/config/repo-config.js";
 import { firstDelivery } from "../src/queue/delivery-dedupe.js";
 import type { TaskData } from "../src/queue/task-data.js";
+import { claimTask, type TaskDraft } from "../src/queue/task-factory.js";
 import { taskQueueName } from "../src/queue/task-queues.js";
 import { classify } from "../src/router/classify.js";
 import { formatTaskId } from "../src/shared/task-id.js";
@@ -55,29 +56,8 @@ export async function timeIngestSteps(
     const now = Date.now();
     const branch = branchName(number, title);
     const queue = taskQueueName(classification.specialty);
-    const claim = await time("store.claim", "EVAL (script text), ZADD", () =>
-      deps.store.claim({
-        taskId,
-        owner: target.owner,
-        repo: target.repo,
-        issueNumber: number,
-        installationId: 4242,
-        title,
-        state: "queued",
-        specialty: classification.specialty,
-        priority: classification.priority,
-        reason: classification.reason,
-        branch,
-        baseBranch: "main",
-        queue,
-        draftPullRequest: false,
-        queuedAt: now,
-      }),
-    );
-
-    const data: TaskData = {
+    const draft: TaskDraft = {
       taskId,
-      run: claim.run,
       repo: { owner: target.owner, name: target.repo, cloneUrl: `https://github.com/${target.owner}/${target.repo}.git`, defaultBranch: "main" },
       installationId: 4242,
       issue: { number, title, body, url: `https://github.com/${target.owner}/${target.repo}/issues/${number}`, author: target.sender },
@@ -96,6 +76,8 @@ export async function timeIngestSteps(
       },
       createdAt: now,
     };
+    const claim = await time("store.claim", "EVAL (script text), ZADD", () => claimTask(deps.store, draft, queue));
+    const data: TaskData = claim.created ? claim.task : { ...draft, run: claim.run };
     await time("queues.add (BullMQ)", "EVALSHA", () => deps.queues.add(data));
     await time("events.emit (zod + BullMQ)", "EVALSHA", () => deps.events.emit({ type: "task-changed", taskId }));
   }

@@ -67680,6 +67680,27 @@ var repoConfigSchema = external_exports.object({
 }).strict();
 var DEFAULT_REPO_CONFIG = repoConfigSchema.parse({});
 
+// src/queue/task-factory.ts
+function newTaskRecord(task, queue) {
+  return {
+    taskId: task.taskId,
+    owner: task.repo.owner,
+    repo: task.repo.name,
+    issueNumber: task.issue.number,
+    installationId: task.installationId,
+    title: task.issue.title,
+    state: "queued",
+    specialty: task.specialty,
+    priority: task.priority,
+    reason: task.reason,
+    branch: task.branch,
+    baseBranch: task.repo.defaultBranch,
+    queue,
+    draftPullRequest: task.settings.draftPullRequest,
+    queuedAt: task.createdAt
+  };
+}
+
 // src/workspace/branch-name.ts
 var MAX_SLUG_LENGTH = 40;
 var MIN_WORD_CUT = MAX_SLUG_LENGTH / 2;
@@ -67750,23 +67771,10 @@ async function loadTask(octokit, inputs, job, now) {
     createdAt: now
   };
   const record2 = {
-    taskId,
-    owner: job.owner,
-    repo: job.repo,
-    issueNumber: number4,
-    installationId: 0,
-    title: issue3.title,
+    ...newTaskRecord(data, "actions"),
     run: inputs.run,
     state: "running",
-    specialty,
-    priority: "normal",
-    reason,
-    branch,
-    baseBranch: repository.default_branch,
-    queue: "actions",
     jobId: job.GITHUB_RUN_ID,
-    draftPullRequest: false,
-    queuedAt: now,
     agent: `runner ${job.RUNNER_NAME}`,
     startedAt: now,
     version: 1

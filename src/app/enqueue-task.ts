@@ -2,7 +2,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { ACTIONS_QUEUE, addActionsTask } from "../dispatcher/actions-queue.js";
 import { servedSpecialties } from "../dispatcher/served-specialties.js";
 import { taskMode } from "../dispatcher/task-mode.js";
-import type { TaskData } from "../queue/task-data.js";
+import { claimTask, type TaskDraft } from "../queue/task-factory.js";
 import { taskQueueName } from "../queue/task-queues.js";
 import { classify } from "../router/classify.js";
 import type { Priority } from "../shared/priority.js";
@@ -56,31 +56,8 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
   const actionsMode = taskMode(config, classification.specialty) === "actions";
   const queue = actionsMode ? ACTIONS_QUEUE : taskQueueName(classification.specialty);
 
-  const claim = await deps.store.claim({
+  const draft: TaskDraft = {
     taskId,
-    owner: ctx.owner,
-    repo: ctx.repo,
-    issueNumber: ctx.issue.number,
-    installationId: ctx.installationId,
-    title: ctx.issue.title,
-    state: "queued",
-    specialty: classification.specialty,
-    priority: classification.priority,
-    reason: classification.reason,
-    branch,
-    baseBranch: ctx.defaultBranch,
-    queue,
-    draftPullRequest: config.draftPullRequests,
-    queuedAt: now,
-  });
-  if (!claim.created) {
-    // Another delivery won the race between our read and the claim.
-    return { status: "already-live", taskId, state: "queued" };
-  }
-
-  const data: TaskData = {
-    taskId,
-    run: claim.run,
     repo: { owner: ctx.owner, name: ctx.repo, cloneUrl: ctx.cloneUrl, defaultBranch: ctx.defaultBranch },
     installationId: ctx.installationId,
     issue: {
@@ -107,6 +84,12 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     },
     createdAt: now,
   };
+  const claim = await claimTask(deps.store, draft, queue);
+  if (!claim.created) {
+    // Another delivery won the race between our read and the claim.
+    return { status: "already-live", taskId, state: "queued" };
+  }
+  const data = claim.task;
   try {
     await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data));
   } catch (error) {
@@ -119,5 +102,5 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     throw error;
   }
   await deps.events.emit({ type: "task-changed", taskId });
-  return { status: "queued", taskId, specialty: classification.specialty, priority: classification.priority, run: claim.run };
+  return { status: "queued", taskId, specialty: classification.specialty, priority: classification.priority, run: data.run };
 }

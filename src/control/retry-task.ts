@@ -1,5 +1,5 @@
 import type { AgentRegistry } from "../store/agent-registry.js";
-import type { TaskData } from "../queue/task-data.js";
+import { claimTask } from "../queue/task-factory.js";
 import { taskQueueName, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
@@ -51,33 +51,11 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
   const reason = specialty === record.specialty ? `retry by ${by}` : `retry by ${by}; no live agent serves ${record.specialty}`;
   const queue = taskQueueName(specialty);
   const now = (deps.now ?? Date.now)();
-  const claim = await deps.store.claim({
-    taskId,
-    owner: record.owner,
-    repo: record.repo,
-    issueNumber: record.issueNumber,
-    installationId: record.installationId,
-    title: record.title,
-    state: "queued",
-    specialty,
-    priority: record.priority,
-    reason,
-    branch: record.branch,
-    baseBranch: record.baseBranch,
-    queue,
-    draftPullRequest: record.draftPullRequest,
-    queuedAt: now,
-  });
+  // The last run's task, as a new run: the record is derived from it (task-factory).
+  const { run: _lastRun, ...lastTask } = last.task;
+  const claim = await claimTask(deps.store, { ...lastTask, specialty, reason, createdAt: now }, queue);
   if (!claim.created) return { status: "already-live", state: "queued" };
-
-  const data: TaskData = {
-    ...last.task,
-    run: claim.run,
-    specialty,
-    reason,
-    trigger: { ...last.task.trigger, actor: by, deliveryId: `retry-${claim.run}-${now}` },
-    createdAt: now,
-  };
+  const data = { ...claim.task, trigger: { ...last.task.trigger, actor: by, deliveryId: `retry-${claim.task.run}-${now}` } };
   try {
     await deps.queues.add(data);
   } catch (error) {
@@ -89,5 +67,5 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
     throw error;
   }
   await deps.events.emit({ type: "task-changed", taskId });
-  return { status: "queued", taskId, run: claim.run, specialty, queue };
+  return { status: "queued", taskId, run: data.run, specialty, queue };
 }

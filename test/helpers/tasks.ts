@@ -1,5 +1,6 @@
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
 import type { TaskData } from "../../src/queue/task-data.js";
+import { claimTask, type TaskDraft } from "../../src/queue/task-factory.js";
 import { taskQueueName } from "../../src/queue/task-queues.js";
 import { branchName } from "../../src/workspace/branch-name.js";
 
@@ -25,26 +26,8 @@ export async function claimTestTask(deps: IntakeDeps, options: TestTaskOptions):
   const specialty = options.specialty ?? "general";
   const installationId = options.installationId ?? 1;
   const branch = branchName(options.number, title);
-  const claim = await deps.store.claim({
+  const draft: TaskDraft = {
     taskId,
-    owner,
-    repo,
-    issueNumber: options.number,
-    installationId,
-    title,
-    state: "queued",
-    specialty,
-    priority: "normal",
-    reason: "test",
-    branch,
-    baseBranch: "main",
-    queue: options.queue ?? taskQueueName(specialty),
-    draftPullRequest: false,
-    queuedAt: Date.now(),
-  });
-  return {
-    taskId,
-    run: claim.run,
     repo: { owner, name: repo, cloneUrl: options.cloneUrl ?? `https://github.com/${owner}/${repo}.git`, defaultBranch: "main" },
     installationId,
     issue: { number: options.number, title, body: "Do the thing.", url: `https://github.com/${owner}/${repo}/issues/${options.number}`, author: "maintainer" },
@@ -52,11 +35,15 @@ export async function claimTestTask(deps: IntakeDeps, options: TestTaskOptions):
     specialty,
     priority: "normal",
     reason: "test",
-    trigger: { kind: "label", actor: "maintainer", deliveryId: `d-${options.number}-${claim.run}` },
+    trigger: { kind: "label", actor: "maintainer", deliveryId: `d-${options.number}` },
     branch,
     settings: { maxTurns: 5, timeoutMinutes: 5, allowedTools: ["Edit"], permissionMode: "acceptEdits", draftPullRequest: false, ...options.settings },
     createdAt: Date.now(),
   };
+  const claim = await claimTask(deps.store, draft, options.queue ?? taskQueueName(specialty));
+  // A live run keeps its number; the tests that claim twice look at what the second claim did.
+  const run = claim.created ? claim.task.run : claim.run;
+  return { ...draft, run, trigger: { ...draft.trigger, deliveryId: `d-${options.number}-${run}` } };
 }
 
 /** Queues a task the way the app does, without a webhook: for agent-side tests. */

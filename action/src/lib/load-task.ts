@@ -1,6 +1,7 @@
 import { fetchCommentsUpTo } from "../../../src/github/fetch-comments.js";
 import { DEFAULT_REPO_CONFIG } from "../../../src/config/repo-config.js";
 import type { TaskData } from "../../../src/queue/task-data.js";
+import { newTaskRecord } from "../../../src/queue/task-factory.js";
 import type { TaskRecord } from "../../../src/queue/task-record.js";
 import type { GitHubClient } from "../../../src/github/github-client.js";
 import { GENERAL } from "../../../src/shared/specialty.js";
@@ -53,24 +54,12 @@ export async function loadTask(octokit: GitHubClient, inputs: ActionInputs, job:
     },
     createdAt: now,
   };
+  // The record as a daemon's run has it once an agent took the task (task-factory).
   const record: TaskRecord = {
-    taskId,
-    owner: job.owner,
-    repo: job.repo,
-    issueNumber: number,
-    installationId: 0,
-    title: issue.title,
+    ...newTaskRecord(data, "actions"),
     run: inputs.run,
     state: "running",
-    specialty,
-    priority: "normal",
-    reason,
-    branch,
-    baseBranch: repository.default_branch,
-    queue: "actions",
     jobId: job.GITHUB_RUN_ID,
-    draftPullRequest: false,
-    queuedAt: now,
     agent: `runner ${job.RUNNER_NAME}`,
     startedAt: now,
     version: 1,

@@ -1,0 +1,44 @@
+import type { TaskData } from "./task-data.js";
+import type { TaskRecord } from "./task-record.js";
+import type { TaskStore } from "./task-store.js";
+
+/** A new run's task before the store numbers the run: everything the agent will need. */
+export type TaskDraft = Omit<TaskData, "run">;
+
+/** What `TaskStore.claim` stores for a new run; the store adds the run, version and job id. */
+export type NewTaskRecord = Omit<TaskRecord, "run" | "version" | "jobId">;
+
+/**
+ * The record a new run starts with, every field taken from its task, so the issue's record and
+ * the agent's job can never disagree on the branch, base, specialty or draft setting. Pure.
+ */
+export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
+  return {
+    taskId: task.taskId,
+    owner: task.repo.owner,
+    repo: task.repo.name,
+    issueNumber: task.issue.number,
+    installationId: task.installationId,
+    title: task.issue.title,
+    state: "queued",
+    specialty: task.specialty,
+    priority: task.priority,
+    reason: task.reason,
+    branch: task.branch,
+    baseBranch: task.repo.defaultBranch,
+    queue,
+    draftPullRequest: task.settings.draftPullRequest,
+    queuedAt: task.createdAt,
+  };
+}
+
+export type ClaimedTask = { created: true; task: TaskData } | { created: false; run: number };
+
+/**
+ * Starts a new run of the task's issue on `queue` unless one is live: the one way the app, a
+ * retry, the tests and the benches create a task. Queueing its job is the caller's next step.
+ */
+export async function claimTask(store: TaskStore, draft: TaskDraft, queue: string): Promise<ClaimedTask> {
+  const claim = await store.claim(newTaskRecord(draft, queue));
+  return claim.created ? { created: true, task: { ...draft, run: claim.run } } : { created: false, run: claim.run };
+}
