@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ProbotOctokit } from "probot";
 import { loadRepoConfig } from "../src/github/load-repo-config.js";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
-import { repoRole } from "../src/app/permission.js";
+import { repoRole } from "../src/github/permission.js";
 import { DEFAULT_REPO_CONFIG } from "../src/config/repo-config.js";
 import { firstDelivery } from "../src/queue/delivery-dedupe.js";
 import type { TaskData } from "../src/queue/task-data.js";

@@ -1,6 +1,6 @@
 import type { Authorization } from "./authorize.js";
 import type { IntakeDeps } from "./intake-deps.js";
-import { mayControlCluster, repoRole } from "./permission.js";
+import { mayControlCluster, repoRole } from "../github/permission.js";
 
 /**
  * Whether `actor` may pause, resume or stop the whole cluster from a comment. That reaches

@@ -1,7 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
-import { mayTrigger, repoRole, type RepoRole } from "./permission.js";
+import { mayTrigger, repoRole, type RepoRole } from "../github/permission.js";
 
 export type Authorization = { ok: true } | { ok: false; why: string };
 

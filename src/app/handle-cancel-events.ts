@@ -10,7 +10,7 @@ import { actorRole } from "./authorize.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { issueContextFrom } from "./issue-context-from.js";
-import { mayTrigger } from "./permission.js";
+import { mayTrigger } from "../github/permission.js";
 
 /** Closing the issue cancels its live task: nobody wants a PR for a closed issue. */
 export async function handleClosed(deps: IntakeDeps, context: Context<"issues.closed">): Promise<void> {

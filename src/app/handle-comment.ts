@@ -12,7 +12,7 @@ import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
-import { mayTrigger } from "./permission.js";
+import { mayTrigger } from "../github/permission.js";
 import { reactToOutsider } from "./react-to-outsider.js";
 import { reply } from "./reply.js";
 import { switchCluster } from "./switch-cluster.js";

@@ -9,7 +9,7 @@ import { enqueueTask } from "./enqueue-task.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
-import { mayTrigger } from "./permission.js";
+import { mayTrigger } from "../github/permission.js";
 import { reactToOutsider } from "./react-to-outsider.js";
 import { reply } from "./reply.js";
 

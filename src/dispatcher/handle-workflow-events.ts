@@ -14,7 +14,7 @@ export interface WorkflowEventDeps extends Pick<FollowDeps, "store" | "queues" |
   redis: Redis;
   prefix: string;
   log: Logger;
-  /** How long a repository's `.github/claude.yml` is cached. */
+  /** How long a repository's `.github/claude-cluster.yml` is cached. */
   configCacheSeconds: number;
   now?: () => number;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { GitHubClient } from "../github/github-client.js";
+import type { GitHubClient } from "./github-client.js";
 
 /** Roles that may hand work to Claude. */
 const TRIGGER_ROLES = new Set(["admin", "maintain", "write"]);
