@@ -1,5 +1,5 @@
 import type { ApiDeps } from "./api-deps.js";
-import { createRouter } from "./router.js";
+import { createRouter } from "./http-routes.js";
 import { controlRoutes } from "./routes/control-routes.js";
 import { pageRoutes } from "./routes/page-routes.js";
 import { statusRoutes } from "./routes/status-routes.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ApiDeps } from "../api-deps.js";
 import { HttpError, readJsonBody } from "../http-kit.js";
-import type { Route } from "../router.js";
+import type { Route } from "../http-routes.js";
 
 const controlBody = z.object({
   /** Who asks, recorded with the state: e.g. the operator's name. */

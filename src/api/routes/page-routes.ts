@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import type { ApiDeps } from "../api-deps.js";
-import type { Route } from "../router.js";
+import type { Route } from "../http-routes.js";
 
 /**
  * The dashboard is three static files. They hold no data and no token (the page asks for the

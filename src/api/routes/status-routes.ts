@@ -1,7 +1,7 @@
 import { knownQueues } from "../../ops/known-queues.js";
 import { queueDepths } from "../../ops/queue-depths.js";
 import type { ApiDeps } from "../api-deps.js";
-import type { Route } from "../router.js";
+import type { Route } from "../http-routes.js";
 
 /** GitHub is asked at most this often by /ready; a load balancer may probe every second. */
 const GITHUB_CHECK_TTL_MS = 30_000;

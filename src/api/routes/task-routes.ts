@@ -6,7 +6,7 @@ import { formatTaskId } from "../../shared/task-id.js";
 import { taskStateSchema } from "../../shared/task-state.js";
 import type { ApiDeps } from "../api-deps.js";
 import { HttpError } from "../http-kit.js";
-import type { Route, RouteRequest } from "../router.js";
+import type { Route, RouteRequest } from "../http-routes.js";
 
 const listQuery = z.object({
   /** Only tasks in this state. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { USAGE_WINDOWS } from "../../config/parse-budgets.js";
 import type { ApiDeps } from "../api-deps.js";
 import { HttpError } from "../http-kit.js";
-import type { Route } from "../router.js";
+import type { Route } from "../http-routes.js";
 
 const seriesQuery = z.object({
   /** How far back: 24h (hourly buckets) or 7d (6-hourly buckets). */
