@@ -222,12 +222,14 @@ describe("the control API's token rule at start", () => {
   });
 
   it("loopback-only runs the API without a token on 127.0.0.1, and refuses other interfaces", async () => {
+    // The refusal and the warning name the setting whole: the log redaction leaves them alone.
     await expect(startAppProcess({ prefix, env: { CCC_API_TOKEN: undefined, CCC_API_ALLOW_NO_TOKEN: "loopback-only", HOST: "0.0.0.0" } })).rejects.toThrow(
-      /needs the app to listen on loopback/,
+      /CCC_API_ALLOW_NO_TOKEN set to loopback-only needs the app to listen on loopback/,
     );
     const app = await startAppProcess({ prefix, env: { CCC_API_TOKEN: undefined, CCC_API_ALLOW_NO_TOKEN: "loopback-only" } });
     try {
       expect((await app.request("/api/v1/control", { token: null })).status).toBe(200);
+      expect(app.output()).toContain("(CCC_API_ALLOW_NO_TOKEN set to loopback-only): anyone on this host can steer the cluster");
     } finally {
       await app.stop();
     }

@@ -297,7 +297,10 @@ describe("nothing starts without CCC_TASK_SECRET", () => {
       expect(result.status).toBe(1);
       const lines = `${result.stdout}${result.stderr}`.trim().split("\n");
       expect(lines).toHaveLength(1);
-      expect((JSON.parse(lines[0]!) as { msg: string }).msg).toMatch(/^CCC_TASK_SECRET is not set, .*to the app's \.env .*give every agent the same value/);
+      const { msg } = JSON.parse(lines[0]!) as { msg: string };
+      expect(msg).toMatch(/^CCC_TASK_SECRET is not set, .*set CCC_TASK_SECRET in the app's \.env .*openssl rand -hex 32.*give every agent the same value/);
+      // The line names the fix whole: nothing in it looks like a secret to the log redaction.
+      expect(msg).not.toContain("[redacted]");
       expect(existsSync(join(cwd, ".env"))).toBe(false);
     } finally {
       await rm(cwd, { recursive: true, force: true });

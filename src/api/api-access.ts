@@ -19,11 +19,11 @@ export function resolveApiAccess(settings: { token?: string | undefined; allowNo
   if (settings.allowNoToken === "loopback-only") {
     if (isLoopbackHost(settings.host)) return { kind: "open-loopback" };
     throw new ConfigError(
-      `CCC_API_ALLOW_NO_TOKEN=loopback-only needs the app to listen on loopback, but HOST is ${settings.host}. Set CCC_API_TOKEN, or HOST=127.0.0.1.`,
+      `CCC_API_ALLOW_NO_TOKEN set to loopback-only needs the app to listen on loopback, but HOST is ${settings.host}. Set CCC_API_TOKEN, or HOST=127.0.0.1.`,
     );
   }
   throw new ConfigError(
-    "CCC_API_TOKEN is not set, and the control API (/api/v1, /metrics, /dashboard) will not run open. Set CCC_API_TOKEN to a long random value (openssl rand -hex 32), or, on a machine where only you can reach loopback, CCC_API_ALLOW_NO_TOKEN=loopback-only with HOST=127.0.0.1.",
+    "CCC_API_TOKEN is not set, and the control API (/api/v1, /metrics, /dashboard) will not run open. Set CCC_API_TOKEN to a long random value (openssl rand -hex 32), or, on a machine where only you can reach loopback, CCC_API_ALLOW_NO_TOKEN set to loopback-only with HOST=127.0.0.1.",
   );
 }
 

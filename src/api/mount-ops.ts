@@ -45,7 +45,7 @@ export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.Pro
       options.addHandler(createOpsHandler({ ...deps, control, usage, metrics, access, checkGitHub }));
       usage.start(env.CCC_USAGE_CHECK_SECONDS * 1000);
       if (access.kind === "open-loopback")
-        deps.log.warn("the control API runs without a token (CCC_API_ALLOW_NO_TOKEN=loopback-only): anyone on this host can steer the cluster");
+        deps.log.warn("the control API runs without a token (CCC_API_ALLOW_NO_TOKEN set to loopback-only): anyone on this host can steer the cluster");
     };
 
   return {

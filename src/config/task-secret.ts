@@ -24,9 +24,9 @@ export const taskSecretSchema = z.preprocess(
 
 /** Who needs the secret, and so what the one line saying it is missing tells them to do. */
 const MISSING: Record<"app" | "agent" | "cli", string> = {
-  app: "CCC_TASK_SECRET is not set, so the app could not sign tasks and agents would refuse them: add CCC_TASK_SECRET=<random, from `openssl rand -hex 32`> to the app's .env (or its environment), give every agent the same value, then start the app again.",
+  app: "CCC_TASK_SECRET is not set, so the app could not sign tasks and agents would refuse them: set CCC_TASK_SECRET in the app's .env (or its environment) to a random value, e.g. from `openssl rand -hex 32`, give every agent the same value, then start the app again.",
   agent:
-    "CCC_TASK_SECRET is not set, so this agent could not tell the app's tasks from forged ones: copy CCC_TASK_SECRET from the app's .env into this agent's environment (its shell, or its service's EnvironmentFile), then start it again.",
+    "CCC_TASK_SECRET is not set, so this agent could not tell the app's tasks from forged ones: copy CCC_TASK_SECRET from the app's .env into this agent's environment (its shell, its service's EnvironmentFile, or <workdir>/agent.env), then start it again.",
   cli: "CCC_TASK_SECRET is not set, so `ccc retry` could not sign the task it would queue: copy CCC_TASK_SECRET from the app's .env into this shell's environment.",
 };
 
