@@ -1,5 +1,9 @@
+import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startAppProcess } from "./helpers/app-process.js";
+import { REPO_ROOT } from "./helpers/agent-process.js";
+import { appProcessEnv, startAppProcess } from "./helpers/app-process.js";
 import { deletePrefix, randomPrefix, connectRedis } from "./helpers/redis.js";
 
 describe("the app stopped with Ctrl-C or SIGTERM", () => {
@@ -27,4 +31,38 @@ describe("the app stopped with Ctrl-C or SIGTERM", () => {
       expect(app.output()).not.toContain("Stopping server");
     }, 40_000);
   }
+});
+
+describe("the app's port already taken", () => {
+  it("stops the app at start with one line naming the port and PORT, exit 1", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    const prefix = randomPrefix();
+    try {
+      const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], {
+        cwd: REPO_ROOT,
+        env: appProcessEnv(prefix, port),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect(code).toBe(1);
+      const fatal = output
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown })
+        .filter((line) => line.level === 60);
+      expect(fatal).toEqual([
+        expect.objectContaining({
+          msg: `the app could not listen on 127.0.0.1:${port}: the port is in use by another process. Stop the other process, or set PORT (and HOST) to a free one.`,
+        }),
+      ]);
+      expect(fatal[0]).not.toHaveProperty("err");
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
 });

@@ -17,6 +17,7 @@ import { requireTaskSecret } from "../config/task-secret.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { requireWebhookSecret } from "./require-webhook-secret.js";
+import { explainListenFailure } from "./listen-failure.js";
 import { explainWebhookProxyFailure } from "./webhook-proxy.js";
 
 /** The ops repository's installation, looked up once with the app's own credentials. */
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, settings);
   // With WEBHOOK_PROXY_URL set, Probot's server also connects smee-client to the channel.
   const server = await started.catch((error: unknown) => {
-    throw explainWebhookProxyFailure(error, settings.WEBHOOK_PROXY_URL);
+    throw explainListenFailure(explainWebhookProxyFailure(error, settings.WEBHOOK_PROXY_URL), settings);
   });
 
   const shutdown = async (signal: string) => {

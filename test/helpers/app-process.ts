@@ -20,20 +20,7 @@ export async function startAppProcess(options: { prefix: string; env?: Record<st
   const port = await freePort();
   const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], {
     cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      APP_ID: "1",
-      PRIVATE_KEY,
-      WEBHOOK_SECRET,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-      CCC_PREFIX: options.prefix,
-      CCC_API_TOKEN: API_TOKEN,
-      LOG_LEVEL: "info",
-      ...options.env,
-    },
+    env: appProcessEnv(options.prefix, port, options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -68,5 +55,23 @@ export async function startAppProcess(options: { prefix: string; env?: Record<st
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;
     },
+  };
+}
+
+/** The environment the test helpers start the app with: a registered app on `port`, Redis and `prefix`. */
+export function appProcessEnv(prefix: string, port: number, env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: "production",
+    APP_ID: "1",
+    PRIVATE_KEY,
+    WEBHOOK_SECRET,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    CCC_PREFIX: prefix,
+    CCC_API_TOKEN: API_TOKEN,
+    LOG_LEVEL: "info",
+    ...env,
   };
 }
