@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT } from "./helpers/agent-process.js";
-import { freePort, PRIVATE_KEY, WEBHOOK_SECRET } from "./helpers/app-server.js";
-import { API_TOKEN } from "./helpers/app-process.js";
+import { freePort } from "./helpers/app-server.js";
+import { API_TOKEN, appProcessEnv } from "./helpers/app-process.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
@@ -95,18 +95,7 @@ describe("the app's image and the compiled entry points", () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["dist/app/main.js"], {
       cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: "production",
-        APP_ID: "1",
-        PRIVATE_KEY,
-        WEBHOOK_SECRET,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-        CCC_PREFIX: prefix,
-        CCC_API_TOKEN: API_TOKEN,
-      },
+      env: appProcessEnv(prefix, port),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

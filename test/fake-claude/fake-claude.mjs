@@ -107,9 +107,7 @@ const synthetic = (text, error) =>
     parent_tool_use_id: null,
     error,
   });
-const result = async (fields) => {
-  if (env.FAKE_CLAUDE_DELAY_MS) await sleep(Number(env.FAKE_CLAUDE_DELAY_MS));
-  while (env.FAKE_CLAUDE_HOLD_FILE && !existsSync(env.FAKE_CLAUDE_HOLD_FILE)) await sleep(50);
+const resultLine = (fields) =>
   emit({
     type: "result",
     subtype: "success",
@@ -124,6 +122,10 @@ const result = async (fields) => {
     permission_denials: [],
     ...fields,
   });
+const result = async (fields) => {
+  if (env.FAKE_CLAUDE_DELAY_MS) await sleep(Number(env.FAKE_CLAUDE_DELAY_MS));
+  while (env.FAKE_CLAUDE_HOLD_FILE && !existsSync(env.FAKE_CLAUDE_HOLD_FILE)) await sleep(50);
+  resultLine(fields);
 };
 
 function git(args, extraEnv = {}) {
@@ -281,21 +283,8 @@ const scenarios = {
 scenarios.probe = async () => {
   init();
   assistant([{ type: "text", text: "OK" }]);
-  // No FAKE_CLAUDE_DELAY_MS here: the delay stands for a long task, not for a probe.
-  emit({
-    type: "result",
-    subtype: "success",
-    is_error: false,
-    api_error_status: null,
-    duration_ms: Date.now() - started,
-    duration_api_ms: 0,
-    num_turns: 1,
-    stop_reason: "end_turn",
-    total_cost_usd: 0.0001,
-    usage: usage(20, 1),
-    permission_denials: [],
-    result: "OK",
-  });
+  // No FAKE_CLAUDE_DELAY_MS or hold here: they stand for a long task, not for a probe.
+  resultLine({ total_cost_usd: 0.0001, usage: usage(20, 1), result: "OK" });
 };
 
 const fromFile =
