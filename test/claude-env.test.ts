@@ -25,37 +25,24 @@ const SECRETS = {
   CLAUDE_BIN: "/usr/local/bin/claude",
 };
 
+/** What the CLI needs of the user's session: passed as it is. */
+const USER_AND_LOCALE = {
+  PATH: "/bin",
+  HOME: "/home/a",
+  USER: "a",
+  LOGNAME: "a",
+  SHELL: "/bin/zsh",
+  LANG: "pl_PL.UTF-8",
+  LC_ALL: "C",
+  LC_CTYPE: "C",
+  TERM: "xterm",
+  TMPDIR: "/tmp",
+  TZ: "UTC",
+};
+
 describe("claudeEnv", () => {
   it.each<[string, NodeJS.ProcessEnv, Record<string, string>]>([
-    [
-      "the user, the terminal and the locale pass",
-      {
-        PATH: "/bin",
-        HOME: "/home/a",
-        USER: "a",
-        LOGNAME: "a",
-        SHELL: "/bin/zsh",
-        LANG: "pl_PL.UTF-8",
-        LC_ALL: "C",
-        LC_CTYPE: "C",
-        TERM: "xterm",
-        TMPDIR: "/tmp",
-        TZ: "UTC",
-      },
-      {
-        PATH: "/bin",
-        HOME: "/home/a",
-        USER: "a",
-        LOGNAME: "a",
-        SHELL: "/bin/zsh",
-        LANG: "pl_PL.UTF-8",
-        LC_ALL: "C",
-        LC_CTYPE: "C",
-        TERM: "xterm",
-        TMPDIR: "/tmp",
-        TZ: "UTC",
-      },
-    ],
+    ["the user, the terminal and the locale pass", USER_AND_LOCALE, USER_AND_LOCALE],
     [
       "Claude's login and configuration pass",
       { ANTHROPIC_API_KEY: "sk", CLAUDE_CODE_OAUTH_TOKEN: "oat", CLAUDE_CONFIG_DIR: "/c", CLAUDE_CODE_USE_BEDROCK: "1" },

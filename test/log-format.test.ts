@@ -95,17 +95,20 @@ describe("the logs of real processes", () => {
     await redis.quit();
   });
 
-  it("an agent with LOG_FORMAT=json writes JSON lines with exactly one name each", async () => {
-    const agent = await startAgentProcess({ name: "json-agent", prefix, redis, env: { LOG_FORMAT: "json" } });
+  /** An agent started, stopped (exit 0) once it is ready, and what it printed. */
+  async function outputUntilReady(options: { name: string; env: Record<string, string>; extraArgs?: string[] }): Promise<{ lines: string[]; output: string }> {
+    const agent = await startAgentProcess({ ...options, prefix, redis });
     try {
       await waitFor("the ready line", async () => agent.output().includes("agent ready"));
     } finally {
       expect(await agent.stop()).toBe(0);
     }
-    const lines = agent
-      .output()
-      .split("\n")
-      .filter((l) => l.trim() !== "");
+    const output = agent.output();
+    return { output, lines: output.split("\n").filter((l) => l.trim() !== "") };
+  }
+
+  it("an agent with LOG_FORMAT=json writes JSON lines with exactly one name each", async () => {
+    const { lines } = await outputUntilReady({ name: "json-agent", env: { LOG_FORMAT: "json" } });
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) {
       expect(isJsonObject(line), line).toBe(true);
@@ -118,26 +121,11 @@ describe("the logs of real processes", () => {
   it("an agent with LOG_FORMAT=pretty writes readable lines, and a token in its workdir is redacted", async () => {
     // The ready line logs the workdir: a token in it must not reach the output.
     const workdir = join(tokenDir, `wd-${TOKEN}`);
-    const agent = await startAgentProcess({
-      name: "pretty-agent",
-      prefix,
-      redis,
-      env: { LOG_FORMAT: "pretty", NO_COLOR: "1" },
-      extraArgs: ["--workdir", workdir],
-    });
-    try {
-      await waitFor("the ready line", async () => agent.output().includes("agent ready"));
-    } finally {
-      expect(await agent.stop()).toBe(0);
-    }
-    const lines = agent
-      .output()
-      .split("\n")
-      .filter((l) => l.trim() !== "");
+    const { lines, output } = await outputUntilReady({ name: "pretty-agent", env: { LOG_FORMAT: "pretty", NO_COLOR: "1" }, extraArgs: ["--workdir", workdir] });
     expect(lines.filter(isJsonObject)).toEqual([]);
-    expect(agent.output()).toMatch(/INFO \(ccc-agent\): agent ready/);
-    expect(agent.output()).toContain("wd-[redacted]");
-    expect(agent.output()).not.toContain("ghp_");
+    expect(output).toMatch(/INFO \(ccc-agent\): agent ready/);
+    expect(output).toContain("wd-[redacted]");
+    expect(output).not.toContain("ghp_");
   }, 40_000);
 
   it("the app's start-up is a few JSON lines with one name each, or readable lines with LOG_FORMAT=pretty", async () => {
