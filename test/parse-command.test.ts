@@ -25,8 +25,12 @@ describe("parseCommand finds the command", () => {
     ["extra spaces and tabs between words", "/claude \t run   frontend\t", { name: "run", specialty: "frontend" }],
     ["up to three spaces of indentation", "   /claude status", { name: "status" }],
     ["after ordinary text lines", "Thanks for the report.\nLet's try it.\n/claude run backend", { name: "run", specialty: "backend" }],
-    ["followed by more text", "/claude run docs\nPlease keep the README short.", { name: "run", specialty: "docs" }],
-    ["Windows line endings", "hello\r\n/claude run testing\r\nbye\r\n", { name: "run", specialty: "testing" }],
+    [
+      "followed by instructions",
+      "/claude run docs\nPlease keep the README short.",
+      { name: "run", specialty: "docs", instructions: "Please keep the README short." },
+    ],
+    ["Windows line endings", "hello\r\n/claude run testing\r\nbye\r\n", { name: "run", specialty: "testing", instructions: "bye" }],
     ["old Mac line endings", "hello\r/claude retry\r", { name: "retry" }],
     ["several commands: the first wins", "/claude status\n/claude cancel", { name: "status" }],
     ["a quoted command before a real one", "> /claude stop\n\n/claude status", { name: "status" }],
@@ -138,6 +142,80 @@ describe("parseCommand explains a malformed command", () => {
   it("shortens very long user text in the reply", () => {
     const result = parseCommand(`/claude ${"x".repeat(5000)}`);
     expect(result.kind === "error" && result.error.length).toBeLessThan(200);
+  });
+});
+
+describe("parseCommand schedules a run", () => {
+  // Tuesday 1 December 2026, 14:30 UTC.
+  const now = Date.UTC(2026, 11, 1, 14, 30);
+  const run = (body: string) => parseCommand(body, { now });
+
+  it.each<[string, string, number]>([
+    ["in minutes", "/claude run in 90m", now + 90 * 60_000],
+    ["in hours", "/claude run in 2h", now + 2 * 3_600_000],
+    ["in days, hours and minutes", "/claude run in 1d2h5m", now + (26 * 60 + 5) * 60_000],
+    ["at a clock time later today", "/claude run at 22:15", Date.UTC(2026, 11, 1, 22, 15)],
+    ["at a clock time already past today: tomorrow", "/claude run at 02:00", Date.UTC(2026, 11, 2, 2, 0)],
+    ["at a clock time with UTC spelled out", "/claude run at 02:00 UTC", Date.UTC(2026, 11, 2, 2, 0)],
+    ["at a date and time in UTC", "/claude run at 2026-12-03T06:00Z", Date.UTC(2026, 11, 3, 6, 0)],
+    ["at a date and time without a zone: UTC", "/claude run at 2026-12-03T06:00", Date.UTC(2026, 11, 3, 6, 0)],
+    ["at a date and time with an offset", "/claude run at 2026-12-03T07:00+01:00", Date.UTC(2026, 11, 3, 6, 0)],
+  ])("%s", (_name, body, notBefore) => {
+    expect(run(body)).toEqual({ kind: "command", command: { name: "run", notBefore } });
+  });
+
+  it("takes a schedule with a specialty and a priority, in any order", () => {
+    expect(run("/claude run in 3h backend priority:low")).toEqual({
+      kind: "command",
+      command: { name: "run", specialty: "backend", priority: "low", notBefore: now + 3 * 3_600_000 },
+    });
+  });
+
+  it.each<[string, string, string]>([
+    ["a duration that is not one", "/claude run in soon", "is not a duration"],
+    ["a time that is not one", "/claude run at noonish", "is not a time"],
+    ["a date in the past", "/claude run at 2026-11-30T06:00Z", "is in the past"],
+    ["more than a week ahead", "/claude run in 8d", "at most 7 days ahead"],
+    ["a missing time", "/claude run at", "needs a time"],
+    ["two schedules", "/claude run in 2h at 22:00", "given twice"],
+  ])("refuses %s, saying which forms work", (_name, body, message) => {
+    const result = run(body);
+    expect(result.kind).toBe("error");
+    if (result.kind !== "error") return;
+    expect(result.error).toContain(message);
+    if (!message.includes("twice")) expect(result.hint).toContain("in 90m");
+  });
+});
+
+describe("parseCommand on a pull request", () => {
+  const now = Date.UTC(2026, 11, 1, 14, 30);
+  const onPr = (body: string) => parseCommand(body, { target: "pull-request", now });
+
+  it.each<[string, string, Command]>([
+    ["instructions on the same line", "/claude run rename parseFoo to parseBar", { name: "run", instructions: "rename parseFoo to parseBar" }],
+    [
+      "instructions on the lines below",
+      "/claude run\nFix the failing test.\nKeep the API.",
+      { name: "run", instructions: "Fix the failing test.\nKeep the API." },
+    ],
+    ["both", "/claude run address the review\n\n- keep it short", { name: "run", instructions: "address the review\n\n- keep it short" }],
+    ["a priority before the instructions", "/claude run priority:high fix it", { name: "run", priority: "high", instructions: "fix it" }],
+    ["a schedule before the instructions", "/claude run in 2h tidy the tests", { name: "run", notBefore: now + 2 * 3_600_000, instructions: "tidy the tests" }],
+    [
+      "'in' starting a sentence is not a schedule",
+      "/claude run in the header, use the new logo",
+      { name: "run", instructions: "in the header, use the new logo" },
+    ],
+    ["a word that names a specialty is an instruction", "/claude run backend tests too", { name: "run", instructions: "backend tests too" }],
+    ["no instructions at all", "/claude run", { name: "run" }],
+    ["retry with instructions below", "/claude retry\nThis time keep the old name.", { name: "retry", instructions: "This time keep the old name." }],
+  ])("%s", (_name, body, command) => {
+    expect(onPr(body)).toEqual({ kind: "command", command });
+  });
+
+  it("keeps code blocks below the command as written", () => {
+    const body = "/claude run\n```ts\nconst a = 1;\n```";
+    expect(onPr(body)).toEqual({ kind: "command", command: { name: "run", instructions: "```ts\nconst a = 1;\n```" } });
   });
 });
 

@@ -6,14 +6,14 @@
  *
  * This is a small subset of CommonMark, lenient in the safe direction: when unsure
  * (a fence at any indentation, an unclosed `<!--`), the line is treated as not plain.
- * Linear in the size of the body.
+ * Linear in the size of the body. Each line comes with its index in `splitLines(body)`.
  */
-export function* plainTextLines(body: string): Generator<string> {
+export function* plainTextLines(body: string): Generator<PlainLine> {
   let fence: { char: string; length: number } | undefined;
   let inComment = false;
-  let paragraph: string[] = [];
+  let paragraph: PlainLine[] = [];
 
-  function* flush(): Generator<string> {
+  function* flush(): Generator<PlainLine> {
     if (paragraph.length === 0) return;
     const scanned = scanParagraph(paragraph);
     paragraph = [];
@@ -21,13 +21,13 @@ export function* plainTextLines(body: string): Generator<string> {
     yield* scanned.plain;
   }
 
-  for (const line of body.split(/\r\n|\r|\n/)) {
+  for (const [index, line] of splitLines(body).entries()) {
     if (fence) {
       if (closesFence(line, fence)) fence = undefined;
       continue;
     }
     if (!inComment && isParagraphLine(line, paragraph.length > 0)) {
-      paragraph.push(line);
+      paragraph.push({ text: line, index });
       continue;
     }
     yield* flush();
@@ -43,6 +43,17 @@ export function* plainTextLines(body: string): Generator<string> {
     // Otherwise a blank, quoted or indented-code line: never a command, and it ends the paragraph.
   }
   yield* flush();
+}
+
+/** A line of plain text and its index among the body's lines. */
+export interface PlainLine {
+  text: string;
+  index: number;
+}
+
+/** A comment body's lines, whatever its line endings. */
+export function splitLines(body: string): string[] {
+  return body.split(/\r\n|\r|\n/);
 }
 
 const FENCE_OPEN = /^[ \t]*(`{3,}|~{3,})(.*)$/;
@@ -86,8 +97,8 @@ function isParagraphLine(line: string, continuing: boolean): boolean {
  * such closer is literal text. Inline code cannot cross paragraphs; an unclosed `<!--` is
  * taken to hide the rest of the body, since GitHub hides a comment block until `-->`.
  */
-function scanParagraph(lines: readonly string[]): { plain: string[]; commentOpen: boolean } {
-  const text = lines.join("\n");
+function scanParagraph(lines: readonly PlainLine[]): { plain: PlainLine[]; commentOpen: boolean } {
+  const text = lines.map((line) => line.text).join("\n");
   const runs = [...text.matchAll(/`+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
   // nextSame[r]: index of the next run as long as run r, or -1; one right-to-left pass.
   const nextSame = new Array<number>(runs.length);
@@ -125,14 +136,14 @@ function scanParagraph(lines: readonly string[]): { plain: string[]; commentOpen
     i = end + 3;
   }
 
-  const plain: string[] = [];
+  const plain: PlainLine[] = [];
   let offset = 0;
   let h = 0;
   for (const line of lines) {
     while (h < hidden.length && hidden[h]![1] <= offset) h++;
     const span = hidden[h];
     if (!span || offset < span[0]) plain.push(line);
-    offset += line.length + 1;
+    offset += line.text.length + 1;
   }
   return { plain, commentOpen };
 }
