@@ -46,8 +46,9 @@ describe("a lone agent takes its task again by itself", () => {
   const pullsFor = (number: number) => cluster.github.pulls(REPO).filter((p) => p.head.includes(`/issue-${number}-`));
 
   it("a usage limit mid-run: the same agent runs the task again after the reset plus the margin", async () => {
-    // Longer than the 5 s between two edits of one comment, so the wait shows on the issue.
-    const resetAt = Math.ceil(Date.now() / 1000) + 9;
+    // Far enough ahead that the wait outlasts the 5 s between two edits of one comment, so it
+    // shows on the issue, even when a loaded machine takes several seconds to get the run there.
+    const resetAt = Math.ceil(Date.now() / 1000) + 15;
     await writeFile(join(dir, "reset"), String(resetAt));
     await setScenario("usage-limit");
     expect((await label(21, "Usage limit in the middle")).status).toBe(200);

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import { DelayedError, UnrecoverableError, Worker, WaitingError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
@@ -29,6 +29,8 @@ import type { AbortReason, TaskContext } from "./task-context.js";
 import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
 import { verifyJob } from "../queue/verify-job.js";
 import { workGate, type GateState } from "./work-gate.js";
+import { FetchLoop } from "./fetch-loop.js";
+import { TaskWorker } from "./task-worker.js";
 
 export interface AgentDeps {
   redis: Redis;
@@ -39,8 +41,10 @@ export interface AgentDeps {
   progressIntervalMs?: number;
   /** Wait after a usage-limit reset before working again; reset times are rounded. @defaultValue 60000 */
   usageResetMarginMs?: number;
-  /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. @defaultValue 60000 */
+  /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. @defaultValue 30000 */
   lockDurationMs?: number;
+  /** Longest an idle agent waits before looking at its queues again, if no queue marker woke it. @defaultValue 5000 */
+  idlePollMs?: number;
   /** `CCC_TASK_SECRET`: a job no key of it signed is refused. Without it the constructor throws. */
   taskSecrets?: TaskSecrets;
 }
@@ -50,12 +54,14 @@ const VERSION = "0.1.0";
 const NOT_SERVED_DELAY_MS = 5_000;
 
 /**
- * An agent daemon: BullMQ workers on its specialties' queues and `general` sharing one budget
- * of running tasks, a heartbeat, and obedience to the cluster's switch, its account's usage
- * limit and its own Claude login. `stop()` puts running tasks back on their queues.
+ * An agent daemon: one fetch loop over its specialties' queues and `general` (most urgent,
+ * then oldest first) sharing one budget of running tasks, a heartbeat, and obedience to the
+ * cluster's switch, its account's usage limit and budget, and its own Claude login. `stop()`
+ * puts running tasks back on their queues.
  */
 export class Agent {
-  private readonly workers: Worker[] = [];
+  private readonly workers: TaskWorker[] = [];
+  private fetcher: FetchLoop | undefined;
   /** Running tasks by task id: the abort switch and the BullMQ job id it holds the lock of. */
   private readonly running = new Map<string, { controller: AbortController; jobId: string }>();
   private readonly ctx: TaskContext;
@@ -72,7 +78,7 @@ export class Agent {
   private readonly login: LoginState;
   private mode: ClusterMode = "running";
   private stopping = false;
-  private gate: GateState = { canTake: false, state: "checking-login" };
+  private gate: GateState = { canTake: false, open: false, state: "checking-login" };
   /** Tasks already logged as not served (`--repos`), so setting one aside again stays quiet. */
   private readonly notServedLogged = new Set<string>();
   private readonly secrets: TaskSecrets;
@@ -152,7 +158,7 @@ export class Agent {
     this.limit.apply(await this.pauses.get(this.options.account));
     for (const name of this.queueNames) {
       const lockDuration = this.deps.lockDurationMs ?? 30_000;
-      const worker = new Worker(name, (job, token) => this.process(job, token), {
+      const worker = new TaskWorker(name, (job, token) => this.process(job, token), {
         connection: this.deps.redis,
         prefix: this.options.CCC_PREFIX,
         concurrency: this.options.concurrency,
@@ -176,6 +182,16 @@ export class Agent {
       });
       this.workers.push(worker);
     }
+    await Promise.all(this.workers.map((worker) => worker.startTimers()));
+    this.fetcher = new FetchLoop({
+      redis: this.deps.redis,
+      workers: this.workers,
+      capacity: () => (this.gate.open ? this.options.concurrency : 0),
+      admits: () => true,
+      log: this.log,
+      ...(this.deps.idlePollMs !== undefined ? { idlePollMs: this.deps.idlePollMs } : {}),
+    });
+    this.fetcher.start();
     const beat = (this.options.heartbeatTtlSeconds * 1000) / 3;
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
     // Pub/sub can miss a message while reconnecting; the stored state is the truth.
@@ -191,6 +207,7 @@ export class Agent {
     this.limit.close();
     this.applyGate();
     for (const { controller } of this.running.values()) controller.abort("shutdown" satisfies AbortReason);
+    await this.fetcher?.stop();
     await Promise.all(this.workers.map((w) => w.close()));
     await this.registry.remove(this.options.name);
     await this.nameClaim.release();
@@ -250,20 +267,7 @@ export class Agent {
       },
       this.now(),
     );
-    for (const worker of this.workers) {
-      if (this.gate.canTake) {
-        // A worker paused while its last job ran leaves its loop once that job is done, and
-        // `run()` on a paused worker returns at once: only `resume()` clears the pause and
-        // starts the loop again. Resume first, then start a loop that ended unpaused.
-        if (worker.isPaused()) worker.resume();
-        else if (!worker.isRunning())
-          void worker
-            .run()
-            .catch((e: Error) => this.log.error({ err: e, queue: worker.name }, "worker loop ended with an error; restarted at the next resync"));
-      } else if (worker.isRunning() && !worker.isPaused()) {
-        void worker.pause(true);
-      }
-    }
+    if (this.gate.canTake) this.fetcher?.wake();
     if (this.mode === "stopped") {
       for (const { controller } of this.running.values()) controller.abort("stop" satisfies AbortReason);
     }
@@ -299,7 +303,7 @@ export class Agent {
     const [control, pause] = await Promise.all([this.control.get(), this.pauses.get(this.options.account)]);
     this.mode = control.mode;
     if (pause) this.limit.apply(pause);
-    // Also heals a worker loop that ended while the gate was open (a pause racing a resume).
+    // Also wakes the fetch loop if a change reached this process only through the stored state.
     this.applyGate();
   }
 

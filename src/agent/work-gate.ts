@@ -14,6 +14,8 @@ export interface GateInputs {
 export interface GateState {
   /** Fetch new jobs now. */
   canTake: boolean;
+  /** Nothing forbids work: up to `concurrency` tasks may run. */
+  open: boolean;
   /** What the heartbeat and dashboards show. */
   state: "stopping" | "stopped" | "session-expired" | "checking-login" | "usage-limit" | "paused" | "busy" | "idle";
 }
@@ -37,5 +39,5 @@ export function workGate(inputs: GateInputs, now: number): GateState {
                 ? "busy"
                 : "idle";
   const blocked = state !== "busy" && state !== "idle";
-  return { canTake: !blocked && inputs.running < inputs.concurrency, state };
+  return { canTake: !blocked && inputs.running < inputs.concurrency, open: !blocked, state };
 }
