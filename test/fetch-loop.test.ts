@@ -99,7 +99,7 @@ describe("FetchLoop: one order over every queue an agent serves", () => {
     prefix = randomPrefix();
     const agent = await startAgent(["tasks-backend", "tasks-general"], { idlePollMs: 60_000 });
     // Let the loop reach its blocking wait on the markers.
-    await waitFor("the loop blocking on the markers", async () => (await redis.client("LIST")).includes("cmd=bzpopmin"), 10_000);
+    await waitFor("the loop blocking on the markers", async () => ((await redis.client("LIST")) as string).includes("cmd=bzpopmin"), 10_000);
     const added = Date.now();
     await add("tasks-general", "new", "normal");
     await waitFor("the new task to run", async () => agent.ran.length === 1, 30_000);

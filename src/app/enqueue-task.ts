@@ -18,6 +18,8 @@ export interface EnqueueRequest {
   config: RepoConfig;
   trigger: { kind: "label" } | { kind: "comment"; commentId: number };
   hint?: { specialty?: string; priority?: Priority };
+  /** Epoch ms before which no agent starts the task (`/claude run at …` / `in …`). */
+  notBefore?: number;
 }
 
 export type EnqueueOutcome =
@@ -83,6 +85,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
       ...(config.roles[classification.specialty] ? { role: config.roles[classification.specialty] } : {}),
     },
     createdAt: now,
+    ...(request.notBefore !== undefined && request.notBefore > now ? { notBefore: request.notBefore } : {}),
   };
   const claim = await claimTask(deps.store, draft, queue);
   if (!claim.created) {

@@ -91,7 +91,13 @@ async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command,
     command.name === "run"
       ? { ...(command.specialty ? { specialty: command.specialty } : {}), ...(command.priority ? { priority: command.priority } : {}) }
       : { specialty: previous!.specialty, priority: previous!.priority };
-  const outcome = await enqueueTask(deps, { ctx, config: config.config, trigger: { kind: "comment", commentId }, hint });
+  const outcome = await enqueueTask(deps, {
+    ctx,
+    config: config.config,
+    trigger: { kind: "comment", commentId },
+    hint,
+    ...(command.name === "run" && command.notBefore !== undefined ? { notBefore: command.notBefore } : {}),
+  });
   if (outcome.status === "already-live") {
     await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.`);
   }

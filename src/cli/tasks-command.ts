@@ -5,6 +5,7 @@ import type { ClusterDeps } from "./cluster-commands.js";
 import { ago } from "../shared/ago.js";
 import { ExitCode } from "./exit-code.js";
 import { table } from "./output.js";
+import { formatStartTime } from "../reporter/render-tracking-comment.js";
 
 export interface TasksFlags {
   /** Only tasks in this state. */
@@ -28,10 +29,15 @@ export async function tasksCommand(deps: ClusterDeps, flags: TasksFlags): Promis
   deps.output.out(
     table(
       ["TASK", "STATE", "RUN", "SPECIALTY", "PRIORITY", "AGENT", "QUEUED", "RESULT"],
-      tasks.map((t) => [t.taskId, t.state, String(t.run), t.specialty, t.priority, t.agent ?? "-", ago(Date.now() - t.queuedAt), resultOf(t)]),
+      tasks.map((t) => [t.taskId, stateOf(t), String(t.run), t.specialty, t.priority, t.agent ?? "-", ago(Date.now() - t.queuedAt), resultOf(t)]),
     ),
   );
   return ExitCode.ok;
+}
+
+/** The state, or `scheduled` with its start for a queued task whose time has not come. */
+function stateOf(task: TaskRecord): string {
+  return task.state === "queued" && task.notBefore !== undefined && task.notBefore > Date.now() ? `scheduled ${formatStartTime(task.notBefore)}` : task.state;
 }
 
 /** The PR, or what holds a live task up (the same words as its tracking comment), or why it failed. */

@@ -1,6 +1,6 @@
 import type { JobsOptions } from "bullmq";
 import type { TaskData } from "../queue/task-data.js";
-import { taskJobId, type TaskQueues } from "../queue/task-queues.js";
+import { scheduledDelay, taskJobId, type TaskQueues } from "../queue/task-queues.js";
 import type { TaskVerdict } from "../queue/task-signature.js";
 import { bullmqPriority } from "../shared/priority.js";
 
@@ -12,7 +12,7 @@ import { bullmqPriority } from "../shared/priority.js";
 export const ACTIONS_QUEUE = "actions";
 
 /** Adds an actions-mode task's run; the job id is the same `owner/repo#n@run` as in daemon mode. */
-export async function addActionsTask(queues: TaskQueues, data: TaskData, delayMs = 0): Promise<{ queue: string; jobId: string }> {
+export async function addActionsTask(queues: TaskQueues, data: TaskData, delayMs = scheduledDelay(data)): Promise<{ queue: string; jobId: string }> {
   const jobId = taskJobId(data.taskId, data.run);
   const options: JobsOptions = {
     jobId,

@@ -51,6 +51,8 @@ export const taskDataSchema = z.object({
     role: z.string().optional(),
   }),
   createdAt: z.number(),
+  /** Epoch ms before which no agent starts the task (`/claude run at <time>` or `in <duration>`). */
+  notBefore: z.number().optional(),
 });
 
 export type TaskData = z.infer<typeof taskDataSchema>;

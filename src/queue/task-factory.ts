@@ -29,6 +29,7 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     queue,
     draftPullRequest: task.settings.draftPullRequest,
     queuedAt: task.createdAt,
+    ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
   };
 }
 

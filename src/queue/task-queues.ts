@@ -58,8 +58,11 @@ export class TaskQueues {
     return queue;
   }
 
-  /** Adds the task's run to its specialty's queue; returns the queue name and job id. */
-  async add(data: TaskData, delayMs = 0): Promise<{ queue: string; jobId: string }> {
+  /**
+   * Adds the task's run to its specialty's queue; returns the queue name and job id. A scheduled
+   * task (`notBefore`) waits as a delayed job until then, unless `delayMs` says otherwise.
+   */
+  async add(data: TaskData, delayMs = scheduledDelay(data)): Promise<{ queue: string; jobId: string }> {
     const queue = taskQueueName(data.specialty);
     const jobId = taskJobId(data.taskId, data.run);
     const options: JobsOptions = {
@@ -119,6 +122,11 @@ export class TaskQueues {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
+}
+
+/** How long a scheduled task waits from now; 0 for one that is not scheduled or already due. */
+export function scheduledDelay(data: Pick<TaskData, "notBefore">, now = Date.now()): number {
+  return data.notBefore === undefined ? 0 : Math.max(0, data.notBefore - now);
 }
 
 /** Tasks are signed: a process without `CCC_TASK_SECRET` may look at the queues, not add to them. */

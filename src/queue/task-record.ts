@@ -50,6 +50,8 @@ export interface TaskRecord {
   jobId: string;
   draftPullRequest: boolean;
   queuedAt: number;
+  /** A scheduled task: epoch ms before which no agent starts it. */
+  notBefore?: number;
   agent?: string;
   startedAt?: number;
   finishedAt?: number;
@@ -117,6 +119,7 @@ export const taskRecordSchema = z.object({
   jobId: z.string(),
   draftPullRequest: z.boolean(),
   queuedAt: z.number(),
+  notBefore: z.number().optional(),
   agent: z.string().optional(),
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),

@@ -36,7 +36,7 @@ export function trackingMarker(taskId: string): string {
  */
 export function renderTrackingComment(record: TaskRecord, now: number, host?: string): string {
   const target = outboundTarget(record, host);
-  const sections = [trackingMarker(record.taskId), statusLine(record, target), detailsLine(record, now, target)];
+  const sections = [trackingMarker(record.taskId), statusLine(record, target, now), detailsLine(record, now, target)];
   const progress = progressLine(record);
   if (progress) sections.push(progress);
   const capped = cappedLine(record, target);
@@ -47,7 +47,12 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   return sections.join("\n\n") + "\n";
 }
 
-function statusLine(record: TaskRecord, task: OutboundTarget): string {
+/** A scheduled task's start, as every time the cluster shows: UTC, to the minute. */
+export function formatStartTime(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function statusLine(record: TaskRecord, task: OutboundTarget, now: number): string {
   const headline = HEADLINES[record.state];
   // `waitingFor` is the app's sentence around CLI or git words; it may name the repository's
   // session-timeout issue. `blockedBy` is the reconciler's own (it names the ops repository's issue).
@@ -55,8 +60,13 @@ function statusLine(record: TaskRecord, task: OutboundTarget): string {
   const waitingFor = (max: number, prefix = "") => (record.waitingFor ? inlineText(`${prefix}${record.waitingFor}`, max, target) : undefined);
   const blockedBy = (max: number) => (record.blockedBy ? inlineText(record.blockedBy, max) : undefined);
   switch (record.state) {
-    case "queued":
+    case "queued": {
+      if (record.notBefore !== undefined && record.notBefore > now) {
+        const scheduled = `🕑 **Scheduled** for ${formatStartTime(record.notBefore)}`;
+        return record.blockedBy ? `${scheduled}; until then, note: ${blockedBy(1_000)}` : scheduled;
+      }
       return record.blockedBy ? `${headline}: ${blockedBy(1_000)}` : headline;
+    }
     case "waiting": {
       // What the agent said it waits for, then what the cluster sees blocking it now.
       const why = [waitingFor(1_500), blockedBy(1_500)].filter((w): w is string => w !== undefined);

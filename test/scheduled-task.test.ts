@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { formatStartTime } from "../src/reporter/render-tracking-comment.js";
+import type { TaskRecord } from "../src/queue/task-record.js";
+import { waitFor } from "./helpers/agent-process.js";
+import { runCcc } from "./helpers/ccc-cli.js";
+import { useCluster } from "./helpers/cluster.js";
+import { commentPayload } from "./helpers/payloads.js";
+
+const REPO = "octo-org/hello";
+
+describe("scheduled tasks: `/claude run at <time>` (app, agent and ccc processes)", () => {
+  const cluster = useCluster();
+
+  const inState = (number: number, state: TaskRecord["state"]) => async () => {
+    const record = await cluster.store.get(`${REPO}#${number}`);
+    return record?.state === state ? record : undefined;
+  };
+  const tracking = (number: number) => cluster.github.comments(REPO, number).find((c) => c.user.type === "Bot");
+
+  it("waits as scheduled, shows its time on the issue and in `ccc tasks`, and an idle agent starts it at that time, not before", async () => {
+    await cluster.startAgent({ name: "night-pc" });
+    // Whole seconds, as a person writes a time; far enough ahead to see it scheduled first.
+    const at = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
+    const iso = new Date(at).toISOString().replace(".000Z", "Z");
+    const response = await cluster.deliver(
+      "issue_comment",
+      commentPayload(`/claude run at ${iso}`, { number: 41, title: "Tidy the changelog", cloneUrl: cluster.origin.url, commentId: 4141 }),
+    );
+    expect(response.status).toBe(200);
+
+    const queued = await waitFor("the scheduled task", inState(41, "queued"));
+    expect(queued.notBefore).toBe(at);
+    await waitFor("the tracking comment saying when", async () => tracking(41)?.body.includes(`🕑 **Scheduled** for ${formatStartTime(at)}`));
+    expect(cluster.github.labels(REPO, 41)).toContain("claude:queued");
+
+    const listed = await runCcc(cluster.prefix, ["tasks"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${REPO}#41\\s+scheduled ${formatStartTime(at)}`));
+    const json = await runCcc(cluster.prefix, ["tasks", "--json"]);
+    expect(JSON.parse(json.stdout).tasks[0]).toMatchObject({ taskId: `${REPO}#41`, state: "queued", notBefore: at });
+
+    // The agent is idle the whole time; it starts the task once the time has come.
+    const done = await waitFor("the scheduled task's PR", inState(41, "pr-open"), 60_000);
+    expect(done.startedAt!).toBeGreaterThanOrEqual(at);
+    console.info(`figure: scheduled task started ${done.startedAt! - at} ms after its time`);
+    expect(cluster.github.pulls(REPO)).toHaveLength(1);
+  }, 90_000);
+
+  it("refuses a time in the past with a reply that shows the forms that work, and queues nothing", async () => {
+    const response = await cluster.deliver("issue_comment", commentPayload("/claude run at 2020-01-01T00:00Z", { number: 42, commentId: 4242 }));
+    expect(response.status).toBe(200);
+    const reply = await waitFor("the reply", async () => cluster.github.comments(REPO, 42).find((c) => c.user.type === "Bot"));
+    expect(reply.body).toContain("is in the past");
+    expect(reply.body).toContain("in 90m");
+    expect(await cluster.store.get(`${REPO}#42`)).toBeUndefined();
+  });
+});
