@@ -27,6 +27,9 @@ export function workflowInputs(data: TaskData, dispatchId: string): Record<strin
     "max-turns": String(data.settings.maxTurns),
     "timeout-minutes": String(data.settings.timeoutMinutes),
     "allowed-tools": data.settings.allowedTools.join(","),
+    "permission-mode": data.settings.permissionMode,
+    "draft-pull-request": String(data.settings.draftPullRequest),
+    role: data.settings.role ?? "",
     "dispatch-id": dispatchId,
   };
 }
