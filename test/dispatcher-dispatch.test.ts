@@ -120,7 +120,7 @@ describe("the dispatcher of self-hosted runner mode", () => {
       expect((await dispatcher.tick()).dispatched).toEqual(["octo-org/hello#5"]);
 
       clock += 60_000; // not yet overdue
-      expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
+      expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [], cancelled: [] });
 
       clock += 61_000;
       const result = await dispatcher.tick();

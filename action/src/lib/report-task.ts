@@ -10,7 +10,8 @@ import { syncLabels } from "../../../src/reporter/sync-labels.js";
  * comment the app wrote while the task was queued is the one edited). Returns the comment id.
  */
 export async function reportTask(octokit: GitHubClient, record: TaskRecord, now: number, hidden?: string): Promise<number> {
-  await syncLabels(octokit, record);
+  // A progress edit leaves the labels alone: the state has not changed since the last report.
+  if (record.labelState === undefined || record.labelState !== record.state) await syncLabels(octokit, record);
   // `hidden`: the runner's report to the app (runner-report.ts), a line GitHub does not show.
   const body = hidden === undefined ? renderTrackingComment(record, now) : `${renderTrackingComment(record, now)}
 
