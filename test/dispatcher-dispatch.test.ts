@@ -84,6 +84,9 @@ describe("the dispatcher of self-hosted runner mode", () => {
       "max-turns": "7",
       "timeout-minutes": "20",
       "allowed-tools": "Edit,Read",
+      "permission-mode": "acceptEdits",
+      "draft-pull-request": "false",
+      role: "",
     });
     expect(inputs?.["dispatch-id"]).toMatch(/^[a-f0-9]{16}$/);
     expect(await waitingJobs(redis, prefix, ACTIONS_QUEUE)).toEqual([]);
