@@ -21,10 +21,12 @@ import {
   workflowRunPayload,
 } from "./helpers/actions-tasks.js";
 import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.js";
-import { API, nockInstallationToken, nockNoRepoConfig } from "./helpers/github-nock.js";
+import { API, nockInstallationToken, nockNoRepoConfig, nockPermission } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
-import { closedIssuePayload } from "./helpers/payloads.js";
+import { closedIssuePayload, commentPayload } from "./helpers/payloads.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
+import { startFakeGitHub } from "./helpers/fake-github.js";
+import { ProbotOctokit } from "probot";
 
 const TASK = `${OWNER}/${REPO}#12`;
 const ISSUE = `/repos/${OWNER}/${REPO}/issues/12`;
@@ -145,11 +147,18 @@ describe("runner mode under the cluster's controls", () => {
   it("emergency stop cancels the running task's workflow run; the task waits for the resume and is then dispatched once", async () => {
     await dispatchAndStart();
     await control.stop("@root");
-    const cancel = nock(API).post(CANCEL).reply(202, {});
 
-    const stopped = await dispatcher.tick();
-    expect(stopped).toMatchObject({ cancelled: [TASK], dispatched: [] });
-    expect(cancel.isDone()).toBe(true);
+    // This pass talks to the fake GitHub, which keeps the runs cancelled.
+    const github = await startFakeGitHub();
+    try {
+      const stopping = testDispatcher(deps, {
+        getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, baseUrl: github.baseUrl, retry: { enabled: false }, throttle: { enabled: false } }),
+      });
+      expect(await stopping.tick()).toMatchObject({ cancelled: [TASK], dispatched: [] });
+      expect(github.cancelledRuns(`${OWNER}/${REPO}`)).toEqual([RUN_ID]);
+    } finally {
+      await github.close();
+    }
     const record = await deps.store.get(TASK);
     expect(record).toMatchObject({ state: "waiting", waitingFor: STOPPED_WAITING_FOR });
     expect(record?.blockedBy).toContain("the cluster is stopped (emergency stop by @root)");
@@ -173,7 +182,10 @@ describe("runner mode under the cluster's controls", () => {
 
   it("/claude cancel on a running runner task cancels its workflow run, and a pr-open the job reports afterwards is not taken", async () => {
     await dispatchAndStart();
-    expect(await cancelTask(deps, TASK, "@bob")).toBe("cancelled");
+    nockInstallationToken();
+    nockPermission(OWNER, REPO, "maintainer", "write");
+    expect((await deliver(app.url, "issue_comment", commentPayload("/claude cancel", { number: 12 }))).status).toBe(200);
+    expect((await deps.store.get(TASK))?.state).toBe("cancelled");
     const cancel = nock(API).post(CANCEL).reply(202, {});
     expect((await dispatcher.tick()).cancelled).toEqual([TASK]);
     expect(cancel.isDone()).toBe(true);
