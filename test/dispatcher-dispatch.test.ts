@@ -65,7 +65,11 @@ describe("the dispatcher of self-hosted runner mode", () => {
 
   it("dispatches the workflow once per task, with the task's inputs, when an idle runner has the labels", async () => {
     // The repository's settings, signed with the task, reach the job as inputs.
-    await enqueueActionsTask(deps, { number: 2, specialty: "backend", settings: { permissionMode: "plan", draftPullRequest: true, role: "Be brief.", model: "opus" } });
+    await enqueueActionsTask(deps, {
+      number: 2,
+      specialty: "backend",
+      settings: { permissionMode: "plan", draftPullRequest: true, role: "Be brief.", model: "opus" },
+    });
     runnersReply(runner(1, "pc-2", ["self-hosted", "Claude", "backend", "testing"]));
     nockNoRepoConfig(OWNER, REPO);
     let inputs: Record<string, string> | undefined;

@@ -152,7 +152,8 @@ describe("runner mode under the cluster's controls", () => {
     const github = await startFakeGitHub();
     try {
       const stopping = testDispatcher(deps, {
-        getOctokit: async () => new ProbotOctokit({ auth: { token: "ghs_test" }, baseUrl: github.baseUrl, retry: { enabled: false }, throttle: { enabled: false } }),
+        getOctokit: async () =>
+          new ProbotOctokit({ auth: { token: "ghs_test" }, baseUrl: github.baseUrl, retry: { enabled: false }, throttle: { enabled: false } }),
       });
       expect(await stopping.tick()).toMatchObject({ cancelled: [TASK], dispatched: [] });
       expect(github.cancelledRuns(`${OWNER}/${REPO}`)).toEqual([RUN_ID]);

@@ -180,7 +180,12 @@ async function failed(
     });
     return { conclusion: "waiting" };
   }
-  await report({ state: "failed", failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` }, progress: undefined, finishedAt: deps.now() });
+  await report({
+    state: "failed",
+    failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` },
+    progress: undefined,
+    finishedAt: deps.now(),
+  });
   return { conclusion: "failed" };
 }
 

@@ -13,7 +13,10 @@ export async function reportTask(octokit: GitHubClient, record: TaskRecord, now:
   // A progress edit leaves the labels alone: the state has not changed since the last report.
   if (record.labelState === undefined || record.labelState !== record.state) await syncLabels(octokit, record);
   // `hidden`: the runner's report to the app (runner-report.ts), a line GitHub does not show.
-  const body = hidden === undefined ? renderTrackingComment(record, now) : `${renderTrackingComment(record, now)}
+  const body =
+    hidden === undefined
+      ? renderTrackingComment(record, now)
+      : `${renderTrackingComment(record, now)}
 
 ${hidden}`;
   const repo = { owner: record.owner, repo: record.repo };
