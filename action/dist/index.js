@@ -68122,7 +68122,7 @@ async function main(deps, inputs) {
   const runnerReport = { taskId: data.taskId, run: data.run, runner: job.RUNNER_NAME, account: job.account };
   const stop = new AbortController();
   let reporting = Promise.resolve();
-  const report = (patch) => reporting = reporting.then(async () => {
+  const report = (patch) => reporting = reporting.catch(() => void 0).then(async () => {
     if (stop.signal.aborted || await cancelledOnIssue(octokit, record2)) return stop.abort();
     Object.assign(record2, { labelState: record2.state }, patch);
     await reportTask(octokit, record2, deps.now(), runnerReportLine(runnerReport));

@@ -66,14 +66,17 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
   // What the app reads back when the job ends: usage under this runner's account, reset time, login issue.
   const runnerReport: RunnerReport = { taskId: data.taskId, run: data.run, runner: job.RUNNER_NAME, account: job.account };
   const stop = new AbortController();
-  // Reports go one at a time, progress included; once the issue says cancelled, none goes out.
-  let reporting = Promise.resolve();
+  // Reports go one at a time, progress included (a failed one does not hold up the next); once
+  // the issue says cancelled, none goes out.
+  let reporting: Promise<void> = Promise.resolve();
   const report = (patch: Partial<TaskRecord>): Promise<void> =>
-    (reporting = reporting.then(async () => {
-      if (stop.signal.aborted || (await cancelledOnIssue(octokit, record))) return stop.abort();
-      Object.assign(record, { labelState: record.state }, patch);
-      await reportTask(octokit, record, deps.now(), runnerReportLine(runnerReport));
-    }));
+    (reporting = reporting
+      .catch(() => undefined)
+      .then(async () => {
+        if (stop.signal.aborted || (await cancelledOnIssue(octokit, record))) return stop.abort();
+        Object.assign(record, { labelState: record.state }, patch);
+        await reportTask(octokit, record, deps.now(), runnerReportLine(runnerReport));
+      }));
   /** Cancelled (`/claude cancel`, the issue closed) while the job ran: nothing more is pushed, opened or reported. */
   const cancelled = async (): Promise<boolean> => {
     await reporting.catch(() => undefined);
