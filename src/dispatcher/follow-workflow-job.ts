@@ -175,10 +175,11 @@ async function started(deps: FollowDeps, octokit: GitHubClient, dispatch: Dispat
   if (dispatch.state !== "dispatched") return;
   const runner = event.runnerName ?? "a self-hosted runner";
   await deps.dispatches.save({ ...dispatch, state: "started", runner });
-  await deps.store.update(dispatch.taskId, { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null }, [
-    "queued",
-    "waiting",
-  ]);
+  await deps.store.update(
+    dispatch.taskId,
+    { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null, blockedBy: null },
+    ["queued", "waiting"],
+  );
 }
 
 /** The `claude:<state>` label the action left on the issue, if it is one the action reports. */
