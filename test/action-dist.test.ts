@@ -26,6 +26,8 @@ async function fakeGitHub(): Promise<{ url: string; requests: Request[]; server:
     ],
     [`GET /repos/${OWNER}/${REPO}`]: () => [200, { clone_url: `https://github.com/${OWNER}/${REPO}.git`, default_branch: "main" }],
     [`GET ${issue}/comments`]: () => [200, []],
+    // Not cancelled: the action looks before each report, the push and the pull request.
+    [`GET ${issue}/labels`]: () => [200, [{ id: 1, name: "claude:running" }]],
     [`POST ${issue}/labels`]: (body) => [200, (body.labels as string[]).map((name, id) => ({ id, name }))],
     [`DELETE ${issue}/labels/claude%3Arunning`]: () => [200, []],
     [`POST ${issue}/comments`]: () => [201, { id: 900 }],
@@ -80,6 +82,8 @@ describe("the bundled action", () => {
     expect(writes).toEqual([
       `POST /repos/${OWNER}/${REPO}/issues/7/labels`,
       `POST /repos/${OWNER}/${REPO}/issues/7/comments`,
+      // Claude's progress, in the same comment; the label stays.
+      `PATCH /repos/${OWNER}/${REPO}/issues/comments/900`,
       `POST /repos/${OWNER}/${REPO}/pulls`,
       `POST /repos/${OWNER}/${REPO}/issues/7/labels`,
       `DELETE /repos/${OWNER}/${REPO}/issues/7/labels/claude%3Arunning`,

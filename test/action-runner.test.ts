@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runner } from "../action/src/runner.js";
+import { readRunnerReport } from "../src/claude/runner-report.js";
 import { trackingMarker } from "../src/reporter/render-tracking-comment.js";
 import { createActionJob, JOB_OWNER as OWNER, JOB_REPO as REPO, RUN_URL, type ActionJob } from "./helpers/action-job.js";
-import { FAKE_CLAUDE } from "./helpers/agent-process.js";
+import { FAKE_CLAUDE, waitFor } from "./helpers/agent-process.js";
 import { branchCommits, listBranches, pushCommit } from "./helpers/git-origin.js";
 import { API } from "./helpers/github-nock.js";
 import { serveOverHttp, type HttpGitServer } from "./helpers/http-git-server.js";
@@ -25,6 +27,8 @@ const BASIC = Buffer.from(`x-access-token:${TOKEN}`).toString("base64");
 interface Written {
   comments: string[];
   labels: string[];
+  /** The issue's state label now, as GET …/labels answers it; a test sets `claude:cancelled` to cancel. */
+  current?: string;
 }
 
 /** GitHub as the job sees it: the issue, its repo, and the tracking comment the app wrote while the task was queued. */
@@ -54,13 +58,17 @@ function nockIssue(written: Written, options: { existingComment?: boolean } = {}
     .reply(200, (_uri, body) => {
       const [label] = (body as { labels: string[] }).labels;
       written.labels.push(label!);
+      if (written.current !== "claude:cancelled") written.current = label;
       return [
         { id: 1, name: "claude" },
         { id: 2, name: label },
       ];
     })
     .delete(/\/repos\/octo-org\/hello\/issues\/7\/labels\/claude%3A[a-z-]+$/)
-    .reply(200, []);
+    .reply(200, [])
+    .get(`${ISSUE}/labels`)
+    .query(true)
+    .reply(200, () => [{ id: 1, name: "claude" }, ...(written.current ? [{ id: 2, name: written.current }] : [])]);
   if (options.existingComment !== false) {
     nock(API)
       .persist()
@@ -117,10 +125,19 @@ describe("the action's runner on a self-hosted runner", () => {
     expect(prBody).toContain("Closes #7");
     expect(prBody).toContain("runner pc-2");
     expect(written.labels).toEqual(["claude:running", "claude:pr-open"]);
-    // The app's comment, found by its marker and edited in place: running, then the PR link.
-    expect(written.comments).toHaveLength(2);
+    // The app's comment, found by its marker and edited in place: running, Claude's progress, then the PR link.
+    expect(written.comments).toHaveLength(3);
     expect(written.comments[0]).toMatch(/^<!-- claude-code-cluster:task octo-org\/hello#7 -->\n\n🏃 \*\*Running\*\*/);
-    expect(written.comments[1]).toContain("✅ **Pull request opened**: [#31](https://github.com/octo-org/hello/pull/31)");
+    expect(written.comments[1]).toContain("**Progress** 1 turn · now `Write ");
+    // The hidden report the dispatcher reads when the job ends: the run's usage under the runner's account.
+    expect(readRunnerReport(written.comments[2], TASK, 1)).toEqual({
+      taskId: TASK,
+      run: 1,
+      runner: "pc-2",
+      account: "runner:pc-2",
+      usage: expect.objectContaining({ costUsd: 0.0234, turns: 3, outcome: "success" }),
+    });
+    expect(written.comments[2]).toContain("✅ **Pull request opened**: [#31](https://github.com/octo-org/hello/pull/31)");
     expect(process.exitCode).toBeUndefined();
   });
 
@@ -176,6 +193,8 @@ describe("the action's runner on a self-hosted runner", () => {
     expect(process.exitCode).toBeUndefined();
     expect(written.labels.at(-1)).toBe("claude:waiting");
     expect(written.comments.at(-1)).toContain("the usage limit to reset at 2026-01-01T00:00:00.000Z (runner pc-2)");
+    // The app queues the task again for that time, not after a fixed wait.
+    expect(readRunnerReport(written.comments.at(-1), TASK, 1)?.resetAt).toBe(1767225600000);
   });
 
   it("an expired login opens one session-timeout issue for the runner and ends 'waiting'", async () => {
@@ -194,6 +213,8 @@ describe("the action's runner on a self-hosted runner", () => {
 
     expect(outputs.conclusion).toBe("waiting");
     expect(written.comments.at(-1)).toContain("a new Claude login on runner pc-2 (issue #41");
+    // Closing that issue dispatches the task again at once (the app finds the task by it).
+    expect(readRunnerReport(written.comments.at(-1), TASK, 1)?.sessionIssue).toBe(41);
   });
 
   it("an expired login with the runner's issue already open does not open another", async () => {
@@ -217,6 +238,65 @@ describe("the action's runner on a self-hosted runner", () => {
     expect(written.labels.at(-1)).toBe("claude:failed");
     expect(written.comments.at(-1)).toContain("max turns");
     expect(written.comments.at(-1)).toContain(RUN_URL);
+  });
+
+  it("applies the repository's settings the dispatcher passed: permission mode, model, role text, draft pull request, account", async () => {
+    nockIssue(written);
+    let draft: boolean | undefined;
+    nock(API)
+      .get(`/repos/${OWNER}/${REPO}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`/repos/${OWNER}/${REPO}/pulls`, (body: { draft?: boolean }) => {
+        draft = body.draft;
+        return true;
+      })
+      .reply(201, { number: 32, html_url: `https://github.com/${OWNER}/${REPO}/pull/32` });
+    const argsFile = join(tmpdir(), `ccc-args-${randomUUID()}.json`);
+    const { outcome } = await runJob(
+      {
+        ...INPUTS,
+        model: "claude-opus-4-1",
+        "permission-mode": "plan",
+        "allowed-tools": "Read,Edit",
+        role: "Always run the docs linter before committing.",
+        "draft-pull-request": "true",
+        account: "team-max",
+      },
+      { FAKE_CLAUDE_ARGS_FILE: argsFile },
+    );
+
+    expect(outcome?.conclusion).toBe("pr-open");
+    const { argv, prompt } = JSON.parse(await readFile(argsFile, "utf8")) as { argv: string[]; prompt: string };
+    await rm(argsFile, { force: true });
+    const flag = (name: string) => argv[argv.indexOf(name) + 1];
+    expect([flag("--permission-mode"), flag("--model"), flag("--max-turns"), flag("--allowedTools")]).toEqual(["plan", "claude-opus-4-1", "5", "Read,Edit"]);
+    expect(prompt).toContain("Notes from the repository maintainers for this role:\nAlways run the docs linter before committing.");
+    expect(draft).toBe(true);
+    expect(readRunnerReport(written.comments.at(-1), TASK, 1)?.account).toBe("team-max");
+  });
+
+  it("a task cancelled while Claude ran gets no push, no pull request and no label after the cancel", async () => {
+    nockIssue(written);
+    const pulls = nock(API).post(`/repos/${OWNER}/${REPO}/pulls`).reply(201, { number: 33, html_url: "https://github.com/x" });
+    const hold = join(tmpdir(), `ccc-hold-${randomUUID()}`);
+    job = await createActionJob(INPUTS, { FAKE_CLAUDE_HOLD_FILE: hold });
+    Object.assign(process.env, job.env);
+    const running = runner();
+    // Claude is at work (its progress is on the issue) when the app cancels the task and labels it so.
+    await waitFor("the progress comment", async () => written.comments.length >= 2);
+    written.current = "claude:cancelled";
+    await writeFile(hold, "");
+    const outcome = await running;
+    await rm(hold, { force: true });
+
+    expect(outcome?.conclusion).toBe("cancelled");
+    expect(process.exitCode).toBeUndefined();
+    expect(await listBranches(job.origin.dir)).toEqual(["main"]);
+    expect(pulls.isDone()).toBe(false);
+    expect(written.labels).toEqual(["claude:running"]);
+    expect(written.comments).toHaveLength(2);
+    nock.cleanAll();
   });
 
   it("inputs come from INPUT_<NAME> variables and a missing token fails the job with what to pass", async () => {

@@ -64,7 +64,12 @@ describe("the dispatcher of self-hosted runner mode", () => {
   });
 
   it("dispatches the workflow once per task, with the task's inputs, when an idle runner has the labels", async () => {
-    await enqueueActionsTask(deps, { number: 2, specialty: "backend" });
+    // The repository's settings, signed with the task, reach the job as inputs.
+    await enqueueActionsTask(deps, {
+      number: 2,
+      specialty: "backend",
+      settings: { permissionMode: "plan", draftPullRequest: true, role: "Be brief.", model: "opus" },
+    });
     runnersReply(runner(1, "pc-2", ["self-hosted", "Claude", "backend", "testing"]));
     nockNoRepoConfig(OWNER, REPO);
     let inputs: Record<string, string> | undefined;
@@ -84,6 +89,10 @@ describe("the dispatcher of self-hosted runner mode", () => {
       "max-turns": "7",
       "timeout-minutes": "20",
       "allowed-tools": "Edit,Read",
+      model: "opus",
+      "permission-mode": "plan",
+      "draft-pull-request": "true",
+      role: "Be brief.",
     });
     expect(inputs?.["dispatch-id"]).toMatch(/^[a-f0-9]{16}$/);
     expect(await waitingJobs(redis, prefix, ACTIONS_QUEUE)).toEqual([]);
@@ -120,7 +129,7 @@ describe("the dispatcher of self-hosted runner mode", () => {
       expect((await dispatcher.tick()).dispatched).toEqual(["octo-org/hello#5"]);
 
       clock += 60_000; // not yet overdue
-      expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
+      expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [], cancelled: [] });
 
       clock += 61_000;
       const result = await dispatcher.tick();

@@ -75,6 +75,9 @@ describe("following a dispatched task through workflow_job events", () => {
         { id: 1, name: "claude" },
         { id: 2, name: "claude:pr-open" },
       ])
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, [])
       .get(`/repos/${OWNER}/${REPO}/pulls`)
       .query({ head: `${OWNER}:${running!.branch}`, state: "open", per_page: "1" })
       .reply(200, [{ number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }]);
@@ -92,7 +95,10 @@ describe("following a dispatched task through workflow_job events", () => {
       .reply(200, [
         { id: 1, name: "claude" },
         { id: 2, name: "claude:running" },
-      ]);
+      ])
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, []);
     const completed = jobPayload("completed", dispatchId, "cancelled");
     await deliver(app.url, "workflow_job", completed);
     const record = await deps.store.get(TASK);
@@ -106,7 +112,10 @@ describe("following a dispatched task through workflow_job events", () => {
     nock(API)
       .get(`${ISSUE}/labels`)
       .query(true)
-      .reply(200, [{ id: 2, name: "claude:waiting" }]);
+      .reply(200, [{ id: 2, name: "claude:waiting" }])
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, []);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     expect((await deps.store.get(TASK))?.state).toBe("waiting");
     const jobs = await waitingJobs(redis, prefix, ACTIONS_QUEUE);
@@ -122,7 +131,10 @@ describe("following a dispatched task through workflow_job events", () => {
     nock(API)
       .get(`${ISSUE}/labels`)
       .query(true)
-      .reply(200, [{ id: 2, name: "claude:waiting" }]);
+      .reply(200, [{ id: 2, name: "claude:waiting" }])
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, []);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     const record = await deps.store.get(TASK);
     expect(record?.state).toBe("failed");
@@ -136,7 +148,10 @@ describe("following a dispatched task through workflow_job events", () => {
     nock(API)
       .get(`${ISSUE}/labels`)
       .query(true)
-      .reply(200, [{ id: 2, name: "claude:no-changes" }]);
+      .reply(200, [{ id: 2, name: "claude:no-changes" }])
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, []);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     expect((await deps.store.get(TASK))?.state).toBe("no-changes");

@@ -186,7 +186,7 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
       getOctokit: () => Promise.reject(new Error("the dispatcher asked GitHub about a refused job")),
       log: silentLogger,
     });
-    expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
+    expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [], cancelled: [] });
     expect(await queue.getJob(taskJobId(data.taskId, data.run))).toBeUndefined();
     await queue.close();
     expect(await bed.deps.store.get(data.taskId)).toMatchObject({
@@ -213,7 +213,7 @@ describe("tasks are signed: write access to Redis alone cannot command an agent"
       attempt: 1,
     };
     await dispatcher.dispatches.save({ ...dispatch, data: { ...signed, issue: { ...signed.issue, body: INJECTED } } as SignedTaskData });
-    expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [] });
+    expect(await dispatcher.tick()).toEqual({ dispatched: [], requeued: [], cancelled: [] });
     expect(await bed.deps.store.get(data.taskId)).toMatchObject({
       state: "failed",
       failure: { message: expect.stringContaining("refused by the dispatcher: its queue job's signature does not match") },

@@ -239,6 +239,10 @@ describe("workflow events count only when they are the dispatch's own run", () =
       .get(`${ISSUE}/labels`)
       .query(true)
       .reply(200, [{ id: 2, name: "claude:pr-open" }])
+      // The Action's hidden report (usage) would be in the tracking comment; this job left none.
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, [])
       .get(`/repos/${OWNER}/${REPO}/pulls`)
       .query({ head: `${OWNER}:${running!.branch}`, state: "open", per_page: "1" })
       .reply(200, [{ number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }]);

@@ -49,12 +49,13 @@ describe("the claude-agent workflow", () => {
         reason: "",
         trigger: { kind: "label", actor: "a", deliveryId: "d" },
         branch: "claude/issue-1-t",
-        settings: { maxTurns: 1, timeoutMinutes: 1, allowedTools: [], permissionMode: "acceptEdits", draftPullRequest: false },
+        settings: { maxTurns: 1, timeoutMinutes: 1, allowedTools: [], permissionMode: "plan", draftPullRequest: true, role: "Be brief.", model: "opus" },
         createdAt: 0,
       },
       "0123456789abcdef",
     );
     const declared = agent.on.workflow_dispatch.inputs as Yaml;
+    expect(Object.keys(sent)).toEqual(expect.arrayContaining(["permission-mode", "draft-pull-request", "role", "model"]));
     expect(Object.keys(sent).filter((name) => !(name in declared))).toEqual([]);
     // What GitHub will name the run and the job once the expressions are filled in.
     const fill = (text: string) => text.replace(/\$\{\{ inputs\.([a-z-]+) \}\}/g, (_, name: string) => sent[name] ?? "");

@@ -43,6 +43,12 @@ export const actionInputsSchema = z.object({
   ),
   /** `--permission-mode`. */
   "permission-mode": optionalText.pipe(z.enum(["default", "acceptEdits", "bypassPermissions", "plan"]).optional()),
+  /** Open the pull request as a draft (the repository's `draftPullRequests`): "true" or "false". */
+  "draft-pull-request": optionalText.pipe(z.enum(["true", "false"]).optional()).transform((value) => value === "true"),
+  /** The repository's extra role text for the specialty, appended to the built-in role in the prompt. */
+  role: optionalText,
+  /** The Claude account the usage store counts this run's spend under; empty means `CCC_ACCOUNT` or `runner:<runner name>`. */
+  account: optionalText,
   /** Token for the REST API (comment, labels, pull request, session-timeout issue). */
   "github-token": z.string().min(1, "github-token is empty: pass ${{ github.token }} or a token with issues and pull-requests write"),
   /** The Claude Code CLI; empty means `CLAUDE_BIN` or `claude`. */

@@ -1,5 +1,9 @@
 import { buildPrompt } from "../../src/claude/build-prompt.js";
 import type { ClaudeFailure } from "../../src/claude/classify-failure.js";
+import { ProgressTracker } from "../../src/claude/progress-tracker.js";
+import { runnerReportLine, type RunnerReport } from "../../src/claude/runner-report.js";
+import { runUsage } from "../../src/claude/run-usage.js";
+import { stateLabel } from "../../src/shared/task-state.js";
 import type { runClaude } from "../../src/claude/run-claude.js";
 import type { TaskRecord } from "../../src/queue/task-record.js";
 import type { GitHubClient } from "../../src/github/github-client.js";
@@ -22,10 +26,15 @@ export interface MainDeps {
   now: () => number;
   /** A warning the run's page shows (an annotation), for what the workflow's owner should fix. */
   warn: (message: string) => void;
+  /** Least time between two progress edits of the tracking comment. @defaultValue 15000 */
+  progressIntervalMs?: number;
 }
 
-/** `waiting`: usage limit or expired login; the job does not fail and the cluster dispatches the task again. */
-export type Conclusion = "pr-open" | "no-changes" | "failed" | "waiting";
+/**
+ * `waiting`: usage limit or expired login; the job does not fail and the cluster dispatches the
+ * task again. `cancelled`: the task was cancelled while the job ran; nothing is pushed or opened.
+ */
+export type Conclusion = "pr-open" | "no-changes" | "failed" | "waiting" | "cancelled";
 
 export interface Outcome {
   conclusion: Conclusion;
@@ -49,12 +58,30 @@ const HIDDEN_FROM_CLAUDE = [
 export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
   const { octokit, job, log } = deps;
 
-  // 1. The task: issue, comments, settings, branch name; the issue shows it running.
+  // 1. The task: issue, comments, settings, branch name; the issue shows it running, unless it
+  // was cancelled before the job started.
   const { data, record } = await loadTask(octokit, inputs, job, deps.now());
+  if (await cancelledOnIssue(octokit, record)) return cancelledOutcome(log, data.branch);
   record.commentId = await reportTask(octokit, record, deps.now());
-  const report = async (patch: Partial<TaskRecord>): Promise<void> => {
-    Object.assign(record, { labelState: record.state }, patch);
-    await reportTask(octokit, record, deps.now());
+  // What the app reads back when the job ends: usage under this runner's account, reset time, login issue.
+  const runnerReport: RunnerReport = { taskId: data.taskId, run: data.run, runner: job.RUNNER_NAME, account: job.account };
+  const stop = new AbortController();
+  // Reports go one at a time, progress included (a failed one does not hold up the next); once
+  // the issue says cancelled, none goes out.
+  let reporting: Promise<void> = Promise.resolve();
+  const report = (patch: Partial<TaskRecord>): Promise<void> =>
+    (reporting = reporting
+      .catch(() => undefined)
+      .then(async () => {
+        if (stop.signal.aborted || (await cancelledOnIssue(octokit, record))) return stop.abort();
+        Object.assign(record, { labelState: record.state }, patch);
+        await reportTask(octokit, record, deps.now(), runnerReportLine(runnerReport));
+      }));
+  /** Cancelled (`/claude cancel`, the issue closed) while the job ran: nothing more is pushed, opened or reported. */
+  const cancelled = async (): Promise<boolean> => {
+    await reporting.catch(() => undefined);
+    if (!stop.signal.aborted && (await cancelledOnIssue(octokit, record))) stop.abort();
+    return stop.signal.aborted;
   };
 
   // The token reaches git only in the environment of a fetch or push, never a file Claude can read.
@@ -72,7 +99,8 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
     const task = await checkoutTaskBranch(job.GITHUB_WORKSPACE, data.branch, data.repo.defaultBranch, auth, log);
     log.info({ branch: task.branch, reused: task.reused }, "task branch ready");
 
-    // 3. Claude, with the job's tokens out of its environment.
+    // 3. Claude, with the job's tokens out of its environment and its progress in the tracking comment.
+    const progress = new ProgressTracker(deps.progressIntervalMs ?? 15_000, deps.now);
     const outcome = await deps.runClaude({
       bin: inputs["claude-bin"] ?? job.CLAUDE_BIN,
       prompt: inputs.prompt ?? buildPrompt(data),
@@ -83,29 +111,40 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
       allowedTools: data.settings.allowedTools,
       timeoutMs: data.settings.timeoutMinutes * 60_000,
       env: { ...Object.fromEntries(HIDDEN_FROM_CLAUDE.map((name) => [name, undefined])), ...(await identityEnv(task.dir, log)) },
+      signal: stop.signal,
       log,
+      onEvent: (event) => {
+        progress.observe(event);
+        if (progress.due()) report({ progress: progress.take() }).catch((error: unknown) => log.warn({ err: error }, "could not report progress"));
+      },
     });
+    const usage = runUsage(outcome);
+    if (usage) runnerReport.usage = usage;
     const figures = outcome.result ? { costUsd: outcome.result.costUsd, turns: outcome.result.turns } : {};
-    if (!outcome.ok) return { ...(await failed(deps, record, report, outcome.failure)), branch: data.branch, ...figures };
+    if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
+    if (!outcome.ok) return { ...(await failed(deps, record, report, runnerReport, outcome.failure)), branch: data.branch, ...figures };
 
     // 4. Commit leftovers, push, open or reuse the pull request.
     const commits = await commitRun(task, `Work on #${data.issue.number}: uncommitted changes left by Claude`, log);
     const result = { ...outcome.result, commits };
     if (commits === 0 && !task.reused) {
-      await report({ state: "no-changes", result, finishedAt: deps.now() });
+      await report({ state: "no-changes", result, progress: undefined, finishedAt: deps.now() });
       return { conclusion: "no-changes", branch: data.branch, ...figures };
     }
+    if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
     await pushTaskBranch(task, auth, log);
+    // Cancelled while it pushed: the branch stays, but no pull request is opened for it.
+    if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
     Object.assign(record, { result });
     const pr = await openPullRequest(octokit, record, log);
-    await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, finishedAt: deps.now() });
+    await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, progress: undefined, finishedAt: deps.now() });
     log.info({ pr: pr.url, created: pr.created, commits }, "pull request ready");
     return { conclusion: "pr-open", branch: data.branch, prUrl: pr.url, ...figures };
   } catch (error) {
     // git, push or GitHub trouble: the issue says so, with the run's logs one click away.
     const message = error instanceof Error ? error.message : String(error);
     log.error({ err: error }, "task failed");
-    await report({ state: "failed", failure: { kind: "crash", message: `${message} (logs: ${job.runUrl})` }, finishedAt: deps.now() });
+    await report({ state: "failed", failure: { kind: "crash", message: `${message} (logs: ${job.runUrl})` }, progress: undefined, finishedAt: deps.now() });
     return { conclusion: "failed", branch: data.branch };
   }
 }
@@ -115,28 +154,51 @@ async function failed(
   deps: MainDeps,
   record: TaskRecord,
   report: (patch: Partial<TaskRecord>) => Promise<void>,
+  runnerReport: RunnerReport,
   failure: ClaudeFailure,
 ): Promise<{ conclusion: Conclusion }> {
   const { job } = deps;
   const runner = job.RUNNER_NAME;
   if (failure.kind === "usage-limit") {
+    // The app queues the task again for this time (parse-reset-time), not a fixed wait.
+    if (failure.resetAt !== undefined) runnerReport.resetAt = failure.resetAt;
     const until = failure.resetAt !== undefined ? `reset at ${new Date(failure.resetAt).toISOString()}` : "reset";
     await report({
       state: "waiting",
       failure: { kind: failure.kind, message: failure.message },
+      progress: undefined,
       waitingFor: `the usage limit to ${until} (runner ${runner}); the cluster dispatches the task again`,
     });
     return { conclusion: "waiting" };
   }
   if (failure.kind === "session-expired") {
     const issue = await ensureSessionTimeoutIssue(deps.octokit, { owner: job.owner, repo: job.repo, runner, message: failure.message, runUrl: job.runUrl });
+    // Closing it dispatches the task again at once.
+    runnerReport.sessionIssue = issue.number;
     await report({
       state: "waiting",
       failure: { kind: failure.kind, message: failure.message },
+      progress: undefined,
       waitingFor: `a new Claude login on runner ${runner} (issue #${issue.number}: run claude /login as the runner's user, then close it)`,
     });
     return { conclusion: "waiting" };
   }
-  await report({ state: "failed", failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` }, finishedAt: deps.now() });
+  await report({
+    state: "failed",
+    failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` },
+    progress: undefined,
+    finishedAt: deps.now(),
+  });
   return { conclusion: "failed" };
+}
+
+/** Whether the issue carries `claude:cancelled`: the app cancelled the task this job runs. */
+async function cancelledOnIssue(octokit: GitHubClient, record: TaskRecord): Promise<boolean> {
+  const { data } = await octokit.rest.issues.listLabelsOnIssue({ owner: record.owner, repo: record.repo, issue_number: record.issueNumber, per_page: 100 });
+  return data.some((label) => label.name === stateLabel("cancelled"));
+}
+
+function cancelledOutcome(log: Logger, branch: string): Outcome {
+  log.info("the task was cancelled; nothing more is pushed, opened or reported");
+  return { conclusion: "cancelled", branch };
 }

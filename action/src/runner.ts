@@ -27,7 +27,7 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
     const inputs = readInputs();
     core.setSecret(inputs["github-token"]);
     core.setSecret(basicCredential(inputs["github-token"]));
-    const job = readJobContext();
+    const job = readJobContext(process.env, inputs.account);
     const deps: MainDeps = {
       octokit: restClient(inputs["github-token"], job.GITHUB_API_URL),
       job,

@@ -3,13 +3,15 @@ import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import { buildPrompt } from "../claude/build-prompt.js";
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { ClaudeRunOutcome } from "../claude/run-claude.js";
+import { runUsage } from "../claude/run-usage.js";
+import { STOPPED_WAITING_FOR } from "../control/control-blocker.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { capSettings } from "./cap-settings.js";
 import { cloneUrl } from "./clone-url.js";
 import { pushWithRetry } from "./push-with-retry.js";
 import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
-import { ProgressTracker } from "./progress-tracker.js";
+import { ProgressTracker } from "../claude/progress-tracker.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 
 export type TaskEnd = "pushed" | "no-changes" | "skipped" | "cancelled";
@@ -140,21 +142,10 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
 
 /** Every run that reached the API costs something, failed or not; the usage monitor counts it. */
 async function recordUsage(ctx: TaskContext, data: TaskData, outcome: ClaudeRunOutcome): Promise<void> {
-  const result = outcome.result;
-  if (!result) return;
+  const usage = runUsage(outcome);
+  if (!usage) return;
   await ctx.usage
-    .record({
-      at: ctx.now(),
-      agent: ctx.options.name,
-      account: ctx.options.account,
-      taskId: data.taskId,
-      costUsd: result.costUsd,
-      turns: result.turns,
-      durationMs: result.durationMs,
-      ...(result.inputTokens !== undefined ? { inputTokens: result.inputTokens } : {}),
-      ...(result.outputTokens !== undefined ? { outputTokens: result.outputTokens } : {}),
-      outcome: outcome.ok ? "success" : outcome.failure.kind,
-    })
+    .record({ at: ctx.now(), agent: ctx.options.name, account: ctx.options.account, taskId: data.taskId, ...usage })
     .catch((error: Error) => ctx.log.warn({ err: error }, "could not record usage"));
 }
 
@@ -184,7 +175,7 @@ async function aborted(ctx: TaskContext, job: Job, token: string | undefined, da
   // agent may take it at once; after a stop nobody does until the cluster is resumed.
   const patch =
     reason === "stop"
-      ? { state: "waiting" as const, waitingFor: "the cluster to be resumed (emergency stop)", agent: null, progress: null }
+      ? { state: "waiting" as const, waitingFor: STOPPED_WAITING_FOR, agent: null, progress: null }
       : { state: "queued" as const, agent: null, progress: null };
   if (!(await ctx.store.update(data.taskId, patch, ["running"], { lease }))) return stale(ctx, data);
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });

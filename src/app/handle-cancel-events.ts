@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { cancelTask } from "../control/cancel-task.js";
+import { dispatchLoginWaitsNow } from "../dispatcher/login-waits.js";
 import { publishControl } from "../store/control-channel.js";
 import { SESSION_TIMEOUT_LABEL } from "../reporter/session-issue.js";
 import { readSessionIssue, sessionIssueAgentKey, writeSessionIssue } from "../store/session-issues.js";
@@ -18,6 +19,10 @@ export async function handleClosed(deps: IntakeDeps, context: Context<"issues.cl
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
   if (ctx.issue.labels.includes(SESSION_TIMEOUT_LABEL)) {
     await askAgentToVerifyLogin(deps, ctx.owner, ctx.repo, ctx.issue.number);
+    // A runner's issue: its tasks go back to the dispatcher now, not at their fallback time.
+    const due = await dispatchLoginWaitsNow(deps, ctx.owner, ctx.repo);
+    if (due.length > 0)
+      deps.log.info({ issue: ctx.issue.number, tasks: due }, "session-timeout issue closed: runner tasks waiting for a login dispatched again");
     return;
   }
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });

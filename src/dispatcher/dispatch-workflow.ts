@@ -15,7 +15,10 @@ export function workflowPath(workflow: string): string {
 
 /**
  * The `workflow_dispatch` inputs of `.github/workflows/claude-agent.yml` for one task. All
- * strings: the dispatch API sends strings anyway, and the action validates them. Pure.
+ * strings: the dispatch API sends strings anyway, and the action validates them. The inputs
+ * added later (permission mode, draft, role) go only when they differ from the Action's
+ * defaults, so a workflow copied before them keeps working for repositories that do not set
+ * them; one that does gets a clear refusal from GitHub instead of its settings ignored. Pure.
  */
 export function workflowInputs(data: TaskData, dispatchId: string): Record<string, string> {
   return {
@@ -27,6 +30,9 @@ export function workflowInputs(data: TaskData, dispatchId: string): Record<strin
     "max-turns": String(data.settings.maxTurns),
     "timeout-minutes": String(data.settings.timeoutMinutes),
     "allowed-tools": data.settings.allowedTools.join(","),
+    ...(data.settings.permissionMode !== "acceptEdits" ? { "permission-mode": data.settings.permissionMode } : {}),
+    ...(data.settings.draftPullRequest ? { "draft-pull-request": "true" } : {}),
+    ...(data.settings.role ? { role: data.settings.role } : {}),
     "dispatch-id": dispatchId,
   };
 }

@@ -8,6 +8,8 @@ import { LIVE_STATES, STATE_LABELS, type TaskState } from "../shared/task-state.
 import { refusalMessage } from "../queue/task-signature.js";
 import { requeueActionsTask } from "./actions-queue.js";
 import type { DispatchRecord, DispatchStore } from "../store/dispatch-store.js";
+import type { UsageStore } from "../store/usage-store.js";
+import { readRunnerReport, untilReset, type RunnerReport } from "../claude/runner-report.js";
 
 export interface FollowDeps {
   store: TaskStore;
@@ -16,7 +18,13 @@ export interface FollowDeps {
   events: EventQueue;
   log: Logger;
   now: () => number;
-  /** How long a task whose job ended "waiting" (usage limit, expired login) rests before it is dispatched again. @defaultValue 15 min */
+  /** Where a runner's Claude spend is counted, as agents' is. */
+  usage: UsageStore;
+  /**
+   * How long a task whose job ended "waiting" rests before it is dispatched again, when the job
+   * did not say until when (a usage limit's reported reset wins; closing a runner's
+   * session-timeout issue dispatches at once). @defaultValue 15 min
+   */
   waitingRetryMs?: number;
 }
 
@@ -53,6 +61,12 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
 
   if (event.action !== "completed") {
     if (event.kind === "job" && event.action === "in_progress") return started(deps, octokit, withRun, event, log);
+    if (dispatch.state === "expired" && withRun !== dispatch) {
+      // Its task was cancelled, stopped or dispatched again before GitHub named the run: cancel it
+      // now, while it waits for a runner, rather than when a runner takes it.
+      await deps.dispatches.save(withRun);
+      return cancelSuperseded(octokit, withRun, log);
+    }
     if (withRun !== dispatch) await deps.dispatches.save(withRun);
     return;
   }
@@ -68,8 +82,14 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
 
   const reported = await labelledState(octokit, record);
   const now = deps.now();
+  const report = await runnerReport(octokit, record, log);
+  if (report?.usage) {
+    await deps.usage
+      .record({ at: now, agent: report.runner, account: report.account, taskId: record.taskId, ...report.usage })
+      .catch((error: Error) => log.warn({ err: error }, "could not record the runner's usage"));
+  }
   if (reported === "waiting") {
-    const retryMs = deps.waitingRetryMs ?? 15 * 60_000;
+    const retryMs = report?.resetAt !== undefined ? untilReset(report.resetAt, now) : (deps.waitingRetryMs ?? 15 * 60_000);
     // The dispatch record sits in Redis: its data is queued again only while the app's signature holds.
     const verdict = await requeueActionsTask(deps.queues, dispatch, retryMs);
     if (!verdict.ok) {
@@ -82,12 +102,9 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
       await deps.events.emit({ type: "task-changed", taskId: record.taskId });
       return;
     }
-    await deps.store.update(
-      record.taskId,
-      { state: "waiting", agent: null, waitingFor: `a self-hosted runner, again at ${new Date(now + retryMs).toISOString()}` },
-      LIVE_STATES,
-    );
-    log.info({ retryMs }, "job ended waiting; task queued again");
+    await deps.store.update(record.taskId, { state: "waiting", agent: null, progress: null, ...waitingPatch(report, now + retryMs) }, LIVE_STATES);
+    await deps.events.emit({ type: "task-changed", taskId: record.taskId });
+    log.info({ retryMs, resetAt: report?.resetAt, sessionIssue: report?.sessionIssue }, "job ended waiting; task queued again");
     return;
   }
   if (reported !== undefined) {
@@ -102,23 +119,67 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
   log.warn({ conclusion: event.conclusion }, "workflow ended without a report from the action");
 }
 
+/** What a task that ended waiting on a runner waits for, from what its job reported. */
+function waitingPatch(report: RunnerReport | undefined, againAt: number): Pick<TaskRecord, "waitingFor" | "failure"> {
+  const at = new Date(againAt).toISOString();
+  const runner = report ? `runner ${report.runner}` : "the runner";
+  if (report?.sessionIssue !== undefined) {
+    const message = `the Claude login on ${runner} expired`;
+    return {
+      waitingFor: `a new Claude login on ${runner}: closing issue #${report.sessionIssue} once it is logged in dispatches the task at once (else again at ${at})`,
+      failure: { kind: "session-expired", message },
+    };
+  }
+  if (report?.resetAt !== undefined) {
+    return {
+      waitingFor: `the usage limit of account ${report.account} to reset; dispatched again at ${at}`,
+      failure: { kind: "usage-limit", message: `${runner} reached its usage limit` },
+    };
+  }
+  return { waitingFor: `a self-hosted runner, again at ${at}` };
+}
+
+/** The Action's hidden report in the issue's comments (a bot's only), for this run of the task. */
+async function runnerReport(octokit: GitHubClient, record: TaskRecord, log: Logger): Promise<RunnerReport | undefined> {
+  try {
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+      owner: record.owner,
+      repo: record.repo,
+      issue_number: record.issueNumber,
+      per_page: 100,
+    });
+    for (const comment of comments.reverse()) {
+      if (comment.user?.type !== "Bot") continue;
+      const report = readRunnerReport(comment.body, record.taskId, record.run);
+      if (report) return report;
+    }
+  } catch (error) {
+    log.warn({ err: error }, "could not read the runner's report from the tracking comment; its usage is not counted");
+  }
+  return undefined;
+}
+
+async function cancelSuperseded(octokit: GitHubClient, dispatch: DispatchRecord, log: Logger): Promise<void> {
+  log.warn("a superseded dispatch's run is going; cancelling it");
+  await octokit.rest.actions
+    .cancelWorkflowRun({ owner: dispatch.owner, repo: dispatch.repo, run_id: dispatch.runId! })
+    .catch((error: unknown) => log.debug({ err: error }, "could not cancel the superseded run"));
+}
+
 async function started(deps: FollowDeps, octokit: GitHubClient, dispatch: DispatchRecord, event: WorkflowEvent, log: Logger): Promise<void> {
   if (dispatch.state === "expired") {
     // Re-queued after the timeout, and started anyway: the newer dispatch owns the task now. The
     // run is the dispatch's own (its repository, workflow and run id matched), so only it is cancelled.
-    log.warn("a superseded dispatch started; cancelling its run");
-    await octokit.rest.actions
-      .cancelWorkflowRun({ owner: dispatch.owner, repo: dispatch.repo, run_id: dispatch.runId ?? event.runId })
-      .catch((error: unknown) => log.debug({ err: error }, "could not cancel the superseded run"));
-    return;
+    return cancelSuperseded(octokit, dispatch, log);
   }
   if (dispatch.state !== "dispatched") return;
   const runner = event.runnerName ?? "a self-hosted runner";
   await deps.dispatches.save({ ...dispatch, state: "started", runner });
-  await deps.store.update(dispatch.taskId, { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null }, [
-    "queued",
-    "waiting",
-  ]);
+  await deps.store.update(
+    dispatch.taskId,
+    { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null, blockedBy: null },
+    ["queued", "waiting"],
+  );
 }
 
 /** The `claude:<state>` label the action left on the issue, if it is one the action reports. */

@@ -2,6 +2,7 @@ import type { AgentInfo } from "../store/agent-registry.js";
 import { servesRepo } from "../shared/serves-repo.js";
 import type { ControlState } from "../store/cluster-control.js";
 import { GENERAL } from "../shared/specialty.js";
+import { controlBlocker } from "../control/control-blocker.js";
 
 export interface BlockerInputs {
   /** The queue's specialty: `general` is served by every agent, others by agents that list them. */
@@ -24,9 +25,8 @@ const WORKING = new Set(["idle", "busy"]);
  */
 export function describeBlocker(inputs: BlockerInputs): string | undefined {
   const { control, agents, specialty } = inputs;
-  const by = control.by ? ` by ${control.by}` : "";
-  if (control.mode === "stopped") return `the cluster is stopped (emergency stop${by}): \`/claude resume\` or \`ccc resume\` lifts it`;
-  if (control.mode === "paused") return `the cluster is paused${by}: \`/claude resume\` or \`ccc resume\` lifts it`;
+  const held = controlBlocker(control);
+  if (held !== undefined) return held;
   if (agents.length === 0) return "no agent is running: start one with `ccc agent`";
   const serving = specialty === GENERAL ? agents : agents.filter((a) => a.specialties.includes(specialty));
   if (serving.length === 0) return `no live agent serves \`${specialty}\`: start one with \`ccc agent --specialties ${specialty}\``;

@@ -72,10 +72,17 @@ export class DispatchStore {
     return `${this.prefix}:dispatches:pending`;
   }
 
+  /** Dispatched or started: runs that may still be working for a task (cancel, emergency stop). */
+  private get activeKey(): string {
+    return `${this.prefix}:dispatches:active`;
+  }
+
   async save(record: DispatchRecord): Promise<void> {
     const multi = this.redis.multi().set(this.key(record.id), JSON.stringify(record), "PX", DISPATCH_MS);
     if (record.state === "dispatched") multi.zadd(this.pendingKey, record.deadline, record.id);
     else multi.zrem(this.pendingKey, record.id);
+    if (record.state === "dispatched" || record.state === "started") multi.zadd(this.activeKey, record.dispatchedAt, record.id);
+    else multi.zrem(this.activeKey, record.id);
     await multi.exec();
   }
 
@@ -85,11 +92,20 @@ export class DispatchStore {
   }
 
   /** Dispatches not started yet, oldest deadline first. */
-  async pending(): Promise<DispatchRecord[]> {
-    const ids = await this.redis.zrange(this.pendingKey, 0, -1);
+  pending(): Promise<DispatchRecord[]> {
+    return this.indexed(this.pendingKey);
+  }
+
+  /** Dispatches not started yet and those whose job is running, oldest first. */
+  active(): Promise<DispatchRecord[]> {
+    return this.indexed(this.activeKey);
+  }
+
+  private async indexed(key: string): Promise<DispatchRecord[]> {
+    const ids = await this.redis.zrange(key, 0, -1);
     const records = await Promise.all(ids.map((id) => this.get(id)));
     const gone = ids.filter((_, i) => records[i] === undefined);
-    if (gone.length > 0) await this.redis.zrem(this.pendingKey, ...gone);
+    if (gone.length > 0) await this.redis.zrem(key, ...gone);
     return records.filter((record): record is DispatchRecord => record !== undefined);
   }
 

@@ -14,7 +14,10 @@ export const ACTIONS_OWNER = "octo-org";
 export const ACTIONS_REPO = "hello";
 
 /** Queues an actions-mode task the way the app does for a repository in `mode: actions`. */
-export async function enqueueActionsTask(deps: IntakeDeps, options: { number: number; specialty?: string; installationId?: number }): Promise<TaskData> {
+export async function enqueueActionsTask(
+  deps: IntakeDeps,
+  options: { number: number; specialty?: string; installationId?: number; settings?: Partial<TaskData["settings"]> },
+): Promise<TaskData> {
   const data = await claimTestTask(deps, {
     owner: ACTIONS_OWNER,
     repo: ACTIONS_REPO,
@@ -22,7 +25,7 @@ export async function enqueueActionsTask(deps: IntakeDeps, options: { number: nu
     specialty: options.specialty ?? "backend",
     installationId: options.installationId ?? 4242,
     queue: ACTIONS_QUEUE,
-    settings: { maxTurns: 7, timeoutMinutes: 20, allowedTools: ["Edit", "Read"] },
+    settings: { maxTurns: 7, timeoutMinutes: 20, allowedTools: ["Edit", "Read"], ...options.settings },
   });
   await addActionsTask(deps.queues, data);
   return data;

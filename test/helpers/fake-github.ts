@@ -42,6 +42,8 @@ export interface FakeGitHub {
   comments(repo: string, number: number): FakeComment[];
   labels(repo: string, number: number): string[];
   pulls(repo: string): FakePull[];
+  /** Workflow runs cancelled through the API, in order. */
+  cancelledRuns(repo: string): number[];
   /** Set the state up. */
   setRole(login: string, role: Role): void;
   setFile(repo: string, path: string, text: string): void;
@@ -129,6 +131,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     comments: (repo, number) => state.repo(repo).comments.filter((c) => c.issueNumber === number),
     labels: (repo, number) => [...(state.repo(repo).issues.get(number)?.labels ?? [])],
     pulls: (repo) => [...state.repo(repo).pulls],
+    cancelledRuns: (repo) => [...state.repo(repo).cancelledRuns],
     setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),
     setFile: (repo, path, text) => void state.repo(repo).files.set(path, text),
     addComment: (repo, number, body, user = { login: "maintainer", type: "User" }) => state.addComment(repo, number, body, user),

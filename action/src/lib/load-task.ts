@@ -19,7 +19,7 @@ export interface LoadedTask {
 
 /**
  * The task as the daemon would have it: the issue and its human comments read from GitHub,
- * settings from the inputs, the branch named as the cluster names it.
+ * settings from the inputs (the dispatcher fills them from the task's signed settings), the branch named as the cluster names it.
  */
 export async function loadTask(octokit: GitHubClient, inputs: ActionInputs, job: JobContext, now: number): Promise<LoadedTask> {
   const number = inputs["issue-number"];
@@ -50,7 +50,8 @@ export async function loadTask(octokit: GitHubClient, inputs: ActionInputs, job:
       timeoutMinutes: inputs["timeout-minutes"],
       allowedTools: inputs["allowed-tools"] ?? DEFAULT_TOOLS,
       permissionMode: inputs["permission-mode"] ?? "acceptEdits",
-      draftPullRequest: false,
+      draftPullRequest: inputs["draft-pull-request"],
+      ...(inputs.role ? { role: inputs.role } : {}),
     },
     createdAt: now,
   };

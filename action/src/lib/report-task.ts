@@ -9,9 +9,16 @@ import { syncLabels } from "../../../src/reporter/sync-labels.js";
  * `claude:<state>` label, and the one tracking comment (found by its hidden marker, so the
  * comment the app wrote while the task was queued is the one edited). Returns the comment id.
  */
-export async function reportTask(octokit: GitHubClient, record: TaskRecord, now: number): Promise<number> {
-  await syncLabels(octokit, record);
-  const body = renderTrackingComment(record, now);
+export async function reportTask(octokit: GitHubClient, record: TaskRecord, now: number, hidden?: string): Promise<number> {
+  // A progress edit leaves the labels alone: the state has not changed since the last report.
+  if (record.labelState === undefined || record.labelState !== record.state) await syncLabels(octokit, record);
+  // `hidden`: the runner's report to the app (runner-report.ts), a line GitHub does not show.
+  const body =
+    hidden === undefined
+      ? renderTrackingComment(record, now)
+      : `${renderTrackingComment(record, now)}
+
+${hidden}`;
   const repo = { owner: record.owner, repo: record.repo };
   const commentId = record.commentId ?? (await findTrackingComment(octokit, record));
   if (commentId !== undefined) {

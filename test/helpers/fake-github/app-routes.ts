@@ -43,4 +43,13 @@ export const appRoutes: Route[] = [
     },
   },
   { method: "GET", path: repoPath("/actions/runners"), handle: () => json(200, { total_count: 0, runners: [] }) },
+  {
+    // Cancelling a run: remembered, so a test can see which runs the dispatcher stopped.
+    method: "POST",
+    path: repoPath("/actions/runs/(\\d+)/cancel"),
+    handle: ({ state, fullName, params }) => {
+      state.repo(fullName).cancelledRuns.push(Number(params[2]));
+      return json(202, {});
+    },
+  },
 ];

@@ -37,6 +37,8 @@ export interface FakeRepo {
   files: Map<string, string>;
   /** Repository labels created with POST /repos/:o/:r/labels. */
   labels: Set<string>;
+  /** Workflow runs cancelled with POST /repos/:o/:r/actions/runs/:id/cancel, in order. */
+  cancelledRuns: number[];
 }
 
 /** The user the app's own writes are attributed to. */
@@ -55,7 +57,7 @@ export class GitHubState {
   repo(fullName: string): FakeRepo {
     let repo = this.repos.get(fullName);
     if (!repo) {
-      repo = { issues: new Map(), comments: [], pulls: [], files: new Map(), labels: new Set() };
+      repo = { issues: new Map(), comments: [], pulls: [], files: new Map(), labels: new Set(), cancelledRuns: [] };
       this.repos.set(fullName, repo);
     }
     return repo;

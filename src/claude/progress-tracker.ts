@@ -1,4 +1,4 @@
-import { describeToolUse, type StreamEvent } from "../claude/stream-event.js";
+import { describeToolUse, type StreamEvent } from "./stream-event.js";
 import type { TaskProgress } from "../queue/task-record.js";
 
 /**
