@@ -35,6 +35,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     {
       state: "running",
       agent: ctx.options.name,
+      account: ctx.options.account,
       startedAt: ctx.now(),
       attempt,
       maxAttempts: TASK_ATTEMPTS,

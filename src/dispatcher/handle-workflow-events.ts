@@ -8,6 +8,7 @@ import { dispatchIdFrom } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
 import { workflowPath } from "./dispatch-workflow.js";
 import { followWorkflowJob, type FollowDeps, type WorkflowEvent } from "./follow-workflow-job.js";
+import { PullRequestIndex } from "../store/pull-request-index.js";
 
 /** What the workflow handlers use of the app's intake deps. */
 export interface WorkflowEventDeps extends Pick<FollowDeps, "store" | "queues" | "events"> {
@@ -122,7 +123,8 @@ function ignore(log: Logger, mismatch: string): void {
 async function follow(deps: WorkflowEventDeps, octokit: GitHubClient, dispatch: DispatchRecord, deliveryId: string, event: WorkflowEvent): Promise<void> {
   const dispatches = new DispatchStore(deps.redis, deps.prefix);
   // followWorkflowJob adds the task, dispatch and run to the log itself.
-  await followWorkflowJob({ ...deps, log: deps.log.child({ deliveryId }), dispatches, now: deps.now ?? Date.now }, octokit, dispatch, event);
+  const pullRequests = new PullRequestIndex(deps.redis, deps.prefix);
+  await followWorkflowJob({ ...deps, log: deps.log.child({ deliveryId }), dispatches, pullRequests, now: deps.now ?? Date.now }, octokit, dispatch, event);
 }
 
 /** The job's run as the API tells it, looked up in the dispatch's repository; undefined when it could not be. */

@@ -51,6 +51,8 @@ export interface TaskRecord {
   draftPullRequest: boolean;
   queuedAt: number;
   agent?: string;
+  /** The Claude account (`--account`) of the agent that claimed the current attempt. */
+  account?: string;
   startedAt?: number;
   finishedAt?: number;
   attempt?: number;
@@ -77,6 +79,10 @@ export interface TaskRecord {
   lease?: string;
   prUrl?: string;
   prNumber?: number;
+  /** When the pull request was merged (GitHub's `merged_at`); set with the state `merged`. */
+  mergedAt?: number;
+  /** When the pull request was closed without merging (GitHub's `closed_at`); set with the state `closed`. */
+  closedAt?: number;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -118,6 +124,7 @@ export const taskRecordSchema = z.object({
   draftPullRequest: z.boolean(),
   queuedAt: z.number(),
   agent: z.string().optional(),
+  account: z.string().optional(),
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),
   attempt: z.number().optional(),
@@ -131,6 +138,8 @@ export const taskRecordSchema = z.object({
   lease: z.string().optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
+  mergedAt: z.number().optional(),
+  closedAt: z.number().optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),
