@@ -67842,6 +67842,8 @@ var HEADLINES = {
   running: "\u{1F3C3} **Running**",
   waiting: "\u23F8\uFE0F **Waiting**",
   "pr-open": "\u2705 **Pull request opened**",
+  merged: "\u{1F389} **Pull request merged**",
+  closed: "\u{1F4D5} **Pull request closed without merging**",
   "no-changes": "\u{1F4AC} **Answered without changes**",
   failed: "\u274C **Failed**",
   cancelled: "\u{1F6AB} **Cancelled**"
@@ -67878,6 +67880,8 @@ function statusLine(record2, task) {
       return note ? `${headline} \xB7 \u26A0\uFE0F ${note}` : headline;
     }
     case "pr-open":
+    case "merged":
+    case "closed":
       return record2.prNumber !== void 0 ? `${headline}: ${safeLink(`#${record2.prNumber}`, record2.prUrl)}` : headline;
     default:
       return headline;
@@ -67922,6 +67926,10 @@ function stateSection(record2, target) {
       const reason = record2.failure ? `**Reason** ${inlineText(record2.failure.message, 1e3, target)}` : "**Reason** unknown";
       return [reason, "Comment `/claude retry` to try again."];
     }
+    case "merged":
+      return record2.mergedAt !== void 0 && record2.finishedAt !== void 0 ? [`Merged ${formatDuration(Math.max(0, record2.mergedAt - record2.finishedAt))} after the pull request was opened.`] : [];
+    case "closed":
+      return ["Comment `/claude retry` to have Claude try again."];
     case "cancelled": {
       const why = record2.failure?.kind === "cancelled" ? record2.failure.message : void 0;
       return why ? [inlineText(why, 500, target)] : [];
@@ -67949,7 +67957,7 @@ async function findTrackingComment(octokit, record2) {
 }
 
 // src/shared/task-state.ts
-var TASK_STATES = ["queued", "running", "waiting", "pr-open", "no-changes", "failed", "cancelled"];
+var TASK_STATES = ["queued", "running", "waiting", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"];
 var taskStateSchema = external_exports.enum(TASK_STATES);
 function stateLabel(state) {
   return `claude:${state}`;
