@@ -100,7 +100,16 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     // One PR merged three hours after it was opened, one closed: merge rate 50 %.
     const fates = new PullRequestFates(redis, prefix);
     const fate = { specialty: "backend", agent: "pc-2", account: "team", openedAt: now - 4 * 3_600_000 };
-    await usage.record({ at: now, agent: "pc-2", account: "team", taskId: "octo-org/hello#40", costUsd: 1.5, turns: 3, durationMs: 60_000, outcome: "success" });
+    await usage.record({
+      at: now,
+      agent: "pc-2",
+      account: "team",
+      taskId: "octo-org/hello#40",
+      costUsd: 1.5,
+      turns: 3,
+      durationMs: 60_000,
+      outcome: "success",
+    });
     await fates.record({ ...fate, pr: "octo-org/hello#140", taskId: "octo-org/hello#40", outcome: "merged", at: now - 3_600_000 }, ["octo-org/hello#40"]);
     await fates.record({ ...fate, pr: "octo-org/hello#139", taskId: "octo-org/hello#39", outcome: "closed", at: now }, []);
 

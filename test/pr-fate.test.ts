@@ -101,7 +101,9 @@ describe("a pull request's fate, through the app and agent processes", () => {
     expect(report.pullRequests.accounts[0]!.costPerMergedUsd).toBeCloseTo(FAKE_RUN_COST, 6);
 
     const text = await runCcc(cluster.prefix, ["usage"]);
-    expect(text.stdout).toMatch(/PULL REQUESTS BY ACCOUNT\s+MERGED\s+CLOSED\s+MERGE RATE\s+COST\/MERGED\s+TO MERGE P50\s+MEAN\n\s*team-a\s+1\s+1\s+50%\s+\$0\.02\s+2\.0h\s+2\.0h\n\s*all\s+1\s+1\s+50%/);
+    expect(text.stdout).toMatch(
+      /PULL REQUESTS BY ACCOUNT\s+MERGED\s+CLOSED\s+MERGE RATE\s+COST\/MERGED\s+TO MERGE P50\s+MEAN\n\s*team-a\s+1\s+1\s+50%\s+\$0\.02\s+2\.0h\s+2\.0h\n\s*all\s+1\s+1\s+50%/,
+    );
     expect(comments7).toBe(tracking(7)[0]!.bodies.length);
     expect((await cluster.eventCounts()).failed).toBe(0);
   }, 120_000);

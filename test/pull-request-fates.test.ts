@@ -41,7 +41,14 @@ describe("pull-request fates on real Redis", () => {
     await deps.store.update(taskId, { state: "pr-open", prNumber: pr, prUrl: `https://github.com/octo-org/hello/pull/${pr}`, finishedAt: Date.now() });
     return taskId;
   }
-  const closedPr = (number: number, merged: boolean, at = Date.now()): ClosedPullRequest => ({ owner: "octo-org", repo: "hello", number, merged, openedAt: at - HOUR, at });
+  const closedPr = (number: number, merged: boolean, at = Date.now()): ClosedPullRequest => ({
+    owner: "octo-org",
+    repo: "hello",
+    number,
+    merged,
+    openedAt: at - HOUR,
+    at,
+  });
   const fates = () => new PullRequestFates(redis, prefix).list();
   const fateOf = async (pr: number) => (await fates()).find((f) => f.pr === `octo-org/hello#${pr}`);
 
@@ -87,7 +94,16 @@ describe("pull-request fates on real Redis", () => {
     const capped = new PullRequestFates(redis, `${prefix}:cap`, 30 * 24 * HOUR, 3);
     const now = Date.now();
     for (let pr = 1; pr <= 5; pr++) {
-      const fate = { pr: `o/r#${pr}`, taskId: `o/r#${pr + 100}`, outcome: "merged" as const, specialty: "general", agent: "a", account: "x", openedAt: 0, at: now + pr };
+      const fate = {
+        pr: `o/r#${pr}`,
+        taskId: `o/r#${pr + 100}`,
+        outcome: "merged" as const,
+        specialty: "general",
+        agent: "a",
+        account: "x",
+        openedAt: 0,
+        at: now + pr,
+      };
       expect(await capped.record(fate, [])).toBe(true);
     }
     expect((await capped.list()).map((f) => f.pr).sort()).toEqual(["o/r#3", "o/r#4", "o/r#5"]);
@@ -110,7 +126,15 @@ describe("pullRequestReport", () => {
 
   it("computes merge rate, cost per merged PR and time to merge per group", () => {
     const report = pullRequestReport([fate("merged", "a", 1, 1), fate("merged", "a", 3, 2), fate("merged", "b", 8, 3), fate("closed", "b", 1, 5)]);
-    expect(report.total).toMatchObject({ merged: 3, closed: 1, mergeRate: 0.75, mergedCostUsd: 6, costPerMergedUsd: 2, timeToMergeP50Ms: 3 * HOUR, timeToMergeMeanMs: 4 * HOUR });
+    expect(report.total).toMatchObject({
+      merged: 3,
+      closed: 1,
+      mergeRate: 0.75,
+      mergedCostUsd: 6,
+      costPerMergedUsd: 2,
+      timeToMergeP50Ms: 3 * HOUR,
+      timeToMergeMeanMs: 4 * HOUR,
+    });
     expect(report.agents).toEqual([
       expect.objectContaining({ agent: "a", merged: 2, closed: 0, mergeRate: 1, costPerMergedUsd: 1.5, timeToMergeP50Ms: 2 * HOUR }),
       expect.objectContaining({ agent: "b", merged: 1, closed: 1, mergeRate: 0.5, costPerMergedUsd: 3, timeToMergeP50Ms: 8 * HOUR }),

@@ -84,7 +84,14 @@ async function giveFate(deps: IntakeDeps, taskId: string, fate: Fate, pr: Closed
  * Only when it has finished; its cost counts towards the PR's when the PR is the cluster's own.
  * Returns whether such a task took the fate.
  */
-async function fateOfFeedbackTask(deps: IntakeDeps, prId: string, issueTaskId: string | undefined, fate: Fate, pr: ClosedPullRequest, log: Logger): Promise<boolean> {
+async function fateOfFeedbackTask(
+  deps: IntakeDeps,
+  prId: string,
+  issueTaskId: string | undefined,
+  fate: Fate,
+  pr: ClosedPullRequest,
+  log: Logger,
+): Promise<boolean> {
   if (prId === issueTaskId) return false;
   const record = await deps.store.get(prId);
   if (!record || (record.prNumber !== undefined && record.prNumber !== pr.number)) return false;

@@ -27,7 +27,9 @@ export interface PullRequestReport {
 /** The numbers a team judges the cluster by, from the fates of its pull requests. Pure. */
 export function pullRequestReport(fates: readonly PullRequestFate[]): PullRequestReport {
   const by = <K extends "specialty" | "agent" | "account">(key: K) =>
-    [...groupBy(fates, (f) => f[key])].sort(([a], [b]) => a.localeCompare(b)).map(([name, group]) => ({ [key]: name, ...figures(group) }) as PullRequestFigures & Record<K, string>);
+    [...groupBy(fates, (f) => f[key])]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, group]) => ({ [key]: name, ...figures(group) }) as PullRequestFigures & Record<K, string>);
   return { total: figures(fates), specialties: by("specialty"), agents: by("agent"), accounts: by("account") };
 }
 
