@@ -1,4 +1,5 @@
 import type { TaskRecord } from "../queue/task-record.js";
+import type { TaskPatch } from "../queue/task-store.js";
 import { PullRequestFates } from "../store/pull-request-fates.js";
 import { PullRequestIndex } from "../store/pull-request-index.js";
 import type { Logger } from "../shared/logger.js";
@@ -43,7 +44,7 @@ export async function recordPullRequestFate(deps: IntakeDeps, pr: ClosedPullRequ
     log.debug({ pr: prId, fate }, "pull request closed that no task of the cluster opened: ignored");
     return;
   }
-  const record = await giveFate(deps, taskId, fate, pr, pr.number);
+  const record = await giveFate(deps, taskId, fate, pr);
   if (!record) {
     log.debug({ pr: prId, taskId, fate }, "pull request closed, but its task has moved on (a new run) or already has this fate: task left alone");
     return;
@@ -64,16 +65,20 @@ export async function recordPullRequestFate(deps: IntakeDeps, pr: ClosedPullRequ
   log.info({ pr: prId, taskId, fate, recorded }, `pull request ${fate}`);
 }
 
+/** The record's change for a fate: the state and when GitHub says it happened. */
+function fatePatch(fate: Fate, pr: ClosedPullRequest): TaskPatch {
+  return fate === "merged" ? { state: fate, mergedAt: pr.at } : { state: fate, closedAt: pr.at };
+}
+
 /**
  * Moves the task to the fate unless it is there already, and asks the reporter to show it.
- * Returns the record when the task has this fate and this PR (just now or before), else undefined.
- * `prNumber`, when given, must still be the task's PR.
+ * Returns the record when the task has this fate and still holds this PR (just now or before),
+ * else undefined: the update script checks `prNumber`, so a rerun that started meanwhile is safe.
  */
-async function giveFate(deps: IntakeDeps, taskId: string, fate: Fate, pr: ClosedPullRequest, prNumber?: number): Promise<TaskRecord | undefined> {
-  const patch = fate === "merged" ? { state: fate, mergedAt: pr.at } : { state: fate, closedAt: pr.at };
-  await deps.store.update(taskId, patch, FROM[fate], prNumber !== undefined ? { prNumber } : {});
+async function giveFate(deps: IntakeDeps, taskId: string, fate: Fate, pr: ClosedPullRequest): Promise<TaskRecord | undefined> {
+  await deps.store.update(taskId, fatePatch(fate, pr), FROM[fate], { prNumber: pr.number });
   const record = await deps.store.get(taskId);
-  if (!record || record.state !== fate || (prNumber !== undefined && record.prNumber !== prNumber)) return undefined;
+  if (!record || record.state !== fate || record.prNumber !== pr.number) return undefined;
   // Emitted on a redelivery too: a report lost with a failed first attempt is made again.
   await deps.events.emit({ type: "task-changed", taskId });
   return record;
@@ -96,7 +101,7 @@ async function fateOfFeedbackTask(
   const record = await deps.store.get(prId);
   if (!record || (record.prNumber !== undefined && record.prNumber !== pr.number)) return false;
   const from: readonly TaskState[] = fate === "merged" ? ["pr-open", "no-changes", "closed"] : ["pr-open", "no-changes"];
-  await deps.store.update(prId, fate === "merged" ? { state: fate, mergedAt: pr.at } : { state: fate, closedAt: pr.at }, from);
+  await deps.store.update(prId, fatePatch(fate, pr), from);
   const after = await deps.store.get(prId);
   if (after?.state !== fate) return false;
   await deps.events.emit({ type: "task-changed", taskId: prId });
