@@ -6,6 +6,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { ClusterControl } from "../src/store/cluster-control.js";
+import { PullRequestFates } from "../src/store/pull-request-fates.js";
 import { UsageStore } from "../src/store/usage-store.js";
 import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
 import { API_TOKEN, startAppProcess, type AppProcess } from "./helpers/app-process.js";
@@ -96,6 +97,21 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
         outcome: "success",
       });
     }
+    // One PR merged three hours after it was opened, one closed: merge rate 50 %.
+    const fates = new PullRequestFates(redis, prefix);
+    const fate = { specialty: "backend", agent: "pc-2", account: "team", openedAt: now - 4 * 3_600_000 };
+    await usage.record({
+      at: now,
+      agent: "pc-2",
+      account: "team",
+      taskId: "octo-org/hello#40",
+      costUsd: 1.5,
+      turns: 3,
+      durationMs: 60_000,
+      outcome: "success",
+    });
+    await fates.record({ ...fate, pr: "octo-org/hello#140", taskId: "octo-org/hello#40", outcome: "merged", at: now - 3_600_000 }, ["octo-org/hello#40"]);
+    await fates.record({ ...fate, pr: "octo-org/hello#139", taskId: "octo-org/hello#39", outcome: "closed", at: now }, []);
 
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -117,6 +133,10 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     expect(await tasks.locator("a").first().getAttribute("href")).toBe("https://github.com/octo-org/hello/issues/42");
     expect(await page.locator("#queues tbody").innerText()).toMatch(/tasks-general\s+1/);
     expect(await page.locator("#chart polyline").count()).toBe(1);
+    const pullRequests = page.locator("#pull-requests tbody");
+    for (const by of ["specialty\tbackend", "agent\tpc-2", "account\tteam", "all\t"]) {
+      expect(await pullRequests.innerText()).toContain(`${by}\t1\t1\t50%\t$1.50\t3.0h`);
+    }
     expect(await page.locator("#mode").innerText()).toBe("running");
     // The token lives in this tab's sessionStorage, never in a cookie or the URL.
     expect(await page.evaluate("sessionStorage.getItem('ccc-api-token')")).toBe(API_TOKEN);

@@ -63,6 +63,38 @@ describe("renderTrackingComment", () => {
       hasNot: ["**Progress**"],
     },
     {
+      name: "merged links the pull request and says how long the merge took",
+      record: record({
+        state: "merged",
+        ...started,
+        finishedAt: NOW - 5_000,
+        mergedAt: NOW + 7_195_000,
+        prNumber: 12,
+        prUrl: "https://github.com/octo/hello/pull/12",
+        result,
+      }),
+      has: [
+        "🎉 **Pull request merged**: [#12](https://github.com/octo/hello/pull/12)",
+        "Merged 2h 0m after the pull request was opened.",
+        "elapsed 1m 0s",
+        "**Cost** $0.12",
+      ],
+      hasNot: ["/claude retry"],
+    },
+    {
+      name: "closed without merging links the pull request and offers a retry",
+      record: record({
+        state: "closed",
+        ...started,
+        finishedAt: NOW - 5_000,
+        closedAt: NOW,
+        prNumber: 12,
+        prUrl: "https://github.com/octo/hello/pull/12",
+        result,
+      }),
+      has: ["📕 **Pull request closed without merging**: [#12](https://github.com/octo/hello/pull/12)", "`/claude retry`"],
+    },
+    {
       name: "no-changes shows Claude's answer",
       record: record({ state: "no-changes", ...started, finishedAt: NOW, result: { ...result, summary: "The bug is in `auth.ts`; no change needed." } }),
       has: ["💬 **Answered without changes**", "**Claude's answer**", "The bug is in `auth.ts`; no change needed."],

@@ -37,6 +37,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     {
       state: "running",
       agent: ctx.options.name,
+      account: ctx.options.account,
       startedAt: ctx.now(),
       attempt,
       maxAttempts: TASK_ATTEMPTS,

@@ -89,7 +89,7 @@ program
   );
 program
   .command("usage")
-  .description("Claude cost, turns and tasks per account and agent; budgets (CCC_BUDGETS) and forecasts")
+  .description("Claude cost, turns and tasks per account and agent; budgets (CCC_BUDGETS) and forecasts; merge rate, cost per merged PR and time to merge")
   .option("--json", "machine-readable output")
   .action((flags: Json) =>
     onCluster(flags, async () => {

@@ -1,16 +1,25 @@
 import type { Budget } from "../config/parse-budgets.js";
 import { UsageMonitor } from "../ops/usage/usage-monitor.js";
+import { pullRequestReport, type PullRequestFigures, type PullRequestReport } from "../ops/pull-request-report.js";
+import { PullRequestFates } from "../store/pull-request-fates.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ExitCode } from "./exit-code.js";
 import { table } from "./output.js";
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
-/** `ccc usage`: Claude cost, turns, runs and tasks per account and agent; budgets from CCC_BUDGETS. */
+/**
+ * `ccc usage`: Claude cost, turns, runs and tasks per account and agent; budgets from
+ * CCC_BUDGETS; merge rate, cost per merged PR and time to merge per specialty, agent and account.
+ */
 export async function usageCommand(deps: ClusterDeps, budgets: readonly Budget[]): Promise<ExitCode> {
-  const report = await new UsageMonitor({ redis: deps.redis, prefix: deps.prefix, budgets }).report();
+  const [report, fates] = await Promise.all([
+    new UsageMonitor({ redis: deps.redis, prefix: deps.prefix, budgets }).report(),
+    new PullRequestFates(deps.redis, deps.prefix).list(),
+  ]);
+  const pullRequests = pullRequestReport(fates);
   if (deps.json) {
-    deps.output.out(JSON.stringify(report, null, 2));
+    deps.output.out(JSON.stringify({ ...report, pullRequests }, null, 2));
     return ExitCode.ok;
   }
   if (report.accounts.length === 0) deps.output.out("No Claude runs in the last 7 days.");
@@ -57,5 +66,38 @@ export async function usageCommand(deps: ClusterDeps, budgets: readonly Budget[]
       ),
     );
   }
+  deps.output.out("");
+  pullRequestTables(deps, pullRequests);
   return ExitCode.ok;
+}
+
+/** One table per grouping; rows only for groups with a merged or closed pull request. */
+function pullRequestTables(deps: ClusterDeps, report: PullRequestReport): void {
+  if (report.total.merged + report.total.closed === 0) {
+    deps.output.out("No pull request merged or closed yet.");
+    return;
+  }
+  const cells = (f: PullRequestFigures) => [
+    String(f.merged),
+    String(f.closed),
+    f.mergeRate === null ? "-" : `${Math.round(f.mergeRate * 100)}%`,
+    f.costPerMergedUsd === null ? "-" : usd(f.costPerMergedUsd),
+    f.timeToMergeP50Ms === null ? "-" : hours(f.timeToMergeP50Ms),
+    f.timeToMergeMeanMs === null ? "-" : hours(f.timeToMergeMeanMs),
+  ];
+  const headers = ["MERGED", "CLOSED", "MERGE RATE", "COST/MERGED", "TO MERGE P50", "MEAN"];
+  const groups = [
+    ["SPECIALTY", report.specialties.map((r) => [r.specialty, ...cells(r)])],
+    ["AGENT", report.agents.map((r) => [r.agent, ...cells(r)])],
+    ["ACCOUNT", report.accounts.map((r) => [r.account, ...cells(r)])],
+  ] as const;
+  groups.forEach(([name, rows], i) => {
+    if (i > 0) deps.output.out("");
+    deps.output.out(table([`PULL REQUESTS BY ${name}`, ...headers], [...rows, ["all", ...cells(report.total)]]));
+  });
+}
+
+/** A time to merge: minutes under two hours, then hours with one decimal. */
+function hours(ms: number): string {
+  return ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${(ms / 3_600_000).toFixed(1)}h`;
 }

@@ -10,10 +10,13 @@ import { requeueActionsTask } from "./actions-queue.js";
 import type { DispatchRecord, DispatchStore } from "../store/dispatch-store.js";
 import type { UsageStore } from "../store/usage-store.js";
 import { readRunnerReport, untilReset, type RunnerReport } from "../claude/runner-report.js";
+import type { PullRequestIndex } from "../store/pull-request-index.js";
 
 export interface FollowDeps {
   store: TaskStore;
   dispatches: DispatchStore;
+  /** Where the PR a runner's task opened is indexed, so that its fate finds the task. */
+  pullRequests: PullRequestIndex;
   queues: TaskQueues;
   events: EventQueue;
   log: Logger;
@@ -109,6 +112,7 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
   }
   if (reported !== undefined) {
     const pr = reported === "pr-open" ? await openPullRequestFor(octokit, record) : undefined;
+    if (pr) await deps.pullRequests.remember(record.owner, record.repo, pr.number, record.taskId);
     await deps.store.update(record.taskId, { state: reported, finishedAt: now, ...(pr ? { prUrl: pr.url, prNumber: pr.number } : {}) }, LIVE_STATES);
     log.info({ state: reported }, "task finished on a self-hosted runner");
     return;

@@ -9,6 +9,7 @@ import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
 import { UsageStore } from "../store/usage-store.js";
 import { workflowPath } from "./dispatch-workflow.js";
 import { followWorkflowJob, type FollowDeps, type WorkflowEvent } from "./follow-workflow-job.js";
+import { PullRequestIndex } from "../store/pull-request-index.js";
 
 /** What the workflow handlers use of the app's intake deps. */
 export interface WorkflowEventDeps extends Pick<FollowDeps, "store" | "queues" | "events"> {
@@ -124,7 +125,13 @@ async function follow(deps: WorkflowEventDeps, octokit: GitHubClient, dispatch: 
   const dispatches = new DispatchStore(deps.redis, deps.prefix);
   // followWorkflowJob adds the task, dispatch and run to the log itself.
   const usage = new UsageStore(deps.redis, deps.prefix);
-  await followWorkflowJob({ ...deps, log: deps.log.child({ deliveryId }), dispatches, usage, now: deps.now ?? Date.now }, octokit, dispatch, event);
+  const pullRequests = new PullRequestIndex(deps.redis, deps.prefix);
+  await followWorkflowJob(
+    { ...deps, log: deps.log.child({ deliveryId }), dispatches, usage, pullRequests, now: deps.now ?? Date.now },
+    octokit,
+    dispatch,
+    event,
+  );
 }
 
 /** The job's run as the API tells it, looked up in the dispatch's repository; undefined when it could not be. */

@@ -8,7 +8,7 @@ import { sharedEnvSchema } from "../config/shared-env.js";
  */
 export interface Retention {
   /**
-   * A finished task (pr-open, no-changes, failed, cancelled): its record, its id in the
+   * A finished task (pr-open, merged, closed, no-changes, failed, cancelled): its record, its id in the
    * recent-tasks list and its failed run's job. Live tasks never expire.
    * `CCC_TASK_RETENTION_DAYS`. @defaultValue 30 days
    */

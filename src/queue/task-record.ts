@@ -53,6 +53,8 @@ export interface TaskRecord {
   /** A scheduled task: epoch ms before which no agent starts it. */
   notBefore?: number;
   agent?: string;
+  /** The Claude account (`--account`) of the agent that claimed the current attempt. */
+  account?: string;
   startedAt?: number;
   finishedAt?: number;
   attempt?: number;
@@ -79,6 +81,10 @@ export interface TaskRecord {
   lease?: string;
   prUrl?: string;
   prNumber?: number;
+  /** When the pull request was merged (GitHub's `merged_at`); set with the state `merged`. */
+  mergedAt?: number;
+  /** When the pull request was closed without merging (GitHub's `closed_at`); set with the state `closed`. */
+  closedAt?: number;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -121,6 +127,7 @@ export const taskRecordSchema = z.object({
   queuedAt: z.number(),
   notBefore: z.number().optional(),
   agent: z.string().optional(),
+  account: z.string().optional(),
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),
   attempt: z.number().optional(),
@@ -134,6 +141,8 @@ export const taskRecordSchema = z.object({
   lease: z.string().optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
+  mergedAt: z.number().optional(),
+  closedAt: z.number().optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

@@ -76,11 +76,13 @@ export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 
 /**
  * Extra conditions for an update: `version` as read (nothing changed since), `lease` the
- * run's own (the agent still owns the task; a stale run after a sleep does not).
+ * run's own (the agent still owns the task; a stale run after a sleep does not), `prNumber`
+ * the pull request the caller acts on (still the task's own, not an earlier run's).
  */
 export interface TaskCondition {
   version?: number;
   lease?: string;
+  prNumber?: number;
 }
 
 export interface ClaimResult {

@@ -15,6 +15,8 @@ const HEADLINES: Record<TaskState, string> = {
   running: "🏃 **Running**",
   waiting: "⏸️ **Waiting**",
   "pr-open": "✅ **Pull request opened**",
+  merged: "🎉 **Pull request merged**",
+  closed: "📕 **Pull request closed without merging**",
   "no-changes": "💬 **Answered without changes**",
   failed: "❌ **Failed**",
   cancelled: "🚫 **Cancelled**",
@@ -78,6 +80,8 @@ function statusLine(record: TaskRecord, task: OutboundTarget, now: number): stri
       return note ? `${headline} · ⚠️ ${note}` : headline;
     }
     case "pr-open":
+    case "merged":
+    case "closed":
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
     default:
       return headline;
@@ -129,6 +133,12 @@ function stateSection(record: TaskRecord, target: OutboundTarget): string[] {
       const reason = record.failure ? `**Reason** ${inlineText(record.failure.message, 1_000, target)}` : "**Reason** unknown";
       return [reason, "Comment `/claude retry` to try again."];
     }
+    case "merged":
+      return record.mergedAt !== undefined && record.finishedAt !== undefined
+        ? [`Merged ${formatDuration(Math.max(0, record.mergedAt - record.finishedAt))} after the pull request was opened.`]
+        : [];
+    case "closed":
+      return ["Comment `/claude retry` to have Claude try again."];
     case "cancelled": {
       const why = record.failure?.kind === "cancelled" ? record.failure.message : undefined;
       return why ? [inlineText(why, 500, target)] : [];

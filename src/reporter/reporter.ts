@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { TaskStore } from "../queue/task-store.js";
+import { PullRequestIndex } from "../store/pull-request-index.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { EventQueue, eventJobId } from "../queue/event-queue.js";
 import { EVENTS_QUEUE, reporterEventSchema, type ReactEvent, type ReplyEvent } from "../queue/reporter-event.js";
@@ -58,6 +59,7 @@ export class Reporter {
   private worker: Worker | undefined;
   private readonly events: EventQueue;
   private readonly lock: TaskLock;
+  private readonly pullRequests: PullRequestIndex;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly coalesceMs: number;
@@ -69,6 +71,7 @@ export class Reporter {
     const prefix = options.prefix ?? "ccc";
     this.events = new EventQueue({ connection: options.connection, prefix, backoffMs: options.backoffMs });
     this.log = options.log ?? silentLogger;
+    this.pullRequests = new PullRequestIndex(options.connection, prefix);
     this.lock = new TaskLock({ redis: options.connection, prefix, ttlMs: options.lockTtlMs, log: this.log });
     this.now = options.now ?? Date.now;
     this.coalesceMs = options.coalesceMs ?? 5000;
@@ -162,6 +165,8 @@ export class Reporter {
       await this.options.store.update(taskId, { state: "failed", failure: { kind: "push", message }, finishedAt: this.now() }, ["running"]);
       return;
     }
+    // Indexed before the task shows it: the PR's fate finds its task by this entry.
+    await this.pullRequests.remember(record.owner, record.repo, pr.number, taskId);
     const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now() };
     const updated = await this.options.store.update(taskId, patch, ["running"]);
     if (!updated) log.warn({ prNumber: pr.number }, "task left running while the pull request was opened");

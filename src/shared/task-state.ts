@@ -2,14 +2,15 @@ import { z } from "zod";
 
 /**
  * Lifecycle of a task: queued → running → pr-open | no-changes | failed, with `waiting`
- * possible from queued or running and `cancelled` from any non-final state.
- * Exactly one `claude:<state>` label is on the issue at a time.
+ * possible from queued or running and `cancelled` from any non-final state. A task at
+ * `pr-open` goes on to `merged` or `closed` when its pull request is (closed → merged too,
+ * for a PR reopened and then merged). Exactly one `claude:<state>` label is on the issue at a time.
  */
-export const TASK_STATES = ["queued", "running", "waiting", "pr-open", "no-changes", "failed", "cancelled"] as const;
+export const TASK_STATES = ["queued", "running", "waiting", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"] as const;
 export const taskStateSchema = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof taskStateSchema>;
 
-export const FINAL_STATES: readonly TaskState[] = ["pr-open", "no-changes", "failed", "cancelled"];
+export const FINAL_STATES: readonly TaskState[] = ["pr-open", "merged", "closed", "no-changes", "failed", "cancelled"];
 export const LIVE_STATES: readonly TaskState[] = ["queued", "running", "waiting"];
 
 export function isFinal(state: TaskState): boolean {

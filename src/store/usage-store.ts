@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { USAGE_MS } from "../queue/retention.js";
+import { readRetention, USAGE_MS } from "../queue/retention.js";
 import { parseStored } from "../shared/parse-stored.js";
 
 /** One finished Claude run, as the usage monitor counts it. */
@@ -32,11 +32,20 @@ const usageEntrySchema = z.object({
   outputTokens: z.number().optional(),
 }) satisfies z.ZodType<UsageEntry>;
 
+/**
+ * The running cost of a task's runs and attempts since its pull request's last fate (a plain
+ * number, INCRBYFLOAT): the pull-request fates take it when the PR is merged or closed, so the
+ * cost of a PR outlives the 8-day usage window.
+ */
+export const taskCostKey = (prefix: string, taskId: string) => `${prefix}:usage:task:${taskId}`;
+
 /** Claude usage per run in a Redis sorted set scored by time, shared by every agent. */
 export class UsageStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = "ccc",
+    /** How long a task's running cost is kept after its last run: as long as a finished task record. */
+    private readonly taskCostMs = readRetention().taskMs,
   ) {}
 
   private get key(): string {
@@ -45,14 +54,18 @@ export class UsageStore {
 
   /**
    * Adds a run and drops those older than the retention. The set also expires that long after
-   * the last run, when every run in it is too old: a cluster gone quiet keeps nothing.
+   * the last run, when every run in it is too old: a cluster gone quiet keeps nothing. The
+   * run's cost is added to its task's running cost too.
    */
   async record(entry: UsageEntry): Promise<void> {
+    const taskCost = taskCostKey(this.prefix, entry.taskId);
     await this.redis
       .multi()
       .zadd(this.key, entry.at, JSON.stringify(entry))
       .zremrangebyscore(this.key, "-inf", entry.at - USAGE_MS)
       .pexpire(this.key, USAGE_MS)
+      .incrbyfloat(taskCost, entry.costUsd)
+      .pexpire(taskCost, this.taskCostMs)
       .exec();
   }
 

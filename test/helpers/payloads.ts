@@ -79,3 +79,43 @@ export function closedIssuePayload(number: number, title: string, labels: string
   payload.issue.state = "closed";
   return payload;
 }
+
+export interface ClosedPullRequestOptions {
+  owner?: string;
+  repo?: string;
+  /** The PR's head branch, e.g. the task's `claude/issue-7-…`. */
+  head?: string;
+  merged: boolean;
+  /** GitHub's `created_at`. @defaultValue an hour before `closedAt` */
+  createdAt?: Date;
+  /** GitHub's `closed_at` (and `merged_at` when merged). @defaultValue now */
+  closedAt?: Date;
+  installationId?: number;
+  sender?: string;
+}
+
+/** `pull_request.closed` for PR `number`, merged or closed unmerged, from the real example payload. */
+export function closedPullRequestPayload(number: number, options: ClosedPullRequestOptions): Json {
+  const payload = examplePayload("pull_request", "closed");
+  const owner = options.owner ?? "octo-org";
+  const repo = options.repo ?? "hello";
+  const closedAt = options.closedAt ?? new Date();
+  const createdAt = options.createdAt ?? new Date(closedAt.getTime() - 3_600_000);
+  payload.number = number;
+  payload.repository.name = repo;
+  payload.repository.full_name = `${owner}/${repo}`;
+  payload.repository.owner.login = owner;
+  payload.installation = { id: options.installationId ?? 4242, node_id: "x" };
+  const pull = payload.pull_request;
+  pull.number = number;
+  pull.state = "closed";
+  pull.html_url = `https://github.com/${owner}/${repo}/pull/${number}`;
+  pull.head.ref = options.head ?? `claude/issue-${number}`;
+  pull.head.label = `${owner}:${pull.head.ref}`;
+  pull.created_at = createdAt.toISOString();
+  pull.closed_at = closedAt.toISOString();
+  pull.merged = options.merged;
+  pull.merged_at = options.merged ? closedAt.toISOString() : null;
+  payload.sender.login = options.sender ?? "maintainer";
+  return payload;
+}

@@ -145,6 +145,32 @@ function renderUsage(report) {
   $("alerts").replaceChildren(...alerts.map((a) => el("li", {}, badge(a.level), ` ${new Date(a.at).toLocaleString()} — ${a.message}`)));
 }
 
+function duration(ms) {
+  return ms < 7_200_000 ? `${Math.round(ms / 60_000)}m` : `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
+/** Merge rate, cost per merged PR and time to merge, per specialty, agent and account, then overall. */
+function renderPullRequests(report) {
+  const row = (by, name, f) =>
+    el(
+      "tr",
+      {},
+      td(by, "muted"),
+      td(name),
+      td(f.merged, "num"),
+      td(f.closed, "num"),
+      td(f.mergeRate === null ? "–" : `${Math.round(f.mergeRate * 100)}%`, "num"),
+      td(f.costPerMergedUsd === null ? "–" : usd(f.costPerMergedUsd), "num"),
+      td(f.timeToMergeP50Ms === null ? "–" : duration(f.timeToMergeP50Ms), "num"),
+    );
+  const rows = [
+    ...report.specialties.map((f) => row("specialty", f.specialty, f)),
+    ...report.agents.map((f) => row("agent", f.agent, f)),
+    ...report.accounts.map((f) => row("account", f.account, f)),
+  ];
+  fill("pull-requests", rows.length ? [...rows, row("all", "", report.total)] : [], "No pull request merged or closed yet.");
+}
+
 const SVG = "http://www.w3.org/2000/svg";
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
@@ -196,13 +222,14 @@ function renderMode({ control }) {
 
 async function refresh() {
   try {
-    const [control, queues, agents, tasks, usage, series] = await Promise.all([
+    const [control, queues, agents, tasks, usage, series, pullRequests] = await Promise.all([
       api("/control"),
       api("/queues"),
       api("/agents"),
       api("/tasks?limit=25"),
       api("/usage"),
       api("/usage/series?span=24h"),
+      api("/usage/pull-requests"),
     ]);
     renderMode(control);
     renderQueues(queues);
@@ -210,6 +237,7 @@ async function refresh() {
     renderTasks(tasks);
     renderUsage(usage);
     renderChart(series);
+    renderPullRequests(pullRequests);
     $("error").hidden = true;
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     showMain();

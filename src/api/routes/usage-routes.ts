@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { USAGE_WINDOWS } from "../../config/parse-budgets.js";
+import { pullRequestReport } from "../../ops/pull-request-report.js";
+import { PullRequestFates } from "../../store/pull-request-fates.js";
 import type { ApiDeps } from "../api-deps.js";
 import { HttpError } from "../http-kit.js";
 import type { Route } from "../http-routes.js";
@@ -9,7 +11,7 @@ const seriesQuery = z.object({
   span: z.enum(["24h", "7d"]).default("24h"),
 });
 
-/** Claude usage windows, budget forecasts and alerts; a cost series for charts. */
+/** Claude usage windows, budget forecasts and alerts; a cost series for charts; what became of the pull requests. */
 export function usageRoutes(deps: ApiDeps): Route[] {
   return [
     { method: "GET", path: "/api/v1/usage", handle: () => deps.usage.report() },
@@ -22,6 +24,11 @@ export function usageRoutes(deps: ApiDeps): Route[] {
         const span = parsed.data.span;
         return deps.usage.series(USAGE_WINDOWS[span], span === "24h" ? 3_600_000 : 6 * 3_600_000);
       },
+    },
+    {
+      method: "GET",
+      path: "/api/v1/usage/pull-requests",
+      handle: async () => pullRequestReport(await new PullRequestFates(deps.redis, deps.prefix).list()),
     },
   ];
 }

@@ -2,6 +2,7 @@ import { Gauge, Histogram, type Registry } from "prom-client";
 import { FINAL_STATES, TASK_STATES } from "../../shared/task-state.js";
 import type { UsageWindow } from "../../config/parse-budgets.js";
 import type { ClusterSnapshot } from "./cluster-snapshot.js";
+import { pullRequestReport, type PullRequestFigures } from "../pull-request-report.js";
 
 /** Durations and waits count tasks that finished (or started) within this window before the scrape. */
 export const HISTOGRAM_WINDOW_MS = 86_400_000;
@@ -50,6 +51,31 @@ export class ClusterGauges {
       budgetRate: gauge("ccc_budget_rate_usd_per_hour", "Fitted recent spending rate.", ["account"]),
       budgetEta: gauge("ccc_budget_exhausted_in_seconds", "Seconds until the budget is used up at the fitted rate (absent: never).", ["account"]),
       budgetLevel: gauge("ccc_budget_level", "0 ok, 1 warning (80 % or forecast near), 2 critical (used up).", ["account"]),
+      pullRequests: gauge("ccc_pull_requests", "Pull requests the cluster opened that were merged or closed, within the task retention, by outcome.", [
+        "outcome",
+        "specialty",
+        "agent",
+        "account",
+      ]),
+      pullRequestCost: gauge("ccc_pull_request_cost_usd", "Claude cost of every run and attempt behind those pull requests, by outcome.", [
+        "outcome",
+        "specialty",
+        "agent",
+        "account",
+      ]),
+      // One series per specialty, per agent and per account: each carries exactly one of the three labels.
+      mergeRate: gauge("ccc_pull_request_merge_rate", "merged / (merged + closed) of the cluster's pull requests.", ["specialty", "agent", "account"]),
+      costPerMerged: gauge("ccc_pull_request_cost_per_merged_usd", "Claude cost of the merged pull requests divided by their number.", [
+        "specialty",
+        "agent",
+        "account",
+      ]),
+      timeToMerge: gauge("ccc_pull_request_time_to_merge_seconds", "From a pull request's opening on GitHub to its merge (stat: p50, mean).", [
+        "stat",
+        "specialty",
+        "agent",
+        "account",
+      ]),
     };
     this.taskDuration = new Histogram({
       name: "ccc_task_duration_seconds",
@@ -123,5 +149,25 @@ export class ClusterGauges {
       if (f.reachAt !== null) g.budgetEta.set({ account: b.account }, Math.max(0, (f.reachAt - now) / 1000));
       g.budgetLevel.set({ account: b.account }, LEVEL[f.level]);
     }
+    this.updatePullRequests(snapshot);
+  }
+
+  private updatePullRequests(snapshot: ClusterSnapshot): void {
+    const g = this.g;
+    for (const f of snapshot.pullRequests) {
+      const labels = { outcome: f.outcome, specialty: f.specialty, agent: f.agent, account: f.account };
+      g.pullRequests.inc(labels);
+      g.pullRequestCost.inc(labels, f.costUsd);
+    }
+    const report = pullRequestReport(snapshot.pullRequests);
+    const set = (labels: Partial<Record<"specialty" | "agent" | "account", string>>, figures: PullRequestFigures) => {
+      if (figures.mergeRate !== null) g.mergeRate.set(labels, figures.mergeRate);
+      if (figures.costPerMergedUsd !== null) g.costPerMerged.set(labels, figures.costPerMergedUsd);
+      if (figures.timeToMergeP50Ms !== null) g.timeToMerge.set({ ...labels, stat: "p50" }, figures.timeToMergeP50Ms / 1000);
+      if (figures.timeToMergeMeanMs !== null) g.timeToMerge.set({ ...labels, stat: "mean" }, figures.timeToMergeMeanMs / 1000);
+    };
+    for (const { specialty, ...figures } of report.specialties) set({ specialty }, figures);
+    for (const { agent, ...figures } of report.agents) set({ agent }, figures);
+    for (const { account, ...figures } of report.accounts) set({ account }, figures);
   }
 }

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { AgentRegistry, type AgentInfo } from "../../store/agent-registry.js";
 import { ClusterControl, type ControlState } from "../../store/cluster-control.js";
+import { PullRequestFates, type PullRequestFate } from "../../store/pull-request-fates.js";
 import type { TaskQueues } from "../../queue/task-queues.js";
 import { knownQueues } from "../known-queues.js";
 import { queueDepths, type QueueDepth } from "../queue-depths.js";
@@ -22,15 +23,18 @@ export interface ClusterSnapshot {
   control: ControlState;
   queues: QueueDepth[];
   usage: UsageReport;
+  /** What became of the cluster's pull requests over the task retention (capped). */
+  pullRequests: PullRequestFate[];
 }
 
 export async function readClusterSnapshot(source: ClusterSource): Promise<ClusterSnapshot> {
-  const [tasks, agents, control, usage] = await Promise.all([
+  const [tasks, agents, control, usage, pullRequests] = await Promise.all([
     taskCensus(source.redis, source.prefix),
     new AgentRegistry(source.redis, source.prefix).list(),
     new ClusterControl(source.redis, source.prefix).get(),
     source.usage.report(),
+    new PullRequestFates(source.redis, source.prefix).list(),
   ]);
   const queues = await queueDepths(source.queues, knownQueues(agents, new Set(tasks.map((t) => t.queue))));
-  return { tasks, agents, control, queues, usage };
+  return { tasks, agents, control, queues, usage, pullRequests };
 }
