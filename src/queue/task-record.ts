@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { prioritySchema, type Priority } from "../shared/priority.js";
 import { taskStateSchema, type TaskState } from "../shared/task-state.js";
+import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
@@ -43,7 +44,7 @@ export interface TaskRecord {
   priority: Priority;
   reason: string;
   branch: string;
-  /** Branch the pull request targets: the repository's default branch. */
+  /** Branch the pull request targets: the repository's default branch, or a PR task's PR base. */
   baseBranch: string;
   /** Queue the current run's job sits on, and its BullMQ id. */
   queue: string;
@@ -77,6 +78,11 @@ export interface TaskRecord {
   lease?: string;
   prUrl?: string;
   prNumber?: number;
+  /**
+   * Set for a task on a pull request (review feedback): `issueNumber` and `prNumber` are then
+   * the PR's, `branch` its head, and the task never opens a pull request of its own.
+   */
+  pullRequest?: PullRequestRef;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -131,6 +137,7 @@ export const taskRecordSchema = z.object({
   lease: z.string().optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
+  pullRequest: pullRequestSchema.optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),
