@@ -68,6 +68,10 @@ function statusLine(record: TaskRecord, task: OutboundTarget): string {
       return note ? `${headline} · ⚠️ ${note}` : headline;
     }
     case "pr-open":
+      if (record.pullRequest) {
+        const commits = record.result?.commits ?? 0;
+        return `✅ **Pushed to this pull request**: ${commits} new ${commits === 1 ? "commit" : "commits"} on ${codeSpan(record.branch)}`;
+      }
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
     default:
       return headline;
