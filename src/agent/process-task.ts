@@ -92,13 +92,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       allowedTools: settings.allowedTools,
       timeoutMs: settings.timeoutMinutes * 60_000,
       signal,
-      transcriptPath: join(
-        ctx.options.workdir,
-        "transcripts",
-        data.repo.owner,
-        data.repo.name,
-        `${taskKey(data)}-run${data.run}-attempt${attempt}.jsonl`,
-      ),
+      transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `${taskKey(data)}-run${data.run}-attempt${attempt}.jsonl`),
       log,
       onEvent: (event) => {
         progress.observe(event);

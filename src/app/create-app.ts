@@ -4,6 +4,7 @@ import { forgetDelivery } from "../queue/delivery-dedupe.js";
 import { handleComment } from "./handle-comment.js";
 import { handleClosed, handleUnlabeled } from "./handle-cancel-events.js";
 import { handleLabeled } from "./handle-labeled.js";
+import { handleReview } from "./handle-review.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /**
@@ -27,6 +28,8 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
     app.on("issues.unlabeled", guard(handleUnlabeled));
     app.on("issues.closed", guard(handleClosed));
     app.on("issue_comment.created", guard(handleComment));
+    // `/claude run` in a review's body: Claude adds commits to the pull request.
+    app.on("pull_request_review.submitted", guard(handleReview));
     // Self-hosted runner mode: the dispatcher follows the workflows it started.
     app.on("workflow_job", (context) => handleWorkflowJob(deps, context));
     app.on("workflow_run", (context) => handleWorkflowRun(deps, context));

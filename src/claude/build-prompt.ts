@@ -223,9 +223,11 @@ function feedbackSection(texts: UserTexts, cap: number): string {
       (review) => `<review author="@${review.author}" state="${review.state}" created="${review.createdAt}">\n${capped(review.text, cap)}\n</review>`,
     ),
     ...feedback.threads.map((thread) =>
-      [`<thread path="${attribute(thread.path)}"${thread.line !== undefined ? ` line="${thread.line}"` : ""}>`, ...thread.comments.map(comment), "</thread>"].join(
-        "\n",
-      ),
+      [
+        `<thread path="${attribute(thread.path)}"${thread.line !== undefined ? ` line="${thread.line}"` : ""}>`,
+        ...thread.comments.map(comment),
+        "</thread>",
+      ].join("\n"),
     ),
     "</review-feedback>",
   ].join("\n");
@@ -237,7 +239,9 @@ function instructionsSection(texts: UserTexts, cap: number): string {
 
 /** A file path in an attribute: no quote, angle bracket or newline can break out of it. */
 function attribute(text: string): string {
-  return sanitizeUserText(text).replace(/["<>\n\r]/g, "_").slice(0, 300);
+  return sanitizeUserText(text)
+    .replace(/["<>\n\r]/g, "_")
+    .slice(0, 300);
 }
 
 function commentsSection(texts: UserTexts, cap: number): string {
