@@ -28,12 +28,14 @@ describe("review feedback on a pull request, through the app and agent processes
   /** Claude's runs finish only while this file exists (FAKE_CLAUDE_HOLD_FILE). */
   const release = join(scratch, "release");
   writeFileSync(release, "");
-  /** Delivery → Claude's process on the PR branch, per measured run. */
+  /** Delivery → Claude's process on the PR branch, per measured run, and its parts. */
   const latencies: number[] = [];
+  const parts: string[] = [];
   afterAll(() => {
     if (latencies.length > 0) {
       const sorted = latencies.toSorted((a, b) => a - b);
       console.log(`PR comment delivery → Claude started on the PR branch: ${sorted.join(", ")} ms; p50 ${sorted[Math.floor((sorted.length - 1) / 2)]} ms`);
+      console.log(`intake (delivery → queued) / pickup (queued → claimed) / worktree + spawn (claimed → Claude): ${parts.join("; ")}`);
     }
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -57,10 +59,11 @@ describe("review feedback on a pull request, through the app and agent processes
     expect((await cluster.deliver(event, payload)).status).toBe(200);
     const line = await waitFor("Claude on the PR branch", async () => runs()[before], 30_000);
     latencies.push(line.at - deliveredAt);
-    await waitFor(`run ${run} of the PR task to end`, async () => {
+    const ended = await waitFor(`run ${run} of the PR task to end`, async () => {
       const record = await task(PR);
       return record?.run === run && record.state !== "queued" && record.state !== "running" && record;
     });
+    parts.push(`${ended.queuedAt - deliveredAt}/${ended.startedAt! - ended.queuedAt}/${line.at - ended.startedAt!} ms`);
     return line;
   };
 
