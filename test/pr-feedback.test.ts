@@ -139,6 +139,7 @@ describe("review feedback on a pull request, through the app and agent processes
     expect(line.prompt).toContain('state="changes_requested"');
     // The first run's thread was seen by that run: not sent again.
     expect(line.prompt).not.toContain("Rename X to Y");
+    expect(line.prompt).not.toContain("rename X");
     expect(await task(PR)).toMatchObject({ state: "pr-open", run: 2, result: { commits: 1 } });
     expect(await isAncestor(before, (await tip(cluster.origin.dir, BRANCH))!)).toBe(true);
     expect(github.pulls(REPO)).toHaveLength(1);

@@ -118,12 +118,14 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
       ...(request.trigger.kind === "comment" ? { untilCommentId: request.trigger.commentId } : {}),
     }),
   ]);
+  // The conversation too is this run's since `since`: earlier commands were earlier runs' work.
+  const newComments = since === undefined ? comments : comments.filter((comment) => Date.parse(comment.createdAt) > since);
   const draft: TaskDraft = {
     taskId,
     repo: { owner: ctx.owner, name: ctx.repo, cloneUrl: ctx.cloneUrl, defaultBranch: ctx.defaultBranch },
     installationId: ctx.installationId,
     issue: { number: pr.number, title: pr.title, body: pr.body, url: pr.url, author: pr.author },
-    comments,
+    comments: newComments,
     specialty: classification.specialty,
     priority: classification.priority,
     reason: linked?.task && specialty === linked.task.specialty ? `the specialty of issue #${linked.number}'s task` : classification.reason,
