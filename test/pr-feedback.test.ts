@@ -191,7 +191,7 @@ describe("review feedback on a pull request, through the app and agent processes
     expect(botComments(fork.number)).toHaveLength(1);
   }, 30_000);
 
-  it("a closed PR is refused with a reply", async () => {
+  it("closed and merged PRs are refused with a reply", async () => {
     const { github } = cluster;
     const closed = github.addPull(REPO, { title: "Old idea", head: "octo-org:old-idea", base: "main", body: "", state: "closed" });
     const trigger = github.addComment(REPO, closed.number, "/claude run revive it");
@@ -201,6 +201,12 @@ describe("review feedback on a pull request, through the app and agent processes
     const reply = await waitFor("the refusal", async () => botComments(closed.number)[0]);
     expect(reply.body).toMatch(/closed: reopen it/);
     expect(await task(closed.number)).toBeUndefined();
+
+    const merged = github.addPull(REPO, { title: "Done", head: "octo-org:done", base: "main", body: "", state: "closed", merged: true });
+    const again = github.addComment(REPO, merged.number, "/claude run one more thing");
+    expect((await cluster.deliver("issue_comment", pullRequestCommentPayload(again.body, { number: merged.number, commentId: again.id }))).status).toBe(200);
+    expect((await waitFor("the refusal", async () => botComments(merged.number)[0])).body).toMatch(/is merged: Claude only works on open pull requests/);
+    expect(await task(merged.number)).toBeUndefined();
   }, 30_000);
 
   it("a PR comment from a user without write access queues nothing and gets at most a reaction", async () => {
