@@ -10,6 +10,7 @@ import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { capSettings } from "./cap-settings.js";
 import { cloneUrl } from "./clone-url.js";
 import { pushWithRetry } from "./push-with-retry.js";
+import { PushError } from "../workspace/errors.js";
 import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
 import { ProgressTracker } from "../claude/progress-tracker.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
@@ -66,14 +67,22 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       repo: data.repo.name,
       cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
       branch: data.branch,
-      baseBranch: data.repo.defaultBranch,
-      taskKey: `issue-${data.issue.number}`,
+      baseBranch: data.pullRequest?.baseBranch ?? data.repo.defaultBranch,
+      taskKey: taskKey(data),
     })
     .catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error)));
   await forgetRemoteWait(job);
   log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, ...prepared.timings }, "worktree ready");
 
   try {
+    // A PR task adds to the PR's head branch: gone from origin means nothing to add to.
+    if (data.pullRequest && !prepared.reusedBranch) {
+      const message = `the pull request's branch ${data.branch} is no longer on origin (deleted or renamed): nothing ran. Restore the branch, then comment \`/claude run\` on the pull request again.`;
+      if (!(await ctx.store.update(data.taskId, { state: "failed", failure: { kind: "push", message }, finishedAt: ctx.now() }, ["running"], own)))
+        return stale(ctx, data);
+      await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+      throw new UnrecoverableError(message);
+    }
     // 3. Claude, with progress streamed to the task record.
     const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
     const outcome = await ctx.runClaude({
@@ -86,13 +95,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       allowedTools: settings.allowedTools,
       timeoutMs: settings.timeoutMinutes * 60_000,
       signal,
-      transcriptPath: join(
-        ctx.options.workdir,
-        "transcripts",
-        data.repo.owner,
-        data.repo.name,
-        `issue-${data.issue.number}-run${data.run}-attempt${attempt}.jsonl`,
-      ),
+      transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `${taskKey(data)}-run${data.run}-attempt${attempt}.jsonl`),
       log,
       onEvent: (event) => {
         progress.observe(event);
@@ -112,7 +115,8 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
     const commits = await ctx.workspace.commitsAhead(prepared);
     const result = { ...outcome.result, commits };
-    if (commits === 0 && !prepared.reusedBranch) {
+    // On a PR's branch, no new commit is an answer too: there is nothing to push.
+    if (commits === 0 && (!prepared.reusedBranch || data.pullRequest)) {
       if (!(await ctx.store.update(data.taskId, { state: "no-changes", result, finishedAt: ctx.now() }, ["running"], own))) return stale(ctx, data);
       await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
       return "no-changes";
@@ -131,7 +135,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
         const waitingFor = `the push of ${data.branch} to go through (${error.message}); next try at ${new Date(nextAt).toISOString()}`;
         if (await ctx.store.update(data.taskId, { waitingFor }, ["running"], own)) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
       },
-    });
+    }).catch((error: unknown) => (data.pullRequest && isBranchMoved(error) ? branchMoved(ctx, data, own.lease) : Promise.reject(error)));
     if (pushBlocked) await ctx.store.update(data.taskId, { waitingFor: null }, ["running"], own);
     await ctx.events.emit({ type: "pushed", taskId: data.taskId });
     log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
@@ -139,6 +143,28 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   } finally {
     await ctx.workspace.remove(prepared).catch((error: Error) => log.warn({ err: error }, "worktree cleanup failed"));
   }
+}
+
+/** Names the worktree directory and the transcripts: an issue's and a pull request's never share one. */
+function taskKey(data: TaskData): string {
+  return data.pullRequest ? `pr-${data.pullRequest.number}` : `issue-${data.issue.number}`;
+}
+
+/** git refused the push because the remote branch has commits the run did not start from. */
+function isBranchMoved(error: unknown): boolean {
+  return error instanceof PushError && /non-fast-forward|fetch first|\[rejected\]/i.test(error.stderr);
+}
+
+/**
+ * Someone pushed to the pull request's branch while Claude worked. Its commits are never
+ * overwritten (no force push) nor merged behind the reviewers' backs: the task fails, saying so.
+ */
+async function branchMoved(ctx: TaskContext, data: TaskData, lease: string): Promise<never> {
+  const message = `the pull request's branch ${data.branch} moved on origin while Claude worked (someone pushed to it), so Claude's commits were not pushed: nothing was overwritten. Comment \`/claude run\` on the pull request again to work from its new tip.`;
+  if (!(await ctx.store.update(data.taskId, { state: "failed", failure: { kind: "push", message }, finishedAt: ctx.now() }, ["running"], { lease })))
+    return stale(ctx, data);
+  await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
+  throw new UnrecoverableError(message);
 }
 
 /** Every run that reached the API costs something, failed or not; the usage monitor counts it. */

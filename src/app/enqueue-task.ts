@@ -36,6 +36,13 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
   if (existing && LIVE_STATES.includes(existing.state)) {
     return { status: "already-live", taskId, state: existing.state };
   }
+  // Claude working on the issue's pull request works on the issue's branch: one run at a time.
+  if (existing?.prNumber !== undefined && !existing.pullRequest) {
+    const prTask = await deps.store.get(formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: existing.prNumber }));
+    if (prTask && LIVE_STATES.includes(prTask.state) && prTask.branch === existing.branch) {
+      return { status: "already-live", taskId: prTask.taskId, state: `${prTask.state} on its pull request #${existing.prNumber}` };
+    }
+  }
 
   const classification = classify(
     { title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels },
@@ -53,11 +60,6 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
         })
       : [];
   const now = (deps.now ?? Date.now)();
-  const branch = branchName(ctx.issue.number, ctx.issue.title);
-  // Self-hosted runner mode: a queue only the dispatcher reads (src/dispatcher).
-  const actionsMode = taskMode(config, classification.specialty) === "actions";
-  const queue = actionsMode ? ACTIONS_QUEUE : taskQueueName(classification.specialty);
-
   const draft: TaskDraft = {
     taskId,
     repo: { owner: ctx.owner, name: ctx.repo, cloneUrl: ctx.cloneUrl, defaultBranch: ctx.defaultBranch },
@@ -74,19 +76,39 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     priority: classification.priority,
     reason: classification.reason,
     trigger: { kind: request.trigger.kind, actor: ctx.actor, deliveryId: ctx.deliveryId },
-    branch,
-    settings: {
-      ...(config.model ? { model: config.model } : {}),
-      maxTurns: config.maxTurns,
-      timeoutMinutes: config.timeoutMinutes,
-      allowedTools: config.allowedTools,
-      permissionMode: config.permissionMode,
-      draftPullRequest: config.draftPullRequests,
-      ...(config.roles[classification.specialty] ? { role: config.roles[classification.specialty] } : {}),
-    },
+    branch: branchName(ctx.issue.number, ctx.issue.title),
+    settings: taskSettings(config, classification.specialty),
     createdAt: now,
     ...(request.notBefore !== undefined && request.notBefore > now ? { notBefore: request.notBefore } : {}),
   };
+  return queueDraft(deps, draft, config);
+}
+
+/** What the repository's config says about a task of `specialty`. */
+export function taskSettings(config: RepoConfig, specialty: string): TaskDraft["settings"] {
+  return {
+    ...(config.model ? { model: config.model } : {}),
+    maxTurns: config.maxTurns,
+    timeoutMinutes: config.timeoutMinutes,
+    allowedTools: config.allowedTools,
+    permissionMode: config.permissionMode,
+    draftPullRequest: config.draftPullRequests,
+    ...(config.roles[specialty] ? { role: config.roles[specialty] } : {}),
+  };
+}
+
+/** Whether the specialty's tasks go to the self-hosted runners' queue (src/dispatcher) instead of agents. */
+export function inActionsMode(config: RepoConfig, specialty: string): boolean {
+  return taskMode(config, specialty) === "actions";
+}
+
+/** Claims the draft's new run and puts its job on the specialty's queue. */
+export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: RepoConfig): Promise<EnqueueOutcome> {
+  const { taskId } = draft;
+  const now = draft.createdAt;
+  // Self-hosted runner mode: a queue only the dispatcher reads (src/dispatcher).
+  const actionsMode = inActionsMode(config, draft.specialty);
+  const queue = actionsMode ? ACTIONS_QUEUE : taskQueueName(draft.specialty);
   const claim = await claimTask(deps.store, draft, queue);
   if (!claim.created) {
     // Another delivery won the race between our read and the claim.
@@ -105,5 +127,5 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     throw error;
   }
   await deps.events.emit({ type: "task-changed", taskId });
-  return { status: "queued", taskId, specialty: classification.specialty, priority: classification.priority, run: data.run };
+  return { status: "queued", taskId, specialty: draft.specialty, priority: draft.priority, run: data.run };
 }

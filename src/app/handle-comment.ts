@@ -8,6 +8,8 @@ import { actorRole, authorize } from "./authorize.js";
 import { authorizeClusterControl } from "./authorize-cluster-control.js";
 import { configErrorReply } from "./config-error-reply.js";
 import { enqueueTask } from "./enqueue-task.js";
+import { enqueuePullRequestTask, fetchPullRequest, pullRequestRefusal, type PullRequestEnqueueRequest } from "./enqueue-pull-request.js";
+import type { RepoConfig } from "../config/repo-config.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
 import { issueContextFrom } from "./issue-context-from.js";
@@ -18,11 +20,17 @@ import { reply } from "./reply.js";
 import { switchCluster } from "./switch-cluster.js";
 import { statusReply } from "./status-reply.js";
 
-/** `/claude …` comments on issues. */
+/** Where a command was given, and what gave it: a comment, or (on a pull request) a review's body. */
+export type CommandSource =
+  | { target: "issue"; trigger: { kind: "comment"; commentId: number } }
+  | { target: "pull-request"; trigger: { kind: "comment"; commentId: number } | { kind: "review"; reviewId: number } };
+
+/** `/claude …` comments on issues and pull requests. */
 export async function handleComment(deps: IntakeDeps, context: Context<"issue_comment.created">): Promise<void> {
   const { payload } = context;
   if (payload.sender.type === "Bot" || payload.comment.user?.type === "Bot") return;
-  const parsed = parseCommand(payload.comment.body ?? "");
+  const target = payload.issue.pull_request ? "pull-request" : "issue";
+  const parsed = parseCommand(payload.comment.body ?? "", { target });
   if (parsed.kind === "none") return;
   const ctx = issueContextFrom(context);
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
@@ -41,20 +49,19 @@ export async function handleComment(deps: IntakeDeps, context: Context<"issue_co
     await reply(deps, ctx, `:warning: ${parsed.error}\n\n${parsed.hint}`);
     return;
   }
-  if (payload.issue.pull_request) {
-    await reply(deps, ctx, "Claude works on issues, not pull requests: comment `/claude run` on the issue instead.");
-    return;
-  }
-  await runCommand(deps, ctx, parsed.command, payload.comment.id);
+  const trigger = { kind: "comment" as const, commentId: payload.comment.id };
+  await runCommand(deps, ctx, parsed.command, target === "issue" ? { target, trigger } : { target, trigger });
 }
 
-async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command, commentId: number): Promise<void> {
+/** Runs a command from a user with write access, on the issue or pull request of `ctx`. */
+export async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command, source: CommandSource): Promise<void> {
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
+  const here = source.target === "issue" ? "this issue" : "this pull request";
   switch (command.name) {
     case "help":
       return reply(deps, ctx, HELP_TEXT);
     case "status":
-      return reply(deps, ctx, statusReply(await deps.store.get(taskId)));
+      return reply(deps, ctx, statusReply(await deps.store.get(taskId), source.target));
     default:
       break;
   }
@@ -78,9 +85,10 @@ async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command,
 
   if (command.name === "cancel") {
     const outcome = await cancelTask(deps, taskId, `@${ctx.actor}`);
-    if (outcome === "not-live") await reply(deps, ctx, "There is no queued or running Claude task on this issue to cancel.");
+    if (outcome === "not-live") await reply(deps, ctx, `There is no queued or running Claude task on ${here} to cancel.`);
     return;
   }
+  if (source.target === "pull-request") return runOnPullRequest(deps, ctx, config.config, command, source.trigger);
 
   // `retry` runs again where the last run left off: same specialty, same branch.
   const previous = command.name === "retry" ? await deps.store.get(taskId) : undefined;
@@ -94,11 +102,52 @@ async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: Command,
   const outcome = await enqueueTask(deps, {
     ctx,
     config: config.config,
-    trigger: { kind: "comment", commentId },
+    trigger: source.trigger,
     hint,
     ...(command.name === "run" && command.notBefore !== undefined ? { notBefore: command.notBefore } : {}),
   });
   if (outcome.status === "already-live") {
     await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.`);
+  }
+}
+
+/** `/claude run` and `/claude retry` on a pull request: Claude adds commits to its head branch. */
+async function runOnPullRequest(
+  deps: IntakeDeps,
+  ctx: IssueContext,
+  config: RepoConfig,
+  command: Command,
+  trigger: PullRequestEnqueueRequest["trigger"],
+): Promise<void> {
+  if (command.name !== "run" && command.name !== "retry") return;
+  const pr = await fetchPullRequest(ctx);
+  const refusal = pullRequestRefusal(pr);
+  if (refusal) {
+    deps.log.info(
+      { deliveryId: ctx.deliveryId, repo: `${ctx.owner}/${ctx.repo}`, pr: pr.number, headRepo: pr.headRepo, state: pr.state },
+      "pull request refused",
+    );
+    return reply(deps, ctx, refusal);
+  }
+  const outcome = await enqueuePullRequestTask(deps, { ctx, config, pr, trigger, command });
+  switch (outcome.status) {
+    case "already-live":
+      return reply(deps, ctx, `Claude is already on this pull request (${outcome.state}); nothing new was queued.`);
+    case "no-earlier-task":
+      return reply(deps, ctx, "There is no earlier Claude task on this pull request to retry: use `/claude run`.");
+    case "issue-task-live":
+      return reply(
+        deps,
+        ctx,
+        `Claude is still working on issue #${outcome.issueNumber} (${outcome.state}), whose branch this pull request is: two runs must not share a branch. Wait for it to finish (or \`/claude cancel\` it there), then comment again. Nothing was queued.`,
+      );
+    case "actions-mode":
+      return reply(
+        deps,
+        ctx,
+        `The \`${outcome.specialty}\` specialty runs on self-hosted runners (\`mode: actions\`), which do not work on pull requests yet: nothing was queued. Comment \`/claude run\` on the pull request's issue instead.`,
+      );
+    default:
+      return;
   }
 }

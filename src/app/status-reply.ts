@@ -7,10 +7,13 @@ import { outboundTarget } from "../reporter/outbound.js";
  * failure reason, which may quote Claude or git) goes through the outbound filter, as on the
  * tracking comment: no secret, no outside image or link, no mention, no other issue's backlink.
  */
-export function statusReply(record: TaskRecord | undefined): string {
+export function statusReply(record: TaskRecord | undefined, on: "issue" | "pull-request" = "issue"): string {
+  if (!record && on === "pull-request") return "Claude has not worked on this pull request yet. Comment `/claude run <what to change>` to start.";
   if (!record) return "Claude has not worked on this issue yet. Comment `/claude run` or add the `claude` label to start.";
   const target = outboundTarget(record);
-  const parts = [`Claude task on this issue: **${record.state}** (run ${record.run}, ${codeSpan(record.specialty)}, ${record.priority} priority).`];
+  const parts = [
+    `Claude task on this ${record.pullRequest ? "pull request" : "issue"}: **${record.state}** (run ${record.run}, ${codeSpan(record.specialty)}, ${record.priority} priority).`,
+  ];
   if (record.agent) parts.push(`Agent: ${codeSpan(record.agent)}.`);
   if (record.waitingFor) parts.push(`Waiting for ${inlineText(record.waitingFor, 1_000, target)}.`);
   if (record.prUrl) parts.push(`Pull request: ${record.prUrl}`);

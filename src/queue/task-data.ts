@@ -2,6 +2,42 @@ import { z } from "zod";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
 
+/** The pull request a review-feedback task works on; the task record holds the same. */
+export const pullRequestSchema = z.object({
+  number: z.number().int(),
+  /** Same repository as the PR's base: fork PRs are never run. */
+  headBranch: z.string(),
+  baseBranch: z.string(),
+  /**
+   * Feedback written after this time (epoch ms) is this run's; before it, an earlier run's.
+   * Absent on a PR's first run: all of it is.
+   */
+  feedbackSince: z.number().optional(),
+});
+
+const reviewCommentSchema = z.object({ author: z.string(), body: z.string(), createdAt: z.string() });
+
+/** The PR's review feedback since the last run, counted and cut at intake (see enqueue-pull-request.ts). */
+export const feedbackSchema = z.object({
+  /** Review bodies (approve, comment, request changes), oldest first. */
+  reviews: z.array(reviewCommentSchema.extend({ state: z.string() })),
+  /** Inline review comments grouped into threads by `in_reply_to_id`, oldest thread first. */
+  threads: z.array(
+    z.object({
+      path: z.string(),
+      line: z.number().int().optional(),
+      comments: z.array(reviewCommentSchema),
+    }),
+  ),
+  /** What was left out to bound the prompt: whole reviews, whole threads, replies inside kept threads. */
+  omitted: z.object({ reviews: z.number().int(), threads: z.number().int(), replies: z.number().int() }),
+  /** The issue whose cluster task opened the PR, or that its body closes. */
+  linkedIssue: z.object({ number: z.number().int(), title: z.string(), body: z.string() }).optional(),
+});
+
+export type PullRequestRef = z.infer<typeof pullRequestSchema>;
+export type PullRequestFeedback = z.infer<typeof feedbackSchema>;
+
 /**
  * What a task carries through Redis. BullMQ stores job data in clear text, so nothing
  * secret goes in here: no tokens, no keys. Agents push with their own git credentials.
@@ -34,7 +70,7 @@ export const taskDataSchema = z.object({
   /** Why the router chose the specialty, shown in the tracking comment. */
   reason: z.string(),
   trigger: z.object({
-    kind: z.enum(["label", "comment"]),
+    kind: z.enum(["label", "comment", "review"]),
     actor: z.string(),
     deliveryId: z.string(),
   }),
@@ -53,6 +89,15 @@ export const taskDataSchema = z.object({
   createdAt: z.number(),
   /** Epoch ms before which no agent starts the task (`/claude run at <time>` or `in <duration>`). */
   notBefore: z.number().optional(),
+  /**
+   * Set for a task on a pull request (review feedback): `issue` is then the pull request, the
+   * task's id is the PR's number, and Claude adds commits to its head branch (`branch`).
+   */
+  pullRequest: pullRequestSchema.optional(),
+  /** What the user asked for in the command itself (`/claude run <instructions>`). */
+  instructions: z.string().optional(),
+  /** Review feedback on the pull request for the prompt: set only with `pullRequest`. */
+  feedback: feedbackSchema.optional(),
 });
 
 export type TaskData = z.infer<typeof taskDataSchema>;

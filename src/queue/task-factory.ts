@@ -25,11 +25,13 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     priority: task.priority,
     reason: task.reason,
     branch: task.branch,
-    baseBranch: task.repo.defaultBranch,
+    baseBranch: task.pullRequest?.baseBranch ?? task.repo.defaultBranch,
     queue,
     draftPullRequest: task.settings.draftPullRequest,
     queuedAt: task.createdAt,
     ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
+    // A PR task's pull request exists already: status and the tracking comment link it from the start.
+    ...(task.pullRequest ? { pullRequest: task.pullRequest, prNumber: task.pullRequest.number, prUrl: task.issue.url } : {}),
   };
 }
 

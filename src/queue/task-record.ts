@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { prioritySchema, type Priority } from "../shared/priority.js";
 import { taskStateSchema, type TaskState } from "../shared/task-state.js";
+import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
@@ -43,7 +44,7 @@ export interface TaskRecord {
   priority: Priority;
   reason: string;
   branch: string;
-  /** Branch the pull request targets: the repository's default branch. */
+  /** Branch the pull request targets: the repository's default branch, or a PR task's PR base. */
   baseBranch: string;
   /** Queue the current run's job sits on, and its BullMQ id. */
   queue: string;
@@ -85,6 +86,11 @@ export interface TaskRecord {
   mergedAt?: number;
   /** When the pull request was closed without merging (GitHub's `closed_at`); set with the state `closed`. */
   closedAt?: number;
+  /**
+   * Set for a task on a pull request (review feedback): `issueNumber` and `prNumber` are then
+   * the PR's, `branch` its head, and the task never opens a pull request of its own.
+   */
+  pullRequest?: PullRequestRef;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -143,6 +149,7 @@ export const taskRecordSchema = z.object({
   prNumber: z.number().optional(),
   mergedAt: z.number().optional(),
   closedAt: z.number().optional(),
+  pullRequest: pullRequestSchema.optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

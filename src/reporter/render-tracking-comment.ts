@@ -80,6 +80,11 @@ function statusLine(record: TaskRecord, task: OutboundTarget, now: number): stri
       return note ? `${headline} · ⚠️ ${note}` : headline;
     }
     case "pr-open":
+      if (record.pullRequest) {
+        const commits = record.result?.commits ?? 0;
+        return `✅ **Pushed to this pull request**: ${commits} new ${commits === 1 ? "commit" : "commits"} on ${codeSpan(record.branch)}`;
+      }
+      return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;
     case "merged":
     case "closed":
       return record.prNumber !== undefined ? `${headline}: ${safeLink(`#${record.prNumber}`, record.prUrl)}` : headline;

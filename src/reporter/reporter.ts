@@ -143,13 +143,20 @@ export class Reporter {
     };
   }
 
-  /** The agent pushed: open or reuse the PR, then mark the task pr-open. Idempotent. */
+  /** The agent pushed: open or reuse the PR (a PR task: its own), then mark the task pr-open. Idempotent. */
   private async pushed(taskId: string, log: Logger): Promise<void> {
     const record = await this.options.store.get(taskId);
     if (!record) return;
     if (record.state !== "running") {
       // Cancelled (or already pr-open from an earlier attempt of this event): no new PR.
       log.info({ state: record.state }, "task is not running; not opening a pull request");
+      return;
+    }
+    if (record.pullRequest) {
+      // A PR task's commits went to the pull request it works on: never a second one.
+      const { number } = record.pullRequest;
+      const updated = await this.options.store.update(taskId, { state: "pr-open", prNumber: number, finishedAt: this.now() }, ["running"]);
+      log.info({ prNumber: number, commits: record.result?.commits, updated }, "commits pushed to the pull request");
       return;
     }
     const octokit = await this.getOctokit(record.installationId);

@@ -12,6 +12,7 @@
 // FAKE_CLAUDE_DELAY_MS   sleep this long before the result line
 // FAKE_CLAUDE_HOLD_FILE  before the result line, wait until this file exists (a test releases the run)
 // FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "...", "prompt": "...", "promptBytes": n} here
+// FAKE_CLAUDE_RUN_LOG   append one JSON line per run: {"at": <start ms>, "cwd", "branch": <checked-out branch or null>, "prompt"}
 // FAKE_CLAUDE_ENV_FILE   write this process's whole environment here, as JSON
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
 // FAKE_CLAUDE_PIDS_FILE  `hang`: write {"pid", "childPid"} here once the child runs
@@ -46,6 +47,15 @@ const promptArg = flag("-p", "-");
 const prompt = promptArg.startsWith("-") ? await readStdin() : promptArg;
 if (env.FAKE_CLAUDE_ARGS_FILE)
   writeFileSync(env.FAKE_CLAUDE_ARGS_FILE, JSON.stringify({ argv, cwd: process.cwd(), prompt, promptBytes: Buffer.byteLength(prompt) }));
+if (env.FAKE_CLAUDE_RUN_LOG) {
+  let branch = null;
+  try {
+    branch = execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    // Not in a git worktree (the login probe).
+  }
+  appendFileSync(env.FAKE_CLAUDE_RUN_LOG, `${JSON.stringify({ at: started, cwd: process.cwd(), branch, prompt })}\n`);
+}
 if (prompt.trim() === "") {
   process.stderr.write("Error: Input must be provided either through stdin or as a prompt argument when using --print\n");
   process.exit(1);

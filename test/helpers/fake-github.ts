@@ -2,12 +2,20 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { appRoutes } from "./fake-github/app-routes.js";
 import { Faults } from "./fake-github/faults.js";
-import { GitHubState, type FakeComment, type FakeIssue, type FakePull, type Role } from "./fake-github/github-state.js";
+import {
+  GitHubState,
+  type FakeComment,
+  type FakeIssue,
+  type FakePull,
+  type FakeReview,
+  type FakeReviewComment,
+  type Role,
+} from "./fake-github/github-state.js";
 import { issueRoutes } from "./fake-github/issue-routes.js";
 import { pullRoutes } from "./fake-github/pull-routes.js";
 import { notFound, type Reply, type Route } from "./fake-github/route.js";
 
-export type { FakeComment, FakeIssue, FakePull, Reply, Role };
+export type { FakeComment, FakeIssue, FakePull, FakeReview, FakeReviewComment, Reply, Role };
 
 export interface LoggedRequest {
   method: string;
@@ -48,6 +56,16 @@ export interface FakeGitHub {
   setRole(login: string, role: Role): void;
   setFile(repo: string, path: string, text: string): void;
   addComment(repo: string, number: number, body: string, user?: FakeComment["user"]): FakeComment;
+  /** A pull request someone opened (a fork's: `headRepo`), numbered after the repository's issues and PRs. */
+  addPull(repo: string, pull: Omit<FakePull, "number" | "draft" | "state"> & Partial<Pick<FakePull, "state">>): FakePull;
+  /** An inline review comment on pull request `number`; `inReplyTo` makes it a reply in that thread. */
+  addReviewComment(
+    repo: string,
+    number: number,
+    comment: { body: string; path?: string; line?: number; inReplyTo?: number; reviewId?: number; user?: FakeComment["user"] },
+  ): FakeReviewComment;
+  /** A submitted review of pull request `number`. */
+  addReview(repo: string, number: number, review: { body: string; state: FakeReview["state"]; user?: FakeComment["user"] }): FakeReview;
   /** Faults: see Faults in fake-github/faults.ts. */
   outage(options?: { status?: number }): void;
   secondaryRateLimit(options?: { retryAfterSeconds?: number }): void;
@@ -135,6 +153,38 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),
     setFile: (repo, path, text) => void state.repo(repo).files.set(path, text),
     addComment: (repo, number, body, user = { login: "maintainer", type: "User" }) => state.addComment(repo, number, body, user),
+    addPull: (repo, pull) => {
+      const added: FakePull = { state: "open", draft: false, ...pull, number: state.nextNumber(repo) };
+      state.repo(repo).pulls.push(added);
+      return added;
+    },
+    addReviewComment: (repo, number, comment) => {
+      const added: FakeReviewComment = {
+        id: state.nextCommentId(),
+        pullNumber: number,
+        body: comment.body,
+        path: comment.path ?? "README.md",
+        line: comment.line ?? 1,
+        ...(comment.inReplyTo !== undefined ? { inReplyTo: comment.inReplyTo } : {}),
+        ...(comment.reviewId !== undefined ? { reviewId: comment.reviewId } : {}),
+        user: comment.user ?? { login: "maintainer", type: "User" },
+        createdAt: new Date().toISOString(),
+      };
+      state.repo(repo).reviewComments.push(added);
+      return added;
+    },
+    addReview: (repo, number, review) => {
+      const added: FakeReview = {
+        id: state.nextCommentId(),
+        pullNumber: number,
+        body: review.body,
+        state: review.state,
+        user: review.user ?? { login: "maintainer", type: "User" },
+        submittedAt: new Date().toISOString(),
+      };
+      state.repo(repo).reviews.push(added);
+      return added;
+    },
     outage: (options) => faults.outage(options),
     secondaryRateLimit: (options) => faults.secondaryRateLimit(options),
     recover: () => faults.recover(),

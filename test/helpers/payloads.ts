@@ -119,3 +119,59 @@ export function closedPullRequestPayload(number: number, options: ClosedPullRequ
   payload.sender.login = options.sender ?? "maintainer";
   return payload;
 }
+
+/** `issue_comment.created` on pull request `options.number`: GitHub sends PR conversation comments as issue comments with `issue.pull_request` set. */
+export function pullRequestCommentPayload(body: string, options: IssuePayloadOptions & { commentId?: number } = {}): Json {
+  const payload = commentPayload(body, options);
+  const { full_name: fullName } = payload.repository;
+  payload.issue.html_url = `https://github.com/${fullName}/pull/${payload.issue.number}`;
+  payload.issue.pull_request = {
+    url: `https://api.github.com/repos/${fullName}/pulls/${payload.issue.number}`,
+    html_url: payload.issue.html_url,
+    diff_url: `${payload.issue.html_url}.diff`,
+    patch_url: `${payload.issue.html_url}.patch`,
+    merged_at: null,
+  };
+  return payload;
+}
+
+export interface ReviewPayloadOptions extends IssuePayloadOptions {
+  reviewId?: number;
+  /** As the webhook spells it. @defaultValue "changes_requested" */
+  state?: "changes_requested" | "commented" | "approved";
+  headBranch?: string;
+}
+
+/** `pull_request_review.submitted` of pull request `options.number`, with `body` as the review's body. */
+export function reviewSubmittedPayload(body: string, options: ReviewPayloadOptions = {}): Json {
+  const payload = examplePayload("pull_request_review", "submitted");
+  const owner = options.owner ?? "octo-org";
+  const repo = options.repo ?? "hello";
+  const number = options.number ?? 8;
+  const sender = options.sender ?? "maintainer";
+  payload.repository.name = repo;
+  payload.repository.full_name = `${owner}/${repo}`;
+  payload.repository.owner.login = owner;
+  payload.repository.default_branch = "main";
+  payload.repository.clone_url = options.cloneUrl ?? `https://github.com/${owner}/${repo}.git`;
+  payload.installation = { id: options.installationId ?? 4242, node_id: "x" };
+  payload.sender.login = sender;
+  payload.sender.type = options.senderType ?? "User";
+  payload.review.id = options.reviewId ?? 777;
+  payload.review.body = body;
+  payload.review.state = options.state ?? "changes_requested";
+  payload.review.user.login = sender;
+  payload.review.user.type = options.senderType ?? "User";
+  const pr = payload.pull_request;
+  pr.number = number;
+  pr.title = options.title ?? "Add a changelog entry";
+  pr.body = options.body ?? "";
+  pr.state = "open";
+  pr.labels = [];
+  pr.html_url = `https://github.com/${owner}/${repo}/pull/${number}`;
+  pr.head.ref = options.headBranch ?? "feature";
+  pr.head.repo.full_name = `${owner}/${repo}`;
+  pr.base.ref = "main";
+  pr.base.repo.full_name = `${owner}/${repo}`;
+  return payload;
+}

@@ -27,12 +27,44 @@ export interface FakePull {
   body: string;
   draft: boolean;
   state: "open" | "closed";
+  /** `owner/name` of the head's repository when it is a fork. @defaultValue the repository itself */
+  headRepo?: string;
+  merged?: boolean;
+  /** Who opened it. @defaultValue the app */
+  user?: FakeComment["user"];
+}
+
+/** An inline review comment on a pull request's diff. */
+export interface FakeReviewComment {
+  id: number;
+  pullNumber: number;
+  body: string;
+  path: string;
+  line: number;
+  /** The first comment of the thread this one answers. */
+  inReplyTo?: number;
+  /** The review it was submitted with. */
+  reviewId?: number;
+  user: FakeComment["user"];
+  createdAt: string;
+}
+
+/** A submitted review of a pull request. */
+export interface FakeReview {
+  id: number;
+  pullNumber: number;
+  body: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED";
+  user: FakeComment["user"];
+  submittedAt: string;
 }
 
 export interface FakeRepo {
   issues: Map<number, FakeIssue>;
   comments: FakeComment[];
   pulls: FakePull[];
+  reviewComments: FakeReviewComment[];
+  reviews: FakeReview[];
   /** File contents on the default branch, by path (`.github/claude-cluster.yml`). */
   files: Map<string, string>;
   /** Repository labels created with POST /repos/:o/:r/labels. */
@@ -57,7 +89,7 @@ export class GitHubState {
   repo(fullName: string): FakeRepo {
     let repo = this.repos.get(fullName);
     if (!repo) {
-      repo = { issues: new Map(), comments: [], pulls: [], files: new Map(), labels: new Set(), cancelledRuns: [] };
+      repo = { issues: new Map(), comments: [], pulls: [], reviewComments: [], reviews: [], files: new Map(), labels: new Set(), cancelledRuns: [] };
       this.repos.set(fullName, repo);
     }
     return repo;
@@ -85,6 +117,11 @@ export class GitHubState {
     const comment = { id: ++this.lastCommentId, issueNumber, body, bodies: [body], user: { ...user }, createdAt: new Date().toISOString() };
     this.repo(fullName).comments.push(comment);
     return comment;
+  }
+
+  /** Ids for review comments and reviews, from the same sequence as issue comments (unique, like GitHub's). */
+  nextCommentId(): number {
+    return ++this.lastCommentId;
   }
 
   findComment(fullName: string, id: number): FakeComment | undefined {

@@ -1,4 +1,4 @@
-import type { FakePull } from "./github-state.js";
+import { APP_USER, type FakePull } from "./github-state.js";
 import { repoPath, json, notFound, validationFailed, type Route, type RouteContext } from "./route.js";
 
 const pullJson = ({ htmlBase, fullName }: RouteContext, pull: FakePull) => ({
@@ -9,16 +9,28 @@ const pullJson = ({ htmlBase, fullName }: RouteContext, pull: FakePull) => ({
   state: pull.state,
   draft: pull.draft,
   html_url: `${htmlBase}/${fullName}/pull/${pull.number}`,
-  head: { label: pull.head, ref: pull.head.slice(pull.head.indexOf(":") + 1) },
-  base: { ref: pull.base },
+  user: pull.user ?? APP_USER,
+  merged: pull.merged === true,
+  merged_at: pull.merged ? new Date().toISOString() : null,
+  head: { label: pull.head, ref: pull.head.slice(pull.head.indexOf(":") + 1), repo: { full_name: pull.headRepo ?? fullName } },
+  base: { ref: pull.base, repo: { full_name: fullName } },
 });
+
+const userJson = (user: { login: string; type: string }) => ({ login: user.login, type: user.type });
+
+/** One page of `items`, as `per_page` and `page` ask (no Link header: tests stay under a page). */
+const page = <T>(ctx: RouteContext, items: T[]) => {
+  const perPage = Number(ctx.query.get("per_page") ?? 30);
+  const number = Number(ctx.query.get("page") ?? 1);
+  return items.slice((number - 1) * perPage, number * perPage);
+};
 
 /** GitHub takes `head` as `branch` or `owner:branch`; the fake keeps the long form. */
 const qualified = (ctx: RouteContext, head: string) => (head.includes(":") ? head : `${ctx.params[0]}:${head}`);
 
 const pullOf = (ctx: RouteContext) => ctx.state.repo(ctx.fullName).pulls.find((p) => p.number === Number(ctx.params[2]));
 
-/** Pull requests: list by head and state, create (one open per head, as GitHub enforces), read, update. */
+/** Pull requests: list by head and state, create (one open per head, as GitHub enforces), read, update; reviews and review comments. */
 export const pullRoutes: Route[] = [
   {
     method: "GET",
@@ -61,6 +73,41 @@ export const pullRoutes: Route[] = [
     handle: (ctx) => {
       const pull = pullOf(ctx);
       return pull ? json(200, pullJson(ctx, pull)) : notFound();
+    },
+  },
+  {
+    // Inline review comments, oldest first.
+    method: "GET",
+    path: repoPath("/pulls/(\\d+)/comments"),
+    handle: (ctx) => {
+      const number = Number(ctx.params[2]);
+      const all = ctx.state.repo(ctx.fullName).reviewComments.filter((c) => c.pullNumber === number);
+      return json(
+        200,
+        page(ctx, all).map((c) => ({
+          id: c.id,
+          body: c.body,
+          path: c.path,
+          line: c.line,
+          original_line: c.line,
+          in_reply_to_id: c.inReplyTo,
+          pull_request_review_id: c.reviewId ?? null,
+          user: userJson(c.user),
+          created_at: c.createdAt,
+        })),
+      );
+    },
+  },
+  {
+    method: "GET",
+    path: repoPath("/pulls/(\\d+)/reviews"),
+    handle: (ctx) => {
+      const number = Number(ctx.params[2]);
+      const all = ctx.state.repo(ctx.fullName).reviews.filter((r) => r.pullNumber === number);
+      return json(
+        200,
+        page(ctx, all).map((r) => ({ id: r.id, body: r.body, state: r.state, user: userJson(r.user), submitted_at: r.submittedAt })),
+      );
     },
   },
   {
