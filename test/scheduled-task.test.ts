@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatStartTime } from "../src/reporter/render-tracking-comment.js";
+import { formatStartTime } from "../src/shared/start-time.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { runCcc } from "./helpers/ccc-cli.js";

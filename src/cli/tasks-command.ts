@@ -5,7 +5,7 @@ import type { ClusterDeps } from "./cluster-commands.js";
 import { ago } from "../shared/ago.js";
 import { ExitCode } from "./exit-code.js";
 import { table } from "./output.js";
-import { formatStartTime } from "../reporter/render-tracking-comment.js";
+import { formatStartTime } from "../shared/start-time.js";
 
 export interface TasksFlags {
   /** Only tasks in this state. */

@@ -1,5 +1,6 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import { redactSecrets } from "../shared/redact.js";
+import { formatStartTime } from "../shared/start-time.js";
 import type { TaskState } from "../shared/task-state.js";
 import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
@@ -47,11 +48,6 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   const figures = resultFigures(record);
   if (figures) sections.push(figures);
   return sections.join("\n\n") + "\n";
-}
-
-/** A scheduled task's start, as every time the cluster shows: UTC, to the minute. */
-export function formatStartTime(at: number): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 function statusLine(record: TaskRecord, task: OutboundTarget, now: number): string {
