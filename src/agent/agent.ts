@@ -16,11 +16,14 @@ import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
 import { GitError } from "../workspace/errors.js";
 import { Workspace } from "../workspace/workspace.js";
+import { KeptWorktrees } from "../workspace/kept-worktrees.js";
+import { join } from "node:path";
 import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "../store/account-pauses.js";
 import { LoginState } from "./login-state.js";
 import { NameClaim } from "./name-claim.js";
 import { processTask } from "./process-task.js";
+import { SessionKeeper } from "./session-keeper.js";
 import { probeLogin } from "./probe-login.js";
 import { AgentRegistry } from "../store/agent-registry.js";
 import { servesRepo } from "../shared/serves-repo.js";
@@ -118,11 +121,22 @@ export class Agent {
       readIssue: () => readSessionIssue(deps.redis, prefix, options.name),
       onChange,
     });
+    const store = new TaskStore(deps.redis, prefix);
+    const workspace = new Workspace({ root: options.workdir, log: this.log });
     this.ctx = {
       options,
-      store: new TaskStore(deps.redis, prefix),
+      store,
       events,
-      workspace: new Workspace({ root: options.workdir, log: this.log }),
+      workspace,
+      sessions: new SessionKeeper({
+        kept: new KeptWorktrees(join(options.workdir, "kept-worktrees.json")),
+        workspace,
+        store,
+        agent: options.name,
+        limitBytes: options.keepWorktreesMb * 2 ** 20,
+        log: this.log,
+        now: this.now,
+      }),
       usage: new UsageStore(deps.redis, prefix),
       log: this.log,
       runClaude,
@@ -147,6 +161,8 @@ export class Agent {
     // Before anything else: a second live process with this name is refused (AgentNameTakenError).
     await this.nameClaim.claim();
     await mkdir(this.options.workdir, { recursive: true });
+    // Worktrees kept for tasks that ended while this agent was away, or over a lowered limit.
+    await this.sweepKept();
     await subscribeControl(this.subscriber, this.options.CCC_PREFIX, this.log, (message) => this.onControl(message));
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
@@ -234,7 +250,12 @@ export class Agent {
     } finally {
       this.running.delete(taskId);
       this.applyGate();
+      void this.sweepKept();
     }
+  }
+
+  private async sweepKept(): Promise<void> {
+    await this.ctx.sessions.sweep().catch((error: Error) => this.log.warn({ err: error }, "could not sweep the kept worktrees"));
   }
 
   /** Starts, pauses or resumes fetching to match the gate; aborts running work on emergency stop. */
