@@ -60,7 +60,11 @@ export function buildContinuation(task: TaskData, interruption: { why: string; s
   const kept: string[] = [];
   let size = 0;
   for (const comment of fresh.toReversed()) {
-    const entry = { author: comment.author, createdAt: comment.createdAt, text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT) };
+    const entry = {
+      author: comment.author,
+      createdAt: comment.createdAt,
+      text: userText(`the comment by @${comment.author}`, comment.body, SECTION_CHAR_LIMIT),
+    };
     const rendered = renderComment(entry, CONTINUATION_COMMENTS_LIMIT);
     if (size + rendered.length > CONTINUATION_COMMENTS_LIMIT && kept.length > 0) break;
     kept.unshift(rendered);

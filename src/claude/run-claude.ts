@@ -135,7 +135,14 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   const onProcessExit = (): void => void (pid !== undefined && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
   log.info(
-    { claudePid: pid, cwd: options.cwd, resume: options.resume, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) },
+    {
+      claudePid: pid,
+      cwd: options.cwd,
+      resume: options.resume,
+      model: options.model,
+      maxTurns: options.maxTurns,
+      promptBytes: Buffer.byteLength(options.prompt),
+    },
     "claude started",
   );
 
