@@ -5,10 +5,10 @@
 // empty prompt is an error.
 //
 // FAKE_CLAUDE_SCENARIO   edit (default) | interrupted-once | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git | hostile
-//                        interrupted-once: the first run (in a sessions dir) edits the file, then fails mid-run on an
-//                        API 500 before committing; every later run behaves as `edit`
-// FAKE_CLAUDE_SESSIONS_DIR  where sessions are kept, one <id>.json each (default: .fake-claude-sessions next to
-//                        the worktree, in its parent directory; none kept for a cwd that is no git worktree). `--resume <id>` of a kept session continues it
+//                        interrupted-once: the first run (per sessions dir and worktree) edits the file, then fails
+//                        mid-run on an API 500 before committing; every later run behaves as `edit`
+// FAKE_CLAUDE_SESSIONS_DIR  where sessions are kept, one <id>.json each (default: fake-claude-sessions in the
+//                        worktree's git dir, so they go with the worktree; none kept for a cwd that is no git worktree). `--resume <id>` of a kept session continues it
 //                        (same session id; input tokens only for the new prompt and the steps left, not the whole
 //                        task again); an unknown id fails as the real CLI 2.1.x does: stderr
 //                        "No conversation found with session ID: <id>", an error result line, exit 1
@@ -68,10 +68,19 @@ async function readStdin() {
 }
 const model = flag("--model", "claude-sonnet-4-5");
 const cwd = process.cwd();
-const sessionsDir = env.FAKE_CLAUDE_SESSIONS_DIR ?? join(dirname(cwd), ".fake-claude-sessions");
+/** The worktree's own git dir, where sessions live by default: they go when the worktree goes. */
+const gitDir = () => {
+  try {
+    return execFileSync("git", ["rev-parse", "--absolute-git-dir"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+};
+const defaultSessionsDir = env.FAKE_CLAUDE_SESSIONS_DIR ? undefined : existsSync(join(cwd, ".git")) ? gitDir() : undefined;
+const sessionsDir = env.FAKE_CLAUDE_SESSIONS_DIR ?? (defaultSessionsDir ? join(defaultSessionsDir, "fake-claude-sessions") : undefined);
 const resumeId = flag("--resume", undefined);
-const sessionFile = (id) => join(sessionsDir, `${id}.json`);
-if (resumeId !== undefined && !existsSync(sessionFile(resumeId))) {
+const sessionFile = (id) => (sessionsDir ? join(sessionsDir, `${id}.json`) : undefined);
+if (resumeId !== undefined && !(sessionsDir && existsSync(sessionFile(resumeId)))) {
   // The real CLI's answer to an unknown --resume id in print mode with stream-json (2.1.x).
   const message = `No conversation found with session ID: ${resumeId}`;
   process.stderr.write(`${message}\n`);
@@ -86,6 +95,7 @@ const isProbe = prompt.startsWith("Reply with the single word OK");
 const session = resumeId !== undefined ? JSON.parse(readFileSync(sessionFile(resumeId), "utf8")) : { id: sessionId, cwd, steps: [] };
 const saveSession = (step) => {
   if (step) session.steps.push(step);
+  if (!sessionsDir) return;
   mkdirSync(sessionsDir, { recursive: true });
   writeFileSync(sessionFile(sessionId), JSON.stringify(session));
 };
@@ -102,7 +112,7 @@ const usage = (input, output) => ({
 });
 
 const init = () => {
-  if (!isProbe && (env.FAKE_CLAUDE_SESSIONS_DIR || existsSync(join(cwd, ".git")))) saveSession();
+  if (!isProbe) saveSession();
   emit({
     type: "system",
     subtype: "init",
@@ -216,9 +226,9 @@ const scenarios = {
   // A run interrupted midway: the change is made, then the API fails (500) before the commit.
   // Only the first run with this sessions dir; later runs are `edit` (a resume commits the change).
   async "interrupted-once"() {
-    const marker = join(sessionsDir, "interrupted-once");
+    const marker = join(sessionsDir ?? tmpdir(), `interrupted-once-${Buffer.from(cwd).toString("hex").slice(-40)}`);
     if (resumeId !== undefined || existsSync(marker)) return scenarios.edit();
-    mkdirSync(sessionsDir, { recursive: true });
+    mkdirSync(dirname(marker), { recursive: true });
     writeFileSync(marker, `${sessionId}\n`);
     const file = env.FAKE_CLAUDE_FILE ?? "CLAUDE_CHANGE.md";
     init();
