@@ -1,14 +1,15 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UsageReport } from "../src/ops/usage/usage-monitor.js";
+import type { TaskRecord } from "../src/queue/task-record.js";
 import { UsageStore } from "../src/store/usage-store.js";
 import { CCC_BIN, REPO_ROOT, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
-import { labeledPayload } from "./helpers/payloads.js";
+import { commentPayload, labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 
@@ -56,6 +57,21 @@ describe("resumed sessions: a retry on the agent that kept the worktree continue
     return { agent, sessions, args };
   }
 
+  /** The task's record once `check` holds; on a timeout the error shows the record and the agent's last lines. */
+  async function recordWhen(taskId: string, what: string, check: (r: TaskRecord) => boolean, agent: AgentProcess, timeoutMs = 30_000): Promise<TaskRecord> {
+    return waitFor(
+      what,
+      async () => {
+        const r = await cluster.store.get(taskId);
+        return r && check(r) ? r : undefined;
+      },
+      timeoutMs,
+    ).catch(async (error: Error) => {
+      const record = JSON.stringify(await cluster.store.get(taskId));
+      throw new Error(`${error.message}\nrecord: ${record}\nagent:\n${agent.output().slice(-3_000)}`);
+    });
+  }
+
   function ccc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [CCC_BIN, ...args], {
@@ -79,10 +95,7 @@ describe("resumed sessions: a retry on the agent that kept the worktree continue
 
     await cluster.deliver("issues", labeledPayload("claude", { cloneUrl: cluster.origin.url, number: 21, title: "Add a note" }));
     // The first attempt stops on an API 500 after its edit; the session and the worktree stay.
-    const interrupted = await waitFor("the first attempt to fail", async () => {
-      const r = await cluster.store.get(taskId);
-      return r?.failure?.kind === "network" && r.state === "queued" ? r : undefined;
-    });
+    const interrupted = await recordWhen(taskId, "the first attempt to fail", (r) => r.failure?.kind === "network" && r.state === "queued", agent);
     expect(interrupted.session).toMatchObject({ agent: "resume-agent", run: 1 });
     const sessionId = interrupted.session!.id;
     const keptDir = interrupted.session!.dir;
@@ -134,22 +147,12 @@ describe("resumed sessions: a retry on the agent that kept the worktree continue
     const taskId = `${REPO}#22`;
 
     await cluster.deliver("issues", labeledPayload("claude", { cloneUrl: cluster.origin.url, number: 22, title: "Add another note" }));
-    const interrupted = await waitFor("the first attempt to fail", async () => {
-      const r = await cluster.store.get(taskId);
-      return r?.failure?.kind === "network" && r.state === "queued" ? r : undefined;
-    });
+    const interrupted = await recordWhen(taskId, "the first attempt to fail", (r) => r.failure?.kind === "network" && r.state === "queued", agent);
     const sessionId = interrupted.session!.id;
     // Claude's history of the session is gone (cleared, another login) before the retry.
     await rm(join(sessions, `${sessionId}.json`));
 
-    const done = await waitFor(
-      "the PR",
-      async () => {
-        const r = await cluster.store.get(taskId);
-        return r?.state === "pr-open" ? r : undefined;
-      },
-      60_000,
-    );
+    const done = await recordWhen(taskId, "the PR", (r) => r.state === "pr-open", agent, 60_000);
     expect(done.attempt).toBe(2);
     expect(done.resumed).toBeUndefined();
     const runs = await runsSeen(args);
@@ -165,6 +168,37 @@ describe("resumed sessions: a retry on the agent that kept the worktree continue
       { attempt: 2, resumed: false, outcome: "success" },
     ]);
     console.log(`fresh retry on the scripted CLI: ${entries[1]!.inputTokens} input, ${entries[1]!.outputTokens} output tokens`);
+    await agent.stop();
+  }, 120_000);
+
+  it("`/claude retry` after a final failure continues the session on the agent that kept it, with the comments written since", async () => {
+    const { github } = cluster;
+    const args = join(scratch, "retry-args.jsonl");
+    const scenario = join(scratch, "retry-scenario");
+    await writeFile(scenario, "max-turns");
+    const agent = await cluster.startAgent({ name: "retry-agent", env: { FAKE_CLAUDE_SCENARIO_FILE: scenario, FAKE_CLAUDE_ARGS_LOG: args } });
+    const taskId = `${REPO}#23`;
+    const options = { cloneUrl: cluster.origin.url, number: 23, title: "Add a third note" };
+
+    await cluster.deliver("issues", labeledPayload("claude", options));
+    const failed = await recordWhen(taskId, "the task to fail on max turns", (r) => r.state === "failed", agent);
+    const session = failed.session!;
+    // The failed task's worktree stays for a retry.
+    await waitFor("the kept worktree", async () => existsSync(session.dir));
+
+    await writeFile(scenario, "edit");
+    github.addComment(REPO, 23, "Please also mention the footer.");
+    const retry = github.addComment(REPO, 23, "/claude retry");
+    await cluster.deliver("issue_comment", commentPayload("/claude retry", { ...options, commentId: retry.id }));
+
+    const done = await recordWhen(taskId, "the PR", (r) => r.state === "pr-open", agent, 40_000);
+    expect(done).toMatchObject({ run: 2, resumed: true, session: { id: session.id, run: 2, agent: "retry-agent" } });
+    const runs = await runsSeen(args);
+    expect(runs.map(resumeOf)).toEqual([undefined, session.id]);
+    expect(runs[1]!.cwd).toBe(session.dir);
+    expect(runs[1]!.prompt).toContain("/claude retry");
+    expect(runs[1]!.prompt).toContain("Please also mention the footer.");
+    await waitFor("the worktree to be removed", async () => !existsSync(session.dir));
     await agent.stop();
   }, 120_000);
 });

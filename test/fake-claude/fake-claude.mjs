@@ -359,7 +359,8 @@ scenarios.probe = async () => {
 const fromFile =
   env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
 const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
-const scenario = isProbe && ["edit", "interrupted-once", "no-changes", "max-turns", "crash", "hang", "tamper-git", "hostile"].includes(chosen) ? "probe" : chosen;
+const scenario =
+  isProbe && ["edit", "interrupted-once", "no-changes", "max-turns", "crash", "hang", "tamper-git", "hostile"].includes(chosen) ? "probe" : chosen;
 if (!scenarios[scenario]) {
   process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);
   process.exit(64);
