@@ -62549,7 +62549,14 @@ async function runClaude(options) {
   const onProcessExit = () => void (pid !== void 0 && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
   log.info(
-    { claudePid: pid, cwd: options.cwd, resume: options.resume, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) },
+    {
+      claudePid: pid,
+      cwd: options.cwd,
+      resume: options.resume,
+      model: options.model,
+      maxTurns: options.maxTurns,
+      promptBytes: Buffer.byteLength(options.prompt)
+    },
     "claude started"
   );
   try {
