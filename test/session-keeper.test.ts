@@ -50,7 +50,7 @@ describe("worktreesToEvict", () => {
 
 describe("staleReason: which kept worktrees the sweep removes", () => {
   const record = (patch: Partial<TaskRecord>): TaskRecord =>
-    ({ taskId: "o/r#1", run: 1, state: "queued", session: { id: "s", agent: "pc-1", dir: "/w/1", run: 1, startedAt: 0 }, ...patch }) as TaskRecord;
+    ({ taskId: "o/r#1", run: 1, state: "queued", session: { id: "s", agent: "pc-1", dir: "/w/1", run: 1, promptedAt: 0 }, ...patch }) as TaskRecord;
   it("keeps a live or failed task's worktree while its session is this agent's", () => {
     expect(staleReason(record({}), "/w/1", "pc-1")).toBeUndefined();
     expect(staleReason(record({ state: "waiting" }), "/w/1", "pc-1")).toBeUndefined();
@@ -62,7 +62,7 @@ describe("staleReason: which kept worktrees the sweep removes", () => {
     expect(staleReason(record({ state: "pr-open" }), "/w/1", "pc-1")).toMatch(/ended \(pr-open\)/);
     expect(staleReason(record({ state: "cancelled" }), "/w/1", "pc-1")).toMatch(/ended/);
     expect(staleReason(record({ state: "no-changes" }), "/w/1", "pc-1")).toMatch(/ended/);
-    expect(staleReason(record({ session: { id: "s", agent: "pc-2", dir: "/w/1", run: 1, startedAt: 0 } }), "/w/1", "pc-1")).toMatch(/pc-2/);
+    expect(staleReason(record({ session: { id: "s", agent: "pc-2", dir: "/w/1", run: 1, promptedAt: 0 } }), "/w/1", "pc-1")).toMatch(/pc-2/);
     expect(staleReason(record({ session: undefined }), "/w/1", "pc-1")).toMatch(/no Claude session/);
   });
 });
@@ -102,7 +102,7 @@ describe("SessionKeeper on real worktrees", () => {
   const prepare = (n: number) =>
     workspace.prepare({ owner: "octo", repo: "hello", cloneUrl: origin.url, branch: `claude/issue-${n}-x`, baseBranch: "main", taskKey: `issue-${n}` });
   const recordFor = (n: number, prepared: PreparedWorktree): TaskRecord =>
-    ({ taskId: `octo/hello#${n}`, run: 1, state: "queued", session: { id: `s-${n}`, agent: "pc-1", dir: prepared.dir, run: 1, startedAt: 0 } }) as TaskRecord;
+    ({ taskId: `octo/hello#${n}`, run: 1, state: "queued", session: { id: `s-${n}`, agent: "pc-1", dir: prepared.dir, run: 1, promptedAt: 0 } }) as TaskRecord;
 
   it("over the limit, evicts the least recently used kept worktree from disk and from the list", async () => {
     keeper = keeperWith(Number.MAX_SAFE_INTEGER);
@@ -133,7 +133,7 @@ describe("SessionKeeper on real worktrees", () => {
     expect(resumable).toMatchObject({ sessionId: "s-4", earlierRun: false, prepared: { dir: prepared.dir, startSha: prepared.startSha } });
     expect(existsSync(join(prepared.dir, "WIP.md"))).toBe(true);
     // Another agent's session is not continued here.
-    const elsewhere = { ...recordFor(4, prepared), session: { id: "s-4", agent: "pc-2", dir: prepared.dir, run: 1, startedAt: 0 } };
+    const elsewhere = { ...recordFor(4, prepared), session: { id: "s-4", agent: "pc-2", dir: prepared.dir, run: 1, promptedAt: 0 } };
     expect(await keeper.takeUp(elsewhere, silent)).toBeUndefined();
   });
 

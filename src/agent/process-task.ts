@@ -121,7 +121,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
           progress.observe(event);
           if (progress.due()) void reportProgress(ctx, data, progress, own.lease);
           if (event.type === "init") {
-            const session = { id: event.sessionId, agent: ctx.options.name, dir: prepared.dir, run: data.run, startedAt: resume?.since ?? ctx.now() };
+            const session = { id: event.sessionId, agent: ctx.options.name, dir: prepared.dir, run: data.run, promptedAt: data.createdAt };
             sessionWrite = ctx.store
               .update(data.taskId, { session }, ["running"], own)
               .catch((error: Error) => log.warn({ err: error }, "could not record the Claude session"));

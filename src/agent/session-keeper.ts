@@ -8,7 +8,7 @@ import type { PreparedWorktree, Workspace } from "../workspace/workspace.js";
 export interface Resumable {
   prepared: PreparedWorktree;
   sessionId: string;
-  /** When the session started: issue comments after it are new to Claude. */
+  /** Claude has seen the issue's comments up to this time: later ones are new to it. */
   since: number;
   /** The session belongs to an earlier run (`/claude retry`), not to an earlier attempt of this one. */
   earlierRun: boolean;
@@ -69,7 +69,7 @@ export class SessionKeeper {
       return undefined;
     }
     await this.options.kept.put({ ...kept, usedAt: this.options.now() });
-    return { prepared: reopened.prepared, sessionId: session.id, since: session.startedAt, earlierRun: session.run !== record.run };
+    return { prepared: reopened.prepared, sessionId: session.id, since: session.promptedAt, earlierRun: session.run !== record.run };
   }
 
   /** The task is not over: keep its worktree for the next attempt, then make room under the limit. */

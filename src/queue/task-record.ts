@@ -32,9 +32,10 @@ export interface TaskSession {
   agent: string;
   /** The worktree the session worked in, on that agent. */
   dir: string;
-  /** The run it belongs to, and when it started (epoch ms): comments after it are new to Claude. */
+  /** The run it last worked on. */
   run: number;
-  startedAt: number;
+  /** When that run's task was built (epoch ms): Claude has seen the comments up to then. */
+  promptedAt: number;
 }
 
 /**
@@ -148,7 +149,7 @@ export const taskRecordSchema = z.object({
   blockedBy: z.string().optional(),
   capped: z.array(z.string()).optional(),
   lease: z.string().optional(),
-  session: z.object({ id: z.string(), agent: z.string(), dir: z.string(), run: z.number(), startedAt: z.number() }).optional(),
+  session: z.object({ id: z.string(), agent: z.string(), dir: z.string(), run: z.number(), promptedAt: z.number() }).optional(),
   resumed: z.boolean().optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
