@@ -201,4 +201,29 @@ describe("resumed sessions: a retry on the agent that kept the worktree continue
     await waitFor("the worktree to be removed", async () => !existsSync(session.dir));
     await agent.stop();
   }, 120_000);
+
+  it("with --keep-worktrees-mb 0 no worktree is kept: a failed task's worktree goes at once and `/claude retry` starts afresh", async () => {
+    const args = join(scratch, "nokeep-args.jsonl");
+    const scenario = join(scratch, "nokeep-scenario");
+    await writeFile(scenario, "max-turns");
+    const agent = await cluster.startAgent({
+      name: "nokeep-agent",
+      env: { FAKE_CLAUDE_SCENARIO_FILE: scenario, FAKE_CLAUDE_ARGS_LOG: args },
+      extraArgs: ["--keep-worktrees-mb", "0"],
+    });
+    const taskId = `${REPO}#24`;
+    const options = { cloneUrl: cluster.origin.url, number: 24, title: "Add a fourth note" };
+
+    await cluster.deliver("issues", labeledPayload("claude", options));
+    const failed = await recordWhen(taskId, "the task to fail on max turns", (r) => r.state === "failed", agent);
+    await waitFor("the worktree to be removed", async () => !existsSync(failed.session!.dir));
+
+    await writeFile(scenario, "edit");
+    const retry = cluster.github.addComment(REPO, 24, "/claude retry");
+    await cluster.deliver("issue_comment", commentPayload("/claude retry", { ...options, commentId: retry.id }));
+    const done = await recordWhen(taskId, "the PR", (r) => r.state === "pr-open", agent, 40_000);
+    expect(done.resumed).toBeUndefined();
+    expect((await runsSeen(args)).map(resumeOf)).toEqual([undefined, undefined]);
+    await agent.stop();
+  }, 90_000);
 });
