@@ -51,6 +51,8 @@ export interface AgentDeps {
 const VERSION = "0.1.0";
 /** How long a task of a repository this agent does not serve is set aside, so a lone agent does not fetch it in a loop. */
 const NOT_SERVED_DELAY_MS = 5_000;
+/** How often an idle agent looks for kept worktrees whose task ended elsewhere. */
+const KEPT_SWEEP_MS = 10 * 60_000;
 
 /**
  * An agent daemon: BullMQ workers on its specialties' queues and `general` sharing one budget
@@ -196,6 +198,8 @@ export class Agent {
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
     // Pub/sub can miss a message while reconnecting; the stored state is the truth.
     this.timers.push(setInterval(() => void this.resync().catch(() => {}), 2_000));
+    // Tasks that end elsewhere (cancelled while queued, failed by the reconciler) while this agent idles.
+    this.timers.push(setInterval(() => void this.sweepKept(), KEPT_SWEEP_MS));
     await this.login.verify("start");
     this.log.info({ queues: this.queueNames, concurrency: this.options.concurrency, state: this.gate.state }, "agent started");
   }
