@@ -94,6 +94,8 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
         turns: 12,
         durationMs: 300_000,
         outcome: "success",
+        ...(hoursAgo === 20 && { inputTokens: 6_000, outputTokens: 200, resumed: false }),
+        ...(hoursAgo === 14 && { inputTokens: 1_500, outputTokens: 90, resumed: true }),
       });
     }
 
@@ -118,6 +120,9 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     expect(await page.locator("#queues tbody").innerText()).toMatch(/tasks-general\s+1/);
     expect(await page.locator("#chart polyline").count()).toBe(1);
     expect(await page.locator("#mode").innerText()).toBe("running");
+    expect(await page.locator("#resumes").innerText()).toBe(
+      "Resumed sessions, last 7 d: 1 run; saved 4500 input and 110 output tokens against their tasks' first attempts.",
+    );
     // The token lives in this tab's sessionStorage, never in a cookie or the URL.
     expect(await page.evaluate("sessionStorage.getItem('ccc-api-token')")).toBe(API_TOKEN);
     expect(await browser.cookies()).toEqual([]);
