@@ -95,6 +95,8 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
         turns: 12,
         durationMs: 300_000,
         outcome: "success",
+        ...(hoursAgo === 20 && { inputTokens: 6_000, outputTokens: 200, resumed: false }),
+        ...(hoursAgo === 14 && { inputTokens: 1_500, outputTokens: 90, resumed: true }),
       });
     }
     // One PR merged three hours after it was opened, one closed: merge rate 50 %.
@@ -138,6 +140,9 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
       expect(await pullRequests.innerText()).toContain(`${by}\t1\t1\t50%\t$1.50\t3.0h`);
     }
     expect(await page.locator("#mode").innerText()).toBe("running");
+    expect(await page.locator("#resumes").innerText()).toBe(
+      "Resumed sessions, last 7 d: 1 run; saved 4500 input and 110 output tokens against their tasks' first attempts.",
+    );
     // The token lives in this tab's sessionStorage, never in a cookie or the URL.
     expect(await page.evaluate("sessionStorage.getItem('ccc-api-token')")).toBe(API_TOKEN);
     expect(await browser.cookies()).toEqual([]);

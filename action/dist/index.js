@@ -42441,6 +42441,7 @@ function zonedToEpoch(wall, timeZone) {
 // src/claude/classify-failure.ts
 var SESSION_EXPIRED = /not logged in|please run \/login|run \/login|invalid api key|missing api key|oauth token has (expired|been revoked)|authentication_error|failed to authenticate/i;
 var USAGE_LIMIT = /usage limit reached|hit your .*limit|reached your specified api usage limits|rate_limit_error|request rejected \(429\)|credit balance (is )?too low|out of (extra )?usage/i;
+var SESSION_NOT_FOUND = /No conversation found with session ID/;
 var INVALID_REQUEST = /invalid_request_error|API Error: 400\b|prompt is too long/i;
 var NETWORK = /ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE|ConnectionRefused|ConnectionReset|connection error|fetch failed|socket hang up|unable to connect to api|request timed out|overloaded|API Error: 5\d\d\b/i;
 function classifyFailure(input2) {
@@ -42460,6 +42461,9 @@ function classifyFailure(input2) {
   const status = result?.apiErrorStatus ?? lastRetry?.errorStatus;
   const found = (pattern) => errorTexts.find((text) => pattern.test(text));
   const cliSaid = (fallback) => quote(errorTexts[0] ?? fallback);
+  if (found(SESSION_NOT_FOUND) !== void 0) {
+    return { kind: "crash", message: `the Claude session to resume is gone: ${cliSaid("no conversation found")}`, retryable: true, sessionNotFound: true };
+  }
   const authText = found(SESSION_EXPIRED);
   if (authText !== void 0 || errorCodes.has("authentication_failed") || status === 401) {
     const said = quote(authText ?? errorTexts[0] ?? "authentication failed");
@@ -62488,6 +62492,7 @@ var KILL_GRACE_MS = 3e3;
 var STDERR_LIMIT = 64 * 1024;
 function claudeArgs(options) {
   return [
+    ...options.resume !== void 0 ? ["--resume", options.resume] : [],
     ...["-p", "--output-format", "stream-json", "--verbose"],
     ...["--max-turns", String(options.maxTurns), "--permission-mode", options.permissionMode],
     ...["--allowedTools", options.allowedTools.join(",")],
@@ -62544,7 +62549,14 @@ async function runClaude(options) {
   const onProcessExit = () => void (pid !== void 0 && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
   log.info(
-    { claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) },
+    {
+      claudePid: pid,
+      cwd: options.cwd,
+      resume: options.resume,
+      model: options.model,
+      maxTurns: options.maxTurns,
+      promptBytes: Buffer.byteLength(options.prompt)
+    },
     "claude started"
   );
   try {
@@ -68055,6 +68067,11 @@ async function readCheckoutConfig(dir, log) {
   return entries;
 }
 
+// src/shared/start-time.ts
+function formatStartTime(at) {
+  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
 // src/reporter/render-tracking-comment.ts
 var DEFAULT_MAX_ATTEMPTS = 3;
 var MAX_ANSWER = 6e3;
@@ -68083,9 +68100,6 @@ function renderTrackingComment(record2, now, host) {
   const figures2 = resultFigures(record2);
   if (figures2) sections.push(figures2);
   return sections.join("\n\n") + "\n";
-}
-function formatStartTime(at) {
-  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 function statusLine(record2, task, now) {
   const headline = HEADLINES[record2.state];
@@ -68132,6 +68146,7 @@ function detailsLine(record2, now, target) {
   if (record2.attempt !== void 0 && record2.attempt > 1) {
     parts.push(`attempt ${record2.attempt}/${record2.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}`);
   }
+  if (record2.resumed) parts.push("resumed session");
   parts.push(elapsed(record2, now));
   return parts.join(" \xB7 ");
 }

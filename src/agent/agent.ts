@@ -16,11 +16,14 @@ import { silentLogger, type Logger } from "../shared/logger.js";
 import { GENERAL } from "../shared/specialty.js";
 import { GitError } from "../workspace/errors.js";
 import { Workspace } from "../workspace/workspace.js";
+import { KeptWorktrees } from "../workspace/kept-worktrees.js";
+import { join } from "node:path";
 import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "../store/account-pauses.js";
 import { LoginState } from "./login-state.js";
 import { NameClaim } from "./name-claim.js";
 import { processTask } from "./process-task.js";
+import { SessionKeeper } from "./session-keeper.js";
 import { probeLogin } from "./probe-login.js";
 import { AgentRegistry } from "../store/agent-registry.js";
 import { servesRepo } from "../shared/serves-repo.js";
@@ -52,6 +55,8 @@ export interface AgentDeps {
 const VERSION = "0.1.0";
 /** How long a task of a repository this agent does not serve is set aside, so a lone agent does not fetch it in a loop. */
 const NOT_SERVED_DELAY_MS = 5_000;
+/** How often an idle agent looks for kept worktrees whose task ended elsewhere. */
+const KEPT_SWEEP_MS = 10 * 60_000;
 
 /**
  * An agent daemon: one fetch loop over its specialties' queues and `general` (most urgent,
@@ -124,11 +129,22 @@ export class Agent {
       readIssue: () => readSessionIssue(deps.redis, prefix, options.name),
       onChange,
     });
+    const store = new TaskStore(deps.redis, prefix);
+    const workspace = new Workspace({ root: options.workdir, log: this.log });
     this.ctx = {
       options,
-      store: new TaskStore(deps.redis, prefix),
+      store,
       events,
-      workspace: new Workspace({ root: options.workdir, log: this.log }),
+      workspace,
+      sessions: new SessionKeeper({
+        kept: new KeptWorktrees(join(options.workdir, "kept-worktrees.json")),
+        workspace,
+        store,
+        agent: options.name,
+        limitBytes: options.keepWorktreesMb * 2 ** 20,
+        log: this.log,
+        now: this.now,
+      }),
       usage: new UsageStore(deps.redis, prefix),
       log: this.log,
       runClaude,
@@ -153,6 +169,8 @@ export class Agent {
     // Before anything else: a second live process with this name is refused (AgentNameTakenError).
     await this.nameClaim.claim();
     await mkdir(this.options.workdir, { recursive: true });
+    // Worktrees kept for tasks that ended while this agent was away, or over a lowered limit.
+    await this.sweepKept();
     await subscribeControl(this.subscriber, this.options.CCC_PREFIX, this.log, (message) => this.onControl(message));
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
@@ -196,6 +214,8 @@ export class Agent {
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
     // Pub/sub can miss a message while reconnecting; the stored state is the truth.
     this.timers.push(setInterval(() => void this.resync().catch(() => {}), 2_000));
+    // Tasks that end elsewhere (cancelled while queued, failed by the reconciler) while this agent idles.
+    this.timers.push(setInterval(() => void this.sweepKept(), KEPT_SWEEP_MS));
     await this.login.verify("start");
     this.log.info({ queues: this.queueNames, concurrency: this.options.concurrency, state: this.gate.state }, "agent started");
   }
@@ -251,7 +271,12 @@ export class Agent {
     } finally {
       this.running.delete(taskId);
       this.applyGate();
+      void this.sweepKept();
     }
+  }
+
+  private async sweepKept(): Promise<void> {
+    await this.ctx.sessions.sweep().catch((error: Error) => this.log.warn({ err: error }, "could not sweep the kept worktrees"));
   }
 
   /** Starts, pauses or resumes fetching to match the gate; aborts running work on emergency stop. */

@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import { UnrecoverableError, WaitingError, type Job } from "bullmq";
-import { buildPrompt } from "../claude/build-prompt.js";
+import { buildContinuation, buildPrompt } from "../claude/build-prompt.js";
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import { runUsage } from "../claude/run-usage.js";
 import { STOPPED_WAITING_FOR } from "../control/control-blocker.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
+import type { TaskRecord } from "../queue/task-record.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { capSettings } from "./cap-settings.js";
 import { cloneUrl } from "./clone-url.js";
@@ -13,6 +14,8 @@ import { pushWithRetry } from "./push-with-retry.js";
 import { PushError } from "../workspace/errors.js";
 import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
 import { ProgressTracker } from "../claude/progress-tracker.js";
+import type { Resumable } from "./session-keeper.js";
+import type { PreparedWorktree } from "../workspace/workspace.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 
 export type TaskEnd = "pushed" | "no-changes" | "skipped" | "cancelled";
@@ -24,6 +27,15 @@ export type TaskEnd = "pushed" | "no-changes" | "skipped" | "cancelled";
  */
 export async function processTask(ctx: TaskContext, job: Job, token: string | undefined, signal: AbortSignal): Promise<TaskEnd> {
   const data = taskDataSchema.parse(job.data);
+  ctx.sessions.begin(data.taskId);
+  try {
+    return await runTask(ctx, job, token, signal, data);
+  } finally {
+    ctx.sessions.done(data.taskId);
+  }
+}
+
+async function runTask(ctx: TaskContext, job: Job, token: string | undefined, signal: AbortSignal, data: TaskData): Promise<TaskEnd> {
   const log = ctx.log.child({ taskId: data.taskId, run: data.run, jobId: job.id });
   const attempt = job.attemptsMade + 1;
 
@@ -46,6 +58,7 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       waitingFor: null,
       blockedBy: null,
       capped: null,
+      resumed: null,
       lease: own.lease,
     },
     ["queued", "waiting", "running"],
@@ -59,21 +72,31 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   }
   await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
 
-  // 2. Worktree on the task's branch (reused if a previous attempt pushed it). A repository
+  // 2. The worktree an earlier attempt left here, to continue its Claude session in; else a
+  // fresh one on the task's branch (reused if a previous attempt pushed it). A repository
   // that cannot be reached now is waited for, without spending an attempt.
-  const prepared = await ctx.workspace
-    .prepare({
-      owner: data.repo.owner,
-      repo: data.repo.name,
-      cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
-      branch: data.branch,
-      baseBranch: data.pullRequest?.baseBranch ?? data.repo.defaultBranch,
-      taskKey: taskKey(data),
-    })
-    .catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error)));
+  const resumable = await ctx.sessions.takeUp(record, log).catch((error: Error) => {
+    log.warn({ err: error }, "could not take up the kept worktree: starting Claude afresh");
+    return undefined;
+  });
+  const prepared: PreparedWorktree =
+    resumable?.prepared ??
+    (await ctx.workspace
+      .prepare({
+        owner: data.repo.owner,
+        repo: data.repo.name,
+        cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
+        branch: data.branch,
+        baseBranch: data.pullRequest?.baseBranch ?? data.repo.defaultBranch,
+        taskKey: taskKey(data),
+      })
+      .catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error))));
   await forgetRemoteWait(job);
-  log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, ...prepared.timings }, "worktree ready");
+  log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, resumed: resumable !== undefined, ...prepared.timings }, "worktree ready");
 
+  // Whether the worktree outlives this attempt: only when the task is not over (a failure, a
+  // limit, a shutdown), so that the next attempt here can continue the session in it.
+  let keep = false;
   try {
     // A PR task adds to the PR's head branch: gone from origin means nothing to add to.
     if (data.pullRequest && !prepared.reusedBranch) {
@@ -83,33 +106,67 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
       await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
       throw new UnrecoverableError(message);
     }
-    // 3. Claude, with progress streamed to the task record.
+    // 3. Claude, with progress streamed to the task record; the session id as soon as Claude names it.
     const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
-    const outcome = await ctx.runClaude({
-      bin: ctx.options.claudeBin,
-      prompt: buildPrompt(data),
-      cwd: prepared.dir,
-      ...(settings.model ? { model: settings.model } : {}),
-      maxTurns: settings.maxTurns,
-      permissionMode: settings.permissionMode,
-      allowedTools: settings.allowedTools,
-      timeoutMs: settings.timeoutMinutes * 60_000,
-      signal,
-      transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `${taskKey(data)}-run${data.run}-attempt${attempt}.jsonl`),
-      log,
-      onEvent: (event) => {
-        progress.observe(event);
-        if (progress.due()) void reportProgress(ctx, data, progress, own.lease);
-      },
-    });
+    let sessionWrite: Promise<unknown> = Promise.resolve();
+    const run = (resume: Resumable | undefined) =>
+      ctx.runClaude({
+        bin: ctx.options.claudeBin,
+        prompt: resume ? buildContinuation(data, { why: interruption(record, resume), since: resume.since }) : buildPrompt(data),
+        resume: resume?.sessionId,
+        cwd: prepared.dir,
+        ...(settings.model ? { model: settings.model } : {}),
+        maxTurns: settings.maxTurns,
+        permissionMode: settings.permissionMode,
+        allowedTools: settings.allowedTools,
+        timeoutMs: settings.timeoutMinutes * 60_000,
+        signal,
+        transcriptPath: join(ctx.options.workdir, "transcripts", data.repo.owner, data.repo.name, `${taskKey(data)}-run${data.run}-attempt${attempt}.jsonl`),
+        log,
+        onEvent: (event) => {
+          progress.observe(event);
+          if (progress.due()) void reportProgress(ctx, data, progress, own.lease);
+          if (event.type === "init") {
+            const session = { id: event.sessionId, agent: ctx.options.name, dir: prepared.dir, run: data.run, promptedAt: data.createdAt };
+            sessionWrite = ctx.store
+              .update(data.taskId, { session }, ["running"], own)
+              .catch((error: Error) => log.warn({ err: error }, "could not record the Claude session"));
+          }
+        },
+      });
 
-    await recordUsage(ctx, data, outcome);
+    if (resumable && !(await ctx.store.update(data.taskId, { resumed: true }, ["running"], own))) return stale(ctx, data);
+    let outcome = await run(resumable);
+    await sessionWrite;
+    let resumed = resumable !== undefined;
+    if (resumable && !outcome.ok && outcome.failure.sessionNotFound) {
+      // Claude no longer has the conversation (its history was cleared, another login): start
+      // afresh in the same worktree, in this same attempt.
+      log.warn(
+        { sessionId: resumable.sessionId, message: outcome.failure.message },
+        "Claude no longer has the session to resume: running afresh in the same attempt",
+      );
+      resumed = false;
+      if (!(await ctx.store.update(data.taskId, { resumed: null }, ["running"], own))) return stale(ctx, data);
+      outcome = await run(undefined);
+      await sessionWrite;
+    }
+
+    await recordUsage(ctx, data, attempt, resumed, outcome);
     if (outcome.ok || (outcome.failure.kind !== "usage-limit" && outcome.result)) await ctx.onRunCompleted();
 
     // 4. An abort from outside wins over whatever the run produced.
-    if (signal.aborted) return await aborted(ctx, job, token, data, signal.reason as AbortReason, own.lease);
+    if (signal.aborted) {
+      const reason = signal.reason as AbortReason;
+      keep = reason === "shutdown" || reason === "stop";
+      return await aborted(ctx, job, token, data, reason, own.lease);
+    }
 
-    if (!outcome.ok) return await failed(ctx, job, token, data, attempt, outcome.failure, own.lease);
+    if (!outcome.ok) {
+      // Kept even when the task fails for good: a `/claude retry` continues the session.
+      keep = true;
+      return await failed(ctx, job, token, data, attempt, outcome.failure, own.lease);
+    }
 
     // 5. Commit what Claude left uncommitted, push, let the reporter open the PR.
     await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
@@ -141,7 +198,9 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
     log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
     return "pushed";
   } finally {
-    await ctx.workspace.remove(prepared).catch((error: Error) => log.warn({ err: error }, "worktree cleanup failed"));
+    await (keep ? ctx.sessions.keep(data.taskId, prepared) : ctx.sessions.release(data.taskId, prepared)).catch((error: Error) =>
+      log.warn({ err: error }, keep ? "could not keep the worktree" : "worktree cleanup failed"),
+    );
   }
 }
 
@@ -167,12 +226,19 @@ async function branchMoved(ctx: TaskContext, data: TaskData, lease: string): Pro
   throw new UnrecoverableError(message);
 }
 
+/** What the continuation tells Claude about why its last run stopped: the cluster's own words. */
+function interruption(record: TaskRecord, resume: Resumable): string {
+  if (resume.earlierRun) return "the run ended, and a maintainer asked for another one (`/claude retry`)";
+  if (record.failure) return `it ended with "${record.failure.message}"`;
+  return "the agent running it was stopped (a shutdown, a restart or an emergency stop)";
+}
+
 /** Every run that reached the API costs something, failed or not; the usage monitor counts it. */
-async function recordUsage(ctx: TaskContext, data: TaskData, outcome: ClaudeRunOutcome): Promise<void> {
+async function recordUsage(ctx: TaskContext, data: TaskData, attempt: number, resumed: boolean, outcome: ClaudeRunOutcome): Promise<void> {
   const usage = runUsage(outcome);
   if (!usage) return;
   await ctx.usage
-    .record({ at: ctx.now(), agent: ctx.options.name, account: ctx.options.account, taskId: data.taskId, ...usage })
+    .record({ at: ctx.now(), agent: ctx.options.name, account: ctx.options.account, taskId: data.taskId, run: data.run, attempt, resumed, ...usage })
     .catch((error: Error) => ctx.log.warn({ err: error }, "could not record usage"));
 }
 

@@ -7,6 +7,7 @@ import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
 import type { Workspace } from "../workspace/workspace.js";
+import type { SessionKeeper } from "./session-keeper.js";
 
 /** What the task processor needs from its agent. */
 export interface TaskContext {
@@ -14,6 +15,8 @@ export interface TaskContext {
   store: TaskStore;
   events: EventQueue;
   workspace: Workspace;
+  /** Worktrees kept between attempts, for a resumed Claude session. */
+  sessions: SessionKeeper;
   usage: UsageStore;
   log: Logger;
   /** Swappable for tests; the real one spawns the CLI. */

@@ -13,6 +13,11 @@ export interface ClaudeFailure {
    * the reset, a new login, a network recovery). False when a rerun would fail the same way.
    */
   retryable: boolean;
+  /**
+   * The `--resume` session is not on this machine (the CLI said "No conversation found with
+   * session ID"): nothing ran, and a fresh run can take its place at once.
+   */
+  sessionNotFound?: boolean;
 }
 
 export interface ClassifyFailureInput {
@@ -33,6 +38,8 @@ const SESSION_EXPIRED =
   /not logged in|please run \/login|run \/login|invalid api key|missing api key|oauth token has (expired|been revoked)|authentication_error|failed to authenticate/i;
 const USAGE_LIMIT =
   /usage limit reached|hit your .*limit|reached your specified api usage limits|rate_limit_error|request rejected \(429\)|credit balance (is )?too low|out of (extra )?usage/i;
+/** The CLI's words (2.1.x) for a `--resume` id it has no conversation for; it then exits 1. */
+const SESSION_NOT_FOUND = /No conversation found with session ID/;
 const INVALID_REQUEST = /invalid_request_error|API Error: 400\b|prompt is too long/i;
 const NETWORK =
   /ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE|ConnectionRefused|ConnectionReset|connection error|fetch failed|socket hang up|unable to connect to api|request timed out|overloaded|API Error: 5\d\d\b/i;
@@ -57,6 +64,10 @@ export function classifyFailure(input: ClassifyFailureInput): ClaudeFailure | un
   const status = result?.apiErrorStatus ?? lastRetry?.errorStatus;
   const found = (pattern: RegExp) => errorTexts.find((text) => pattern.test(text));
   const cliSaid = (fallback: string) => quote(errorTexts[0] ?? fallback);
+
+  if (found(SESSION_NOT_FOUND) !== undefined) {
+    return { kind: "crash", message: `the Claude session to resume is gone: ${cliSaid("no conversation found")}`, retryable: true, sessionNotFound: true };
+  }
 
   const authText = found(SESSION_EXPIRED);
   if (authText !== undefined || errorCodes.has("authentication_failed") || status === 401) {

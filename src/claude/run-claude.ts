@@ -19,6 +19,11 @@ export interface RunClaudeOptions {
   prompt: string;
   /** The task's git worktree. */
   cwd: string;
+  /**
+   * `--resume <id>`: continue this earlier session (its conversation is on this machine);
+   * `prompt` is then the continuation. An unknown id fails with `failure.sessionNotFound`.
+   */
+  resume?: string | undefined;
   model?: string | undefined;
   maxTurns: number;
   /** `--permission-mode`, e.g. `acceptEdits`. */
@@ -64,8 +69,9 @@ export const KILL_GRACE_MS = 3_000;
 const STDERR_LIMIT = 64 * 1024;
 
 /** The CLI's arguments; the prompt is not among them: it goes on stdin. */
-export function claudeArgs(options: Pick<RunClaudeOptions, "maxTurns" | "permissionMode" | "allowedTools" | "model">): string[] {
+export function claudeArgs(options: Pick<RunClaudeOptions, "maxTurns" | "permissionMode" | "allowedTools" | "model" | "resume">): string[] {
   return [
+    ...(options.resume !== undefined ? ["--resume", options.resume] : []),
     ...["-p", "--output-format", "stream-json", "--verbose"],
     ...["--max-turns", String(options.maxTurns), "--permission-mode", options.permissionMode],
     ...["--allowedTools", options.allowedTools.join(",")],
@@ -129,7 +135,14 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   const onProcessExit = (): void => void (pid !== undefined && signalProcessGroup(pid, "SIGKILL"));
   process.once("exit", onProcessExit);
   log.info(
-    { claudePid: pid, cwd: options.cwd, model: options.model, maxTurns: options.maxTurns, promptBytes: Buffer.byteLength(options.prompt) },
+    {
+      claudePid: pid,
+      cwd: options.cwd,
+      resume: options.resume,
+      model: options.model,
+      maxTurns: options.maxTurns,
+      promptBytes: Buffer.byteLength(options.prompt),
+    },
     "claude started",
   );
 

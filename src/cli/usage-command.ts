@@ -49,6 +49,15 @@ export async function usageCommand(deps: ClusterDeps, budgets: readonly Budget[]
       ),
     );
   }
+  if (report.resumes.resumedRuns > 0) {
+    const r = report.resumes;
+    deps.output.out("");
+    const compared =
+      r.compared > 0
+        ? `saved ${r.savedInputTokens} input and ${r.savedOutputTokens} output tokens against their tasks' first attempts (${r.compared} compared: ${r.resumedInputTokens} input tokens instead of ${r.firstAttemptInputTokens})`
+        : "none could be compared: their tasks' first attempts reported no tokens";
+    deps.output.out(`RESUMED SESSIONS 7D: ${r.resumedRuns} ${r.resumedRuns === 1 ? "run" : "runs"}; ${compared}`);
+  }
   if (report.budgets.length > 0) {
     deps.output.out("");
     deps.output.out(

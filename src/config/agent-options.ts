@@ -40,6 +40,11 @@ export const agentOptionsSchema = sharedEnvSchema.extend({
   usageResetMarginSeconds: wholeNumber(0, 3600).default(60),
   /** How long git failing to reach a task's repository (GitHub or the network down) is waited out, at the fetch before a run and at the push after it, before the attempt counts as failed. */
   gitRetryMinutes: wholeNumber(0, 1440).default(15),
+  /**
+   * Disk the worktrees of unfinished tasks, kept for a resumed session, may take together (MiB);
+   * over it the least recently used is removed. 0 keeps none: every retry starts Claude afresh.
+   */
+  keepWorktreesMb: wholeNumber(0, 1_048_576).default(2048),
   /** Highest `--permission-mode` any task runs with here, whatever its repository asks (plan < default < acceptEdits < bypassPermissions). */
   maxPermissionMode: z.enum(["plan", "default", "acceptEdits", "bypassPermissions"]).default("acceptEdits"),
   /** Tools a task may be given here; a repository's other tools are dropped. Defaults to the repository config's default list. */
@@ -71,6 +76,7 @@ export interface AgentFlags {
   allowedTools?: string;
   models?: string;
   repos?: string;
+  keepWorktreesMb?: string;
 }
 
 /** Where each option can come from, to name the one that is wrong. */
@@ -90,12 +96,14 @@ const SOURCES: Partial<Record<keyof AgentOptions, { flag?: keyof AgentFlags; env
   allowedTools: { flag: "allowedTools", env: "CCC_ALLOWED_TOOLS" },
   models: { flag: "models", env: "CCC_MODELS" },
   repos: { flag: "repos", env: "CCC_REPOS" },
+  keepWorktreesMb: { flag: "keepWorktreesMb", env: "CCC_KEEP_WORKTREES_MB" },
 };
 
 /** Commander names `--max-permission-mode` `maxPermissionMode`; the message shows the flag as typed. */
 const FLAG_NAMES: Partial<Record<keyof AgentFlags, string>> = {
   maxPermissionMode: "max-permission-mode",
   allowedTools: "allowed-tools",
+  keepWorktreesMb: "keep-worktrees-mb",
 };
 
 /** `a, b,,c` → `["a", "b", "c"]`; nothing given, or only commas, → undefined (the default). */
@@ -170,6 +178,7 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     allowedTools: list(flags.allowedTools ?? env.CCC_ALLOWED_TOOLS),
     models: list(flags.models ?? env.CCC_MODELS),
     repos: list(flags.repos ?? env.CCC_REPOS),
+    keepWorktreesMb: flags.keepWorktreesMb ?? env.CCC_KEEP_WORKTREES_MB,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${sourceOf(issue.path[0], flags)} is not valid: ${issue.message}`);

@@ -27,6 +27,18 @@ export interface TaskResult {
   commits: number;
 }
 
+/** A Claude session a later attempt can continue, on the agent that keeps its worktree. */
+export interface TaskSession {
+  id: string;
+  agent: string;
+  /** The worktree the session worked in, on that agent. */
+  dir: string;
+  /** The run it last worked on. */
+  run: number;
+  /** When that run's task was built (epoch ms): Claude has seen the issue's comments up to then. */
+  promptedAt: number;
+}
+
 /**
  * Everything known about a task, kept in Redis so that any app replica or agent can render
  * or advance it. The reporter renders the tracking comment from this record alone.
@@ -80,6 +92,14 @@ export interface TaskRecord {
    * writes, so a run that lost its lock (a sleeping PC) can no longer change the task.
    */
   lease?: string;
+  /**
+   * Claude's session of the task's last run that started one, from the CLI's `init` line: the
+   * agent whose worktree (`dir`) holds its work, and when it started. Kept across runs, so a
+   * `/claude retry` on that agent continues it with `--resume` (docs/operations.md, "Resumed sessions").
+   */
+  session?: TaskSession;
+  /** The current attempt continues an earlier Claude session instead of starting over. */
+  resumed?: boolean;
   prUrl?: string;
   prNumber?: number;
   /** When the pull request was merged (GitHub's `merged_at`); set with the state `merged`. */
@@ -145,6 +165,8 @@ export const taskRecordSchema = z.object({
   blockedBy: z.string().optional(),
   capped: z.array(z.string()).optional(),
   lease: z.string().optional(),
+  session: z.object({ id: z.string(), agent: z.string(), dir: z.string(), run: z.number(), promptedAt: z.number() }).optional(),
+  resumed: z.boolean().optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
   mergedAt: z.number().optional(),

@@ -4,8 +4,11 @@ import { readRetention } from "./retention.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
 import { taskRecordSchema, type TaskRecord } from "./task-record.js";
 
-/** Fields a later run of the same issue keeps: the tracking comment is one per issue. */
-const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt"] as const;
+/**
+ * Fields a later run of the same issue keeps: the tracking comment is one per issue, and the
+ * last Claude session, which a `/claude retry` on the agent that kept its worktree continues.
+ */
+const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt", "session"] as const;
 
 // Creates run n+1 unless a live run exists. KEYS[1] task hash, KEYS[2] recent-tasks zset;
 // ARGV[1] JSON of live states, ARGV[2] JSON of the new record without run/version/jobId,

@@ -100,6 +100,8 @@ function detailsLine(record: TaskRecord, now: number, target: OutboundTarget): s
   if (record.attempt !== undefined && record.attempt > 1) {
     parts.push(`attempt ${record.attempt}/${record.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}`);
   }
+  // The attempt continued Claude's earlier session (`--resume`) instead of starting over.
+  if (record.resumed) parts.push("resumed session");
   parts.push(elapsed(record, now));
   return parts.join(" · ");
 }

@@ -9,6 +9,11 @@ export interface UsageEntry {
   agent: string;
   account: string;
   taskId: string;
+  /** The task's run and attempt; absent on entries recorded before resumed sessions. */
+  run?: number;
+  attempt?: number;
+  /** The run continued an earlier Claude session (`--resume`) instead of starting over. */
+  resumed?: boolean;
   costUsd: number;
   turns: number;
   durationMs: number;
@@ -24,6 +29,9 @@ const usageEntrySchema = z.object({
   agent: z.string(),
   account: z.string(),
   taskId: z.string(),
+  run: z.number().optional(),
+  attempt: z.number().optional(),
+  resumed: z.boolean().optional(),
   costUsd: z.number(),
   turns: z.number(),
   durationMs: z.number(),

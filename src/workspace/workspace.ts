@@ -5,6 +5,7 @@ import { isValidBranchName } from "./branch-name.js";
 import { GitError, PushError } from "./errors.js";
 import { git, runGit } from "./git.js";
 import { PUSH_PROGRAM } from "./git-hardening.js";
+import type { KeptWorktree } from "./kept-worktrees.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { syncMirror, type GitIdentity } from "./mirror.js";
 import { mirrorOfWorktree, workspacePaths } from "./paths.js";
@@ -120,6 +121,38 @@ export class Workspace {
     return { dir, branch, ...refs, timings: { mirrorMs, worktreeMs } };
   }
 
+  /**
+   * Takes up a worktree an earlier attempt kept (kept-worktrees.ts) as it is, with the commits
+   * and changes it holds. Trusted only while its `.git` still leads to its mirror and HEAD is
+   * still the task's branch; otherwise it is removed and `why` says what was wrong, so the
+   * caller prepares a fresh one.
+   */
+  async reopen(kept: KeptWorktree): Promise<{ prepared: PreparedWorktree } | { why: string }> {
+    const started = performance.now();
+    const root = await this.resolvedRoot();
+    let mirror: string;
+    try {
+      mirror = mirrorOfWorktree(root, kept.dir);
+    } catch (error) {
+      return { why: (error as Error).message };
+    }
+    if (!(await exists(kept.dir))) return { why: `${kept.dir} is gone` };
+    const log = this.log.child({ dir: kept.dir, branch: kept.branch });
+    const problem = await assertWorktreeLinked(mirror, kept.dir).then(
+      async () => {
+        const head = await runGit(["symbolic-ref", "--quiet", "HEAD"], { cwd: kept.dir, log });
+        return head.exitCode === 0 && head.stdout.trim() === `refs/heads/${kept.branch}` ? undefined : `HEAD is no longer on ${kept.branch}`;
+      },
+      (error: Error) => error.message,
+    );
+    if (problem !== undefined) {
+      await this.remove(kept).catch((error: Error) => log.warn({ err: error }, "could not remove a kept worktree that cannot be trusted"));
+      return { why: problem };
+    }
+    const { dir, branch, baseSha, startSha, reusedBranch } = kept;
+    return { prepared: { dir, branch, baseSha, startSha, reusedBranch, timings: { mirrorMs: 0, worktreeMs: performance.now() - started } } };
+  }
+
   /** Commits on HEAD that were not there when the worktree was prepared: what this run added. */
   async commitsAhead(prepared: PreparedWorktree): Promise<number> {
     await this.assertLinked(prepared.dir);
@@ -152,7 +185,7 @@ export class Workspace {
   }
 
   /** Removes the worktree and its local branch. Safe to call twice, or after a crash removed half of it. */
-  async remove(prepared: PreparedWorktree): Promise<void> {
+  async remove(prepared: Pick<PreparedWorktree, "dir" | "branch">): Promise<void> {
     const root = await this.resolvedRoot();
     const mirror = mirrorOfWorktree(root, prepared.dir);
     const log = this.log.child({ dir: prepared.dir, branch: prepared.branch });

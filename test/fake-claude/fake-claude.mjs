@@ -4,7 +4,15 @@
 // Like the real CLI, `-p` takes the prompt from stdin when no prompt argument follows it, and an
 // empty prompt is an error.
 //
-// FAKE_CLAUDE_SCENARIO   edit (default) | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git | hostile
+// FAKE_CLAUDE_SCENARIO   edit (default) | interrupted-once | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git | hostile
+//                        interrupted-once: the first run (per sessions dir and worktree) edits the file, then fails
+//                        mid-run on an API 500 before committing; every later run behaves as `edit`
+// FAKE_CLAUDE_SESSIONS_DIR  where sessions are kept, one <id>.json each (default: fake-claude-sessions in the
+//                        worktree's git dir, so they go with the worktree; none kept for a cwd that is no git worktree). `--resume <id>` of a kept session continues it
+//                        (same session id; input tokens only for the new prompt and the steps left, not the whole
+//                        task again); an unknown id fails as the real CLI 2.1.x does: stderr
+//                        "No conversation found with session ID: <id>", an error result line, exit 1
+// FAKE_CLAUDE_ARGS_LOG   append one {"argv", "cwd", "prompt", "promptBytes"} JSON line per run here
 // FAKE_CLAUDE_CANARY     `hostile`: a secret-shaped value it puts in its progress and its answer
 // FAKE_CLAUDE_FILE       file the `edit` scenario changes and commits (default CLAUDE_CHANGE.md)
 // FAKE_CLAUDE_RESET      usage-limit reset, epoch seconds (default now + 3600)
@@ -23,9 +31,9 @@
 // scenarios that would succeed, so probing never edits or commits anything.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const env = process.env;
@@ -56,6 +64,8 @@ if (env.FAKE_CLAUDE_RUN_LOG) {
   }
   appendFileSync(env.FAKE_CLAUDE_RUN_LOG, `${JSON.stringify({ at: started, cwd: process.cwd(), branch, prompt })}\n`);
 }
+if (env.FAKE_CLAUDE_ARGS_LOG)
+  appendFileSync(env.FAKE_CLAUDE_ARGS_LOG, `${JSON.stringify({ argv, cwd: process.cwd(), prompt, promptBytes: Buffer.byteLength(prompt) })}\n`);
 if (prompt.trim() === "") {
   process.stderr.write("Error: Input must be provided either through stdin or as a prompt argument when using --print\n");
   process.exit(1);
@@ -67,8 +77,40 @@ async function readStdin() {
   return Buffer.concat(chunks).toString("utf8");
 }
 const model = flag("--model", "claude-sonnet-4-5");
-const sessionId = randomUUID();
 const cwd = process.cwd();
+/** The worktree's own git dir, where sessions live by default: they go when the worktree goes. */
+const gitDir = () => {
+  try {
+    return execFileSync("git", ["rev-parse", "--absolute-git-dir"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+};
+const defaultSessionsDir = env.FAKE_CLAUDE_SESSIONS_DIR ? undefined : existsSync(join(cwd, ".git")) ? gitDir() : undefined;
+const sessionsDir = env.FAKE_CLAUDE_SESSIONS_DIR ?? (defaultSessionsDir ? join(defaultSessionsDir, "fake-claude-sessions") : undefined);
+const resumeId = flag("--resume", undefined);
+const sessionFile = (id) => (sessionsDir ? join(sessionsDir, `${id}.json`) : undefined);
+if (resumeId !== undefined && !(sessionsDir && existsSync(sessionFile(resumeId)))) {
+  // The real CLI's answer to an unknown --resume id in print mode with stream-json (2.1.x).
+  const message = `No conversation found with session ID: ${resumeId}`;
+  process.stderr.write(`${message}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ type: "result", subtype: "error_during_execution", duration_ms: 0, duration_api_ms: 0, is_error: true, num_turns: 0, stop_reason: null, session_id: randomUUID(), total_cost_usd: 0, usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 }, modelUsage: {}, permission_denials: [], uuid: randomUUID(), errors: [message] })}\n`,
+  );
+  process.exit(1);
+}
+const sessionId = resumeId ?? randomUUID();
+const isProbe = prompt.startsWith("Reply with the single word OK");
+/** What the session did so far: `edited` once the file change is made. */
+const session = resumeId !== undefined ? JSON.parse(readFileSync(sessionFile(resumeId), "utf8")) : { id: sessionId, cwd, steps: [] };
+const saveSession = (step) => {
+  if (step) session.steps.push(step);
+  if (!sessionsDir) return;
+  mkdirSync(sessionsDir, { recursive: true });
+  writeFileSync(sessionFile(sessionId), JSON.stringify(session));
+};
+/** Input tokens of a run: a fresh one reads the whole task; a resumed one only what is new (the continuation). */
+const inputTokens = (fresh) => (resumeId !== undefined ? 1500 + Math.ceil(Buffer.byteLength(prompt) / 4) : fresh);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const emit = (line) => process.stdout.write(`${JSON.stringify({ ...line, session_id: sessionId, uuid: randomUUID() })}\n`);
 const usage = (input, output) => ({
@@ -79,7 +121,8 @@ const usage = (input, output) => ({
   service_tier: "standard",
 });
 
-const init = () =>
+const init = () => {
+  if (!isProbe) saveSession();
   emit({
     type: "system",
     subtype: "init",
@@ -91,6 +134,7 @@ const init = () =>
     apiKeySource: "none",
     claude_code_version: "2.1.0",
   });
+};
 let messageCount = 0;
 const assistant = (content, extra = {}) =>
   emit({
@@ -156,28 +200,53 @@ function identityEnv() {
   }
 }
 
+/** Claude's edit of `file`, as tool lines, then the change on disk; the session remembers it. */
+function editFile(file, path) {
+  assistant([{ type: "text", text: `I'll record the requested change in ${file}.` }]);
+  const before = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const line = `- change ${before.split("\n").filter((l) => l.startsWith("- change")).length + 1} by fake claude\n`;
+  toolUse("toolu_fake_edit", before ? "Edit" : "Write", {
+    file_path: path,
+    ...(before ? { old_string: before, new_string: before + line } : { content: `# Changes\n\n${line}` }),
+  });
+  writeFileSync(path, before ? before + line : `# Changes\n\n${line}`);
+  toolResult("toolu_fake_edit", `The file ${path} has been updated successfully.`);
+  saveSession("edited");
+}
+
 const scenarios = {
   async edit() {
     const file = env.FAKE_CLAUDE_FILE ?? "CLAUDE_CHANGE.md";
     const path = join(cwd, file);
     init();
-    assistant([{ type: "text", text: `I'll record the requested change in ${file}.` }]);
-    const before = existsSync(path) ? readFileSync(path, "utf8") : "";
-    const line = `- change ${before.split("\n").filter((l) => l.startsWith("- change")).length + 1} by fake claude\n`;
-    toolUse("toolu_fake_edit", before ? "Edit" : "Write", {
-      file_path: path,
-      ...(before ? { old_string: before, new_string: before + line } : { content: `# Changes\n\n${line}` }),
-    });
-    writeFileSync(path, before ? before + line : `# Changes\n\n${line}`);
-    toolResult("toolu_fake_edit", `The file ${path} has been updated successfully.`);
+    // A resumed session whose edit is made but not committed goes straight on to the commit.
+    const pending = session.steps.includes("edited") && git(["status", "--porcelain", "--", file]).trim() !== "";
+    if (pending) assistant([{ type: "text", text: `My change to ${file} is in place but not committed yet; committing it now.` }]);
+    else editFile(file, path);
     const message = `Update ${file}`;
     toolUse("toolu_fake_bash", "Bash", { command: `git add ${file} && git commit -m '${message}'`, description: "Commit the change" });
     git(["add", "--", file]);
     const out = git(["commit", "-m", message], identityEnv());
     toolResult("toolu_fake_bash", out.trim());
+    saveSession("committed");
     const summary = `Updated \`${file}\` with a new change entry and committed it ("${message}").`;
     assistant([{ type: "text", text: summary }]);
-    await result({ num_turns: 3, result: summary, total_cost_usd: 0.0234, usage: usage(6700, 220) });
+    await result({ num_turns: pending ? 1 : 3, result: summary, total_cost_usd: 0.0234, usage: usage(inputTokens(6700), pending ? 90 : 220) });
+  },
+  // A run interrupted midway: the change is made, then the API fails (500) before the commit.
+  // Only the first run with this sessions dir; later runs are `edit` (a resume commits the change).
+  async "interrupted-once"() {
+    const marker = join(sessionsDir ?? tmpdir(), `interrupted-once-${Buffer.from(cwd).toString("hex").slice(-40)}`);
+    if (resumeId !== undefined || existsSync(marker)) return scenarios.edit();
+    mkdirSync(dirname(marker), { recursive: true });
+    writeFileSync(marker, `${sessionId}\n`);
+    const file = env.FAKE_CLAUDE_FILE ?? "CLAUDE_CHANGE.md";
+    init();
+    editFile(file, join(cwd, file));
+    const text = "API Error: 500 Internal server error";
+    synthetic(text, "server_error");
+    await result({ is_error: true, result: text, num_turns: 2, stop_reason: "stop_sequence", total_cost_usd: 0.0151, usage: usage(4200, 150) });
+    process.exitCode = 1;
   },
   // A prompt-injected Claude: points the worktree's .git at a directory whose config runs a
   // program on the agent's next `git status` (FAKE_CLAUDE_MARKER is the file it would create).
@@ -300,8 +369,8 @@ scenarios.probe = async () => {
 const fromFile =
   env.FAKE_CLAUDE_SCENARIO_FILE && existsSync(env.FAKE_CLAUDE_SCENARIO_FILE) ? readFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "utf8").trim() : undefined;
 const chosen = fromFile || (env.FAKE_CLAUDE_SCENARIO ?? "edit");
-const isProbe = prompt.startsWith("Reply with the single word OK");
-const scenario = isProbe && ["edit", "no-changes", "max-turns", "crash", "hang", "tamper-git", "hostile"].includes(chosen) ? "probe" : chosen;
+const scenario =
+  isProbe && ["edit", "interrupted-once", "no-changes", "max-turns", "crash", "hang", "tamper-git", "hostile"].includes(chosen) ? "probe" : chosen;
 if (!scenarios[scenario]) {
   process.stderr.write(`fake-claude: unknown FAKE_CLAUDE_SCENARIO ${scenario}\n`);
   process.exit(64);

@@ -140,6 +140,14 @@ function renderUsage(report) {
     }),
     "No Claude runs in the last 7 days.",
   );
+  // Tokens resumed sessions saved against their tasks' first attempts (docs/operations.md, Resumed sessions).
+  const r = report.resumes;
+  $("resumes").hidden = !r || r.resumedRuns === 0;
+  if (r && r.resumedRuns > 0) {
+    const compared =
+      r.compared > 0 ? `saved ${r.savedInputTokens} input and ${r.savedOutputTokens} output tokens against their tasks' first attempts` : "none compared yet";
+    $("resumes").textContent = `Resumed sessions, last 7 d: ${r.resumedRuns} ${r.resumedRuns === 1 ? "run" : "runs"}; ${compared}.`;
+  }
   const alerts = report.alerts.slice(0, 5);
   $("alerts-section").hidden = alerts.length === 0;
   $("alerts").replaceChildren(...alerts.map((a) => el("li", {}, badge(a.level), ` ${new Date(a.at).toLocaleString()} — ${a.message}`)));

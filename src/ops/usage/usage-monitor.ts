@@ -4,6 +4,7 @@ import { UsageStore } from "../../store/usage-store.js";
 import { forecastBudget, type BudgetForecast } from "./forecast-budget.js";
 import { USAGE_WINDOWS, type Budget } from "../../config/parse-budgets.js";
 import { UsageAlerts, type UsageAlert } from "./usage-alerts.js";
+import { resumeSavings, type ResumeSavings } from "./resume-savings.js";
 import { usageSeries, type UsageSeries } from "./usage-series.js";
 import { usageWindows, type UsageWindows } from "./usage-windows.js";
 
@@ -11,6 +12,8 @@ export interface UsageReport extends UsageWindows {
   generatedAt: number;
   budgets: Array<Budget & { forecast: BudgetForecast }>;
   alerts: UsageAlert[];
+  /** Tokens resumed sessions saved against their tasks' first attempts, over the last 7 days. */
+  resumes: ResumeSavings;
 }
 
 export interface UsageMonitorOptions {
@@ -61,7 +64,7 @@ export class UsageMonitor {
         now,
       }),
     }));
-    return { generatedAt: now, ...usageWindows(entries, now), budgets, alerts: await this.alerts.recent() };
+    return { generatedAt: now, ...usageWindows(entries, now), budgets, alerts: await this.alerts.recent(), resumes: resumeSavings(entries) };
   }
 
   async series(spanMs: number = USAGE_WINDOWS["24h"], bucketMs = 3_600_000): Promise<UsageSeries> {
