@@ -20,6 +20,8 @@ import { KeptWorktrees } from "../workspace/kept-worktrees.js";
 import { join } from "node:path";
 import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "../store/account-pauses.js";
+import { BudgetGates, type BudgetGate } from "../store/budget-gates.js";
+import { bullmqPriority } from "../shared/priority.js";
 import { LoginState } from "./login-state.js";
 import { NameClaim } from "./name-claim.js";
 import { processTask } from "./process-task.js";
@@ -81,6 +83,9 @@ export class Agent {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly limit: AccountLimit;
   private readonly login: LoginState;
+  private readonly budgets: BudgetGates;
+  /** Its account's budget gate as the app last published it; undefined: no budget holds it back. */
+  private budget: BudgetGate | undefined;
   private mode: ClusterMode = "running";
   private stopping = false;
   private gate: GateState = { canTake: false, open: false, state: "checking-login" };
@@ -117,6 +122,7 @@ export class Agent {
       probe,
       onChange,
     });
+    this.budgets = new BudgetGates(deps.redis, prefix);
     this.login = new LoginState({
       sessions: new SessionStates(deps.redis, prefix),
       events,
@@ -174,6 +180,7 @@ export class Agent {
     await subscribeControl(this.subscriber, this.options.CCC_PREFIX, this.log, (message) => this.onControl(message));
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
+    await this.readBudget();
     for (const name of this.queueNames) {
       const lockDuration = this.deps.lockDurationMs ?? 30_000;
       const worker = new TaskWorker(name, (job, token) => this.process(job, token), {
@@ -205,7 +212,8 @@ export class Agent {
       redis: this.deps.redis,
       workers: this.workers,
       capacity: () => (this.gate.open ? this.options.concurrency : 0),
-      admits: () => true,
+      // An account on course to overspend its budget keeps what is left for urgent and high tasks.
+      admits: (priority) => this.budget?.level !== "tight" || priority <= bullmqPriority("high"),
       log: this.log,
       ...(this.deps.idlePollMs !== undefined ? { idlePollMs: this.deps.idlePollMs } : {}),
     });
@@ -286,6 +294,7 @@ export class Agent {
         mode: this.mode,
         ...(this.limit.until !== undefined ? { accountPausedUntil: this.limit.until } : {}),
         session: this.login.state,
+        ...(this.budget ? { budget: this.budget.level } : {}),
         stopping: this.stopping,
         running: this.running.size,
         concurrency: this.options.concurrency,
@@ -328,8 +337,20 @@ export class Agent {
     const [control, pause] = await Promise.all([this.control.get(), this.pauses.get(this.options.account)]);
     this.mode = control.mode;
     if (pause) this.limit.apply(pause);
+    await this.readBudget();
     // Also wakes the fetch loop if a change reached this process only through the stored state.
     this.applyGate();
+  }
+
+  /** Adopts the account's budget gate the app publishes; a change of level is logged and wakes the fetch loop. */
+  private async readBudget(): Promise<void> {
+    const gate = await this.budgets.get(this.options.account, this.now());
+    if ((gate?.level ?? "ok") !== (this.budget?.level ?? "ok")) {
+      const level = gate?.level ?? "ok";
+      if (level === "ok") this.log.info({ account: this.options.account }, "budget: taking every task again");
+      else this.log.warn({ account: this.options.account, level, until: gate?.until }, gate!.message);
+    }
+    this.budget = gate;
   }
 
   private async heartbeat(): Promise<void> {
@@ -359,6 +380,9 @@ export class Agent {
         ...(this.limit.until !== undefined ? { pausedUntil: this.limit.until } : {}),
         session: this.login.state,
         ...(this.options.repos ? { repos: this.options.repos } : {}),
+        ...(this.budget && this.budget.level !== "ok"
+          ? { budget: { level: this.budget.level, message: this.budget.message, ...(this.budget.until !== undefined ? { until: this.budget.until } : {}) } }
+          : {}),
       },
       this.options.heartbeatTtlSeconds,
     );

@@ -6,6 +6,8 @@ export interface GateInputs {
   /** Epoch ms until which this agent's Claude account is over its usage limit. */
   accountPausedUntil?: number;
   session: "ok" | "expired" | "checking";
+  /** Its account's budget gate: `spent` takes nothing (`tight` only narrows what is taken, in the fetch loop). */
+  budget?: "ok" | "tight" | "spent";
   stopping: boolean;
   running: number;
   concurrency: number;
@@ -17,7 +19,7 @@ export interface GateState {
   /** Nothing forbids work: up to `concurrency` tasks may run. */
   open: boolean;
   /** What the heartbeat and dashboards show. */
-  state: "stopping" | "stopped" | "session-expired" | "checking-login" | "usage-limit" | "paused" | "busy" | "idle";
+  state: "stopping" | "stopped" | "session-expired" | "checking-login" | "usage-limit" | "over-budget" | "paused" | "busy" | "idle";
 }
 
 /** Pure: the most serious reason not to work wins the displayed state. */
@@ -33,11 +35,13 @@ export function workGate(inputs: GateInputs, now: number): GateState {
           ? "checking-login"
           : limited
             ? "usage-limit"
-            : inputs.mode === "paused"
-              ? "paused"
-              : inputs.running > 0
-                ? "busy"
-                : "idle";
+            : inputs.budget === "spent"
+              ? "over-budget"
+              : inputs.mode === "paused"
+                ? "paused"
+                : inputs.running > 0
+                  ? "busy"
+                  : "idle";
   const blocked = state !== "busy" && state !== "idle";
   return { canTake: !blocked && inputs.running < inputs.concurrency, open: !blocked, state };
 }

@@ -3,6 +3,7 @@ import { servesRepo } from "../shared/serves-repo.js";
 import type { ControlState } from "../store/cluster-control.js";
 import { GENERAL } from "../shared/specialty.js";
 import { controlBlocker } from "../control/control-blocker.js";
+import type { Priority } from "../shared/priority.js";
 
 export interface BlockerInputs {
   /** The queue's specialty: `general` is served by every agent, others by agents that list them. */
@@ -14,6 +15,8 @@ export interface BlockerInputs {
   agents: AgentInfo[];
   /** Each agent's open session-timeout issue, as `owner/repo#n`. */
   sessionIssues: ReadonlyMap<string, string>;
+  /** The task's priority: an agent whose account is near its budget takes only urgent and high. @defaultValue "normal" */
+  priority?: Priority;
 }
 
 /** Agent states in which an agent takes work (now, or when its running task ends). */
@@ -33,8 +36,12 @@ export function describeBlocker(inputs: BlockerInputs): string | undefined {
   const [owner = "", name = ""] = inputs.repo.split("/");
   const forRepo = serving.filter((a) => servesRepo(a.repos, owner, name));
   if (forRepo.length === 0) return `no live agent serves ${inputs.repo} (their --repos)`;
-  if (forRepo.some((a) => WORKING.has(a.state))) return undefined;
-  const reasons = forRepo.map((agent) => agentBlocker(agent, inputs.sessionIssues.get(agent.name)));
+  const important = inputs.priority === "urgent" || inputs.priority === "high";
+  const takes = (agent: AgentInfo) => WORKING.has(agent.state) && (important || agent.budget?.level !== "tight");
+  if (forRepo.some(takes)) return undefined;
+  const reasons = forRepo.map((agent) =>
+    WORKING.has(agent.state) && agent.budget ? `${agent.name}: ${agent.budget.message}` : agentBlocker(agent, inputs.sessionIssues.get(agent.name)),
+  );
   return `no agent can take it now: ${reasons.join("; ")}`;
 }
 
@@ -46,6 +53,8 @@ function agentBlocker(agent: AgentInfo, sessionIssue: string | undefined): strin
       const until = agent.pausedUntil !== undefined ? ` until ${new Date(agent.pausedUntil).toISOString()}` : "";
       return `${agent.name}'s Claude account \`${agent.account}\` is over its usage limit${until}`;
     }
+    case "over-budget":
+      return `${agent.name}: ${agent.budget?.message ?? `account \`${agent.account}\` has used its budget`}`;
     case "checking-login":
       return `${agent.name} is checking its Claude login`;
     case "stopping":

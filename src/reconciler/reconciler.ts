@@ -105,7 +105,10 @@ export class Reconciler {
           continue;
         }
         if (!(await this.checkQueued(task))) continue;
-        await this.explain(task, describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues }));
+        await this.explain(
+          task,
+          describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues, priority: task.priority }),
+        );
         await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
     } finally {

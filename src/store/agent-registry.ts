@@ -25,6 +25,8 @@ export interface AgentInfo {
   session?: string;
   /** Its `--repos`: the owners and `owner/repo`s it takes tasks of; absent serves all. */
   repos?: string[];
+  /** Its account's budget, when it holds the agent back: `tight` takes only urgent and high tasks, `spent` none. */
+  budget?: { level: "tight" | "spent"; until?: number; message: string };
 }
 
 const agentInfoSchema = z.object({
@@ -42,6 +44,7 @@ const agentInfoSchema = z.object({
   pausedUntil: z.number().optional(),
   session: z.string().optional(),
   repos: z.array(z.string()).optional(),
+  budget: z.object({ level: z.enum(["tight", "spent"]), until: z.number().optional(), message: z.string() }).optional(),
 }) satisfies z.ZodType<AgentInfo>;
 
 /**

@@ -99,15 +99,30 @@ function renderTasks({ tasks }) {
         {},
         td(link(t.issueUrl, t.taskId)),
         td(t.title, "title"),
-        td(badge(t.state)),
+        td(scheduled(t) ? el("span", { title: `starts ${new Date(t.notBefore).toLocaleString()}` }, badge("scheduled")) : badge(t.state)),
         td(t.specialty),
         td(t.agent ?? "–"),
         td(ago(t.queuedAt)),
-        td(t.prUrl ? link(t.prUrl, `#${t.prNumber ?? "PR"}`) : t.failure ? el("span", { class: "muted", title: t.failure.message }, t.failure.kind) : "–"),
+        td(outcome(t)),
       ),
     ),
     "No tasks yet.",
   );
+}
+
+/** A queued task whose start time has not come (`/claude run at|in`). */
+function scheduled(t) {
+  return t.state === "queued" && t.notBefore !== undefined && t.notBefore > Date.now();
+}
+
+/** The PR, the failure, or, for a live task, what holds it up: the words of its tracking comment. */
+function outcome(t) {
+  if (t.prUrl) return link(t.prUrl, `#${t.prNumber ?? "PR"}`);
+  const live = t.state === "queued" || t.state === "waiting" || t.state === "running";
+  const why = live ? (t.blockedBy ?? t.waitingFor) : undefined;
+  if (why) return el("span", { class: "muted waits", title: why }, `waits: ${why.length > 140 ? `${why.slice(0, 140)}…` : why}`);
+  if (scheduled(t)) return el("span", { class: "muted" }, `starts ${new Date(t.notBefore).toLocaleString()}`);
+  return t.failure ? el("span", { class: "muted", title: t.failure.message }, t.failure.kind) : "–";
 }
 
 function renderUsage(report) {
@@ -123,6 +138,10 @@ function renderUsage(report) {
             badge(b.forecast.level),
             ` ${usd(b.forecast.spentUsd)} of ${usd(b.usd)}/${b.window}`,
             b.forecast.reachAt && b.forecast.level !== "critical" ? ` · reached ${new Date(b.forecast.reachAt).toLocaleString()}` : "",
+            // What the budget makes the account's agents do now: urgent and high only, or nothing.
+            b.gate && b.gate.level !== "ok"
+              ? el("span", { class: "gate", title: b.gate.message }, " · ", badge(b.gate.level === "spent" ? "over-budget" : "urgent+high only"))
+              : "",
           )
         : "–";
       return el(

@@ -2,6 +2,8 @@ import type { Redis } from "ioredis";
 import { silentLogger, type Logger } from "../../shared/logger.js";
 import { UsageStore } from "../../store/usage-store.js";
 import { forecastBudget, type BudgetForecast } from "./forecast-budget.js";
+import { budgetGate } from "./budget-gate.js";
+import { BudgetGates, type BudgetGate } from "../../store/budget-gates.js";
 import { USAGE_WINDOWS, type Budget } from "../../config/parse-budgets.js";
 import { UsageAlerts, type UsageAlert } from "./usage-alerts.js";
 import { resumeSavings, type ResumeSavings } from "./resume-savings.js";
@@ -10,7 +12,8 @@ import { usageWindows, type UsageWindows } from "./usage-windows.js";
 
 export interface UsageReport extends UsageWindows {
   generatedAt: number;
-  budgets: Array<Budget & { forecast: BudgetForecast }>;
+  /** Each budget with its forecast and what it lets the account's agents take now. */
+  budgets: Array<Budget & { forecast: BudgetForecast; gate: BudgetGate }>;
   alerts: UsageAlert[];
   /** Tokens resumed sessions saved against their tasks' first attempts, over the last 7 days. */
   resumes: ResumeSavings;
@@ -37,6 +40,7 @@ export interface UsageMonitorOptions {
 export class UsageMonitor {
   private readonly store: UsageStore;
   private readonly alerts: UsageAlerts;
+  private readonly gates: BudgetGates;
   private readonly log: Logger;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -44,6 +48,7 @@ export class UsageMonitor {
   constructor(private readonly options: UsageMonitorOptions) {
     this.store = new UsageStore(options.redis, options.prefix);
     this.alerts = new UsageAlerts(options.redis, options.prefix);
+    this.gates = new BudgetGates(options.redis, options.prefix);
     this.log = options.log ?? silentLogger;
     this.now = options.now ?? Date.now;
   }
@@ -55,15 +60,11 @@ export class UsageMonitor {
   async report(): Promise<UsageReport> {
     const now = this.now();
     const entries = await this.store.range(now - USAGE_WINDOWS["7d"], now);
-    const budgets = this.options.budgets.map((budget) => ({
-      ...budget,
-      forecast: forecastBudget({
-        entries: entries.filter((e) => e.account === budget.account),
-        budgetUsd: budget.usd,
-        windowMs: USAGE_WINDOWS[budget.window],
-        now,
-      }),
-    }));
+    const budgets = this.options.budgets.map((budget) => {
+      const own = entries.filter((e) => e.account === budget.account);
+      const forecast = forecastBudget({ entries: own, budgetUsd: budget.usd, windowMs: USAGE_WINDOWS[budget.window], now });
+      return { ...budget, forecast, gate: budgetGate(budget, forecast, own, now) };
+    });
     return { generatedAt: now, ...usageWindows(entries, now), budgets, alerts: await this.alerts.recent(), resumes: resumeSavings(entries) };
   }
 
@@ -72,9 +73,13 @@ export class UsageMonitor {
     return usageSeries(await this.store.range(now - spanMs, now), { to: now, spanMs, bucketMs });
   }
 
-  /** Compares every budget's level with the last check and raises alerts for those that rose. */
+  /**
+   * Publishes every budget's gate for the agents (an account near or at its budget takes only
+   * urgent and high tasks, or none), and raises alerts for the budgets whose level rose.
+   */
   async check(): Promise<UsageAlert[]> {
     const report = await this.report();
+    await this.gates.replace(report.budgets.map((budget) => budget.gate));
     const raised: UsageAlert[] = [];
     for (const budget of report.budgets) {
       const { forecast } = budget;
