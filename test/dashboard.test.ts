@@ -5,6 +5,8 @@ import type { Redis } from "ioredis";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { AgentRegistry, type AgentInfo } from "../src/store/agent-registry.js";
+import { BudgetGates } from "../src/store/budget-gates.js";
 import { ClusterControl } from "../src/store/cluster-control.js";
 import { PullRequestFates } from "../src/store/pull-request-fates.js";
 import { UsageStore } from "../src/store/usage-store.js";
@@ -12,7 +14,7 @@ import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
 import { API_TOKEN, startAppProcess, type AppProcess } from "./helpers/app-process.js";
 import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
-import { enqueueDirect } from "./helpers/tasks.js";
+import { claimTestTask, enqueueDirect } from "./helpers/tasks.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const missing = existsSync(CHROMIUM) ? "" : ` — SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`;
@@ -29,7 +31,7 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
   beforeAll(async () => {
     redis = connectRedis();
     deps = intakeDeps(redis, prefix);
-    app = await startAppProcess({ prefix, env: { CCC_BUDGETS: "team=40" } });
+    app = await startAppProcess({ prefix, env: { CCC_BUDGETS: "team=40", CCC_USAGE_CHECK_SECONDS: "1" } });
     profile = mkdtempSync(join(tmpdir(), "ccc-chromium-"));
     // A fresh profile per run (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, {
@@ -167,6 +169,77 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(errors).toEqual([]);
     expect(outside).toEqual([]);
+  });
+
+  it("shows a scheduled task's start, what a blocked task waits for, and a budget that holds an account's agents back", async () => {
+    // The test above leaves the cluster stopped, which would be what every queued task waits for.
+    await new ClusterControl(redis, prefix).resume("test");
+    const now = Date.now();
+    const registry = new AgentRegistry(redis, prefix);
+    const agent = (info: Partial<AgentInfo> & Pick<AgentInfo, "name" | "state">): AgentInfo => ({
+      host: "desk-3",
+      account: "team",
+      specialties: ["backend"],
+      concurrency: 1,
+      tasks: [],
+      startedAt: now,
+      lastSeen: now,
+      version: "t",
+      session: "ok",
+      ...info,
+    });
+    // An idle agent serving general tasks, so the scheduled task waits for its start time only.
+    await registry.heartbeat(agent({ name: "pc-4", state: "idle", account: "other" }), 120);
+
+    // Scheduled: queued with a start time two hours from now, as `/claude run in 2h` queues it.
+    const notBefore = now + 2 * 3_600_000;
+    const scheduled = await claimTestTask(deps, { number: 44, title: "Nightly clean-up", cloneUrl: "file:///nowhere" });
+    expect(await deps.store.update(scheduled.taskId, { notBefore }, ["queued"])).toBe(true);
+    await deps.queues.add({ ...scheduled, notBefore });
+    // Blocked: no live agent serves `frontend`, so the app's reconciler writes why on the record.
+    await enqueueDirect(deps, { number: 45, title: "Restyle the login page", specialty: "frontend", cloneUrl: "file:///nowhere" });
+    const blocked = await waitFor("the reconciler to explain the frontend task", async () => (await deps.store.get("octo-org/hello#45"))?.blockedBy, 20_000);
+    expect(blocked).toContain("no live agent serves `frontend`");
+
+    // Over budget: $45 puts `team` past its $40 per 7 d on its own; the app publishes the gate, and an
+    // agent of that account, seeing it, reports itself `over-budget` in its heartbeat.
+    await new UsageStore(redis, prefix).record({
+      at: now - 3_600_000,
+      agent: "pc-2",
+      account: "team",
+      taskId: "octo-org/hello#41",
+      costUsd: 45,
+      turns: 30,
+      durationMs: 600_000,
+      outcome: "success",
+    });
+    const gate = await waitFor("the app to publish team's spent gate", async () => {
+      const found = await new BudgetGates(redis, prefix).get("team", Date.now());
+      return found?.level === "spent" ? found : undefined;
+    });
+    await registry.heartbeat(agent({ name: "pc-3", state: "over-budget", budget: { level: "spent", until: gate.until, message: gate.message } }), 120);
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${app.base}/dashboard`);
+    await page.locator("#token").fill(API_TOKEN);
+    await page.locator("#login-form button[type=submit]").click();
+
+    const cells = (table: string, row: string) => page.locator(`#${table} tbody tr`).filter({ hasText: row }).locator("td");
+    await expect.poll(() => cells("tasks", "octo-org/hello#44").count(), { timeout: 10_000 }).toBe(7);
+    expect(await cells("tasks", "octo-org/hello#44").nth(2).innerText()).toBe("scheduled");
+    const starts = await page.evaluate((at) => `starts ${new Date(at).toLocaleString()}`, notBefore);
+    expect(await cells("tasks", "octo-org/hello#44").nth(6).innerText()).toBe(starts);
+
+    expect(await cells("tasks", "octo-org/hello#45").nth(2).innerText()).toBe("queued");
+    expect(await cells("tasks", "octo-org/hello#45").nth(6).innerText()).toBe(`waits: ${blocked}`);
+
+    const budget = page.locator("#usage tbody tr").filter({ hasText: "team" }).locator(".gate");
+    await expect.poll(() => budget.locator(".state").innerText()).toBe("over-budget");
+    expect(await budget.getAttribute("title")).toBe(gate.message);
+    await expect.poll(() => cells("agents", "pc-3").nth(1).innerText()).toBe("over-budget");
+    expect(errors).toEqual([]);
   });
 
   it("a wrong token brings the sign-in form back with a message", async () => {

@@ -59,6 +59,8 @@ describe("a lone agent takes its task again by itself", () => {
 
     const done = await waitFor("the PR after the reset", recordIn(21, "pr-open"), 60_000);
     expect(done.agent).toBe("lone-pc");
+    // It continued the Claude session the limit interrupted, in the worktree it kept.
+    expect(done.resumed).toBe(true);
     // Not before the reset and its margin: the agent waited as told, then went on by itself.
     expect(done.startedAt!).toBeGreaterThanOrEqual(resetAt * 1000 + 1000);
     console.info(`figure: usage reset → same agent restarted the task: ${done.startedAt! - resetAt * 1000} ms (margin 1000 ms)`);
@@ -113,6 +115,7 @@ describe("a lone agent takes its task again by itself", () => {
 
     const done = await waitFor("the PR after the resume", recordIn(41, "pr-open"), 30_000);
     expect(done.agent).toBe("lone-pc");
+    expect(done.resumed).toBe(true);
     expect(done.startedAt!).toBeGreaterThanOrEqual(resumedAt);
     expect(pullsFor(41)).toHaveLength(1);
   }, 90_000);
