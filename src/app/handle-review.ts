@@ -6,6 +6,7 @@ import { actorRole } from "./authorize.js";
 import { runCommand } from "./handle-comment.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
+import { deliveryContext } from "./issue-context-from.js";
 import { reply } from "./reply.js";
 
 type ReviewEvent = Context<"pull_request_review.submitted">;
@@ -41,16 +42,9 @@ export async function handleReview(deps: IntakeDeps, context: ReviewEvent): Prom
 
 /** A review delivery as the handlers see an issue: the pull request is the "issue" (they share numbers). */
 function pullRequestContextFrom(context: ReviewEvent): IssueContext {
-  const { payload } = context;
-  const pr = payload.pull_request;
+  const pr = context.payload.pull_request;
   return {
-    octokit: context.octokit,
-    deliveryId: context.id,
-    installationId: payload.installation?.id ?? 0,
-    owner: payload.repository.owner.login,
-    repo: payload.repository.name,
-    cloneUrl: payload.repository.clone_url,
-    defaultBranch: payload.repository.default_branch,
+    ...deliveryContext(context),
     issue: {
       number: pr.number,
       title: pr.title,
@@ -60,6 +54,5 @@ function pullRequestContextFrom(context: ReviewEvent): IssueContext {
       labels: (pr.labels ?? []).map((l) => l.name),
       comments: 0,
     },
-    actor: payload.sender.login,
   };
 }
