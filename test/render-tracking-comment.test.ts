@@ -234,6 +234,17 @@ describe("the renderers apply the outbound filter", () => {
     expectNothingLive(waiting);
   });
 
+  it("the `/claude status` reply says when a scheduled task starts and what blocks a queued one", () => {
+    const scheduled = statusReply(record({ state: "queued", notBefore: NOW + 3_600_000 }), "issue", NOW);
+    expect(scheduled).toContain("**queued**");
+    expect(scheduled).toContain("Scheduled for 2025-01-01 13:00 UTC.");
+    // Once its time has come it is an ordinary queued task.
+    expect(statusReply(record({ state: "queued", notBefore: NOW - 1 }), "issue", NOW)).not.toContain("Scheduled");
+    // The reconciler's own words, as on the tracking comment.
+    const blocked = statusReply(record({ state: "queued", blockedBy: "no live agent serves `frontend`" }), "issue", NOW);
+    expect(blocked).toMatch(/Blocked: no live agent serves \\?`frontend\\?`\.$/);
+  });
+
   it("the PR body's summary has none of them live, and still closes the task's issue", () => {
     const body = renderPullRequestBody(record({ state: "running", ...started, result: { ...result, summary: INJECTED } }));
     expectNothingLive(body);
