@@ -20,8 +20,8 @@ import { KeptWorktrees } from "../workspace/kept-worktrees.js";
 import { join } from "node:path";
 import { AccountLimit } from "./account-limit.js";
 import { AccountPauses } from "../store/account-pauses.js";
-import { BudgetGates, type BudgetGate } from "../store/budget-gates.js";
-import { bullmqPriority } from "../shared/priority.js";
+import { BudgetGates } from "../store/budget-gates.js";
+import { BudgetWatch } from "./budget-watch.js";
 import { LoginState } from "./login-state.js";
 import { NameClaim } from "./name-claim.js";
 import { processTask } from "./process-task.js";
@@ -35,7 +35,7 @@ import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
 import { verifyJob } from "../queue/verify-job.js";
 import { workGate, type GateState } from "./work-gate.js";
 import { FetchLoop } from "./fetch-loop.js";
-import { TaskWorker } from "./task-worker.js";
+import { startTaskWorkers, type TaskWorker } from "./task-worker.js";
 
 export interface AgentDeps {
   redis: Redis;
@@ -83,9 +83,7 @@ export class Agent {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly limit: AccountLimit;
   private readonly login: LoginState;
-  private readonly budgets: BudgetGates;
-  /** Its account's budget gate as the app last published it; undefined: no budget holds it back. */
-  private budget: BudgetGate | undefined;
+  private readonly budget: BudgetWatch;
   private mode: ClusterMode = "running";
   private stopping = false;
   private gate: GateState = { canTake: false, open: false, state: "checking-login" };
@@ -122,7 +120,7 @@ export class Agent {
       probe,
       onChange,
     });
-    this.budgets = new BudgetGates(deps.redis, prefix);
+    this.budget = new BudgetWatch({ gates: new BudgetGates(deps.redis, prefix), account: options.account, now: this.now, log: this.log });
     this.login = new LoginState({
       sessions: new SessionStates(deps.redis, prefix),
       events,
@@ -180,40 +178,30 @@ export class Agent {
     await subscribeControl(this.subscriber, this.options.CCC_PREFIX, this.log, (message) => this.onControl(message));
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
-    await this.readBudget();
-    for (const name of this.queueNames) {
-      const lockDuration = this.deps.lockDurationMs ?? 30_000;
-      const worker = new TaskWorker(name, (job, token) => this.process(job, token), {
+    await this.budget.refresh();
+    this.workers.push(
+      ...(await startTaskWorkers(this.queueNames, {
         connection: this.deps.redis,
         prefix: this.options.CCC_PREFIX,
-        concurrency: this.options.concurrency,
-        autorun: false,
-        lockDuration,
-        // A dead agent's job is back on the queue at most one lock plus one interval after its
-        // last renewal; the check runs in every live agent serving the queue.
-        stalledInterval: Math.min(10_000, Math.max(1_000, Math.round(lockDuration / 3))),
-        // The reconciler in the app fails a task whose job stalled more often than this.
-        maxStalledCount: 2,
-      });
-      worker.on("error", (error) => this.log.warn({ err: error, queue: name }, "worker error"));
-      // This process slept (a suspended PC) or lost Redis past its lock: the job is someone
-      // else's now. Stop the stale run; it changes nothing (processTask checks its lease).
-      worker.on("lockRenewalFailed", (jobIds: string[]) => {
-        for (const [taskId, run] of this.running) {
-          if (!jobIds.includes(run.jobId)) continue;
-          this.log.warn({ taskId, jobId: run.jobId }, "lost the task's lock (this machine slept or lost Redis): abandoning the stale run");
-          run.controller.abort("lost" satisfies AbortReason);
-        }
-      });
-      this.workers.push(worker);
-    }
-    await Promise.all(this.workers.map((worker) => worker.startTimers()));
+        lockDurationMs: this.deps.lockDurationMs ?? 30_000,
+        log: this.log,
+        process: (job, token) => this.process(job, token),
+        // The job is someone else's now. Stop the stale run; it changes nothing (processTask checks its lease).
+        onLocksLost: (jobIds) => {
+          for (const [taskId, run] of this.running) {
+            if (!jobIds.includes(run.jobId)) continue;
+            this.log.warn({ taskId, jobId: run.jobId }, "lost the task's lock (this machine slept or lost Redis): abandoning the stale run");
+            run.controller.abort("lost" satisfies AbortReason);
+          }
+        },
+      })),
+    );
     this.fetcher = new FetchLoop({
       redis: this.deps.redis,
       workers: this.workers,
       capacity: () => (this.gate.open ? this.options.concurrency : 0),
       // An account on course to overspend its budget keeps what is left for urgent and high tasks.
-      admits: (priority) => this.budget?.level !== "tight" || priority <= bullmqPriority("high"),
+      admits: (priority) => this.budget.admits(priority),
       log: this.log,
       ...(this.deps.idlePollMs !== undefined ? { idlePollMs: this.deps.idlePollMs } : {}),
     });
@@ -294,7 +282,7 @@ export class Agent {
         mode: this.mode,
         ...(this.limit.until !== undefined ? { accountPausedUntil: this.limit.until } : {}),
         session: this.login.state,
-        ...(this.budget ? { budget: this.budget.level } : {}),
+        budget: this.budget.level,
         stopping: this.stopping,
         running: this.running.size,
         concurrency: this.options.concurrency,
@@ -337,20 +325,9 @@ export class Agent {
     const [control, pause] = await Promise.all([this.control.get(), this.pauses.get(this.options.account)]);
     this.mode = control.mode;
     if (pause) this.limit.apply(pause);
-    await this.readBudget();
+    await this.budget.refresh();
     // Also wakes the fetch loop if a change reached this process only through the stored state.
     this.applyGate();
-  }
-
-  /** Adopts the account's budget gate the app publishes; a change of level is logged and wakes the fetch loop. */
-  private async readBudget(): Promise<void> {
-    const gate = await this.budgets.get(this.options.account, this.now());
-    if ((gate?.level ?? "ok") !== (this.budget?.level ?? "ok")) {
-      const level = gate?.level ?? "ok";
-      if (level === "ok") this.log.info({ account: this.options.account }, "budget: taking every task again");
-      else this.log.warn({ account: this.options.account, level, until: gate?.until }, gate!.message);
-    }
-    this.budget = gate;
   }
 
   private async heartbeat(): Promise<void> {
@@ -380,9 +357,7 @@ export class Agent {
         ...(this.limit.until !== undefined ? { pausedUntil: this.limit.until } : {}),
         session: this.login.state,
         ...(this.options.repos ? { repos: this.options.repos } : {}),
-        ...(this.budget && this.budget.level !== "ok"
-          ? { budget: { level: this.budget.level, message: this.budget.message, ...(this.budget.until !== undefined ? { until: this.budget.until } : {}) } }
-          : {}),
+        ...(this.budget.info ? { budget: this.budget.info } : {}),
       },
       this.options.heartbeatTtlSeconds,
     );

@@ -1,4 +1,6 @@
-import { Worker } from "bullmq";
+import { Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "../shared/logger.js";
 
 /**
  * A BullMQ worker whose jobs the agent fetches itself (`getNextJob` + `processJob`), so one
@@ -11,4 +13,38 @@ export class TaskWorker extends Worker {
     await this.startStalledCheckTimer();
     this.lockManager.start();
   }
+}
+
+export interface TaskWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. */
+  lockDurationMs: number;
+  log: Logger;
+  process: (job: Job, token: string | undefined) => Promise<string>;
+  /** This process slept (a suspended PC) or lost Redis past these jobs' locks: they are someone else's now. */
+  onLocksLost: (jobIds: string[]) => void;
+}
+
+/** One worker per queue, its timers started, for the agent's fetch loop to fetch through. */
+export async function startTaskWorkers(queues: readonly string[], options: TaskWorkerOptions): Promise<TaskWorker[]> {
+  const { lockDurationMs: lockDuration, log } = options;
+  const workers = queues.map((name) => {
+    const worker = new TaskWorker(name, (job, token) => options.process(job, token), {
+      connection: options.connection,
+      prefix: options.prefix,
+      autorun: false,
+      lockDuration,
+      // A dead agent's job is back on the queue at most one lock plus one interval after its
+      // last renewal; the check runs in every live agent serving the queue.
+      stalledInterval: Math.min(10_000, Math.max(1_000, Math.round(lockDuration / 3))),
+      // The reconciler in the app fails a task whose job stalled more often than this.
+      maxStalledCount: 2,
+    });
+    worker.on("error", (error) => log.warn({ err: error, queue: name }, "worker error"));
+    worker.on("lockRenewalFailed", options.onLocksLost);
+    return worker;
+  });
+  await Promise.all(workers.map((worker) => worker.startTimers()));
+  return workers;
 }
