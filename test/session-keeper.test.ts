@@ -101,8 +101,14 @@ describe("SessionKeeper on real worktrees", () => {
     new SessionKeeper({ kept: index, workspace, store, agent: "pc-1", limitBytes, log: silent, now: () => (clock += 1_000) });
   const prepare = (n: number) =>
     workspace.prepare({ owner: "octo", repo: "hello", cloneUrl: origin.url, branch: `claude/issue-${n}-x`, baseBranch: "main", taskKey: `issue-${n}` });
+  const sessionId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
   const recordFor = (n: number, prepared: PreparedWorktree): TaskRecord =>
-    ({ taskId: `octo/hello#${n}`, run: 1, state: "queued", session: { id: `s-${n}`, agent: "pc-1", dir: prepared.dir, run: 1, promptedAt: 0 } }) as TaskRecord;
+    ({
+      taskId: `octo/hello#${n}`,
+      run: 1,
+      state: "queued",
+      session: { id: sessionId(n), agent: "pc-1", dir: prepared.dir, run: 1, promptedAt: 0 },
+    }) as TaskRecord;
 
   it("over the limit, evicts the least recently used kept worktree from disk and from the list", async () => {
     keeper = keeperWith(Number.MAX_SAFE_INTEGER);
@@ -130,11 +136,14 @@ describe("SessionKeeper on real worktrees", () => {
     await writeFile(join(prepared.dir, "WIP.md"), "half done\n");
     await keeper.keep("octo/hello#4", prepared);
     const resumable = await keeper.takeUp(recordFor(4, prepared), silent);
-    expect(resumable).toMatchObject({ sessionId: "s-4", earlierRun: false, prepared: { dir: prepared.dir, startSha: prepared.startSha } });
+    expect(resumable).toMatchObject({ sessionId: sessionId(4), earlierRun: false, prepared: { dir: prepared.dir, startSha: prepared.startSha } });
     expect(existsSync(join(prepared.dir, "WIP.md"))).toBe(true);
     // Another agent's session is not continued here.
-    const elsewhere = { ...recordFor(4, prepared), session: { id: "s-4", agent: "pc-2", dir: prepared.dir, run: 1, promptedAt: 0 } };
+    const elsewhere = { ...recordFor(4, prepared), session: { id: sessionId(4), agent: "pc-2", dir: prepared.dir, run: 1, promptedAt: 0 } };
     expect(await keeper.takeUp(elsewhere, silent)).toBeUndefined();
+    // Nor one whose id in the record (outside the task's signature) is not a session id.
+    const forged = { ...recordFor(4, prepared), session: { id: "--dangerously-skip-permissions", agent: "pc-1", dir: prepared.dir, run: 1, promptedAt: 0 } };
+    expect(await keeper.takeUp(forged, silent)).toBeUndefined();
   });
 
   it("does not trust a kept worktree whose .git was rewritten: removed, and the run starts afresh", async () => {
@@ -208,8 +217,16 @@ describe("the resumed run's pieces", () => {
 
   it("--resume <id> comes before -p; a fresh run has none", () => {
     const base = { maxTurns: 5, permissionMode: "acceptEdits", allowedTools: ["Edit"] };
-    expect(claudeArgs({ ...base, resume: "abc" }).slice(0, 3)).toEqual(["--resume", "abc", "-p"]);
+    const id = "36c4ecdd-6763-4179-96f9-51702d75daed";
+    expect(claudeArgs({ ...base, resume: id }).slice(0, 3)).toEqual(["--resume", id, "-p"]);
     expect(claudeArgs(base)).not.toContain("--resume");
+  });
+
+  it("only a Claude session id reaches --resume: the record it comes from is not signed", () => {
+    const base = { maxTurns: 5, permissionMode: "acceptEdits", allowedTools: ["Edit"] };
+    for (const forged of ["--dangerously-skip-permissions", "abc", "36c4ecdd-6763-4179-96f9-51702d75daed --model x", ""]) {
+      expect(() => claudeArgs({ ...base, resume: forged }), forged).toThrow(/not a Claude session id/);
+    }
   });
 
   it("the real CLI's answer to an unknown --resume id is a session not found, nothing else", () => {

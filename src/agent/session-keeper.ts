@@ -1,4 +1,5 @@
 import type { TaskRecord } from "../queue/task-record.js";
+import { isSessionId } from "../claude/run-claude.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { Logger } from "../shared/logger.js";
 import { directoryBytes, worktreesToEvict, type KeptWorktrees } from "../workspace/kept-worktrees.js";
@@ -57,6 +58,11 @@ export class SessionKeeper {
   async takeUp(record: TaskRecord, log: Logger): Promise<Resumable | undefined> {
     const session = record.session;
     if (!this.enabled || !session || session.agent !== this.options.agent) return undefined;
+    // Read back from Redis, outside the task's signature: only a real session id may reach `--resume`.
+    if (!isSessionId(session.id)) {
+      log.warn({ sessionId: session.id.slice(0, 60) }, "the task's recorded session id is not a Claude session id: starting Claude afresh");
+      return undefined;
+    }
     const kept = await this.options.kept.get(record.taskId);
     if (!kept || kept.dir !== session.dir) {
       log.info({ sessionId: session.id }, "the worktree of the task's last session is no longer kept here (evicted or removed): starting Claude afresh");

@@ -68,8 +68,22 @@ const GUARD_SPAWN_FAILED = 127;
 export const KILL_GRACE_MS = 3_000;
 const STDERR_LIMIT = 64 * 1024;
 
+/** Claude's session ids are UUIDs. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether `id` can go after `--resume`. It is read back from the task record, which the task
+ * signature does not cover: anything else (`--dangerously-skip-permissions`, say) must never
+ * reach the CLI's arguments.
+ */
+export function isSessionId(id: string): boolean {
+  return SESSION_ID.test(id);
+}
+
 /** The CLI's arguments; the prompt is not among them: it goes on stdin. */
 export function claudeArgs(options: Pick<RunClaudeOptions, "maxTurns" | "permissionMode" | "allowedTools" | "model" | "resume">): string[] {
+  if (options.resume !== undefined && !isSessionId(options.resume))
+    throw new Error(`refusing to resume ${JSON.stringify(options.resume.slice(0, 60))}: not a Claude session id`);
   return [
     ...(options.resume !== undefined ? ["--resume", options.resume] : []),
     ...["-p", "--output-format", "stream-json", "--verbose"],
