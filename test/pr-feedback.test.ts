@@ -7,7 +7,7 @@ import { STATE_LABELS } from "../src/shared/task-state.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { useCluster } from "./helpers/cluster.js";
 import { pushCommit, tip } from "./helpers/git-origin.js";
-import { labeledPayload, pullRequestCommentPayload, reviewSubmittedPayload } from "./helpers/payloads.js";
+import { closedPullRequestPayload, labeledPayload, pullRequestCommentPayload, reviewSubmittedPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 const BRANCH = "claude/issue-7-add-a-changelog-entry";
@@ -232,5 +232,26 @@ describe("review feedback on a pull request, through the app and agent processes
     expect((await cluster.deliver("issue_comment", pullRequestCommentPayload(trigger.body, { number: PR, commentId: trigger.id }))).status).toBe(200);
     const reply = await waitFor("the status reply", async () => botComments(PR).find((c) => c.body.startsWith("Claude task on this pull request")));
     expect(reply.body).toMatch(/\*\*failed\*\* \(run 6/);
+  }, 30_000);
+
+  it("closing the PR cancels Claude's live work on it, here a run scheduled for later; the issue's task takes the PR's fate", async () => {
+    const trigger = cluster.github.addComment(REPO, PR, "/claude run in 2h tidy the wording");
+    expect((await cluster.deliver("issue_comment", pullRequestCommentPayload(trigger.body, { number: PR, commentId: trigger.id }))).status).toBe(200);
+    const scheduled = await waitFor("the scheduled PR task", async () => {
+      const r = await task(PR);
+      return r?.run === 7 && r.state === "queued" && r;
+    });
+    expect(scheduled.notBefore).toBeGreaterThan(Date.now() + 3_600_000);
+    const job = `${cluster.prefix}:${scheduled.queue}:${scheduled.jobId}`;
+    expect(await cluster.redis.exists(job)).toBe(1);
+    expect((await cluster.deliver("pull_request", closedPullRequestPayload(PR, { merged: false, head: BRANCH }))).status).toBe(200);
+    const cancelled = await waitFor("the cancelled PR task", async () => {
+      const r = await task(PR);
+      return r?.state === "cancelled" && r;
+    });
+    expect(cancelled.failure?.message).toBe("cancelled by @maintainer (pull request closed)");
+    await waitFor("the issue's task closed with its PR", async () => (await task(7))?.state === "closed");
+    // Its job is gone from the queue: nothing will run at the scheduled time.
+    expect(await cluster.redis.exists(job)).toBe(0);
   }, 30_000);
 });

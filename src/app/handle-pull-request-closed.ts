@@ -2,8 +2,14 @@ import type { Context } from "probot";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { recordPullRequestFate } from "./record-pull-request-fate.js";
+import { cancelTask } from "../control/cancel-task.js";
+import { formatTaskId } from "../shared/task-id.js";
 
-/** A pull request was merged or closed: the task that opened it learns its fate. */
+/**
+ * A pull request was merged or closed: the task that opened it learns its fate, and Claude's
+ * live work on the PR itself (review feedback, queued, scheduled or running) is cancelled, as
+ * closing an issue cancels its task: nobody wants commits on a closed pull request.
+ */
 export async function handlePullRequestClosed(deps: IntakeDeps, context: Context<"pull_request.closed">): Promise<void> {
   const { payload } = context;
   const pull = payload.pull_request;
@@ -21,4 +27,6 @@ export async function handlePullRequestClosed(deps: IntakeDeps, context: Context
     },
     deps.log.child({ deliveryId: context.id }),
   );
+  const taskId = formatTaskId({ owner: payload.repository.owner.login, repo: payload.repository.name, number: pull.number });
+  await cancelTask(deps, taskId, `@${payload.sender.login} (pull request ${pull.merged === true ? "merged" : "closed"})`);
 }
