@@ -143,7 +143,10 @@ function waitingPatch(report: RunnerReport | undefined, againAt: number): Pick<T
   return { waitingFor: `a self-hosted runner, again at ${at}` };
 }
 
-/** The Action's hidden report in the issue's comments (a bot's only), for this run of the task. */
+/**
+ * The Action's hidden report for this run of the task: in the task's tracking comment when the
+ * record knows it (no other comment, however it is written, is read), else in a bot's comment.
+ */
 async function runnerReport(octokit: GitHubClient, record: TaskRecord, log: Logger): Promise<RunnerReport | undefined> {
   try {
     const comments = await octokit.paginate(octokit.rest.issues.listComments, {
@@ -153,7 +156,7 @@ async function runnerReport(octokit: GitHubClient, record: TaskRecord, log: Logg
       per_page: 100,
     });
     for (const comment of comments.reverse()) {
-      if (comment.user?.type !== "Bot") continue;
+      if (comment.user?.type !== "Bot" || (record.commentId !== undefined && comment.id !== record.commentId)) continue;
       const report = readRunnerReport(comment.body, record.taskId, record.run);
       if (report) return report;
     }
