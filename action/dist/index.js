@@ -62490,7 +62490,13 @@ var CLAUDE_GUARD = fileURLToPath3(new URL("./claude-guard.mjs", import.meta.url)
 var GUARD_SPAWN_FAILED = 127;
 var KILL_GRACE_MS = 3e3;
 var STDERR_LIMIT = 64 * 1024;
+var SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function isSessionId(id) {
+  return SESSION_ID.test(id);
+}
 function claudeArgs(options) {
+  if (options.resume !== void 0 && !isSessionId(options.resume))
+    throw new Error(`refusing to resume ${JSON.stringify(options.resume.slice(0, 60))}: not a Claude session id`);
   return [
     ...options.resume !== void 0 ? ["--resume", options.resume] : [],
     ...["-p", "--output-format", "stream-json", "--verbose"],
