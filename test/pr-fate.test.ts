@@ -3,7 +3,7 @@ import { STATE_LABELS } from "../src/shared/task-state.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { runCcc } from "./helpers/ccc-cli.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
-import { closedPullRequestPayload, labeledPayload } from "./helpers/payloads.js";
+import { closedPullRequestPayload, labeledPayload, reopenedPullRequestPayload } from "./helpers/payloads.js";
 import { parseMetrics, sampleValue } from "./helpers/prometheus.js";
 
 const REPO = "octo-org/hello";
@@ -107,4 +107,25 @@ describe("a pull request's fate, through the app and agent processes", () => {
     expect(comments7).toBe(tracking(7)[0]!.bodies.length);
     expect((await cluster.eventCounts()).failed).toBe(0);
   }, 120_000);
+
+  it("a closed PR reopened: its task is pr-open again and its closing no longer counts; a redelivery changes nothing", async () => {
+    const closed = await cluster.store.get(`${REPO}#8`);
+    expect(closed).toMatchObject({ state: "closed" });
+    expect((await cluster.deliver("pull_request", reopenedPullRequestPayload(closed!.prNumber!, { head: closed!.branch }), "reopen-8")).status).toBe(200);
+    await waitFor("claude:pr-open on issue 8 again", async () => stateLabels(8).join() === "claude:pr-open");
+    const reopened = await cluster.store.get(`${REPO}#8`);
+    expect(reopened).toMatchObject({ state: "pr-open", prNumber: closed!.prNumber });
+    expect(reopened?.closedAt).toBeUndefined();
+    expect((await cluster.deliver("pull_request", reopenedPullRequestPayload(closed!.prNumber!, { head: closed!.branch }), "reopen-8")).status).toBe(200);
+    expect((await cluster.store.get(`${REPO}#8`))?.version).toBe(reopened?.version);
+
+    const usage = await runCcc(cluster.prefix, ["usage", "--json"]);
+    expect(JSON.parse(usage.stdout).pullRequests.total).toMatchObject({ merged: 1, closed: 0, mergeRate: 1 });
+    const samples = await metrics();
+    expect(sampleValue(samples, "ccc_pull_request_merge_rate", { account: "team-a" })).toBe(1);
+    // The merged PR's task is not touched by a reopen of its number either.
+    const merged = await cluster.store.get(`${REPO}#7`);
+    expect((await cluster.deliver("pull_request", reopenedPullRequestPayload(merged!.prNumber!, { head: merged!.branch }), "reopen-7")).status).toBe(200);
+    expect((await cluster.store.get(`${REPO}#7`))?.state).toBe("merged");
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import { forgetDelivery } from "../queue/delivery-dedupe.js";
 import { handleComment } from "./handle-comment.js";
 import { handleClosed, handleUnlabeled } from "./handle-cancel-events.js";
 import { handleLabeled } from "./handle-labeled.js";
-import { handlePullRequestClosed } from "./handle-pull-request-closed.js";
+import { handlePullRequestClosed, handlePullRequestReopened } from "./handle-pull-request-closed.js";
 import { handleReview } from "./handle-review.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
@@ -31,6 +31,7 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
     app.on("issue_comment.created", guard(handleComment));
     // A pull request the cluster opened was merged or closed: its task ends merged or closed.
     app.on("pull_request.closed", guard(handlePullRequestClosed));
+    app.on("pull_request.reopened", guard(handlePullRequestReopened));
     // `/claude run` in a review's body: Claude adds commits to the pull request.
     app.on("pull_request_review.submitted", guard(handleReview));
     // Self-hosted runner mode: the dispatcher follows the workflows it started.

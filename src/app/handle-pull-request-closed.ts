@@ -1,7 +1,7 @@
 import type { Context } from "probot";
 import { firstDelivery } from "../queue/delivery-dedupe.js";
 import type { IntakeDeps } from "./intake-deps.js";
-import { recordPullRequestFate } from "./record-pull-request-fate.js";
+import { recordPullRequestFate, reopenPullRequest } from "./record-pull-request-fate.js";
 import { cancelTask } from "../control/cancel-task.js";
 import { formatTaskId } from "../shared/task-id.js";
 
@@ -29,4 +29,15 @@ export async function handlePullRequestClosed(deps: IntakeDeps, context: Context
   );
   const taskId = formatTaskId({ owner: payload.repository.owner.login, repo: payload.repository.name, number: pull.number });
   await cancelTask(deps, taskId, `@${payload.sender.login} (pull request ${pull.merged === true ? "merged" : "closed"})`);
+}
+
+/** A closed pull request was reopened: its task is `pr-open` again and its closing no longer counts. */
+export async function handlePullRequestReopened(deps: IntakeDeps, context: Context<"pull_request.reopened">): Promise<void> {
+  const { payload } = context;
+  if (!(await firstDelivery(deps.redis, deps.prefix, context.id))) return;
+  await reopenPullRequest(
+    deps,
+    { owner: payload.repository.owner.login, repo: payload.repository.name, number: payload.pull_request.number },
+    deps.log.child({ deliveryId: context.id }),
+  );
 }

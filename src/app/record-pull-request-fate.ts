@@ -65,6 +65,23 @@ export async function recordPullRequestFate(deps: IntakeDeps, pr: ClosedPullRequ
   log.info({ pr: prId, taskId, fate, recorded }, `pull request ${fate}`);
 }
 
+/**
+ * A closed pull request was reopened: the task that opened it is `pr-open` again (label
+ * `claude:pr-open`), and the PR's `closed` fate no longer counts against the merge rate. Only a
+ * task that still holds this PR and is `closed`; anything else is left alone. Safe to repeat.
+ */
+export async function reopenPullRequest(deps: IntakeDeps, pr: Pick<ClosedPullRequest, "owner" | "repo" | "number">, log: Logger): Promise<void> {
+  const prId = formatTaskId({ owner: pr.owner, repo: pr.repo, number: pr.number });
+  const taskId = await new PullRequestIndex(deps.redis, deps.prefix).lookup(pr.owner, pr.repo, pr.number);
+  for (const id of new Set([taskId, prId])) {
+    if (id === undefined) continue;
+    const reopened = await deps.store.update(id, { state: "pr-open", closedAt: null }, ["closed"], id === taskId ? { prNumber: pr.number } : {});
+    if (reopened) await deps.events.emit({ type: "task-changed", taskId: id });
+  }
+  const forgot = await new PullRequestFates(deps.redis, deps.prefix).forgetClosed(prId);
+  log.info({ pr: prId, taskId, forgot }, "pull request reopened");
+}
+
 /** The record's change for a fate: the state and when GitHub says it happened. */
 function fatePatch(fate: Fate, pr: ClosedPullRequest): TaskPatch {
   return fate === "merged" ? { state: fate, mergedAt: pr.at } : { state: fate, closedAt: pr.at };

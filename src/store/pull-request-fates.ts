@@ -111,6 +111,17 @@ export class PullRequestFates {
     return added === 1;
   }
 
+  /**
+   * Forgets a closed PR's fate when it is reopened: it is open again, neither merged nor closed.
+   * A merged PR's fate stays (a merged PR cannot be reopened). Returns whether one was dropped.
+   */
+  async forgetClosed(pr: string): Promise<boolean> {
+    const raw = await this.redis.hget(this.key, pr);
+    if (raw === null || parseStored(fateSchema, raw, this.key).outcome !== "closed") return false;
+    const removed = await this.redis.multi().hdel(this.key, pr).zrem(`${this.key}:by-time`, pr).exec();
+    return (removed?.[0]?.[1] as number) === 1;
+  }
+
   /** Every fate kept, in no particular order. */
   async list(): Promise<PullRequestFate[]> {
     const values = await this.redis.hvals(this.key);

@@ -175,3 +175,13 @@ export function reviewSubmittedPayload(body: string, options: ReviewPayloadOptio
   pr.base.repo.full_name = `${owner}/${repo}`;
   return payload;
 }
+
+/** `pull_request.reopened` for PR `number`: the closed payload turned back open, as GitHub sends it. */
+export function reopenedPullRequestPayload(number: number, options: Omit<ClosedPullRequestOptions, "merged" | "closedAt">): Json {
+  const payload = closedPullRequestPayload(number, { ...options, merged: false });
+  payload.action = "reopened";
+  payload.pull_request.state = "open";
+  payload.pull_request.closed_at = null;
+  payload.pull_request.merged_at = null;
+  return payload;
+}
