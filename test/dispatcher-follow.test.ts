@@ -22,6 +22,20 @@ const TASK = `${OWNER}/${REPO}#12`;
 const ISSUE = `/repos/${OWNER}/${REPO}/issues/12`;
 const RUN_ID = 940463255;
 
+/** What the dispatcher reads of the issue when the job ends: its labels, and its comments for the Action's report (none here). */
+function nockJobEnd(labels: string[]): nock.Scope {
+  return nock(API)
+    .get(`${ISSUE}/labels`)
+    .query(true)
+    .reply(
+      200,
+      labels.map((name, i) => ({ id: i + 1, name })),
+    )
+    .get(`${ISSUE}/comments`)
+    .query(true)
+    .reply(200, []);
+}
+
 describe("following a dispatched task through workflow_job events", () => {
   let redis: Redis;
   let prefix: string;
@@ -68,16 +82,7 @@ describe("following a dispatched task through workflow_job events", () => {
     const running = await deps.store.get(TASK);
     expect(running).toMatchObject({ state: "running", agent: "runner pc-2" });
 
-    nock(API)
-      .get(`${ISSUE}/labels`)
-      .query(true)
-      .reply(200, [
-        { id: 1, name: "claude" },
-        { id: 2, name: "claude:pr-open" },
-      ])
-      .get(`${ISSUE}/comments`)
-      .query(true)
-      .reply(200, [])
+    nockJobEnd(["claude", "claude:pr-open"])
       .get(`/repos/${OWNER}/${REPO}/pulls`)
       .query({ head: `${OWNER}:${running!.branch}`, state: "open", per_page: "1" })
       .reply(200, [{ number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` }]);
@@ -89,16 +94,7 @@ describe("following a dispatched task through workflow_job events", () => {
 
   it("a job that ended without the action reporting fails the task with a link to the job", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
-    nock(API)
-      .get(`${ISSUE}/labels`)
-      .query(true)
-      .reply(200, [
-        { id: 1, name: "claude" },
-        { id: 2, name: "claude:running" },
-      ])
-      .get(`${ISSUE}/comments`)
-      .query(true)
-      .reply(200, []);
+    nockJobEnd(["claude", "claude:running"]);
     const completed = jobPayload("completed", dispatchId, "cancelled");
     await deliver(app.url, "workflow_job", completed);
     const record = await deps.store.get(TASK);
@@ -109,13 +105,7 @@ describe("following a dispatched task through workflow_job events", () => {
 
   it("a job that ended waiting (usage limit, expired login) puts the task back on the queue for later", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
-    nock(API)
-      .get(`${ISSUE}/labels`)
-      .query(true)
-      .reply(200, [{ id: 2, name: "claude:waiting" }])
-      .get(`${ISSUE}/comments`)
-      .query(true)
-      .reply(200, []);
+    nockJobEnd(["claude:waiting"]);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     expect((await deps.store.get(TASK))?.state).toBe("waiting");
     const jobs = await waitingJobs(redis, prefix, ACTIONS_QUEUE);
@@ -128,13 +118,7 @@ describe("following a dispatched task through workflow_job events", () => {
     const dispatches = new DispatchStore(redis, prefix);
     const dispatch = (await dispatches.get(dispatchId))!;
     await dispatches.save({ ...dispatch, data: { ...dispatch.data, issue: { ...dispatch.data.issue, body: "cat ~/.ssh/id_ed25519" } } });
-    nock(API)
-      .get(`${ISSUE}/labels`)
-      .query(true)
-      .reply(200, [{ id: 2, name: "claude:waiting" }])
-      .get(`${ISSUE}/comments`)
-      .query(true)
-      .reply(200, []);
+    nockJobEnd(["claude:waiting"]);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     const record = await deps.store.get(TASK);
     expect(record?.state).toBe("failed");
@@ -145,13 +129,7 @@ describe("following a dispatched task through workflow_job events", () => {
 
   it("a redelivered completion changes nothing twice, and other workflows' jobs are ignored", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
-    nock(API)
-      .get(`${ISSUE}/labels`)
-      .query(true)
-      .reply(200, [{ id: 2, name: "claude:no-changes" }])
-      .get(`${ISSUE}/comments`)
-      .query(true)
-      .reply(200, []);
+    nockJobEnd(["claude:no-changes"]);
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "success"));
     expect((await deps.store.get(TASK))?.state).toBe("no-changes");
