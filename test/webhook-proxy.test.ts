@@ -1,11 +1,13 @@
 import { spawn } from "node:child_process";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
 import { deliver, freePort } from "./helpers/app-server.js";
-import { startAppProcess } from "./helpers/app-process.js";
+import { appProcessEnv } from "./helpers/app-process.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
 import { startFakeSmee, type FakeSmee } from "./helpers/fake-smee.js";
 import { labeledPayload } from "./helpers/payloads.js";
@@ -45,16 +47,36 @@ describe("WEBHOOK_PROXY_URL: trying the app through a smee channel", () => {
 
 describe("WEBHOOK_PROXY_URL naming a channel that does not answer", () => {
   it("stops the app at start with one line naming the variable and the fix", async () => {
-    const url = `http://127.0.0.1:${await freePort()}/no-channel`;
+    // A port this test holds, answering 404 as smee.io does for a channel it does not know: a
+    // port merely found free could be taken by another suite's server before the app dials it.
+    const server = createServer((_request, response) => response.writeHead(404).end("Not Found"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/no-channel`;
     const prefix = randomPrefix();
     const redis = connectRedis();
     try {
-      const started = startAppProcess({ prefix, env: { WEBHOOK_PROXY_URL: url } });
-      await expect(started).rejects.toThrow(`WEBHOOK_PROXY_URL=${url} could not be reached (`);
-      await expect(started).rejects.toThrow("make one at https://smee.io/new");
+      // The server listens (and may answer /api/v1/health) a moment before smee-client's answer
+      // arrives: what a user meets is the exit, so wait for that, not for the app to be up.
+      const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], {
+        cwd: REPO_ROOT,
+        env: appProcessEnv(prefix, await freePort(), { WEBHOOK_PROXY_URL: url }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+      const code = await new Promise((resolve) => child.once("exit", resolve));
+      expect(code).toBe(1);
+      const fatal = output.split("\n").filter((line) => line.includes("could not be reached"));
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toContain(`WEBHOOK_PROXY_URL=${url} could not be reached (Non-200 status code (404))`);
+      expect(fatal[0]).toContain("make one at https://smee.io/new");
+      expect(output).not.toMatch(/\n\s+at /); // one line, no stack trace
     } finally {
       await deletePrefix(redis, prefix);
       await redis.quit();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
