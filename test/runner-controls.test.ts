@@ -24,6 +24,7 @@ import { deliver, startAppServer, type RunningApp } from "./helpers/app-server.j
 import { API, nockInstallationToken, nockNoRepoConfig, nockPermission } from "./helpers/github-nock.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents, waitingJobs } from "./helpers/intake.js";
 import { closedIssuePayload, commentPayload } from "./helpers/payloads.js";
+import { waitFor } from "./helpers/agent-process.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 import { startFakeGitHub } from "./helpers/fake-github.js";
 import { ProbotOctokit } from "probot";
@@ -246,10 +247,14 @@ describe("runner mode under the cluster's controls", () => {
     // Not due yet: the dispatcher leaves it.
     expect((await dispatcher.tick()).dispatched).toEqual([]);
 
+    // The dispatcher runs as in the app, with a pass due only in ten minutes: the closing asks for one now.
+    const sent = idleRunnerAndDispatch(false);
+    dispatcher = testDispatcher(deps, { runnerCacheSeconds: 0, intervalMs: 600_000 });
+    dispatcher.start();
+    deps.dispatchNow = () => dispatcher.nudge();
     await deliver(app.url, "issues", closedIssuePayload(41, "pc-2: Claude session expired", ["session-timeout"]));
-    const [due] = await waitingJobs(redis, prefix, ACTIONS_QUEUE);
-    expect(await due!.getState()).not.toBe("delayed");
-    idleRunnerAndDispatch(false);
-    expect((await dispatcher.tick()).dispatched).toEqual([TASK]);
+    await waitFor("the task dispatched to the runner again", async () => sent.id());
+    const dispatched = await dispatcher.dispatches.get(sent.id()!);
+    expect(dispatched).toMatchObject({ taskId: TASK, run: 1, state: "dispatched" });
   });
 });

@@ -21,8 +21,10 @@ export async function handleClosed(deps: IntakeDeps, context: Context<"issues.cl
     await askAgentToVerifyLogin(deps, ctx.owner, ctx.repo, ctx.issue.number);
     // A runner's issue: its tasks go back to the dispatcher now, not at their fallback time.
     const due = await dispatchLoginWaitsNow(deps, ctx.owner, ctx.repo);
-    if (due.length > 0)
+    if (due.length > 0) {
       deps.log.info({ issue: ctx.issue.number, tasks: due }, "session-timeout issue closed: runner tasks waiting for a login dispatched again");
+      deps.dispatchNow?.();
+    }
     return;
   }
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });

@@ -31,4 +31,6 @@ export interface IntakeDeps {
   clusterAdmins?: readonly string[];
   /** `CCC_OPS_REPO`, whose maintainers and admins may pause, resume and stop the cluster. @defaultValue none */
   opsRepo?: () => Promise<OpsRepoClient>;
+  /** Asks the self-hosted runner dispatcher for a pass now instead of at its next interval. @defaultValue none */
+  dispatchNow?: () => void;
 }

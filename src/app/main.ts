@@ -99,6 +99,8 @@ async function main(): Promise<void> {
           configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
         });
         dispatcher.start();
+        const runnerDispatcher = dispatcher;
+        deps.dispatchNow = () => runnerDispatcher.nudge();
         reconciler = new Reconciler({ ...deps, log: log.child({ component: "reconciler" }), intervalMs: env.CCC_RECONCILE_SECONDS * 1000 });
         reconciler.start();
         if (env.CCC_REPORTER === "off") return;

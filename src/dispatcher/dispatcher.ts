@@ -44,6 +44,7 @@ export class Dispatcher {
   private readonly control: ClusterControl;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
+  private again = false;
 
   constructor(private readonly options: DispatcherOptions) {
     this.dispatches = new DispatchStore(options.redis, options.prefix);
@@ -55,12 +56,27 @@ export class Dispatcher {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.ticking) return;
-      this.ticking = this.tick()
-        .catch((error: unknown) => this.log.warn({ err: error }, "dispatcher tick failed"))
-        .finally(() => (this.ticking = undefined));
-    }, this.options.intervalMs ?? 5_000);
+    this.timer = setInterval(() => this.pass(), this.options.intervalMs ?? 5_000);
+  }
+
+  /** A pass now rather than at the next interval (a runner's login is back); one more after a pass under way. */
+  nudge(): void {
+    if (!this.timer) return;
+    if (this.ticking) this.again = true;
+    else this.pass();
+  }
+
+  private pass(): void {
+    if (this.ticking) return;
+    this.ticking = this.tick()
+      .catch((error: unknown) => this.log.warn({ err: error }, "dispatcher tick failed"))
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.again && this.timer) {
+          this.again = false;
+          this.pass();
+        }
+      });
   }
 
   async close(): Promise<void> {

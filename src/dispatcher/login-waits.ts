@@ -5,8 +5,8 @@ import { ACTIONS_QUEUE } from "./actions-queue.js";
 
 /**
  * A runner's session-timeout issue was closed ("I logged in again"): the repository's runner
- * tasks that wait for a login are due now instead of at their fallback time, so the next
- * dispatcher pass sends them to an idle runner. Returns the task ids made due.
+ * tasks that wait for a login are due now instead of at their fallback time, and the caller asks
+ * the dispatcher for a pass (`IntakeDeps.dispatchNow`). Returns the task ids made due.
  */
 export async function dispatchLoginWaitsNow(deps: { queues: TaskQueues; store: TaskStore }, owner: string, repo: string): Promise<string[]> {
   const due: string[] = [];
