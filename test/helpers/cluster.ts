@@ -10,6 +10,14 @@ import { startFakeGitHub, type FakeGitHub } from "./fake-github.js";
 import { createOrigin, type Origin } from "./git-origin.js";
 import { deletePrefix, randomPrefix, REDIS_URL } from "./redis.js";
 
+/**
+ * How long a process test waits for what the app shows on GitHub (comments, labels). The app
+ * paces its writes a second apart (Octokit's throttling, as GitHub asks), and each state change
+ * is a label added, one removed and the comment edited, so a burst of runs queues several
+ * seconds of writes: more on a loaded machine.
+ */
+export const GITHUB_SHOWS_MS = 45_000;
+
 export interface ClusterOptions {
   /** Redis key prefix shared by the app and its agents. @defaultValue a random one */
   prefix?: string;
