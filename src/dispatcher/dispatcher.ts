@@ -4,15 +4,15 @@ import { loadRepoConfig } from "../github/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import { settleRefusedTask } from "../queue/verify-job.js";
 import type { TaskData } from "../queue/task-data.js";
-import { refusalMessage, type SignedTaskData, type TaskRefusal } from "../queue/task-signature.js";
+import type { SignedTaskData } from "../queue/task-signature.js";
 import { isRetryable, rateLimitedUntil } from "../github/github-errors.js";
 import type { GitHubClient } from "../github/github-client.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { LIVE_STATES } from "../shared/task-state.js";
-import type { TaskRecord } from "../queue/task-record.js";
-import { ClusterControl, type ControlState } from "../store/cluster-control.js";
-import { controlBlocker, STOPPED_WAITING_FOR } from "../control/control-blocker.js";
+import { ClusterControl } from "../store/cluster-control.js";
+import { controlBlocker } from "../control/control-blocker.js";
 import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";
+import { cancelRun, cancelRuns, holdWaiting, liftHold, refusedRequeue, type HoldDeps } from "./dispatcher-holds.js";
 import { newDispatchId } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
 import { dispatchWorkflow, workflowPath } from "./dispatch-workflow.js";
@@ -54,6 +54,10 @@ export class Dispatcher {
     this.control = new ClusterControl(options.redis, options.prefix);
   }
 
+  private get holdDeps(): HoldDeps {
+    return { ...this.options, dispatches: this.dispatches, log: this.log, now: this.now };
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.pass(), this.options.intervalMs ?? 5_000);
@@ -92,11 +96,11 @@ export class Dispatcher {
     if ((await this.options.redis.set(lockKey, token, "PX", 60_000, "NX")) !== "OK") return { dispatched: [], requeued: [], cancelled: [] };
     try {
       const control = await this.control.get();
-      const cancelled = await this.cancelRuns(control);
+      const cancelled = await cancelRuns(this.holdDeps, control);
       const requeued = await this.requeueOverdue();
       // Paused or stopped: nothing new starts, and the waiting tasks say why (as daemon tasks do).
       const held = controlBlocker(control);
-      const dispatched = held === undefined ? await this.dispatchWaiting() : await this.holdWaiting(held);
+      const dispatched = held === undefined ? await this.dispatchWaiting() : await holdWaiting(this.holdDeps, held);
       return { dispatched, requeued, cancelled };
     } finally {
       await this.options.redis.eval(RELEASE, 1, lockKey, token);
@@ -149,7 +153,7 @@ export class Dispatcher {
       await job.remove().catch(() => undefined);
       return undefined;
     }
-    await this.liftHold(record);
+    await liftHold(this.holdDeps, record);
     const group = groupKey(data.repo.owner, data.repo.name, data.specialty);
     const octokit = await this.options.getOctokit(data.installationId);
     let idle: number;
@@ -216,7 +220,7 @@ export class Dispatcher {
       if (dispatch.deadline > now) continue;
       await this.dispatches.save({ ...dispatch, state: "expired" });
       const log = this.log.child({ taskId: dispatch.taskId, dispatchId: dispatch.id });
-      if (dispatch.runId !== undefined) await this.cancelRun(dispatch, log);
+      if (dispatch.runId !== undefined) await cancelRun(this.holdDeps, dispatch, log);
       const record = await this.options.store.get(dispatch.taskId);
       if (!record || record.run !== dispatch.run || !LIVE_STATES.includes(record.state)) continue;
       const max = this.options.maxDispatchAttempts ?? 3;
@@ -232,94 +236,13 @@ export class Dispatcher {
       }
       const verdict = await requeueActionsTask(this.options.queues, dispatch);
       if (!verdict.ok) {
-        await this.refusedRequeue(dispatch, verdict.reason, log);
+        await refusedRequeue(this.holdDeps, dispatch, verdict.reason, log);
         continue;
       }
       requeued.push(dispatch.taskId);
       log.warn({ attempt: dispatch.attempt }, "dispatch did not start in time; task queued again");
     }
     return requeued;
-  }
-
-  /**
-   * Workflow runs that must not go on: those of a task cancelled meanwhile (`/claude cancel`,
-   * the issue closed), and on emergency stop every one, its task waiting for the resume on the
-   * queue again. The dispatch is marked expired, so its run's later events change nothing and
-   * a run that only starts now is cancelled when it does (follow-workflow-job).
-   */
-  private async cancelRuns(control: ControlState): Promise<string[]> {
-    const cancelled: string[] = [];
-    for (const dispatch of await this.dispatches.active()) {
-      const record = await this.options.store.get(dispatch.taskId);
-      const live = record !== undefined && record.run === dispatch.run && LIVE_STATES.includes(record.state);
-      if (live && control.mode !== "stopped") continue;
-      const log = this.log.child({ taskId: dispatch.taskId, dispatchId: dispatch.id, runId: dispatch.runId });
-      await this.dispatches.save({ ...dispatch, state: "expired" });
-      if (dispatch.runId !== undefined) await this.cancelRun(dispatch, log);
-      cancelled.push(dispatch.taskId);
-      if (!live) {
-        log.info("task no longer live: its workflow run was cancelled");
-        continue;
-      }
-      const verdict = await requeueActionsTask(this.options.queues, dispatch);
-      if (!verdict.ok) {
-        await this.refusedRequeue(dispatch, verdict.reason, log);
-        continue;
-      }
-      await this.options.store.update(
-        dispatch.taskId,
-        { state: "waiting", waitingFor: STOPPED_WAITING_FOR, agent: null, progress: null, blockedBy: controlBlocker(control) ?? null },
-        LIVE_STATES,
-      );
-      await this.options.events.emit({ type: "task-changed", taskId: dispatch.taskId });
-      log.warn("emergency stop: workflow run cancelled, task waits on the queue for the resume");
-    }
-    return cancelled;
-  }
-
-  /** While paused or stopped: every task on the queue says why it does not start. Dispatches nothing. */
-  private async holdWaiting(blocker: string): Promise<string[]> {
-    const queue = this.options.queues.queue(ACTIONS_QUEUE);
-    for (const job of await queue.getJobs(["prioritized", "waiting", "delayed"], 0, 499)) {
-      const verdict = this.options.queues.verify(job as Job);
-      if (!verdict.ok) continue; // refused (and removed) when it would be dispatched
-      const record = await this.options.store.get(verdict.task.taskId);
-      if (!record || record.run !== verdict.task.run || !LIVE_STATES.includes(record.state) || record.blockedBy === blocker) continue;
-      if (await this.options.store.update(record.taskId, { blockedBy: blocker }, [record.state], { version: record.version })) {
-        await this.options.events.emit({ type: "task-changed", taskId: record.taskId });
-      }
-    }
-    return [];
-  }
-
-  /** Resumed: the task no longer says the cluster holds it (a task the stop put back is queued again). */
-  private async liftHold(record: TaskRecord): Promise<void> {
-    const stopped = record.state === "waiting" && record.waitingFor === STOPPED_WAITING_FOR;
-    if (!stopped && !record.blockedBy) return;
-    const patch = stopped ? { state: "queued" as const, waitingFor: null, blockedBy: null } : { blockedBy: null };
-    if (await this.options.store.update(record.taskId, patch, [record.state], { version: record.version })) {
-      await this.options.events.emit({ type: "task-changed", taskId: record.taskId });
-    }
-  }
-
-  private async refusedRequeue(dispatch: DispatchRecord, reason: TaskRefusal, log: Logger): Promise<void> {
-    log.error({ reason }, `refused to queue a dispatch's task again: ${reason}; the dispatch record was changed in Redis`);
-    await this.options.store.update(
-      dispatch.taskId,
-      { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(reason, "the dispatcher") }, finishedAt: this.now() },
-      LIVE_STATES,
-    );
-    await this.options.events.emit({ type: "task-changed", taskId: dispatch.taskId });
-  }
-
-  private async cancelRun(dispatch: DispatchRecord, log: Logger): Promise<void> {
-    try {
-      const octokit = await this.options.getOctokit(dispatch.installationId);
-      await octokit.rest.actions.cancelWorkflowRun({ owner: dispatch.owner, repo: dispatch.repo, run_id: dispatch.runId! });
-    } catch (error) {
-      // Already finished or cancelled (409): nothing left to stop.
-      log.debug({ err: error, runId: dispatch.runId }, "could not cancel the stale workflow run");
-    }
   }
 
   private async repoConfig(octokit: GitHubClient, data: TaskData): Promise<RepoConfig> {
