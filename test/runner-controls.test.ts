@@ -256,5 +256,9 @@ describe("runner mode under the cluster's controls", () => {
     await waitFor("the task dispatched to the runner again", async () => sent.id());
     const dispatched = await dispatcher.dispatches.get(sent.id()!);
     expect(dispatched).toMatchObject({ taskId: TASK, run: 1, state: "dispatched" });
+    // Until a runner starts the job, the issue no longer names the login as what it waits for.
+    const record = await deps.store.get(TASK);
+    expect(record).toMatchObject({ state: "queued", run: 1 });
+    expect(record?.waitingFor).toBeUndefined();
   });
 });

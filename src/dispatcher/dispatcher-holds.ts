@@ -70,11 +70,15 @@ export async function holdWaiting(deps: HoldDeps, blocker: string): Promise<stri
   return [];
 }
 
-/** Resumed: the task no longer says the cluster holds it (a task the stop put back is queued again). */
+/**
+ * A task on the queue, due now: it no longer says the cluster holds it, and a task that was
+ * waiting (the stop put it back, a usage limit's reset came, its runner's login is back) is
+ * queued again instead of naming a wait that is over while a runner is found and starts.
+ */
 export async function liftHold(deps: HoldDeps, record: TaskRecord): Promise<void> {
-  const stopped = record.state === "waiting" && record.waitingFor === STOPPED_WAITING_FOR;
-  if (!stopped && !record.blockedBy) return;
-  const patch = stopped ? { state: "queued" as const, waitingFor: null, blockedBy: null } : { blockedBy: null };
+  const waited = record.state === "waiting";
+  if (!waited && !record.blockedBy) return;
+  const patch = waited ? { state: "queued" as const, waitingFor: null, blockedBy: null } : { blockedBy: null };
   if (await deps.store.update(record.taskId, patch, [record.state], { version: record.version })) {
     await deps.events.emit({ type: "task-changed", taskId: record.taskId });
   }
