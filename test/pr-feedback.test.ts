@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { STATE_LABELS } from "../src/shared/task-state.js";
 import { waitFor } from "./helpers/agent-process.js";
-import { GITHUB_SHOWS_MS, useCluster } from "./helpers/cluster.js";
+import { useCluster } from "./helpers/cluster.js";
 import { pushCommit, tip } from "./helpers/git-origin.js";
 import { closedPullRequestPayload, labeledPayload, pullRequestCommentPayload, reviewSubmittedPayload } from "./helpers/payloads.js";
 
@@ -115,10 +115,10 @@ describe("review feedback on a pull request, through the app and agent processes
     expect(after).not.toBe(before);
     expect(await isAncestor(before, after)).toBe(true);
     expect(github.pulls(REPO)).toHaveLength(1);
-    await waitFor("the PR's tracking comment", async () => botComments(PR)[0]?.body.includes("Pushed to this pull request"), GITHUB_SHOWS_MS);
+    await cluster.waitForGitHub("the PR's tracking comment", async () => botComments(PR)[0]?.body.includes("Pushed to this pull request"), `${REPO}#${PR}`);
     expect(botComments(PR)).toHaveLength(1);
     expect(botComments(PR)[0]!.body).toContain("1 new commit on `claude/issue-7-add-a-changelog-entry`");
-    await waitFor("the PR's state label", async () => github.labels(REPO, PR).includes("claude:pr-open"), GITHUB_SHOWS_MS);
+    await cluster.waitForGitHub("the PR's state label", async () => github.labels(REPO, PR).includes("claude:pr-open"), `${REPO}#${PR}`);
     expect(github.labels(REPO, PR).filter((l) => STATE_LABELS.includes(l))).toEqual(["claude:pr-open"]);
     // The issue's own tracking comment is untouched by the PR's task.
     expect(botComments(7)).toHaveLength(1);
@@ -143,7 +143,7 @@ describe("review feedback on a pull request, through the app and agent processes
     expect(await task(PR)).toMatchObject({ state: "pr-open", run: 2, result: { commits: 1 } });
     expect(await isAncestor(before, (await tip(cluster.origin.dir, BRANCH))!)).toBe(true);
     expect(github.pulls(REPO)).toHaveLength(1);
-    await waitFor("the tracking comment of run 2", async () => botComments(PR)[0]?.body.includes("run 2"), GITHUB_SHOWS_MS);
+    await cluster.waitForGitHub("the tracking comment of run 2", async () => botComments(PR)[0]?.body.includes("run 2"), `${REPO}#${PR}`);
     expect(botComments(PR)).toHaveLength(1);
   }, 60_000);
 
@@ -175,7 +175,7 @@ describe("review feedback on a pull request, through the app and agent processes
     expect(record.failure).toMatchObject({ kind: "push" });
     expect(record.failure!.message).toMatch(/moved on origin while Claude worked.*nothing was overwritten/);
     expect(await tip(cluster.origin.dir, BRANCH)).toBe(theirs);
-    await waitFor("the failure on the tracking comment", async () => botComments(PR)[0]?.body.includes("moved on origin"), GITHUB_SHOWS_MS);
+    await cluster.waitForGitHub("the failure on the tracking comment", async () => botComments(PR)[0]?.body.includes("moved on origin"), `${REPO}#${PR}`);
     expect(botComments(PR)).toHaveLength(1);
   }, 60_000);
 

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { TaskStore } from "../../src/queue/task-store.js";
 import { EVENTS_QUEUE } from "../../src/queue/reporter-event.js";
-import { startAgentProcess, type AgentProcess } from "./agent-process.js";
+import { startAgentProcess, waitFor, type AgentProcess } from "./agent-process.js";
 import { startAppProcess, type AppProcess } from "./app-process.js";
 import { deliver } from "./app-server.js";
 import { startFakeGitHub, type FakeGitHub } from "./fake-github.js";
@@ -59,6 +59,11 @@ export interface Cluster {
   startAgent(options: AgentOptions): Promise<AgentProcess>;
   /** Jobs on the reporter's events queue by state; `failed` > 0 means a report was given up. */
   eventCounts(): Promise<EventCounts>;
+  /**
+   * Waits up to GITHUB_SHOWS_MS for what the app writes to GitHub; on timeout the error says
+   * where the writes stood: the task's record, the events queue, GitHub's last requests.
+   */
+  waitForGitHub<T>(what: string, check: () => Promise<T | undefined | false>, taskId?: string): Promise<T>;
   /** Stops agents, the app and the fake, and deletes the prefix's keys. */
   stop(): Promise<void>;
 }
@@ -89,34 +94,69 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     throw error;
   }
   const started = app;
+  const store = new TaskStore(redis, prefix);
+  const eventCounts = async (): Promise<EventCounts> => {
+    const queue = new Queue(EVENTS_QUEUE, { connection: redis, prefix });
+    try {
+      const counts = await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed");
+      return {
+        waiting: counts.waiting ?? 0,
+        delayed: counts.delayed ?? 0,
+        active: counts.active ?? 0,
+        completed: counts.completed ?? 0,
+        failed: counts.failed ?? 0,
+      };
+    } finally {
+      await queue.close();
+    }
+  };
   return {
     prefix,
     redis,
     github,
     origin,
     app: started,
-    store: new TaskStore(redis, prefix),
+    store,
     deliver: (event, payload, deliveryId) => deliver(`${started.base}/api/github/webhooks`, event, payload, deliveryId),
     startAgent: async (agent) => {
       const process = await startAgentProcess({ ...agent, prefix, redis, env: { REDIS_URL: redisUrl, ...agent.env } });
       agents.push(process);
       return process;
     },
-    eventCounts: async () => {
-      const queue = new Queue(EVENTS_QUEUE, { connection: redis, prefix });
+    waitForGitHub: async (what, check, taskId) => {
+      const since = Date.now();
       try {
-        const counts = await queue.getJobCounts("waiting", "delayed", "active", "completed", "failed");
-        return {
-          waiting: counts.waiting ?? 0,
-          delayed: counts.delayed ?? 0,
-          active: counts.active ?? 0,
-          completed: counts.completed ?? 0,
-          failed: counts.failed ?? 0,
+        return await waitFor(what, check, GITHUB_SHOWS_MS);
+      } catch (error) {
+        const record = taskId ? await store.get(taskId) : undefined;
+        const marks = record && {
+          state: record.state,
+          run: record.run,
+          version: record.version,
+          renderedVersion: record.renderedVersion,
+          labelState: record.labelState,
+          lastEditAt: record.lastEditAt && record.lastEditAt - since,
         };
-      } finally {
-        await queue.close();
+        const requests = github.requests.slice(-15).map((r) => `${r.at - since} ms ${r.method} ${r.path} ${r.status}`);
+        const problems = started
+          .output()
+          .split("\n")
+          .filter((line) => /"level":(40|50|60)/.test(line))
+          .slice(-5);
+        throw new Error(
+          [
+            (error as Error).message,
+            `record: ${JSON.stringify(marks)}`,
+            `events: ${JSON.stringify(await eventCounts())}`,
+            "GitHub's last requests (ms from the wait's start):",
+            ...requests,
+            ...problems,
+          ].join("\n"),
+          { cause: error },
+        );
       }
     },
+    eventCounts,
     stop,
   };
 }
