@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import { DelayedError, UnrecoverableError, WaitingError, type Job } from "bullmq";
+import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import type { AgentOptions } from "../config/agent-options.js";
@@ -28,13 +28,13 @@ import { processTask } from "./process-task.js";
 import { SessionKeeper } from "./session-keeper.js";
 import { probeLogin } from "./probe-login.js";
 import { AgentRegistry } from "../store/agent-registry.js";
-import { servesRepo } from "../shared/serves-repo.js";
 import { SessionStates } from "../store/session-states.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 import { isJobControl, recordUnexpectedError } from "./unexpected-error.js";
 import { verifyJob } from "../queue/verify-job.js";
 import { workGate, type GateState } from "./work-gate.js";
 import { FetchLoop } from "./fetch-loop.js";
+import { RepoFilter } from "./repo-filter.js";
 import { startTaskWorkers, type TaskWorker } from "./task-worker.js";
 
 export interface AgentDeps {
@@ -55,8 +55,6 @@ export interface AgentDeps {
 }
 
 const VERSION = "0.1.0";
-/** How long a task of a repository this agent does not serve is set aside, so a lone agent does not fetch it in a loop. */
-const NOT_SERVED_DELAY_MS = 5_000;
 /** How often an idle agent looks for kept worktrees whose task ended elsewhere. */
 const KEPT_SWEEP_MS = 10 * 60_000;
 
@@ -87,8 +85,7 @@ export class Agent {
   private mode: ClusterMode = "running";
   private stopping = false;
   private gate: GateState = { canTake: false, open: false, state: "checking-login" };
-  /** Tasks already logged as not served (`--repos`), so setting one aside again stays quiet. */
-  private readonly notServedLogged = new Set<string>();
+  private readonly repoFilter: RepoFilter;
   private readonly secrets: TaskSecrets;
 
   constructor(
@@ -100,6 +97,7 @@ export class Agent {
     this.log = (deps.log ?? silentLogger).child({ agent: options.name });
     this.now = deps.now ?? Date.now;
     this.startedAt = this.now();
+    this.repoFilter = new RepoFilter(options.repos, this.log);
     const prefix = options.CCC_PREFIX;
     this.registry = new AgentRegistry(deps.redis, prefix);
     this.nameClaim = new NameClaim({ redis: deps.redis, prefix, name: options.name, ttlMs: options.heartbeatTtlSeconds * 1000 });
@@ -240,17 +238,8 @@ export class Agent {
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    // A repository outside this agent's --repos: set aside for another agent, no attempt spent
-    // and no Claude run. Delayed, not waiting, or a lone agent would fetch it again at once.
-    if (!servesRepo(this.options.repos, data.repo.owner, data.repo.name)) {
-      if (!this.notServedLogged.has(taskId)) {
-        if (this.notServedLogged.size >= 1_000) this.notServedLogged.clear();
-        this.notServedLogged.add(taskId);
-        this.log.info({ taskId, repos: this.options.repos }, "task's repository is not in this agent's --repos: left for another agent");
-      }
-      await job.moveToDelayed(Date.now() + NOT_SERVED_DELAY_MS, token);
-      throw new DelayedError();
-    }
+    // A repository outside this agent's --repos: set aside for another agent.
+    await this.repoFilter.admit(job, token, data);
     const controller = new AbortController();
     this.running.set(taskId, { controller, jobId: String(job.id) });
     this.applyGate();
