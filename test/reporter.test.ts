@@ -144,6 +144,46 @@ describe("Reporter", () => {
     expect(github.isDone()).toBe(true);
   });
 
+  it("a render of the last run that ends after the next run was queued does not hide the next run's changes", async () => {
+    await renderedTask();
+    // Run 1 went far: its record is at version 4 when the reporter reads it.
+    await store.update(TASK, running);
+    await store.update(TASK, { progress: { turns: 3, currentTool: "Edit", updatedAt: Date.now() } });
+    await store.update(TASK, { state: "no-changes", result, finishedAt: Date.now() });
+    const nextRun = record({ state: "queued", queuedAt: Date.now() });
+    const github = nock(API)
+      .post(`${ISSUE}/labels`, { labels: ["claude:no-changes"] })
+      .reply(200, labels("claude", "claude:queued", "claude:no-changes"))
+      .delete(`${ISSUE}/labels/claude%3Aqueued`)
+      .reply(200, labels("claude", "claude:no-changes"))
+      // While run 1's edit is on its way, someone asks again: run 2 is queued, and fails at its version 2.
+      .patch(`${COMMENT}/100`, (body: { body: string }) => body.body.includes("Answered without changes"))
+      .reply((_uri, _body, callback) => {
+        void store
+          .claim(nextRun)
+          .then(() => store.update(TASK, { state: "failed", failure: { kind: "crash", message: "the worktree vanished" }, finishedAt: Date.now() }))
+          .then(
+            () => callback(null, [200, { id: 100 }]),
+            (error: Error) => callback(error, [500, {}]),
+          );
+      });
+    startReporter();
+    await events.emit({ type: "task-changed", taskId: TASK });
+    await until((r) => r?.run === 2 && r.state === "failed");
+    expect(github.isDone()).toBe(true);
+
+    const failedShown = nock(API)
+      .post(`${ISSUE}/labels`, { labels: ["claude:failed"] })
+      .reply(200, labels("claude", "claude:no-changes", "claude:failed"))
+      .delete(`${ISSUE}/labels/claude%3Ano-changes`)
+      .reply(200, labels("claude", "claude:failed"))
+      .patch(`${COMMENT}/100`, (body: { body: string }) => body.body.includes("the worktree vanished"))
+      .reply(200, { id: 100 });
+    await events.emit({ type: "task-changed", taskId: TASK });
+    await until((r) => r?.run === 2 && r.renderedVersion === 2 && r.labelState === "failed");
+    expect(failedShown.isDone()).toBe(true);
+  });
+
   it("a burst of progress is coalesced into one edit per window that shows the last state", async () => {
     await renderedTask();
     await store.annotate(TASK, { labelState: "running", lastEditAt: Date.now() });
@@ -241,6 +281,28 @@ describe("Reporter", () => {
     const done = await until((r) => r?.renderedVersion === 2);
     expect(done.state).toBe("cancelled");
     expect(done.prNumber).toBeUndefined();
+    expect(github.isDone()).toBe(true);
+  });
+
+  it("a pushed event of an earlier run, handled late, neither opens a PR nor ends the run now under way", async () => {
+    await renderedTask();
+    // Run 1 pushed, then was cancelled before its event was handled; run 2 is running.
+    await store.update(TASK, { state: "cancelled", failure: { kind: "cancelled", message: "cancelled by alice" } });
+    await store.claim(record({ queuedAt: Date.now() }));
+    await store.update(TASK, running);
+    const github = nock(API)
+      .post(`${ISSUE}/labels`, { labels: ["claude:running"] })
+      .reply(200, labels("claude:queued", "claude:running"))
+      .delete(`${ISSUE}/labels/claude%3Aqueued`)
+      .reply(200, labels("claude:running"))
+      .patch(`${COMMENT}/100`, (body: { body: string }) => body.body.includes("Running") && body.body.includes("run 2"))
+      .reply(200, { id: 100 });
+    startReporter();
+    await events.emit({ type: "pushed", taskId: TASK, run: 1 });
+
+    const shown = await until((r) => r?.run === 2 && r.renderedVersion === 2);
+    expect(shown.state).toBe("running");
+    expect(shown.prNumber).toBeUndefined();
     expect(github.isDone()).toBe(true);
   });
 

@@ -192,7 +192,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       },
     }).catch((error: unknown) => (data.pullRequest && isBranchMoved(error) ? branchMoved(ctx, data, own.lease) : Promise.reject(error)));
     if (pushBlocked) await ctx.store.update(data.taskId, { waitingFor: null }, ["running"], own);
-    await ctx.events.emit({ type: "pushed", taskId: data.taskId });
+    await ctx.events.emit({ type: "pushed", taskId: data.taskId, run: data.run });
     log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
     return "pushed";
   } finally {

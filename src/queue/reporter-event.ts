@@ -15,6 +15,8 @@ export const pushedEventSchema = z.object({
   type: z.literal("pushed"),
   /** `owner/repo#n`; branch, base, title and summary come from the record. */
   taskId: z.string(),
+  /** The run that pushed: a later run of the task is never ended by this event. Absent from older agents. */
+  run: z.number().int().min(1).optional(),
 });
 
 /** One plain comment that is not the tracking comment: help, refusals, config errors. */

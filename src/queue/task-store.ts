@@ -80,12 +80,14 @@ export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 /**
  * Extra conditions for an update: `version` as read (nothing changed since), `lease` the
  * run's own (the agent still owns the task; a stale run after a sleep does not), `prNumber`
- * the pull request the caller acts on (still the task's own, not an earlier run's).
+ * the pull request the caller acts on (still the task's own, not an earlier run's), `run` the
+ * run the caller read (a new run starts its versions at 1 again).
  */
 export interface TaskCondition {
   version?: number;
   lease?: string;
   prNumber?: number;
+  run?: number;
 }
 
 export interface ClaimResult {
@@ -146,9 +148,9 @@ export class TaskStore {
     return (await this.apply(taskId, patch, from, true, where)) > 0;
   }
 
-  /** Records bookkeeping (comment id, render times) without bumping the version. */
-  async annotate(taskId: string, patch: TaskPatch): Promise<void> {
-    await this.apply(taskId, patch, undefined, false);
+  /** Records bookkeeping (comment id, render times) without bumping the version; nothing when `where` no longer holds. */
+  async annotate(taskId: string, patch: TaskPatch, where: TaskCondition = {}): Promise<void> {
+    await this.apply(taskId, patch, undefined, false, where);
   }
 
   /** Most recently queued tasks first. */

@@ -213,7 +213,7 @@ export class Reconciler {
     if (this.pendingPushes.has(task.taskId)) return;
     const bucket = Math.floor(this.now() / 600_000);
     this.log.warn({ taskId: task.taskId }, "pushed task has no pending pushed event; reporting the push again");
-    await this.options.events.emit({ type: "pushed", taskId: task.taskId }, { jobId: `repushed-${task.taskId}@${task.run}-${bucket}` });
+    await this.options.events.emit({ type: "pushed", taskId: task.taskId, run: task.run }, { jobId: `repushed-${task.taskId}@${task.run}-${bucket}` });
   }
 
   /** Task ids with a `pushed` event the reporter has yet to handle. */

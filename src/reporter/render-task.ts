@@ -35,7 +35,8 @@ export async function renderTask(deps: RenderTaskDeps, taskId: string): Promise<
   const octokit = await deps.getOctokit(record.installationId);
   if (needsLabel) {
     const removed = await syncLabels(octokit, record);
-    await store.annotate(taskId, { labelState: record.state });
+    // Marks of the run this render read: a run queued meanwhile renders itself in full.
+    await store.annotate(taskId, { labelState: record.state }, { run: record.run });
     log.debug({ state: record.state, removed }, "state label set");
   }
   if (!needsComment) return { kind: "rendered" };
@@ -46,7 +47,9 @@ export async function renderTask(deps: RenderTaskDeps, taskId: string): Promise<
   const body = renderTrackingComment(record, now);
   const commentId = await upsertTrackingComment({ octokit, store, log, now }, record, body);
   // The version read above, not the current one: a change made meanwhile still gets rendered.
-  await store.annotate(taskId, { renderedVersion: record.version, lastEditAt: now });
+  // Only on the run rendered: versions start again at 1 with each run, so an earlier run's
+  // renderedVersion left on a newer run would hide that run's changes from the issue.
+  await store.annotate(taskId, { renderedVersion: record.version, lastEditAt: now }, { run: record.run });
   log.debug({ commentId, version: record.version }, "tracking comment rendered");
   return { kind: "rendered" };
 }

@@ -123,7 +123,7 @@ export class Reporter {
       try {
         if (event.type === "session-expired") return await openSessionIssue(this.sessionDeps(log), event);
         if (event.type === "session-verified") return await answerSessionCheck(this.sessionDeps(log), event);
-        if (event.type === "pushed") await this.pushed(event.taskId, log);
+        if (event.type === "pushed") await this.pushed(event.taskId, event.run, log);
         await this.render(event.taskId, job, token, log);
       } finally {
         await lock.release();
@@ -144,9 +144,14 @@ export class Reporter {
   }
 
   /** The agent pushed: open or reuse the PR (a PR task: its own), then mark the task pr-open. Idempotent. */
-  private async pushed(taskId: string, log: Logger): Promise<void> {
+  private async pushed(taskId: string, run: number | undefined, log: Logger): Promise<void> {
     const record = await this.options.store.get(taskId);
     if (!record) return;
+    if (run !== undefined && record.run !== run) {
+      // Run `run` ended otherwise (cancelled, failed) and a new run is under way: its push is not this one.
+      log.info({ pushedRun: run, run: record.run }, "pushed event of an earlier run; the task's current run is left alone");
+      return;
+    }
     if (record.state !== "running") {
       // Cancelled (or already pr-open from an earlier attempt of this event): no new PR.
       log.info({ state: record.state }, "task is not running; not opening a pull request");
@@ -155,7 +160,9 @@ export class Reporter {
     if (record.pullRequest) {
       // A PR task's commits went to the pull request it works on: never a second one.
       const { number } = record.pullRequest;
-      const updated = await this.options.store.update(taskId, { state: "pr-open", prNumber: number, finishedAt: this.now() }, ["running"]);
+      const updated = await this.options.store.update(taskId, { state: "pr-open", prNumber: number, finishedAt: this.now() }, ["running"], {
+        run: record.run,
+      });
       log.info({ prNumber: number, commits: record.result?.commits, updated }, "commits pushed to the pull request");
       return;
     }
@@ -169,13 +176,15 @@ export class Reporter {
       // fail the task visibly instead of leaving it running forever.
       const message = `Could not open the pull request for \`${record.branch}\`: ${error instanceof Error ? error.message : String(error)}`;
       log.error({ err: error }, "pull request refused");
-      await this.options.store.update(taskId, { state: "failed", failure: { kind: "push", message }, finishedAt: this.now() }, ["running"]);
+      await this.options.store.update(taskId, { state: "failed", failure: { kind: "push", message }, finishedAt: this.now() }, ["running"], {
+        run: record.run,
+      });
       return;
     }
     // Indexed before the task shows it: the PR's fate finds its task by this entry.
     await this.pullRequests.remember(record.owner, record.repo, pr.number, taskId);
     const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now() };
-    const updated = await this.options.store.update(taskId, patch, ["running"]);
+    const updated = await this.options.store.update(taskId, patch, ["running"], { run: record.run });
     if (!updated) log.warn({ prNumber: pr.number }, "task left running while the pull request was opened");
     else log.info({ prNumber: pr.number, created: pr.created }, "pull request ready");
   }
