@@ -40,8 +40,13 @@ describe("FetchLoop: one order over every queue an agent serves", () => {
     if (!q) queues.set(name, (q = new Queue(name, { connection: redis, prefix })));
     return q;
   };
-  const add = (queueName: string, name: string, priority: Priority, delay = 0) =>
-    queue(queueName).add(name, {}, { priority: bullmqPriority(priority), ...(delay > 0 ? { delay } : {}) });
+  // Oldest first is by the job's timestamp, in ms: two jobs added within one ms would tie, and
+  // a tie keeps queue order. Each job here is a ms younger than the one before, as in real use.
+  let lastTimestamp = 0;
+  const add = (queueName: string, name: string, priority: Priority, delay = 0) => {
+    lastTimestamp = Math.max(Date.now(), lastTimestamp + 1);
+    return queue(queueName).add(name, {}, { priority: bullmqPriority(priority), timestamp: lastTimestamp, ...(delay > 0 ? { delay } : {}) });
+  };
 
   async function startAgent(names: string[], options: { capacity?: number; admits?: (p: number) => boolean; idlePollMs?: number; holdMs?: number } = {}) {
     const ran: TestAgent["ran"] = [];
