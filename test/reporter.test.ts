@@ -180,7 +180,7 @@ describe("Reporter", () => {
       .patch(`${COMMENT}/100`, (body: { body: string }) => body.body.includes("the worktree vanished"))
       .reply(200, { id: 100 });
     await events.emit({ type: "task-changed", taskId: TASK });
-    await until((r) => r?.run === 2 && r.renderedVersion === 2 && r.labelState === "failed");
+    await until((r) => r?.run === 2 && r.renderedVersion === r.version && r.labelState === "failed");
     expect(failedShown.isDone()).toBe(true);
   });
 
@@ -300,7 +300,7 @@ describe("Reporter", () => {
     startReporter();
     await events.emit({ type: "pushed", taskId: TASK, run: 1 });
 
-    const shown = await until((r) => r?.run === 2 && r.renderedVersion === 2);
+    const shown = await until((r) => r?.run === 2 && r.renderedVersion === r.version);
     expect(shown.state).toBe("running");
     expect(shown.prNumber).toBeUndefined();
     expect(github.isDone()).toBe(true);

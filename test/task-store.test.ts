@@ -55,8 +55,10 @@ describe("TaskStore", () => {
     await store.update("octo/hello#7", { state: "failed", failure: { kind: "max-turns", message: "too long" } });
     expect(await store.claim(record())).toEqual({ created: true, run: 2 });
     const again = await store.get("octo/hello#7");
-    expect(again).toMatchObject({ run: 2, state: "queued", commentId: 99, version: 1 });
+    // Versions go on from run 1's (2): a version read of run 1 never matches run 2.
+    expect(again).toMatchObject({ run: 2, state: "queued", commentId: 99, version: 3 });
     expect(again?.failure).toBeUndefined();
+    expect(await store.update("octo/hello#7", { agent: "pc-1" }, undefined, { version: 2 })).toBe(false);
   });
 
   it("update applies only from the allowed states and bumps the version", async () => {

@@ -24,6 +24,8 @@ if state then
   end
 end
 local run = tonumber(redis.call('HGET', KEYS[1], 'run') or '0') + 1
+-- Versions go on from the last run's: a version read of one run never matches another run's.
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0') + 1
 local kept = {}
 for _, f in ipairs(cjson.decode(ARGV[3])) do
   local v = redis.call('HGET', KEYS[1], f)
@@ -33,7 +35,7 @@ redis.call('DEL', KEYS[1])
 local fields = cjson.decode(ARGV[2])
 for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
 for k, v in pairs(kept) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('HSET', KEYS[1], 'run', tostring(run), 'version', '1', 'jobId', cjson.encode(ARGV[4] .. '@' .. run))
+redis.call('HSET', KEYS[1], 'run', tostring(run), 'version', tostring(version), 'jobId', cjson.encode(ARGV[4] .. '@' .. run))
 -- Forget up to 100 ids whose record expired. A record lives at least the retention after its
 -- run was queued, so only ids scored before ARGV[7] can be stale; a live record never expires,
 -- so its id is never dropped.
@@ -81,7 +83,7 @@ export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
  * Extra conditions for an update: `version` as read (nothing changed since), `lease` the
  * run's own (the agent still owns the task; a stale run after a sleep does not), `prNumber`
  * the pull request the caller acts on (still the task's own, not an earlier run's), `run` the
- * run the caller read (a new run starts its versions at 1 again).
+ * run the caller read.
  */
 export interface TaskCondition {
   version?: number;

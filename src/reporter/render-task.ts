@@ -47,8 +47,7 @@ export async function renderTask(deps: RenderTaskDeps, taskId: string): Promise<
   const body = renderTrackingComment(record, now);
   const commentId = await upsertTrackingComment({ octokit, store, log, now }, record, body);
   // The version read above, not the current one: a change made meanwhile still gets rendered.
-  // Only on the run rendered: versions start again at 1 with each run, so an earlier run's
-  // renderedVersion left on a newer run would hide that run's changes from the issue.
+  // Only on the run rendered: a new run drops the marks, and its changes are all to show.
   await store.annotate(taskId, { renderedVersion: record.version, lastEditAt: now }, { run: record.run });
   log.debug({ commentId, version: record.version }, "tracking comment rendered");
   return { kind: "rendered" };
