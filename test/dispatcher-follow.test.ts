@@ -103,6 +103,32 @@ describe("following a dispatched task through workflow_job events", () => {
     expect(await events()).toEqual(["task-changed"]);
   });
 
+  it("a job whose task was cancelled and asked for again while its end was being read leaves the new run alone", async () => {
+    await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
+    const first = (await deps.store.get(TASK))!;
+    const { run: _run, version: _version, jobId: _jobId, ...fields } = first;
+    nock(API)
+      .get(`${ISSUE}/labels`)
+      .query(true)
+      // While the app reads the issue, someone cancels the task and a new run is queued.
+      .reply((_uri, _body, callback) => {
+        void deps.store
+          .update(TASK, { state: "cancelled", failure: { kind: "cancelled", message: "cancelled by alice" } })
+          .then(() => deps.store.claim({ ...fields, state: "queued", agent: undefined, startedAt: undefined, failure: undefined, queuedAt: Date.now() }))
+          .then(
+            () => callback(null, [200, [{ id: 1, name: "claude:running" }]]),
+            (error: Error) => callback(error, [500, {}]),
+          );
+      })
+      .get(`${ISSUE}/comments`)
+      .query(true)
+      .reply(200, []);
+    await deliver(app.url, "workflow_job", jobPayload("completed", dispatchId, "cancelled"));
+    const record = await deps.store.get(TASK);
+    expect(record).toMatchObject({ run: 2, state: "queued" });
+    expect(record?.failure).toBeUndefined();
+  });
+
   it("a job that ended waiting (usage limit, expired login) puts the task back on the queue for later", async () => {
     await deliver(app.url, "workflow_job", jobPayload("in_progress", dispatchId));
     nockJobEnd(["claude:waiting"]);

@@ -48,6 +48,7 @@ export async function cancelRuns(deps: HoldDeps, control: ControlState): Promise
       dispatch.taskId,
       { state: "waiting", waitingFor: STOPPED_WAITING_FOR, agent: null, progress: null, blockedBy: controlBlocker(control) ?? null },
       LIVE_STATES,
+      { run: dispatch.run },
     );
     await deps.events.emit({ type: "task-changed", taskId: dispatch.taskId });
     log.warn("emergency stop: workflow run cancelled, task waits on the queue for the resume");
@@ -90,6 +91,7 @@ export async function refusedRequeue(deps: HoldDeps, dispatch: DispatchRecord, r
     dispatch.taskId,
     { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(reason, "the dispatcher") }, finishedAt: deps.now() },
     LIVE_STATES,
+    { run: dispatch.run },
   );
   await deps.events.emit({ type: "task-changed", taskId: dispatch.taskId });
 }

@@ -181,7 +181,9 @@ export class Dispatcher {
       const message =
         `could not start the workflow \`${target.workflow}\` on \`${target.ref}\`: ${error instanceof Error ? error.message : String(error)}. ` +
         "Check `actions.workflow` in .github/claude-cluster.yml and that the workflow has a workflow_dispatch trigger with the cluster's inputs (docs/self-hosted-runners.md).";
-      await this.options.store.update(data.taskId, { state: "failed", failure: { kind: "invalid-request", message }, finishedAt: this.now() }, LIVE_STATES);
+      await this.options.store.update(data.taskId, { state: "failed", failure: { kind: "invalid-request", message }, finishedAt: this.now() }, LIVE_STATES, {
+        run: data.run,
+      });
       await this.options.events.emit({ type: "task-changed", taskId: data.taskId });
       await job.remove().catch(() => undefined);
       return undefined;
@@ -229,7 +231,9 @@ export class Dispatcher {
         const message =
           `no self-hosted runner started the workflow within ${minutes} min, ${dispatch.attempt} times: ` +
           `check that a runner labelled ${requiredLabels(dispatch.specialty).join(", ")} is online for ${dispatch.owner}/${dispatch.repo}`;
-        await this.options.store.update(dispatch.taskId, { state: "failed", failure: { kind: "timeout", message }, finishedAt: now }, LIVE_STATES);
+        await this.options.store.update(dispatch.taskId, { state: "failed", failure: { kind: "timeout", message }, finishedAt: now }, LIVE_STATES, {
+          run: dispatch.run,
+        });
         await this.options.events.emit({ type: "task-changed", taskId: dispatch.taskId });
         log.warn({ attempts: dispatch.attempt }, "dispatch never started; task failed");
         continue;

@@ -101,11 +101,14 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
         record.taskId,
         { state: "failed", failure: { kind: "invalid-request", message: refusalMessage(verdict.reason, "the dispatcher") }, finishedAt: now },
         LIVE_STATES,
+        { run: dispatch.run },
       );
       await deps.events.emit({ type: "task-changed", taskId: record.taskId });
       return;
     }
-    await deps.store.update(record.taskId, { state: "waiting", agent: null, progress: null, ...waitingPatch(report, now + retryMs) }, LIVE_STATES);
+    await deps.store.update(record.taskId, { state: "waiting", agent: null, progress: null, ...waitingPatch(report, now + retryMs) }, LIVE_STATES, {
+      run: dispatch.run,
+    });
     await deps.events.emit({ type: "task-changed", taskId: record.taskId });
     log.info({ retryMs, resetAt: report?.resetAt, sessionIssue: report?.sessionIssue }, "job ended waiting; task queued again");
     return;
@@ -113,12 +116,14 @@ export async function followWorkflowJob(deps: FollowDeps, octokit: GitHubClient,
   if (reported !== undefined) {
     const pr = reported === "pr-open" ? await openPullRequestFor(octokit, record) : undefined;
     if (pr) await deps.pullRequests.remember(record.owner, record.repo, pr.number, record.taskId);
-    await deps.store.update(record.taskId, { state: reported, finishedAt: now, ...(pr ? { prUrl: pr.url, prNumber: pr.number } : {}) }, LIVE_STATES);
+    await deps.store.update(record.taskId, { state: reported, finishedAt: now, ...(pr ? { prUrl: pr.url, prNumber: pr.number } : {}) }, LIVE_STATES, {
+      run: dispatch.run,
+    });
     log.info({ state: reported }, "task finished on a self-hosted runner");
     return;
   }
   const message = `the workflow ${event.kind} ended "${event.conclusion ?? "unknown"}" before the task reported its outcome; see ${event.htmlUrl}`;
-  await deps.store.update(record.taskId, { state: "failed", failure: { kind: "crash", message }, finishedAt: now }, LIVE_STATES);
+  await deps.store.update(record.taskId, { state: "failed", failure: { kind: "crash", message }, finishedAt: now }, LIVE_STATES, { run: dispatch.run });
   await deps.events.emit({ type: "task-changed", taskId: record.taskId });
   log.warn({ conclusion: event.conclusion }, "workflow ended without a report from the action");
 }
@@ -186,6 +191,7 @@ async function started(deps: FollowDeps, octokit: GitHubClient, dispatch: Dispat
     dispatch.taskId,
     { state: "running", agent: `runner ${runner}`, startedAt: deps.now(), progress: null, waitingFor: null, blockedBy: null },
     ["queued", "waiting"],
+    { run: dispatch.run },
   );
 }
 
