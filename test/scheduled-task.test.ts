@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { formatStartTime } from "../src/shared/start-time.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor } from "./helpers/agent-process.js";
+import { startAppProcess } from "./helpers/app-process.js";
+import { REDIS_URL } from "./helpers/redis.js";
 import { runCcc } from "./helpers/ccc-cli.js";
 import { useCluster } from "./helpers/cluster.js";
 import { commentPayload } from "./helpers/payloads.js";
@@ -54,4 +56,39 @@ describe("scheduled tasks: `/claude run at <time>` (app, agent and ccc processes
     expect(reply.body).toContain("in 90m");
     expect(await cluster.store.get(`${REPO}#42`)).toBeUndefined();
   });
+});
+
+describe("a scheduled task across restarts (app, agent and ccc processes)", () => {
+  const cluster = useCluster();
+  const inState = (number: number, state: TaskRecord["state"]) => async () => {
+    const record = await cluster.store.get(`${REPO}#${number}`);
+    return record?.state === state ? record : undefined;
+  };
+
+  it("survives its lone agent and the app both restarting while it waits: started once, at its time, by the restarted agent", async () => {
+    const first = await cluster.startAgent({ name: "night-pc-2" });
+    const at = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
+    const iso = new Date(at).toISOString().replace(".000Z", "Z");
+    const response = await cluster.deliver(
+      "issue_comment",
+      commentPayload(`/claude run at ${iso}`, { number: 43, title: "Rotate the logs", cloneUrl: cluster.origin.url, commentId: 4343 }),
+    );
+    expect(response.status).toBe(200);
+    await waitFor("the scheduled task", inState(43, "queued"));
+
+    // Both go down before the time; what holds the schedule is Redis, not a process.
+    expect(await first.stop()).toBe(0);
+    expect(await cluster.app.stop()).toBe(0);
+    const app = await startAppProcess({ prefix: cluster.prefix, env: { ...cluster.github.env, REDIS_URL } });
+    try {
+      await cluster.startAgent({ name: "night-pc-2" });
+      expect(Date.now()).toBeLessThan(at);
+      const done = await waitFor("the scheduled task's PR", inState(43, "pr-open"), 60_000);
+      expect(done.startedAt!).toBeGreaterThanOrEqual(at);
+      expect(done.run).toBe(1);
+      expect(cluster.github.pulls(REPO).filter((p) => p.head.includes("issue-43"))).toHaveLength(1);
+    } finally {
+      await app.stop();
+    }
+  }, 90_000);
 });
