@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UsageReport } from "../src/ops/usage/usage-monitor.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import { UsageStore } from "../src/store/usage-store.js";
 import { CCC_BIN, REPO_ROOT, waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
@@ -200,6 +201,34 @@ describe("resumed sessions: a retry on the agent that kept the worktree continue
     expect(runs[1]!.prompt).toContain("Please also mention the footer.");
     await waitFor("the worktree to be removed", async () => !existsSync(session.dir));
     await agent.stop();
+  }, 120_000);
+
+  it("an agent killed with SIGKILL mid-run and started again on the same PC continues the session in the worktree it left", async () => {
+    const args = join(scratch, "killed-args.jsonl");
+    const hold = join(scratch, "killed-release");
+    const env = { FAKE_CLAUDE_ARGS_LOG: args, FAKE_CLAUDE_HOLD_FILE: hold, CCC_LOCK_SECONDS: "3" };
+    const doomed = await cluster.startAgent({ name: "crash-pc", env });
+    const taskId = `${REPO}#25`;
+    await cluster.deliver("issues", labeledPayload("claude", { cloneUrl: cluster.origin.url, number: 25, title: "Add a fifth note" }));
+    // Claude has named its session and committed its change; it waits before its result line.
+    const running = await recordWhen(taskId, "Claude's session on the record", (r) => r.state === "running" && r.session !== undefined, doomed);
+    const session = running.session!;
+    await waitFor("Claude's commit", async () => (await runsSeen(args)).length === 1 && existsSync(join(session.dir, "CLAUDE_CHANGE.md")));
+
+    doomed.child.kill("SIGKILL");
+    // The PC comes back: the same agent, on the same workdir, once its name is free again.
+    const registry = new AgentRegistry(cluster.redis, cluster.prefix);
+    await waitFor("the killed agent's name to be free", async () => !(await registry.list()).some((a) => a.name === "crash-pc"), 30_000);
+    await writeFile(hold, "");
+    const again = await cluster.startAgent({ name: "crash-pc", env, workdir: doomed.workdir });
+
+    const done = await recordWhen(taskId, "the PR", (r) => r.state === "pr-open", again, 60_000);
+    expect(done).toMatchObject({ run: 1, resumed: true, session: { id: session.id, agent: "crash-pc" } });
+    const runs = await runsSeen(args);
+    expect(runs.map(resumeOf)).toEqual([undefined, session.id]);
+    expect(runs[1]!.cwd).toBe(session.dir);
+    expect(cluster.github.pulls(REPO).filter((p) => p.head.includes("issue-25"))).toHaveLength(1);
+    await again.stop();
   }, 120_000);
 
   it("with --keep-worktrees-mb 0 no worktree is kept: a failed task's worktree goes at once and `/claude retry` starts afresh", async () => {

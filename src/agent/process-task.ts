@@ -91,6 +91,8 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       .catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error))));
   await forgetRemoteWait(job);
   log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, resumed: resumable !== undefined, ...prepared.timings }, "worktree ready");
+  // Known as kept from now on, so that even a crash of this agent leaves the session resumable here.
+  if (!resumable) await ctx.sessions.hold(data.taskId, prepared).catch((error: Error) => log.warn({ err: error }, "could not note the worktree as kept"));
 
   // Whether the worktree outlives this attempt: only when the task is not over (a failure, a
   // limit, a shutdown), so that the next attempt here can continue the session in it.

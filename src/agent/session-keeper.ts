@@ -78,6 +78,18 @@ export class SessionKeeper {
     return { prepared: reopened.prepared, sessionId: session.id, since: session.promptedAt, earlierRun: session.run !== record.run };
   }
 
+  /**
+   * Written as the attempt starts, before Claude runs: a run cut short by a crash of the agent
+   * or its PC (nothing after this line runs then) leaves its worktree known, so the agent
+   * started again on that PC continues the session in it. Nothing is evicted now: a running
+   * task's worktree never is.
+   */
+  async hold(taskId: string, prepared: PreparedWorktree): Promise<void> {
+    if (!this.enabled) return;
+    const { dir, branch, baseSha, startSha, reusedBranch } = prepared;
+    await this.options.kept.put({ taskId, dir, branch, baseSha, startSha, reusedBranch, usedAt: this.options.now() });
+  }
+
   /** The task is not over: keep its worktree for the next attempt, then make room under the limit. */
   async keep(taskId: string, prepared: PreparedWorktree): Promise<void> {
     if (!this.enabled) return this.release(taskId, prepared);

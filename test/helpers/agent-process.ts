@@ -25,8 +25,10 @@ export async function startAgentProcess(options: {
   specialties?: string;
   env?: Record<string, string>;
   extraArgs?: string[];
+  /** The agent's --workdir, e.g. a killed agent's to start it again on the same PC. @defaultValue a new one */
+  workdir?: string;
 }): Promise<AgentProcess> {
-  const workdir = await mkdtemp(join(tmpdir(), `ccc-agent-${options.name}-`));
+  const workdir = options.workdir ?? (await mkdtemp(join(tmpdir(), `ccc-agent-${options.name}-`)));
   const args = [CCC_BIN, "agent", "--name", options.name, "--workdir", workdir];
   if (options.specialties) args.push("--specialties", options.specialties);
   args.push(...(options.extraArgs ?? []));

@@ -41,6 +41,8 @@ export interface AgentOptions {
   /** More environment for the agent, e.g. `FAKE_CLAUDE_DELAY_MS`. */
   env?: Record<string, string>;
   extraArgs?: string[];
+  /** The agent's --workdir: a killed agent's, to start it again on the same PC. @defaultValue a new one */
+  workdir?: string;
 }
 
 /** The product as users run it: `npm start` and `ccc agent` processes, on a fake GitHub and a local origin. */
