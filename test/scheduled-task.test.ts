@@ -5,25 +5,35 @@ import { waitFor } from "./helpers/agent-process.js";
 import { startAppProcess } from "./helpers/app-process.js";
 import { REDIS_URL } from "./helpers/redis.js";
 import { runCcc } from "./helpers/ccc-cli.js";
-import { useCluster } from "./helpers/cluster.js";
+import { useCluster, type Cluster } from "./helpers/cluster.js";
 import { commentPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 
-describe("scheduled tasks: `/claude run at <time>` (app, agent and ccc processes)", () => {
-  const cluster = useCluster();
-
-  const inState = (number: number, state: TaskRecord["state"]) => async () => {
+/** The task's record once it is in `state`, for `waitFor`. */
+function recordIn(cluster: Cluster, number: number, state: TaskRecord["state"]) {
+  return async () => {
     const record = await cluster.store.get(`${REPO}#${number}`);
     return record?.state === state ? record : undefined;
   };
+}
+
+/** A start time `msAhead` from now in whole seconds, as a person writes one, and its ISO form. */
+function startTimeIn(msAhead: number): { at: number; iso: string } {
+  const at = Math.ceil((Date.now() + msAhead) / 1000) * 1000;
+  return { at, iso: new Date(at).toISOString().replace(".000Z", "Z") };
+}
+
+describe("scheduled tasks: `/claude run at <time>` (app, agent and ccc processes)", () => {
+  const cluster = useCluster();
+
+  const inState = (number: number, state: TaskRecord["state"]) => recordIn(cluster, number, state);
   const tracking = (number: number) => cluster.github.comments(REPO, number).find((c) => c.user.type === "Bot");
 
   it("waits as scheduled, shows its time on the issue and in `ccc tasks`, and an idle agent starts it at that time, not before", async () => {
     await cluster.startAgent({ name: "night-pc" });
     // Whole seconds, as a person writes a time; far enough ahead to see it scheduled first.
-    const at = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
-    const iso = new Date(at).toISOString().replace(".000Z", "Z");
+    const { at, iso } = startTimeIn(10_000);
     const response = await cluster.deliver(
       "issue_comment",
       commentPayload(`/claude run at ${iso}`, { number: 41, title: "Tidy the changelog", cloneUrl: cluster.origin.url, commentId: 4141 }),
@@ -60,15 +70,11 @@ describe("scheduled tasks: `/claude run at <time>` (app, agent and ccc processes
 
 describe("a scheduled task across restarts (app, agent and ccc processes)", () => {
   const cluster = useCluster();
-  const inState = (number: number, state: TaskRecord["state"]) => async () => {
-    const record = await cluster.store.get(`${REPO}#${number}`);
-    return record?.state === state ? record : undefined;
-  };
+  const inState = (number: number, state: TaskRecord["state"]) => recordIn(cluster, number, state);
 
   it("survives its lone agent and the app both restarting while it waits: started once, at its time, by the restarted agent", async () => {
     const first = await cluster.startAgent({ name: "night-pc-2" });
-    const at = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
-    const iso = new Date(at).toISOString().replace(".000Z", "Z");
+    const { at, iso } = startTimeIn(20_000);
     const response = await cluster.deliver(
       "issue_comment",
       commentPayload(`/claude run at ${iso}`, { number: 43, title: "Rotate the logs", cloneUrl: cluster.origin.url, commentId: 4343 }),
