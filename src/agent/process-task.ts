@@ -179,7 +179,8 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       return "no-changes";
     }
     // Still ours? Checked before the push, so a stale run never pushes over the new one.
-    if (!(await ctx.store.update(data.taskId, { result }, ["running"], own))) return stale(ctx, data);
+    const pushedSha = await ctx.workspace.headSha(prepared);
+    if (!(await ctx.store.update(data.taskId, { result, pushedSha }, ["running"], own))) return stale(ctx, data);
     let pushBlocked = false;
     await pushWithRetry(() => ctx.workspace.push(prepared), {
       windowMs: ctx.options.gitRetryMinutes * 60_000,
