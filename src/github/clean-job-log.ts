@@ -5,9 +5,13 @@ const TIMESTAMP = /^\uFEFF?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/;
 /** Colour and cursor codes (CSI) and terminal titles (OSC) that tools print in CI. */
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-/** The runner's own markers: `##[group]Run npm test` keeps its title, `##[endgroup]` goes. */
-const GROUP_START = /^##\[group\]/;
+/**
+ * The runner's own markers: `##[group]Run npm test` keeps its title, `##[endgroup]` goes, and
+ * `##[error]`/`##[warning]` read as the words GitHub shows for them.
+ */
 const GROUP_END = /^##\[endgroup\]\s*$/;
+const MARKER = /^##\[(\w+)\]/;
+const MARKER_WORDS: Record<string, string> = { error: "Error: ", warning: "Warning: ", notice: "Notice: " };
 
 export interface JobLogLimits {
   /** Most lines kept, counted from the end. @defaultValue 80 */
@@ -30,7 +34,7 @@ export function cleanJobLog(raw: string, limits: JobLogLimits = {}): string {
     // A progress bar redraws its line with `\r`: what a terminal shows is the last redraw.
     if (line.includes("\r")) line = line.slice(line.lastIndexOf("\r") + 1);
     if (GROUP_END.test(line)) continue;
-    lines.push(line.replace(GROUP_START, "").trimEnd());
+    lines.push(line.replace(MARKER, (_, name: string) => MARKER_WORDS[name] ?? "").trimEnd());
   }
   while (lines.length > 0 && lines.at(-1) === "") lines.pop();
   let tail = lines.slice(-maxLines).join("\n");
