@@ -4,6 +4,7 @@ import type { IntakeDeps } from "./intake-deps.js";
 import { recordPullRequestFate, reopenPullRequest } from "./record-pull-request-fate.js";
 import { cancelTask } from "../control/cancel-task.js";
 import { formatTaskId } from "../shared/task-id.js";
+import { PullRequestChecks } from "../store/pull-request-checks.js";
 
 /**
  * A pull request was merged or closed: the task that opened it learns its fate, and Claude's
@@ -28,6 +29,8 @@ export async function handlePullRequestClosed(deps: IntakeDeps, context: Context
     deps.log.child({ deliveryId: context.id }),
   );
   const taskId = formatTaskId({ owner: payload.repository.owner.login, repo: payload.repository.name, number: pull.number });
+  // A closed pull request's base may move as it likes: no more conflict looks.
+  await new PullRequestChecks(deps.redis, deps.prefix).closed(payload.repository.owner.login, payload.repository.name, pull.number);
   await cancelTask(deps, taskId, `@${payload.sender.login} (pull request ${pull.merged === true ? "merged" : "closed"})`);
 }
 

@@ -35,6 +35,9 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     ...(task.ciFix
       ? { ciFix: { attempt: task.ciFix.attempt, maxAttempts: task.ciFix.maxAttempts, checks: task.ciFix.checks.map((check) => check.name) } }
       : {}),
+    ...(task.conflict && task.pullRequest
+      ? { conflict: { attempt: task.conflict.attempt, maxAttempts: task.conflict.maxAttempts, baseBranch: task.pullRequest.baseBranch } }
+      : {}),
   };
 }
 

@@ -122,6 +122,8 @@ export interface TaskRecord {
   pullRequest?: PullRequestRef;
   /** A CI-fix run on the pull request: which attempt, of how many, on which failing checks (their names). */
   ciFix?: TaskCiFix;
+  /** A conflict run on the pull request: merging its base branch in, which attempt of how many. */
+  conflict?: { attempt: number; maxAttempts: number; baseBranch: string };
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -185,6 +187,7 @@ export const taskRecordSchema = z.object({
   closedAt: z.number().optional(),
   pullRequest: pullRequestSchema.optional(),
   ciFix: z.object({ attempt: z.number(), maxAttempts: z.number(), checks: z.array(z.string()) }).optional(),
+  conflict: z.object({ attempt: z.number(), maxAttempts: z.number(), baseBranch: z.string() }).optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

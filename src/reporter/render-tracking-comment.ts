@@ -115,8 +115,12 @@ function elapsed(record: TaskRecord, now: number): string {
   return `elapsed ${formatDuration(end - start)}`;
 }
 
-/** A CI-fix run: which checks it fixes, and which of its bounded attempts this is. */
+/** A CI-fix or conflict run: which checks it fixes (or which base it merges), and which of its bounded attempts this is. */
 function ciFixLine(record: TaskRecord): string | undefined {
+  if (record.conflict) {
+    const { baseBranch, attempt, maxAttempts } = record.conflict;
+    return `🔀 **Resolving conflicts** with ${codeSpan(baseBranch, 120)}, attempt ${attempt} of ${maxAttempts}`;
+  }
   if (!record.ciFix) return undefined;
   const { checks, attempt, maxAttempts } = record.ciFix;
   const names =

@@ -30,6 +30,8 @@ export interface FakePull {
   /** `owner/name` of the head's repository when it is a fork. @defaultValue the repository itself */
   headRepo?: string;
   merged?: boolean;
+  /** The head@base pair GitHub last computed mergeability for (the fake answers null once per pair). */
+  mergeableComputed?: string;
   /** The head commit. @defaultValue the branch's tip in the repository's origin (`useOrigin`), else forty zeros */
   headSha?: string;
   /** Who opened it. @defaultValue the app */
