@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { issueKey, parseBlockers } from "../src/commands/parse-blockers.js";
+import { parseBlockers } from "../src/commands/parse-blockers.js";
+import { issueKey } from "../src/shared/task-id.js";
 
 const HERE = { owner: "octo-org", repo: "hello", number: 7 };
 const same = (number: number) => ({ owner: "octo-org", repo: "hello", number });

@@ -1,4 +1,4 @@
-import type { IssueRef } from "../shared/task-id.js";
+import { issueKey, type IssueRef } from "../shared/task-id.js";
 import { plainTextLines } from "./plain-text-lines.js";
 
 /**
@@ -31,9 +31,4 @@ export function parseBlockers(body: string, here: IssueRef): IssueRef[] {
     }
   }
   return [...found.values()];
-}
-
-/** GitHub's owner and repository names are case-insensitive: one key per issue, however it is written. */
-export function issueKey(ref: IssueRef): string {
-  return `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
 }
