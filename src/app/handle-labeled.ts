@@ -68,5 +68,10 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
     await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.`);
     return;
   }
-  log.info({ taskId: outcome.taskId, specialty: outcome.specialty, priority: outcome.priority }, "task queued");
+  if (outcome.status === "queued") log.info({ taskId: outcome.taskId, specialty: outcome.specialty, priority: outcome.priority }, "task queued");
+  else
+    log.info(
+      { taskId: outcome.taskId, outcome },
+      outcome.status === "blocked" ? "task held: blocked by open issues" : "task failed: its dependencies form a cycle",
+    );
 }

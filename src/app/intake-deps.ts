@@ -4,7 +4,7 @@ import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
-import type { GitHubClient } from "../github/github-client.js";
+import type { GetOctokit, GitHubClient } from "../github/github-client.js";
 
 /** The cluster's ops repository, with a client on its own installation. */
 export interface OpsRepoClient {
@@ -31,6 +31,11 @@ export interface IntakeDeps {
   clusterAdmins?: readonly string[];
   /** `CCC_OPS_REPO`, whose maintainers and admins may pause, resume and stop the cluster. @defaultValue none */
   opsRepo?: () => Promise<OpsRepoClient>;
+  /**
+   * An installation's client, to check the tasks that wait for an issue just closed (they may
+   * be in another installation). @defaultValue the delivery's own client
+   */
+  getOctokit?: GetOctokit;
   /** Asks the self-hosted runner dispatcher for a pass now instead of at its next interval. @defaultValue none */
   dispatchNow?: () => void;
 }

@@ -15,6 +15,14 @@ export interface DependencySummary {
   blocked_by: number;
 }
 
+const summarySchema = z.object({ blocked_by: z.number().int().min(0) });
+
+/** GitHub's `issue_dependencies_summary` of an issue object (REST or webhook), where this GitHub has dependencies. */
+export function dependencySummaryOf(issue: unknown): DependencySummary | undefined {
+  const parsed = summarySchema.safeParse((issue as { issue_dependencies_summary?: unknown } | null)?.issue_dependencies_summary);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** The issue whose blockers are read: those its body names and GitHub's dependency summary, as last seen. */
 export interface DependentIssue extends IssueRef {
   /** What its body says it waits for (`parseBlockers`). */

@@ -28,6 +28,20 @@ export interface ReconcilerOptions {
   intervalMs?: number;
   /** @defaultValue Date.now */
   now?: () => number;
+  /** What the app does with blocked tasks (src/app/check-dependencies.ts). @defaultValue none: blocked tasks are left as they are */
+  blocked?: BlockedTaskHooks;
+}
+
+/** The app's side of blocked tasks, which reads GitHub and queues jobs the way the intake does. */
+export interface BlockedTaskHooks {
+  /** Reads the task's issue and blockers again, and releases, fails or updates it. */
+  check(task: TaskRecord): Promise<unknown>;
+  /** Queues again the held job of a released task whose job never reached its queue; false when there is none. */
+  requeue(task: TaskRecord): Promise<boolean>;
+  /** A blocked task is checked at most this often (`CCC_DEPENDENCY_CHECK_SECONDS`). */
+  everyMs: number;
+  /** Blocked tasks checked per pass at most, the longest unchecked first: GitHub calls stay bounded. @defaultValue 10 */
+  perPass?: number;
 }
 
 /** The app claims a task's record before it adds the job (after reading the issue's comments). */
@@ -43,7 +57,8 @@ const AGENT_QUEUE = /^tasks-(.+)$/;
  *   by stalling, or went back to the queue while the record still says running);
  * - says on a queued or waiting task why no agent can take it now and who can unblock it;
  * - has a session-timeout issue opened in that task's repository for an agent whose login
- *   expired with nowhere to report it.
+ *   expired with nowhere to report it;
+ * - checks blocked tasks' blockers again, at a bounded rate, in case a close event was missed.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -97,7 +112,13 @@ export class Reconciler {
       const [agents, control] = await Promise.all([this.options.registry.list(), this.control.get()]);
       const sessionIssues = await this.sessionIssues(agents);
       const reported = new Set(sessionIssues.keys());
+      const blocked: TaskRecord[] = [];
       for (const task of tasks) {
+        // No job yet, in either mode: its blockers decide, not the queues.
+        if (task.state === "blocked") {
+          blocked.push(task);
+          continue;
+        }
         const match = AGENT_QUEUE.exec(task.queue);
         if (!match) continue;
         if (task.state === "running") {
@@ -111,6 +132,7 @@ export class Reconciler {
         );
         await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
+      await this.checkBlocked(blocked);
     } finally {
       await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
     }
@@ -158,10 +180,31 @@ export class Reconciler {
   /** A queued or waiting task must have a job an agent can take; false when it was failed here. */
   private async checkQueued(task: TaskRecord): Promise<boolean> {
     if (this.now() - task.queuedAt < QUEUED_GRACE_MS) return true;
-    const verdict = judgeQueuedTask(await this.jobView(task));
+    const view = await this.jobView(task);
+    const verdict = judgeQueuedTask(view);
     if (verdict.kind === "ok") return true;
+    // A released blocked task whose job never reached its queue still has its held job.
+    if (!view && (await this.options.blocked?.requeue(task))) return true;
     await this.fail(task, verdict.message);
     return false;
+  }
+
+  /** The blocked tasks not checked for longest, if due: a missed close event costs at most `everyMs`. */
+  private async checkBlocked(tasks: TaskRecord[]): Promise<void> {
+    const hooks = this.options.blocked;
+    if (!hooks || tasks.length === 0) return;
+    const checkedAt = (task: TaskRecord) => task.dependsOn?.checkedAt ?? 0;
+    const due = tasks
+      .filter((task) => this.now() - checkedAt(task) >= hooks.everyMs)
+      .sort((a, b) => checkedAt(a) - checkedAt(b))
+      .slice(0, hooks.perPass ?? 10);
+    for (const task of due) {
+      try {
+        await hooks.check(task);
+      } catch (error) {
+        this.log.warn({ err: error, taskId: task.taskId }, "could not check a blocked task's blockers; checked again at a later pass");
+      }
+    }
   }
 
   private async fail(task: TaskRecord, message: string): Promise<void> {
