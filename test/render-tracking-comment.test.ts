@@ -58,6 +58,22 @@ describe("renderTrackingComment", () => {
       ],
     },
     {
+      name: "a dependency cycle names its issues as they are, and both ways out",
+      record: record({
+        state: "failed",
+        finishedAt: NOW,
+        failure: {
+          kind: "dependency-cycle",
+          message: "its issues wait for each other in a cycle (#7 waits for #40, which waits for #7), so none of them would ever start",
+        },
+      }),
+      has: [
+        "**Reason** its issues wait for each other in a cycle (#7 waits for #40, which waits for #7), so none of them would ever start.",
+        "comment `/claude run --force` to start this issue anyway",
+      ],
+      hasNot: ["/claude retry", "\u200b"],
+    },
+    {
       name: "running shows agent, turns and the current tool",
       record: record({ state: "running", ...started, progress: { turns: 12, currentTool: "Edit src/a.ts", updatedAt: NOW } }),
       has: ["🏃 **Running**", "**agent** `pc-2`", "elapsed 1m 5s", "**Progress** 12 turns · now `Edit src/a.ts`"],

@@ -54,7 +54,7 @@ async function waitsFor(store: TaskStore, start: readonly string[]): Promise<Map
 export async function failCycle(deps: Omit<DependencyDeps, "getOctokit">, cycle: readonly string[]): Promise<void> {
   for (const id of new Set(cycle)) {
     const record = await deps.store.get(id);
-    if (record?.state === "blocked") await failBlockedTask(deps, record, cycleMessage(cycle, record));
+    if (record?.state === "blocked") await failBlockedTask(deps, record, cycleMessage(cycle, record), "dependency-cycle");
   }
 }
 

@@ -61,14 +61,16 @@ export async function requeueHeldJob(deps: ReleaseDeps, record: TaskRecord): Pro
 }
 
 /** Ends a blocked task `failed` with `message`, and forgets its held job and its place in the index. */
-export async function failBlockedTask(deps: ReleaseDeps, record: TaskRecord, message: string): Promise<boolean> {
+export async function failBlockedTask(
+  deps: ReleaseDeps,
+  record: TaskRecord,
+  message: string,
+  kind: "invalid-request" | "dependency-cycle" = "invalid-request",
+): Promise<boolean> {
   const now = (deps.now ?? Date.now)();
-  const failed = await deps.store.update(
-    record.taskId,
-    { state: "failed", failure: { kind: "invalid-request", message }, finishedAt: now, dependsOn: null },
-    ["blocked"],
-    { run: record.run },
-  );
+  const failed = await deps.store.update(record.taskId, { state: "failed", failure: { kind, message }, finishedAt: now, dependsOn: null }, ["blocked"], {
+    run: record.run,
+  });
   const blocked = new BlockedTasks(deps.redis, deps.prefix);
   await blocked.drop(record.taskId, record.run);
   await blocked.unindex(record.taskId, blockerKeys(record));

@@ -5,7 +5,19 @@ import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
-  kind: "usage-limit" | "session-expired" | "max-turns" | "network" | "invalid-request" | "timeout" | "cancelled" | "crash" | "push" | "unknown";
+  kind:
+    | "usage-limit"
+    | "session-expired"
+    | "max-turns"
+    | "network"
+    | "invalid-request"
+    | "timeout"
+    | "cancelled"
+    | "crash"
+    | "push"
+    /** The issue's blockers wait for it in turn: the message (the app's own words) names the cycle. */
+    | "dependency-cycle"
+    | "unknown";
   message: string;
 }
 
@@ -140,7 +152,19 @@ export interface TaskRecord {
 }
 
 const taskFailureSchema = z.object({
-  kind: z.enum(["usage-limit", "session-expired", "max-turns", "network", "invalid-request", "timeout", "cancelled", "crash", "push", "unknown"]),
+  kind: z.enum([
+    "usage-limit",
+    "session-expired",
+    "max-turns",
+    "network",
+    "invalid-request",
+    "timeout",
+    "cancelled",
+    "crash",
+    "push",
+    "dependency-cycle",
+    "unknown",
+  ]),
   message: z.string(),
 }) satisfies z.ZodType<TaskFailure>;
 

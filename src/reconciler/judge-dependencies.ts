@@ -68,12 +68,9 @@ function keyOf(taskId: string): string {
   return ref ? issueKey(ref) : taskId.toLowerCase();
 }
 
-/** What a task in a dependency cycle says on its issue: the cycle, and what ends it. */
+/** What a task in a dependency cycle says on its issue; the tracking comment adds what ends it. */
 export function cycleMessage(cycle: readonly string[], here: Pick<IssueRef, "owner" | "repo">): string {
   const [first, second, ...rest] = cycle.map((id) => issueMention(id, here));
   const chain = [`${first} waits for ${second}`, ...rest.map((id) => `which waits for ${id}`)].join(", ");
-  return (
-    `its issues wait for each other in a cycle (${chain}), so none of them would ever start. ` +
-    "Remove one of the dependencies and comment `/claude run`, or comment `/claude run --force` to start this one anyway"
-  );
+  return `its issues wait for each other in a cycle (${chain}), so none of them would ever start`;
 }

@@ -142,6 +142,13 @@ function stateSection(record: TaskRecord, target: OutboundTarget): string[] {
     case "no-changes":
       return record.result?.summary ? ["**Claude's answer**", markdownBlock(record.result.summary, MAX_ANSWER, target)] : [];
     case "failed": {
+      // The app's own words, naming the cycle's issues: not defanged as Claude's words are.
+      if (record.failure?.kind === "dependency-cycle") {
+        return [
+          `**Reason** ${inlineText(record.failure.message, 1_000)}.`,
+          "Remove one of the dependencies and comment `/claude run`, or comment `/claude run --force` to start this issue anyway.",
+        ];
+      }
       const reason = record.failure ? `**Reason** ${inlineText(record.failure.message, 1_000, target)}` : "**Reason** unknown";
       return [reason, "Comment `/claude retry` to try again."];
     }
