@@ -4,8 +4,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STATE_LABELS } from "../src/shared/task-state.js";
 import { waitFor } from "./helpers/agent-process.js";
+import { startAppProcess } from "./helpers/app-process.js";
+import { deliver } from "./helpers/app-server.js";
 import { useCluster, type Cluster } from "./helpers/cluster.js";
 import { closedIssuePayload, commentPayload, labeledPayload } from "./helpers/payloads.js";
+import { REDIS_URL } from "./helpers/redis.js";
 
 const REPO = "octo-org/hello";
 
@@ -165,5 +168,24 @@ describe("a missed close event: the reconciler's periodic check starts the task"
     cluster.github.setIssue(REPO, 70, { state: "closed" });
     await expectOnePullRequest(side, 71);
     expect(cluster.github.requests.some((r) => r.method === "GET" && r.path === `/repos/${REPO}/issues/70`)).toBe(true);
+  }, 120_000);
+
+  it("a blocked task survives the app's restart: the new app's close event finds it through the index in Redis (last: it stops the cluster's app)", async () => {
+    expect((await side.label(73, "Depends on #72")).status).toBe(200);
+    await expectBlocked(side, 73, "#72");
+    expect(await cluster.app.stop()).toBe(0);
+    // The new app's periodic check is far off: only the close event, through the index, can start it.
+    const again = await startAppProcess({
+      prefix: cluster.prefix,
+      env: { ...cluster.github.env, REDIS_URL, CCC_RECONCILE_SECONDS: "1", CCC_DEPENDENCY_CHECK_SECONDS: "3600" },
+    });
+    try {
+      cluster.github.setIssue(REPO, 72, { state: "closed" });
+      const closed = closedIssuePayload(72, "Issue 72", [], { cloneUrl: cluster.origin.url });
+      expect((await deliver(`${again.base}/api/github/webhooks`, "issues", closed)).status).toBe(200);
+      await expectOnePullRequest(side, 73);
+    } finally {
+      await again.stop();
+    }
   }, 120_000);
 });
