@@ -1,7 +1,9 @@
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
+import { onBlockerClosed } from "../src/app/check-dependencies.js";
 import { holdDraft } from "../src/app/hold-draft.js";
+import type { GitHubClient } from "../src/github/github-client.js";
 import { releaseBlockedTask, requeueHeldJob } from "../src/app/release-blocked-task.js";
 import { ACTIONS_QUEUE } from "../src/dispatcher/actions-queue.js";
 import type { TaskDraft } from "../src/queue/task-factory.js";
@@ -111,5 +113,28 @@ describe("a blocked task's held job", () => {
     await deps.store.annotate("octo-org/hello#43", { dependsOn: { open: ["octo-org/hello#40"], unreadable: [], checkedAt: Date.now() + HOUR } });
     await reconciler.tick();
     expect(checked).toEqual(["octo-org/hello#43"]);
+  });
+
+  it("a blocker's close checks five dependents inside the webhook and marks the rest for the reconciler's next pass", async () => {
+    for (let number = 51; number <= 57; number++) await holdDraft(deps, draft(number), taskQueueName("general"), BLOCKED);
+    const reads: number[] = [];
+    // GitHub as the check reads it: each dependent open, its body naming #40 (closed: not asked).
+    const octokit = {
+      rest: {
+        issues: {
+          get: async ({ issue_number }: { issue_number: number }) => {
+            reads.push(issue_number);
+            return { data: { number: issue_number, state: "open", body: "Blocked by #40", repository_url: "https://api.github.com/repos/octo-org/hello" } };
+          },
+        },
+      },
+    } as unknown as GitHubClient;
+    await onBlockerClosed({ ...deps, getOctokit: async () => octokit }, { owner: "Octo-Org", repo: "Hello", number: 40 });
+    expect(reads).toHaveLength(5);
+    const records = await Promise.all([51, 52, 53, 54, 55, 56, 57].map(record));
+    expect(records.filter((r) => r.state === "queued")).toHaveLength(5);
+    const left = records.filter((r) => r.state === "blocked");
+    expect(left.map((r) => r.dependsOn?.checkedAt)).toEqual([0, 0]);
+    expect(await ids(taskQueueName("general"))).toHaveLength(5);
   });
 });

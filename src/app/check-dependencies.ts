@@ -113,18 +113,28 @@ async function recordWaits(deps: DependencyDeps, record: TaskRecord, waits: { op
   }
 }
 
+/** Dependents checked inside the close's webhook; the rest wait for the reconciler's next pass. */
+const CHECKED_AT_CLOSE = 5;
+
 /**
  * A blocker was closed: each task the index says waits for it is checked again (its other
- * blockers may still be open). Index entries of tasks that moved on are dropped. A check that
- * fails is logged and left to the reconciler's periodic check.
+ * blockers may still be open). Index entries of tasks that moved on are dropped. GitHub waits
+ * about ten seconds for a webhook's answer, so only the first few are checked here; the others
+ * are marked for the reconciler's next pass (an unchecked `checkedAt` comes first). A check that
+ * fails is logged and left to the reconciler too.
  */
 export async function onBlockerClosed(deps: DependencyDeps, blocker: IssueRef): Promise<void> {
   const key = issueKey(blocker);
   const blocked = new BlockedTasks(deps.redis, deps.prefix);
+  let checked = 0;
   for (const taskId of await blocked.dependents(key)) {
     const record = await deps.store.get(taskId);
     if (record?.state !== "blocked") {
       await blocked.unindex(taskId, [key]);
+      continue;
+    }
+    if (checked++ >= CHECKED_AT_CLOSE) {
+      if (record.dependsOn) await deps.store.annotate(taskId, { dependsOn: { ...record.dependsOn, checkedAt: 0 } }, { version: record.version });
       continue;
     }
     try {
