@@ -67332,7 +67332,7 @@ function runnerReportLine(report) {
 }
 
 // src/shared/task-state.ts
-var TASK_STATES = ["blocked", "queued", "running", "waiting", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"];
+var TASK_STATES = ["queued", "running", "waiting", "blocked", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"];
 var taskStateSchema = external_exports.enum(TASK_STATES);
 function stateLabel(state) {
   return `claude:${state}`;

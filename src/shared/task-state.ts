@@ -8,7 +8,7 @@ import { z } from "zod";
  * `pr-open` goes on to `merged` or `closed` when its pull request is (closed → merged too,
  * for a PR reopened and then merged). Exactly one `claude:<state>` label is on the issue at a time.
  */
-export const TASK_STATES = ["blocked", "queued", "running", "waiting", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"] as const;
+export const TASK_STATES = ["queued", "running", "waiting", "blocked", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"] as const;
 export const taskStateSchema = z.enum(TASK_STATES);
 export type TaskState = z.infer<typeof taskStateSchema>;
 
