@@ -12,6 +12,7 @@ import { readSessionIssue } from "../store/session-issues.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { parseStored } from "../shared/parse-stored.js";
 import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
+import { checkBlockedTasks, type BlockedTaskHooks } from "./check-blocked-tasks.js";
 import { describeBlocker } from "./describe-blocker.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
 
@@ -30,18 +31,6 @@ export interface ReconcilerOptions {
   now?: () => number;
   /** What the app does with blocked tasks (src/app/check-dependencies.ts). @defaultValue none: blocked tasks are left as they are */
   blocked?: BlockedTaskHooks;
-}
-
-/** The app's side of blocked tasks, which reads GitHub and queues jobs the way the intake does. */
-export interface BlockedTaskHooks {
-  /** Reads the task's issue and blockers again, and releases, fails or updates it. */
-  check(task: TaskRecord): Promise<unknown>;
-  /** Queues again the held job of a released task whose job never reached its queue; false when there is none. */
-  requeue(task: TaskRecord): Promise<boolean>;
-  /** A blocked task is checked at most this often (`CCC_DEPENDENCY_CHECK_SECONDS`). */
-  everyMs: number;
-  /** Blocked tasks checked per pass at most, the longest unchecked first: GitHub calls stay bounded. @defaultValue 10 */
-  perPass?: number;
 }
 
 /** The app claims a task's record before it adds the job (after reading the issue's comments). */
@@ -132,7 +121,7 @@ export class Reconciler {
         );
         await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
-      await this.checkBlocked(blocked);
+      if (this.options.blocked) await checkBlockedTasks(blocked, this.options.blocked, this.now(), this.log);
     } finally {
       await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
     }
@@ -187,24 +176,6 @@ export class Reconciler {
     if (!view && (await this.options.blocked?.requeue(task))) return true;
     await this.fail(task, verdict.message);
     return false;
-  }
-
-  /** The blocked tasks not checked for longest, if due: a missed close event costs at most `everyMs`. */
-  private async checkBlocked(tasks: TaskRecord[]): Promise<void> {
-    const hooks = this.options.blocked;
-    if (!hooks || tasks.length === 0) return;
-    const checkedAt = (task: TaskRecord) => task.dependsOn?.checkedAt ?? 0;
-    const due = tasks
-      .filter((task) => this.now() - checkedAt(task) >= hooks.everyMs)
-      .sort((a, b) => checkedAt(a) - checkedAt(b))
-      .slice(0, hooks.perPass ?? 10);
-    for (const task of due) {
-      try {
-        await hooks.check(task);
-      } catch (error) {
-        this.log.warn({ err: error, taskId: task.taskId }, "could not check a blocked task's blockers; checked again at a later pass");
-      }
-    }
   }
 
   private async fail(task: TaskRecord, message: string): Promise<void> {
