@@ -21,7 +21,8 @@ const dependentSchema = z.string().refine((id) => parseTaskId(id) !== undefined,
  * index from a blocker to the tasks that wait for it (`<prefix>:dependents:<issue key>`, a set),
  * so the blocker's `issues.closed` finds its dependents without reading every task. Both live a
  * task retention from their last write; the reconciler's check writes them again while a task
- * stays blocked. Every key is a single-key command: Redis Cluster puts them anywhere.
+ * stays blocked. Each command names one key (no pipeline or script across keys), so the keys
+ * may live in any Redis Cluster slot.
  */
 export class BlockedTasks {
   constructor(
@@ -65,13 +66,12 @@ export class BlockedTasks {
 
   /** Records that `taskId` waits for each blocker (`issueKey`s). */
   async index(taskId: string, blockerKeys: readonly string[]): Promise<void> {
-    if (blockerKeys.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const blocker of blockerKeys) {
-      pipeline.sadd(this.dependentsKey(blocker), JSON.stringify(taskId));
-      pipeline.pexpire(this.dependentsKey(blocker), this.retentionMs);
-    }
-    await pipeline.exec();
+    await Promise.all(
+      blockerKeys.map(async (blocker) => {
+        await this.redis.sadd(this.dependentsKey(blocker), JSON.stringify(taskId));
+        await this.redis.pexpire(this.dependentsKey(blocker), this.retentionMs);
+      }),
+    );
   }
 
   /** The tasks that waited for the blocker when they were last checked; each may have moved on since. */
@@ -81,9 +81,6 @@ export class BlockedTasks {
   }
 
   async unindex(taskId: string, blockerKeys: readonly string[]): Promise<void> {
-    if (blockerKeys.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const blocker of blockerKeys) pipeline.srem(this.dependentsKey(blocker), JSON.stringify(taskId));
-    await pipeline.exec();
+    await Promise.all(blockerKeys.map((blocker) => this.redis.srem(this.dependentsKey(blocker), JSON.stringify(taskId))));
   }
 }
