@@ -90,6 +90,13 @@ describe("an issue blocked by open issues waits, and starts when they close (clo
     expect(body).toContain("`/claude run --force`");
     expect(await side.task(41)).toMatchObject({ state: "blocked", dependsOn: { open: [`${REPO}#40`], unreadable: [] } });
     expect(side.runs(41)).toEqual([]);
+    // Labelled again while blocked: nothing new, and the answer says how to start it.
+    expect((await side.label(41, "Add the endpoint.\n\nBlocked by #40")).status).toBe(200);
+    await cluster.waitForGitHub("the reply to the second label", async () =>
+      cluster.github
+        .comments(REPO, 41)
+        .some((c) => c.body.includes("already on this issue (blocked)") && c.body.includes("`/claude run --force` starts it now")),
+    );
 
     // Two deliveries of the close (a redelivery, and a second event): one run, one PR.
     const [first, second] = await Promise.all([side.close(40), side.close(40)]);

@@ -26,7 +26,16 @@ export interface EnqueueRequest {
   force?: boolean;
 }
 
-export type EnqueueOutcome = { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number } | HoldOutcome;
+export type EnqueueOutcome =
+  | { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number }
+  | { status: "already-live"; taskId: string; state: string }
+  | HoldOutcome;
+
+/** The answer to a trigger on an issue whose task is live: nothing new, and for a blocked one the way to start it. */
+export function alreadyLiveReply(state: string): string {
+  const force = state === "blocked" ? " It waits for the issues it depends on: `/claude run --force` starts it now." : "";
+  return `Claude is already on this issue (${state}); nothing new was queued.${force}`;
+}
 
 /**
  * Classifies the issue and puts one task on its specialty's queue, unless the issue already

@@ -7,7 +7,7 @@ import { formatTaskId } from "../shared/task-id.js";
 import { actorRole, authorize } from "./authorize.js";
 import { authorizeClusterControl } from "./authorize-cluster-control.js";
 import { configErrorReply } from "./config-error-reply.js";
-import { enqueueTask } from "./enqueue-task.js";
+import { alreadyLiveReply, enqueueTask } from "./enqueue-task.js";
 import { enqueuePullRequestTask, fetchPullRequest, pullRequestRefusal, type PullRequestEnqueueRequest } from "./enqueue-pull-request.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { IntakeDeps } from "./intake-deps.js";
@@ -118,8 +118,7 @@ export async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: C
     ...(command.name === "run" && command.force ? { force: true } : {}),
   });
   if (outcome.status === "already-live") {
-    const force = outcome.state === "blocked" ? " It waits for the issues it depends on: `/claude run --force` starts it now." : "";
-    await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.${force}`);
+    await reply(deps, ctx, alreadyLiveReply(outcome.state));
   }
 }
 
