@@ -67332,7 +67332,7 @@ function runnerReportLine(report) {
 }
 
 // src/shared/task-state.ts
-var TASK_STATES = ["queued", "running", "waiting", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"];
+var TASK_STATES = ["queued", "running", "waiting", "blocked", "pr-open", "merged", "closed", "no-changes", "failed", "cancelled"];
 var taskStateSchema = external_exports.enum(TASK_STATES);
 function stateLabel(state) {
   return `claude:${state}`;
@@ -68078,10 +68078,35 @@ function formatStartTime(at) {
   return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+// src/shared/task-id.ts
+var TASK_ID = /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})#(\d{1,10})$/;
+function parseTaskId(text) {
+  const match = TASK_ID.exec(text.trim());
+  if (!match) return void 0;
+  return { owner: match[1], repo: match[2], number: Number(match[3]) };
+}
+function issueMention(taskId, here) {
+  const ref = parseTaskId(taskId);
+  if (!ref) return taskId;
+  return ref.owner.toLowerCase() === here.owner.toLowerCase() && ref.repo.toLowerCase() === here.repo.toLowerCase() ? `#${ref.number}` : taskId;
+}
+
+// src/reporter/describe-depends-on.ts
+function describeDependsOn(record2) {
+  const dependsOn = record2.dependsOn;
+  if (!dependsOn || dependsOn.open.length + dependsOn.unreadable.length === 0) return void 0;
+  const mention = (id) => parseTaskId(id) ? issueMention(id, record2) : inlineText(id, 120);
+  return [
+    ...dependsOn.open.map(mention),
+    ...dependsOn.unreadable.map((id) => `${mention(id)} (the app cannot read it: install the app on that repository, or fix the reference)`)
+  ].join(", ");
+}
+
 // src/reporter/render-tracking-comment.ts
 var DEFAULT_MAX_ATTEMPTS = 3;
 var MAX_ANSWER = 6e3;
 var HEADLINES = {
+  blocked: "\u{1F517} **Blocked**",
   queued: "\u23F3 **Queued**",
   running: "\u{1F3C3} **Running**",
   waiting: "\u23F8\uFE0F **Waiting**",
@@ -68113,6 +68138,12 @@ function statusLine(record2, task, now) {
   const waitingFor = (max, prefix = "") => record2.waitingFor ? inlineText(`${prefix}${record2.waitingFor}`, max, target) : void 0;
   const blockedBy = (max) => record2.blockedBy ? inlineText(record2.blockedBy, max) : void 0;
   switch (record2.state) {
+    case "blocked": {
+      const waits = describeDependsOn(record2);
+      if (!waits) return headline;
+      const count3 = record2.dependsOn.open.length + record2.dependsOn.unreadable.length;
+      return `${headline} by ${waits}: Claude starts by itself when ${count3 === 1 ? "it closes" : "they are all closed"}. Comment \`/claude run --force\` to start now anyway.`;
+    }
     case "queued": {
       if (record2.notBefore !== void 0 && record2.notBefore > now) {
         const scheduled = `\u{1F551} **Scheduled** for ${formatStartTime(record2.notBefore)}`;
@@ -68158,6 +68189,7 @@ function detailsLine(record2, now, target) {
 }
 function elapsed(record2, now) {
   if (record2.state === "queued") return `queued for ${formatDuration(now - record2.queuedAt)}`;
+  if (record2.state === "blocked") return `blocked for ${formatDuration(now - record2.queuedAt)}`;
   const start = record2.startedAt ?? record2.queuedAt;
   const end = record2.finishedAt !== void 0 && record2.state !== "running" && record2.state !== "waiting" ? record2.finishedAt : now;
   return `elapsed ${formatDuration(end - start)}`;
@@ -68178,6 +68210,12 @@ function stateSection(record2, target) {
     case "no-changes":
       return record2.result?.summary ? ["**Claude's answer**", markdownBlock(record2.result.summary, MAX_ANSWER, target)] : [];
     case "failed": {
+      if (record2.failure?.kind === "dependency-cycle") {
+        return [
+          `**Reason** ${inlineText(record2.failure.message, 1e3)}.`,
+          "Remove one of the dependencies and comment `/claude run`, or comment `/claude run --force` to start this issue anyway."
+        ];
+      }
       const reason = record2.failure ? `**Reason** ${inlineText(record2.failure.message, 1e3, target)}` : "**Reason** unknown";
       return [reason, "Comment `/claude retry` to try again."];
     }

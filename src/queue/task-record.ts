@@ -5,7 +5,19 @@ import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
-  kind: "usage-limit" | "session-expired" | "max-turns" | "network" | "invalid-request" | "timeout" | "cancelled" | "crash" | "push" | "unknown";
+  kind:
+    | "usage-limit"
+    | "session-expired"
+    | "max-turns"
+    | "network"
+    | "invalid-request"
+    | "timeout"
+    | "cancelled"
+    | "crash"
+    | "push"
+    /** The issue's blockers wait for it in turn: the message (the app's own words) names the cycle. */
+    | "dependency-cycle"
+    | "unknown";
   message: string;
 }
 
@@ -25,6 +37,16 @@ export interface TaskResult {
   durationMs: number;
   /** Commits the run added on the branch. */
   commits: number;
+}
+
+/** What a `blocked` task waits for, as the app last read it from GitHub. */
+export interface TaskDependsOn {
+  /** Open blockers, `owner/repo#n` as GitHub spells them. */
+  open: string[];
+  /** Blockers the app's installation cannot read (another repository, deleted): they hold the task too. */
+  unreadable: string[];
+  /** When the blockers were last read (epoch ms): the reconciler reads them again at a bounded rate. */
+  checkedAt: number;
 }
 
 /** A Claude session a later attempt can continue, on the agent that keeps its worktree. */
@@ -89,6 +111,8 @@ export interface TaskRecord {
    * for queued and waiting tasks (and running ones whose agent stopped responding).
    */
   blockedBy?: string;
+  /** Set while the task is `blocked`: the issues it waits for (docs/architecture.md, "Dependencies"). */
+  dependsOn?: TaskDependsOn;
   /**
    * What the running agent's owner lowered or dropped from the repository's settings (its
    * `--max-permission-mode`, `--allowed-tools`, `--models`), one sentence each; cleared by the next claim.
@@ -141,7 +165,19 @@ export interface TaskRecord {
 }
 
 const taskFailureSchema = z.object({
-  kind: z.enum(["usage-limit", "session-expired", "max-turns", "network", "invalid-request", "timeout", "cancelled", "crash", "push", "unknown"]),
+  kind: z.enum([
+    "usage-limit",
+    "session-expired",
+    "max-turns",
+    "network",
+    "invalid-request",
+    "timeout",
+    "cancelled",
+    "crash",
+    "push",
+    "dependency-cycle",
+    "unknown",
+  ]),
   message: z.string(),
 }) satisfies z.ZodType<TaskFailure>;
 
@@ -176,6 +212,7 @@ export const taskRecordSchema = z.object({
   failure: taskFailureSchema.optional(),
   waitingFor: z.string().optional(),
   blockedBy: z.string().optional(),
+  dependsOn: z.object({ open: z.array(z.string()), unreadable: z.array(z.string()), checkedAt: z.number() }).optional(),
   capped: z.array(z.string()).optional(),
   lease: z.string().optional(),
   session: z.object({ id: z.string(), agent: z.string(), dir: z.string(), run: z.number(), promptedAt: z.number() }).optional(),
