@@ -5,6 +5,10 @@ import { parseRepoConfig } from "../src/config/repo-config.js";
 import { cleanJobLog } from "../src/github/clean-job-log.js";
 import { judgeChecks, type CheckRunState, type CommitStatusState } from "../src/github/judge-checks.js";
 import { renderCiGaveUp } from "../src/reporter/render-ci-gave-up.js";
+import { describePrCi } from "../src/queue/describe-pr-ci.js";
+import { pullRequestReport } from "../src/ops/pull-request-report.js";
+import type { PullRequestFate } from "../src/store/pull-request-fates.js";
+import type { TaskPrCi } from "../src/queue/task-record.js";
 import { PullRequestChecks } from "../src/store/pull-request-checks.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
@@ -153,5 +157,51 @@ describe("PullRequestChecks on Redis: one CI fix per red head commit, bounded pe
     await checks.unclaim("o", "r", 8, 3);
     expect(await checks.get("o", "r", 8)).toMatchObject({ state: "red", attempts: 1 });
     expect(await claim("fff")).toEqual({ kind: "claimed", attempt: 2 });
+  });
+});
+
+describe("describePrCi: where a pull request stands, in one line", () => {
+  it.each<[string, TaskPrCi, string]>([
+    ["checks running", { state: "pending", failing: [], attempts: 0 }, "CI running"],
+    ["green and merging cleanly", { state: "green", failing: [], attempts: 0, conflict: "clean" }, "CI green · merges cleanly"],
+    ["red, fixes off", { state: "red", failing: ["unit-tests"], attempts: 0 }, "CI red: unit-tests"],
+    [
+      "a fix under way",
+      { state: "fixing", failing: ["unit-tests", "lint"], attempts: 1, maxAttempts: 3 },
+      "CI red: unit-tests, lint; Claude is fixing it, attempt 1 of 3",
+    ],
+    ["given up", { state: "gave-up", failing: ["e2e"], attempts: 3, maxAttempts: 3 }, "CI red: e2e; Claude gave up after 3 attempts"],
+    [
+      "a conflict being merged",
+      { state: "green", failing: [], attempts: 0, conflict: "resolving", conflictAttempts: 2, conflictMaxAttempts: 3 },
+      "CI green · conflicts with its base; Claude is merging it, attempt 2 of 3",
+    ],
+  ])("%s", (_name, ci, text) => {
+    expect(describePrCi(ci)).toBe(text);
+  });
+});
+
+describe("pullRequestReport: what the PR-to-merge loop did for the merged pull requests", () => {
+  const fate = (outcome: "merged" | "closed", extra: Partial<PullRequestFate>): PullRequestFate => ({
+    pr: `o/r#${Math.random()}`,
+    taskId: "o/r#1",
+    outcome,
+    specialty: "general",
+    agent: "a",
+    account: "x",
+    openedAt: 0,
+    at: 1,
+    costUsd: 1,
+    ...extra,
+  });
+
+  it("counts CI-fix and conflict runs per merged PR and the share merged with no person's commit, over the fates that count them", () => {
+    const report = pullRequestReport([
+      fate("merged", { ciFixRuns: 2, conflictRuns: 1, humanCommits: false }),
+      fate("merged", { ciFixRuns: 0, conflictRuns: 0, humanCommits: true }),
+      fate("merged", {}),
+      fate("closed", { ciFixRuns: 3, conflictRuns: 0, humanCommits: false }),
+    ]).total;
+    expect(report).toMatchObject({ merged: 3, ciFixRunsPerMerged: 1, conflictRunsPerMerged: 0.5, mergedWithoutHumanCommitShare: 0.5 });
   });
 });

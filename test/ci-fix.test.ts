@@ -9,7 +9,16 @@ import { PullRequestChecks } from "../src/store/pull-request-checks.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { useCluster } from "./helpers/cluster.js";
 import { pushCommit, tip } from "./helpers/git-origin.js";
-import { checkRunCompletedPayload, checkSuiteCompletedPayload, labeledPayload, pullRequestCommentPayload, statusPayload } from "./helpers/payloads.js";
+import {
+  checkRunCompletedPayload,
+  checkSuiteCompletedPayload,
+  closedPullRequestPayload,
+  labeledPayload,
+  pullRequestCommentPayload,
+  statusPayload,
+  synchronizePayload,
+} from "./helpers/payloads.js";
+import { PullRequestFates } from "../src/store/pull-request-fates.js";
 
 const REPO = "octo-org/hello";
 const BRANCH = "claude/issue-7-add-a-changelog-entry";
@@ -154,6 +163,10 @@ describe("red CI on the cluster's pull request, through the app and a lone agent
       botComments(PR).some((c) => c.bodies.some((body) => /Fixing CI\*\*: `unit-tests`, `lint`, attempt 1 of 2/.test(body))),
     );
     expect(botComments(PR)).toHaveLength(1);
+    // The issue's own tracking comment says where its pull request stands.
+    await cluster.waitForGitHub("the issue's comment names the fix", async () =>
+      botComments(7).some((c) => c.bodies.some((body) => body.includes("**Pull request** CI red: `unit-tests`, `lint`; Claude is fixing it, attempt 1 of 2"))),
+    );
     // Nothing the job printed reached GitHub.
     expect(github.requests.some((r) => JSON.stringify(r.body).includes(LEAKED_TOKEN))).toBe(false);
   }, 120_000);
@@ -176,6 +189,7 @@ describe("red CI on the cluster's pull request, through the app and a lone agent
     await waitFor("the PR's checks green", async () => (await checks())?.state === "green", 30_000);
     expect(await checks()).toMatchObject({ attempts: 0, fixRuns: 1 });
     expect(fixRuns()).toHaveLength(1);
+    await cluster.waitForGitHub("the issue's comment says CI is green", async () => botComments(7).at(0)?.body.includes("**Pull request** CI green"));
 
     // The next push of the cluster goes red twice: attempt 1 and 2 of 2 (the count started again at green).
     for (const attempt of [1, 2]) {
@@ -216,9 +230,13 @@ describe("red CI on the cluster's pull request, through the app and a lone agent
 
   it("`/claude fix-ci` from a maintainer fixes a red commit a person pushed, starting the count again; a person's red commit alone starts nothing", async () => {
     const { github } = cluster;
+    const red0 = await head();
     const human = await pushCommit(cluster.origin.dir, { branch: BRANCH, message: "A maintainer's own change", files: { "NOTES.md": "mine\n" } });
     redChecks(human);
     await deliverRed(human);
+    // GitHub tells the app the branch moved: a person's commit, so the PR is no longer the cluster's alone.
+    expect((await cluster.deliver("pull_request", synchronizePayload(PR, human, red0, { head: BRANCH }))).status).toBe(200);
+    await waitFor("the person's commit noted", async () => (await checks())?.humanCommits === true);
     // Not a commit the cluster pushed: no look was even queued.
     expect(await watchQueue.getJob(ciWatchJobId({ owner: "octo-org", repo: "hello", pr: PR, sha: human }))).toBeUndefined();
     expect(fixRuns()).toHaveLength(3);
@@ -234,4 +252,14 @@ describe("red CI on the cluster's pull request, through the app and a lone agent
     // Claude is on it again: the give-up label is gone.
     await cluster.waitForGitHub("the claude:ci-failed label removed", async () => !github.labels(REPO, PR).includes("claude:ci-failed"));
   }, 120_000);
+
+  it("the merged pull request's fate counts its CI-fix runs and the person's commit", async () => {
+    expect((await cluster.deliver("pull_request", closedPullRequestPayload(PR, { merged: true, head: BRANCH }))).status).toBe(200);
+    const fate = await waitFor("the PR's fate", async () =>
+      (await new PullRequestFates(cluster.redis, cluster.prefix).list()).find((f) => f.pr === `${REPO}#${PR}`),
+    );
+    expect(fate).toMatchObject({ outcome: "merged", taskId: `${REPO}#7`, ciFixRuns: 4, conflictRuns: 0, humanCommits: true });
+    // No more conflict looks: its base may move as it likes.
+    expect((await new PullRequestChecks(cluster.redis, cluster.prefix).openPullRequests("octo-org", "hello")).has(PR)).toBe(false);
+  }, 60_000);
 });

@@ -150,6 +150,9 @@ describe("pullRequestReport", () => {
       costPerMergedUsd: null,
       timeToMergeP50Ms: null,
       timeToMergeMeanMs: null,
+      ciFixRunsPerMerged: null,
+      conflictRunsPerMerged: null,
+      mergedWithoutHumanCommitShare: null,
     });
     expect(pullRequestReport([fate("closed", "a", 1, 1)]).agents[0]).toMatchObject({ mergeRate: 0, costPerMergedUsd: null, timeToMergeP50Ms: null });
   });

@@ -8,6 +8,7 @@ import { handlePullRequestClosed, handlePullRequestReopened } from "./handle-pul
 import { handleReview } from "./handle-review.js";
 import { handleCheckEvent } from "./ci/handle-check-events.js";
 import { handlePush } from "./ci/handle-push.js";
+import { handleSynchronize } from "./ci/handle-synchronize.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /**
@@ -40,6 +41,8 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
     app.on(["check_suite.completed", "check_run.completed", "status"], guard(handleCheckEvent));
     // The base of a cluster pull request moved: a PR that now conflicts gets its base merged in.
     app.on("push", guard(handlePush));
+    // A person pushed to a cluster pull request: it is no longer the cluster's work alone.
+    app.on("pull_request.synchronize", guard(handleSynchronize));
     // Self-hosted runner mode: the dispatcher follows the workflows it started.
     app.on("workflow_job", (context) => handleWorkflowJob(deps, context));
     app.on("workflow_run", (context) => handleWorkflowRun(deps, context));

@@ -6,6 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import { formatTaskId } from "../shared/task-id.js";
 import type { TaskState } from "../shared/task-state.js";
 import type { IntakeDeps } from "./intake-deps.js";
+import { PullRequestChecks } from "../store/pull-request-checks.js";
 
 /** A `pull_request` `closed` delivery, in the terms the cluster keeps. */
 export interface ClosedPullRequest {
@@ -49,8 +50,10 @@ export async function recordPullRequestFate(deps: IntakeDeps, pr: ClosedPullRequ
     log.debug({ pr: prId, taskId, fate }, "pull request closed, but its task has moved on (a new run) or already has this fate: task left alone");
     return;
   }
+  const checks = await new PullRequestChecks(deps.redis, deps.prefix).get(pr.owner, pr.repo, pr.number);
   const recorded = await new PullRequestFates(deps.redis, deps.prefix).record(
     {
+      ...(checks ? { ciFixRuns: checks.fixRuns, conflictRuns: checks.conflictRuns ?? 0, humanCommits: checks.humanCommits === true } : {}),
       pr: prId,
       taskId,
       outcome: fate,

@@ -1,6 +1,7 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import { describeDependsOn } from "../reporter/describe-depends-on.js";
 import { codeSpan, inlineText } from "../reporter/markdown.js";
+import { describePrCi } from "../queue/describe-pr-ci.js";
 import { outboundTarget } from "../reporter/outbound.js";
 import { formatStartTime } from "../shared/start-time.js";
 
@@ -22,7 +23,7 @@ export function statusReply(record: TaskRecord | undefined, on: "issue" | "pull-
   if (record.agent) parts.push(`Agent: ${codeSpan(record.agent)}.`);
   if (record.blockedBy) parts.push(`Blocked: ${inlineText(record.blockedBy, 1_000)}.`);
   if (record.waitingFor) parts.push(`Waiting for ${inlineText(record.waitingFor, 1_000, target)}.`);
-  if (record.prUrl) parts.push(`Pull request: ${record.prUrl}`);
+  if (record.prUrl) parts.push(`Pull request: ${record.prUrl}${record.prCi ? ` (${describePrCi(record.prCi, (name) => codeSpan(name, 80))}).` : ""}`);
   if (record.failure) parts.push(`Reason: ${inlineText(record.failure.message, 1_000, target)}`);
   return parts.join(" ");
 }

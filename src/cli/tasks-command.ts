@@ -6,6 +6,7 @@ import { ago } from "../shared/ago.js";
 import { ExitCode } from "./exit-code.js";
 import { table } from "./output.js";
 import { formatStartTime } from "../shared/start-time.js";
+import { describePrCi } from "../queue/describe-pr-ci.js";
 
 export interface TasksFlags {
   /** Only tasks in this state. */
@@ -42,7 +43,7 @@ function stateOf(task: TaskRecord): string {
 
 /** The PR, or what holds a live task up (the same words as its tracking comment), or why it failed. */
 function resultOf(task: TaskRecord): string {
-  if (task.prUrl) return task.prUrl;
+  if (task.prUrl) return task.prCi ? `${task.prUrl} (${describePrCi(task.prCi)})` : task.prUrl;
   const live = LIVE_STATES.includes(task.state);
   const dependsOn = task.state === "blocked" && task.dependsOn ? [...task.dependsOn.open, ...task.dependsOn.unreadable].join(", ") : "";
   const why = live ? (dependsOn ? `blocked by ${dependsOn}` : (task.blockedBy ?? task.waitingFor)) : undefined;

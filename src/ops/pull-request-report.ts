@@ -14,6 +14,11 @@ export interface PullRequestFigures {
   /** From the PR's opening on GitHub to its merge: median and mean, in ms; null with none merged. */
   timeToMergeP50Ms: number | null;
   timeToMergeMeanMs: number | null;
+  /** CI-fix and conflict runs per merged PR (of the merged PRs whose fate counted them); null with none. */
+  ciFixRunsPerMerged: number | null;
+  conflictRunsPerMerged: number | null;
+  /** Share of the merged PRs nobody but the cluster pushed to; null with none counted. */
+  mergedWithoutHumanCommitShare: number | null;
 }
 
 export interface PullRequestReport {
@@ -46,6 +51,21 @@ function figures(fates: readonly PullRequestFate[]): PullRequestFigures {
     costPerMergedUsd: merged.length > 0 ? mergedCostUsd / merged.length : null,
     timeToMergeP50Ms: waits.length > 0 ? median(waits) : null,
     timeToMergeMeanMs: waits.length > 0 ? waits.reduce((sum, w) => sum + w, 0) / waits.length : null,
+    ...loopFigures(merged),
+  };
+}
+
+/** What the PR-to-merge loop did for the merged PRs: fixes per PR, and how many needed no person's commit. */
+function loopFigures(
+  merged: readonly PullRequestFate[],
+): Pick<PullRequestFigures, "ciFixRunsPerMerged" | "conflictRunsPerMerged" | "mergedWithoutHumanCommitShare"> {
+  const counted = merged.filter((f) => f.ciFixRuns !== undefined);
+  if (counted.length === 0) return { ciFixRunsPerMerged: null, conflictRunsPerMerged: null, mergedWithoutHumanCommitShare: null };
+  const sum = (pick: (f: PullRequestFate) => number) => counted.reduce((total, f) => total + pick(f), 0);
+  return {
+    ciFixRunsPerMerged: sum((f) => f.ciFixRuns ?? 0) / counted.length,
+    conflictRunsPerMerged: sum((f) => f.conflictRuns ?? 0) / counted.length,
+    mergedWithoutHumanCommitShare: counted.filter((f) => !f.humanCommits).length / counted.length,
   };
 }
 

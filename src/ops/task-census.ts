@@ -13,13 +13,15 @@ export interface TaskSummary {
   startedAt?: number;
   finishedAt?: number;
   failureKind?: TaskFailure["kind"];
+  /** A run on a pull request that fixes its CI (`ci`) or merges its base (`conflict`). */
+  fix?: "ci" | "conflict";
 }
 
-const FIELDS = ["state", "specialty", "queue", "queuedAt", "startedAt", "finishedAt", "failure"] as const;
+const FIELDS = ["state", "specialty", "queue", "queuedAt", "startedAt", "finishedAt", "failure", "ciFix", "conflict"] as const;
 
 /** Those fields as a record holds them; all optional, as a task removed mid-scrape has none. */
 const censusFieldsSchema = taskRecordSchema
-  .pick({ state: true, specialty: true, queue: true, queuedAt: true, startedAt: true, finishedAt: true, failure: true })
+  .pick({ state: true, specialty: true, queue: true, queuedAt: true, startedAt: true, finishedAt: true, failure: true, ciFix: true, conflict: true })
   .partial();
 
 /** Scrapes read at most this many of the most recently queued tasks. */
@@ -44,7 +46,7 @@ export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LI
       return typeof value === "string" ? [[field, value] as const] : [];
     });
     const fields = decodeStoredFields(Object.fromEntries(present), key);
-    const { state, specialty, queue, queuedAt, startedAt, finishedAt, failure } = checkStored(censusFieldsSchema, fields, key);
+    const { state, specialty, queue, queuedAt, startedAt, finishedAt, failure, ciFix, conflict } = checkStored(censusFieldsSchema, fields, key);
     if (state === undefined) return;
     summaries.push({
       taskId: ids[i]!,
@@ -55,6 +57,7 @@ export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LI
       ...(startedAt !== undefined ? { startedAt } : {}),
       ...(finishedAt !== undefined ? { finishedAt } : {}),
       ...(failure ? { failureKind: failure.kind } : {}),
+      ...(ciFix ? { fix: "ci" as const } : conflict ? { fix: "conflict" as const } : {}),
     });
   });
   return summaries;

@@ -61,6 +61,21 @@ export interface TaskSession {
   promptedAt: number;
 }
 
+/** A cluster pull request's CI and mergeability, as its tasks show them. */
+export interface TaskPrCi {
+  /** `pending`, `green`, `red`, `fixing` (a CI fix is queued or running), `gave-up`. */
+  state: "pending" | "green" | "red" | "fixing" | "gave-up";
+  /** The checks that failed last. */
+  failing: string[];
+  /** CI fixes since the checks were last green, of `maxAttempts`. */
+  attempts: number;
+  maxAttempts?: number;
+  /** Whether it merges with its base: `conflict` when it does not, `resolving` while a conflict run is on it. */
+  conflict?: "clean" | "conflict" | "resolving" | "gave-up";
+  conflictAttempts?: number;
+  conflictMaxAttempts?: number;
+}
+
 /** What the tracking comment says of a CI-fix run: "fixing CI: unit-tests, attempt 1 of 3". */
 export interface TaskCiFix {
   attempt: number;
@@ -148,6 +163,8 @@ export interface TaskRecord {
   ciFix?: TaskCiFix;
   /** A conflict run on the pull request: merging its base branch in, which attempt of how many. */
   conflict?: { attempt: number; maxAttempts: number; baseBranch: string };
+  /** Where the pull request's checks and mergeability stand (`publishPullRequestCi`), for every view of the task. */
+  prCi?: TaskPrCi;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -225,6 +242,17 @@ export const taskRecordSchema = z.object({
   pullRequest: pullRequestSchema.optional(),
   ciFix: z.object({ attempt: z.number(), maxAttempts: z.number(), checks: z.array(z.string()) }).optional(),
   conflict: z.object({ attempt: z.number(), maxAttempts: z.number(), baseBranch: z.string() }).optional(),
+  prCi: z
+    .object({
+      state: z.enum(["pending", "green", "red", "fixing", "gave-up"]),
+      failing: z.array(z.string()),
+      attempts: z.number(),
+      maxAttempts: z.number().optional(),
+      conflict: z.enum(["clean", "conflict", "resolving", "gave-up"]).optional(),
+      conflictAttempts: z.number().optional(),
+      conflictMaxAttempts: z.number().optional(),
+    })
+    .optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

@@ -5,6 +5,7 @@ import type { TaskState } from "../shared/task-state.js";
 import { describeDependsOn } from "./describe-depends-on.js";
 import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
+import { describePrCi } from "../queue/describe-pr-ci.js";
 import { outboundTarget, type OutboundTarget } from "./outbound.js";
 
 /** Attempts a retryable failure gets (ARCHITECTURE: network / CLI crash, 3 attempts). */
@@ -44,6 +45,10 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   const sections = [trackingMarker(record.taskId), statusLine(record, target, now), detailsLine(record, now, target)];
   const ciFix = ciFixLine(record);
   if (ciFix) sections.push(ciFix);
+  // Where the pull request stands, once there is one: CI and whether it merges.
+  if (record.prCi && record.prNumber !== undefined && (record.state === "pr-open" || record.pullRequest)) {
+    sections.push(`**Pull request** ${describePrCi(record.prCi, (name) => codeSpan(name, 80))}`);
+  }
   const progress = progressLine(record);
   if (progress) sections.push(progress);
   const capped = cappedLine(record, target);

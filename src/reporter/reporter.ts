@@ -5,6 +5,7 @@ import type { TaskRecord } from "../queue/task-record.js";
 import { PullRequestIndex } from "../store/pull-request-index.js";
 import { PullRequestChecks } from "../store/pull-request-checks.js";
 import type { CiWatchQueue } from "../queue/ci-watch-queue.js";
+import { pullRequestCi } from "../store/publish-pull-request-ci.js";
 
 /** The first look at a pushed commit's checks when the app does not say (`CCC_CI_SETTLE_SECONDS`). */
 const DEFAULT_CI_SETTLE_MS = 20_000;
@@ -178,9 +179,15 @@ export class Reporter {
       if (record.pushedSha && (await this.pullRequests.lookup(record.owner, record.repo, number)) !== undefined) {
         await this.watchChecks(record, number, record.pushedSha);
       }
-      const updated = await this.options.store.update(taskId, { state: "pr-open", prNumber: number, finishedAt: this.now() }, ["running"], {
-        run: record.run,
-      });
+      const prCi = await pullRequestCi(this.ciDeps, record.owner, record.repo, number);
+      const updated = await this.options.store.update(
+        taskId,
+        { state: "pr-open", prNumber: number, finishedAt: this.now(), ...(prCi ? { prCi } : {}) },
+        ["running"],
+        {
+          run: record.run,
+        },
+      );
       log.info({ prNumber: number, commits: record.result?.commits, updated }, "commits pushed to the pull request");
       return;
     }
@@ -203,7 +210,9 @@ export class Reporter {
     await this.pullRequests.remember(record.owner, record.repo, pr.number, taskId);
     // Known as the cluster's commit before its checks can report: their red is ours to fix.
     if (record.pushedSha) await this.watchChecks(record, pr.number, record.pushedSha);
-    const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now() };
+    const prCi = await pullRequestCi(this.ciDeps, record.owner, record.repo, pr.number);
+    // Where the PR's checks stand comes with the state: "CI running" from the first render.
+    const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now(), ...(prCi ? { prCi } : {}) };
     const updated = await this.options.store.update(taskId, patch, ["running"], { run: record.run });
     if (!updated) log.warn({ prNumber: pr.number }, "task left running while the pull request was opened");
     else log.info({ prNumber: pr.number, created: pr.created }, "pull request ready");
@@ -214,6 +223,10 @@ export class Reporter {
    * first look is queued now, so a check event GitHub could not deliver (the app was down) is
    * caught by the look's own polling.
    */
+  private get ciDeps() {
+    return { redis: this.options.connection, prefix: this.options.prefix ?? "ccc" };
+  }
+
   private async watchChecks(record: TaskRecord, pr: number, sha: string): Promise<void> {
     await this.checks.notePush(record.owner, record.repo, pr, sha, this.now(), record.baseBranch);
     const watch = { owner: record.owner, repo: record.repo, pr, sha, installationId: record.installationId, since: this.now() };

@@ -30,6 +30,11 @@ export const pullRequestChecksSchema = z.object({
   /** `<head sha>@<base sha>` last acted on: one conflict task per pair. */
   conflictHandled: z.string().optional(),
   conflictBase: z.string().optional(),
+  /** The bound (`ciFixAttempts`) when the last attempt of each kind was claimed. */
+  maxAttempts: z.number().int().optional(),
+  conflictMaxAttempts: z.number().int().optional(),
+  /** Someone other than the cluster pushed to the PR's branch (`pull_request.synchronize`). */
+  humanCommits: z.boolean().optional(),
 });
 export type PullRequestChecksState = z.infer<typeof pullRequestChecksSchema>;
 
@@ -52,7 +57,7 @@ if not force and handled == cjson.encode(ARGV[1]) then return {'duplicate', 0} e
 local attempts = tonumber(redis.call('HGET', KEYS[1], f_attempts) or '0')
 if force then attempts = 0 end
 local state = redis.call('HGET', KEYS[1], f_state)
-redis.call('HSET', KEYS[1], f_handled, cjson.encode(ARGV[1]), f_note, ARGV[4], 'updatedAt', ARGV[5])
+redis.call('HSET', KEYS[1], f_handled, cjson.encode(ARGV[1]), f_note, ARGV[4], 'updatedAt', ARGV[5], ARGV[13], ARGV[2])
 if redis.call('HEXISTS', KEYS[1], f_runs) == 0 then redis.call('HSET', KEYS[1], f_runs, '0') end
 for _, pair in ipairs({{'state', cjson.encode('pending')}, {'attempts', '0'}, {'fixRuns', '0'}, {'failing', '[]'}}) do
   redis.call('HSETNX', KEYS[1], pair[1], pair[2])
@@ -63,14 +68,14 @@ if attempts >= tonumber(ARGV[2]) then
   if state == cjson.encode('gave-up') then return {'duplicate', 0} end
   return {'gave-up', attempts}
 end
-redis.call('HSET', KEYS[1], f_attempts, tostring(attempts + 1), f_state, cjson.encode(ARGV[12]))
+redis.call('HSET', KEYS[1], f_attempts, tostring(attempts + 1), f_state, cjson.encode(ARGV[12]), ARGV[13], ARGV[2])
 redis.call('HINCRBY', KEYS[1], f_runs, 1)
 return {'claimed', attempts + 1}
 `;
 
 /** The hash fields each kind of fix counts in, and the state a claimed attempt sets. */
-const CI_FIELDS = ["attempts", "fixRuns", "handledSha", "state", "failing", "fixing"] as const;
-const CONFLICT_FIELDS = ["conflictAttempts", "conflictRuns", "conflictHandled", "conflictState", "conflictBase", "resolving"] as const;
+const CI_FIELDS = ["attempts", "fixRuns", "handledSha", "state", "failing", "fixing", "maxAttempts"] as const;
+const CONFLICT_FIELDS = ["conflictAttempts", "conflictRuns", "conflictHandled", "conflictState", "conflictBase", "resolving", "conflictMaxAttempts"] as const;
 
 /** The fields every PR's hash has, for a hash a partial write started. */
 function withDefaults(multi: ChainableCommander, key: string): ChainableCommander {
@@ -183,6 +188,14 @@ export class PullRequestChecks {
   async openPullRequests(owner: string, repo: string): Promise<Map<number, string>> {
     const raw = await this.redis.hgetall(this.openKey(owner, repo));
     return new Map(Object.entries(raw).map(([pr, base]) => [Number(pr), base]));
+  }
+
+  /** A commit someone other than the cluster pushed is on the PR: it is not merged "by the cluster alone". */
+  async noteHumanCommit(owner: string, repo: string, pr: number, at: number): Promise<void> {
+    const key = this.key(owner, repo, pr);
+    await withDefaults(this.redis.multi().hset(key, { humanCommits: "true", updatedAt: JSON.stringify(at) }), key)
+      .pexpire(key, this.retentionMs)
+      .exec();
   }
 
   /** The pull request was closed or merged: no more looks at its checks or its base. */

@@ -21,6 +21,11 @@ export interface PullRequestFate {
   at: number;
   /** Every run and attempt of the task (and of the PR's own feedback task) since the previous fate, in USD. */
   costUsd: number;
+  /** CI-fix and conflict runs the PR had (absent on fates recorded before they existed). */
+  ciFixRuns?: number;
+  conflictRuns?: number;
+  /** Someone other than the cluster pushed to the PR's branch. */
+  humanCommits?: boolean;
 }
 
 const fateSchema = z.object({
@@ -33,6 +38,9 @@ const fateSchema = z.object({
   openedAt: z.number(),
   at: z.number(),
   costUsd: z.number(),
+  ciFixRuns: z.number().optional(),
+  conflictRuns: z.number().optional(),
+  humanCommits: z.boolean().optional(),
 }) satisfies z.ZodType<PullRequestFate>;
 
 /** Fates kept at most, whatever their age: the scrape reads them all, so this bounds its cost. */

@@ -237,3 +237,14 @@ export function pushPayload(branch: string, after: string, before: string, optio
   Object.assign(payload, { ref: `refs/heads/${branch}`, after, before, deleted: false, created: false, forced: false });
   return payload;
 }
+
+/** `pull_request.synchronize` of pull request `number`: its head branch moved to `after`. */
+export function synchronizePayload(number: number, after: string, before: string, options: CheckPayloadOptions & { head?: string } = {}): Json {
+  const payload = shapeRepository(examplePayload("pull_request", "synchronize"), options);
+  payload.number = number;
+  Object.assign(payload, { after, before });
+  payload.pull_request.number = number;
+  payload.pull_request.head.ref = options.head ?? `claude/issue-${number}`;
+  payload.pull_request.head.sha = after;
+  return payload;
+}

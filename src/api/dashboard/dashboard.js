@@ -110,6 +110,26 @@ function renderTasks({ tasks }) {
   );
 }
 
+/** Where a pull request's CI and mergeability stand; the words of describePrCi (src/queue/describe-pr-ci.ts). */
+function prCiText(ci) {
+  const failing = ci.failing.length > 0 ? `: ${ci.failing.slice(0, 5).join(", ")}` : "";
+  const of = (n, max) => `attempt ${n}${max !== undefined ? ` of ${max}` : ""}`;
+  const checks = {
+    pending: "CI running",
+    green: "CI green",
+    red: `CI red${failing}`,
+    fixing: `CI red${failing}; Claude is fixing it, ${of(ci.attempts, ci.maxAttempts)}`,
+    "gave-up": `CI red${failing}; Claude gave up`,
+  }[ci.state];
+  const merge = {
+    clean: "merges cleanly",
+    conflict: "conflicts with its base",
+    resolving: "conflicts with its base; Claude is merging it",
+    "gave-up": "conflicts with its base; Claude gave up",
+  }[ci.conflict];
+  return merge ? `${checks} · ${merge}` : (checks ?? "");
+}
+
 /** A queued task whose start time has not come (`/claude run at|in`). */
 function scheduled(t) {
   return t.state === "queued" && t.notBefore !== undefined && t.notBefore > Date.now();
@@ -117,7 +137,10 @@ function scheduled(t) {
 
 /** The PR, the failure, or, for a live task, what holds it up: the words of its tracking comment. */
 function outcome(t) {
-  if (t.prUrl) return link(t.prUrl, `#${t.prNumber ?? "PR"}`);
+  if (t.prUrl)
+    return t.prCi
+      ? el("span", {}, link(t.prUrl, `#${t.prNumber ?? "PR"}`), " ", el("span", { class: "muted pr-ci" }, prCiText(t.prCi)))
+      : link(t.prUrl, `#${t.prNumber ?? "PR"}`);
   const live = t.state === "blocked" || t.state === "queued" || t.state === "waiting" || t.state === "running";
   const dependsOn = t.state === "blocked" && t.dependsOn ? [...t.dependsOn.open, ...t.dependsOn.unreadable].join(", ") : "";
   const why = live ? (dependsOn ? `blocked by ${dependsOn}` : (t.blockedBy ?? t.waitingFor)) : undefined;

@@ -4,6 +4,7 @@ import { CI_WATCH_MAX_MS, CI_WATCH_QUEUE, ciWatchSchema } from "../../queue/ci-w
 import type { IntakeDeps } from "../intake-deps.js";
 import { settleChecks } from "./settle-checks.js";
 import { settleMergeable } from "./settle-mergeable.js";
+import { publishPullRequestCi } from "../../store/publish-pull-request-ci.js";
 
 /** Looks at a commit with no checks yet for this long: a repository without CI never gets any. */
 const NO_CHECKS_MS = 10 * 60_000;
@@ -55,6 +56,7 @@ export class CiWatcher {
     const now = (this.deps.now ?? Date.now)();
     if (watch.kind === "mergeable") {
       const outcome = await settleMergeable(this.deps, watch);
+      if (outcome.kind !== "unknown" && outcome.kind !== "gone") await publishPullRequestCi(this.deps, watch.owner, watch.repo, watch.pr);
       // GitHub computes mergeability within seconds; a PR it never decides on is let go.
       if (outcome.kind === "unknown" && now - watch.since < MERGEABLE_WAIT_MS) {
         await job.moveToDelayed(now + Math.min(this.deps.ciSettleMs, 5_000), token);
@@ -64,6 +66,7 @@ export class CiWatcher {
       return;
     }
     const outcome = await settleChecks(this.deps, watch);
+    if (outcome.kind === "green" || outcome.kind === "red") await publishPullRequestCi(this.deps, watch.owner, watch.repo, watch.pr);
     if (outcome.kind !== "pending" && outcome.kind !== "none") {
       log.info({ outcome: outcome.kind, ...(outcome.kind === "red" ? { fix: outcome.fix.status } : {}) }, "checks settled");
       return;

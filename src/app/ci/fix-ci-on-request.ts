@@ -6,6 +6,7 @@ import type { IntakeDeps } from "../intake-deps.js";
 import type { IssueContext } from "../issue-context.js";
 import { pullRequestOutcomeReply } from "../pull-request-outcome-reply.js";
 import { fixRedChecks } from "./fix-red-checks.js";
+import { publishPullRequestCi } from "../../store/publish-pull-request-ci.js";
 
 export interface FixCiRequest {
   ctx: IssueContext;
@@ -43,6 +44,7 @@ export async function fixCiOnRequest(deps: IntakeDeps, request: FixCiRequest): P
     failed: { runs: verdict.failedRuns, statuses: verdict.failedStatuses },
     asked: { trigger: request.trigger, ...(request.instructions ? { instructions: request.instructions } : {}) },
   });
+  await publishPullRequestCi(deps, ctx.owner, ctx.repo, pr.number);
   switch (outcome.status) {
     case "busy":
       return pullRequestOutcomeReply(outcome.outcome) ?? "";

@@ -70,6 +70,17 @@ export class ClusterGauges {
         "agent",
         "account",
       ]),
+      fixTasks: gauge(
+        "ccc_pull_request_fix_tasks",
+        "The last CI-fix or conflict run of each cluster pull request by its outcome (state), within the task retention.",
+        ["kind", "state"],
+      ),
+      fixRunsPerMerged: gauge("ccc_pull_request_fix_runs_per_merged", "CI-fix and conflict runs per merged pull request.", ["kind"]),
+      mergedWithoutHumanCommit: gauge(
+        "ccc_pull_request_merged_without_human_commit_ratio",
+        "Share of the merged pull requests nobody but the cluster pushed to.",
+        [],
+      ),
       timeToMerge: gauge("ccc_pull_request_time_to_merge_seconds", "From a pull request's opening on GitHub to its merge (stat: p50, mean).", [
         "stat",
         "specialty",
@@ -102,6 +113,7 @@ export class ClusterGauges {
     for (const state of TASK_STATES) g.tasks.set({ state, specialty: "general" }, 0);
     for (const t of snapshot.tasks) {
       g.tasks.inc({ state: t.state, specialty: t.specialty });
+      if (t.fix) g.fixTasks.inc({ kind: t.fix, state: t.state });
       if (t.state === "failed") g.tasksFailed.inc({ specialty: t.specialty, kind: t.failureKind ?? "unknown" });
       if (t.state === "waiting")
         g.tasksWaiting.inc({ reason: t.failureKind === "usage-limit" || t.failureKind === "session-expired" ? t.failureKind : "other" });
@@ -166,6 +178,9 @@ export class ClusterGauges {
       if (figures.timeToMergeP50Ms !== null) g.timeToMerge.set({ ...labels, stat: "p50" }, figures.timeToMergeP50Ms / 1000);
       if (figures.timeToMergeMeanMs !== null) g.timeToMerge.set({ ...labels, stat: "mean" }, figures.timeToMergeMeanMs / 1000);
     };
+    if (report.total.ciFixRunsPerMerged !== null) g.fixRunsPerMerged.set({ kind: "ci" }, report.total.ciFixRunsPerMerged);
+    if (report.total.conflictRunsPerMerged !== null) g.fixRunsPerMerged.set({ kind: "conflict" }, report.total.conflictRunsPerMerged);
+    if (report.total.mergedWithoutHumanCommitShare !== null) g.mergedWithoutHumanCommit.set(report.total.mergedWithoutHumanCommitShare);
     for (const { specialty, ...figures } of report.specialties) set({ specialty }, figures);
     for (const { agent, ...figures } of report.agents) set({ agent }, figures);
     for (const { account, ...figures } of report.accounts) set({ account }, figures);
