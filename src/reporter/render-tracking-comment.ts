@@ -5,6 +5,7 @@ import type { TaskState } from "../shared/task-state.js";
 import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
 import { outboundTarget, type OutboundTarget } from "./outbound.js";
+import { testsLine } from "./render-tests.js";
 
 /** Attempts a retryable failure gets (ARCHITECTURE: network / CLI crash, 3 attempts). */
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -44,6 +45,8 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   if (progress) sections.push(progress);
   const capped = cappedLine(record, target);
   if (capped) sections.push(capped);
+  const tests = testsLine(record);
+  if (tests) sections.push(tests);
   sections.push(...stateSection(record, target));
   const figures = resultFigures(record);
   if (figures) sections.push(figures);
