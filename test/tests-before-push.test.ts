@@ -1,0 +1,155 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskRecord } from "../src/queue/task-record.js";
+import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { useCluster } from "./helpers/cluster.js";
+import { labeledPayload } from "./helpers/payloads.js";
+
+const REPO = "octo-org/hello";
+const CONFIG = ".github/claude-cluster.yml";
+
+/** Running and not a zombie (where PID 1 never reaps orphans a killed one stays `Z`). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+interface ClaudeRun {
+  argv: string[];
+  cwd: string;
+  prompt: string;
+}
+
+describe("the repository's test command before the push, through the app and agent processes", () => {
+  // Each test sets its own config: the app reads it afresh for every task.
+  const cluster = useCluster({ env: { CCC_CONFIG_CACHE_SECONDS: "0" } });
+  const scratch = mkdtempSync(join(tmpdir(), "ccc-tests-before-push-"));
+  const argsLog = join(scratch, "claude-runs.jsonl");
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  let tester: AgentProcess | undefined;
+  beforeAll(async () => {
+    tester = await cluster.startAgent({ name: "tester", env: { FAKE_CLAUDE_ARGS_LOG: argsLog } });
+  }, 30_000);
+
+  /** Claude's runs on issue `number`'s worktree (not the login probe), oldest first. */
+  const claudeRuns = (number: number): ClaudeRun[] =>
+    existsSync(argsLog)
+      ? readFileSync(argsLog, "utf8")
+          .split("\n")
+          .filter((line) => line !== "")
+          .map((line) => JSON.parse(line) as ClaudeRun)
+          .filter((run) => new RegExp(`/issue-${number}-[0-9a-f]+$`).test(run.cwd))
+      : [];
+  const pullOf = (number: number) => cluster.github.pulls(REPO).find((pull) => pull.head.includes(`claude/issue-${number}-`));
+  const trackingComment = (number: number) => cluster.github.comments(REPO, number).find((c) => c.user.type === "Bot")?.body ?? "";
+
+  /** Labels issue `number` with the repository's config set to `config`; resolves with its task once the PR is open. */
+  const runIssue = async (number: number, title: string, config: string, timeoutMs = 60_000): Promise<TaskRecord> => {
+    cluster.github.setFile(REPO, CONFIG, config);
+    expect((await cluster.deliver("issues", labeledPayload("claude", { number, title, cloneUrl: cluster.origin.url }))).status).toBe(200);
+    return waitFor(
+      `issue #${number}'s pull request`,
+      async () => {
+        const record = await cluster.store.get(`${REPO}#${number}`);
+        if (record?.state === "failed") throw new Error(`task failed: ${record.failure?.message}`);
+        return record?.state === "pr-open" && record;
+      },
+      timeoutMs,
+    );
+  };
+
+  it("passing tests: the agent runs the command in the worktree before the push, and the PR shows it with exit code 0", async () => {
+    const record = await runIssue(21, "Note the release", "test: grep -c '^- change' CLAUDE_CHANGE.md && echo 'all 1 tests passed'\n");
+
+    expect(record.tests).toMatchObject({
+      status: "passed",
+      command: "grep -c '^- change' CLAUDE_CHANGE.md && echo 'all 1 tests passed'",
+      exitCode: 0,
+      fixAttempts: 0,
+    });
+    // The command saw Claude's change: it ran in the task's worktree, after Claude.
+    expect(record.tests?.status === "passed" && record.tests.output).toBe("1\nall 1 tests passed");
+    expect(claudeRuns(21)).toHaveLength(1);
+    const body = await cluster.waitForGitHub("the PR", async () => pullOf(21)?.body, `${REPO}#21`);
+    expect(body).toContain("**Tests** ✅ `grep -c '^- change' CLAUDE_CHANGE.md && echo 'all 1 tests passed'` passed (exit code 0");
+    expect(body).toContain("1\nall 1 tests passed\n```");
+    await cluster.waitForGitHub("the tests line on the issue", async () => trackingComment(21).includes("**Tests** ✅"), `${REPO}#21`);
+  }, 90_000);
+
+  it("failing tests go back to Claude's session with their output; fixed, they pass before the push and the PR opens", async () => {
+    // Passes once Claude has made two changes: its first run makes one.
+    const test = `c=$(grep -c '^- change' CLAUDE_CHANGE.md); echo "expected 2 changes, found $c" >&2; test "$c" -ge 2`;
+    const record = await runIssue(22, "Record two changes", `test:\n  command: ${JSON.stringify(test)}\n  fixAttempts: 1\n`);
+
+    const runs = claudeRuns(22);
+    expect(runs).toHaveLength(2);
+    // The second run resumes the first's session, with the failing command and its output.
+    expect(runs[0]!.argv).not.toContain("--resume");
+    expect(runs[1]!.argv).toContain("--resume");
+    expect(runs[1]!.prompt).toContain("exited with code 1");
+    expect(runs[1]!.prompt).toContain("<test-output>\nexpected 2 changes, found 1\n</test-output>");
+    expect(record.tests).toMatchObject({ status: "passed", exitCode: 0, fixAttempts: 1, output: "expected 2 changes, found 2" });
+    expect(record.result?.commits).toBe(2);
+    const body = await cluster.waitForGitHub("the PR", async () => pullOf(22)?.body, `${REPO}#22`);
+    expect(body).toContain("passed (exit code 0");
+    expect(body).toContain("after Claude was given the failing output once");
+  }, 90_000);
+
+  it("tests still failing after the last fix: the branch is pushed and the PR opens all the same, saying clearly that the tests fail", async () => {
+    const test = "echo 'FAIL src/a.test.ts: expected 2, got 1'; exit 3";
+    const record = await runIssue(23, "Break the build", `test: ${JSON.stringify(test)}\n`);
+
+    expect(claudeRuns(23)).toHaveLength(2);
+    expect(record.tests).toMatchObject({ status: "failed", exitCode: 3, fixAttempts: 1, output: "FAIL src/a.test.ts: expected 2, got 1" });
+    const body = await cluster.waitForGitHub("the PR", async () => pullOf(23)?.body, `${REPO}#23`);
+    expect(body).toContain("**Tests** ❌ **The tests fail**: `echo 'FAIL src/a.test.ts: expected 2, got 1'; exit 3` exited with code 3");
+    expect(body).toContain("```text\nFAIL src/a.test.ts: expected 2, got 1\n```");
+    await cluster.waitForGitHub(
+      "the failing tests on the issue",
+      async () => trackingComment(23).includes("⚠️ **Tests fail**: `echo 'FAIL src/a.test.ts: expected 2, got 1'; exit 3` exited with code 3"),
+      `${REPO}#23`,
+    );
+  }, 90_000);
+
+  it("a test command past its time limit is killed with everything it started; the PR says the tests fail", async () => {
+    const pids = join(scratch, "server.pid");
+    // A test run that starts a server in the background and never ends; the shortest limit is a minute.
+    const test = `sleep 600 & echo $! > ${pids}; echo 'server up'; sleep 600`;
+    const record = await runIssue(26, "Slow tests", `test: { command: ${JSON.stringify(test)}, timeoutMinutes: 1, fixAttempts: 0 }\n`, 120_000);
+
+    expect(record.tests).toMatchObject({ status: "failed", exitCode: null, timedOut: true, output: "server up" });
+    const server = Number(readFileSync(pids, "utf8"));
+    expect(server).toBeGreaterThan(0);
+    expect(isRunning(server)).toBe(false);
+    const body = await cluster.waitForGitHub("the PR", async () => pullOf(26)?.body, `${REPO}#26`);
+    expect(body).toContain("was stopped at its time limit");
+  }, 150_000);
+
+  it("without a test command the PR says none was configured", async () => {
+    await runIssue(24, "Plain change", "maxTurns: 10\n");
+    const body = await cluster.waitForGitHub("the PR", async () => pullOf(24)?.body, `${REPO}#24`);
+    expect(body).toContain("**Tests**: none configured.");
+  }, 90_000);
+
+  it("an agent whose owner refuses repository commands never runs one: the PR says the tests were not run and why", async () => {
+    // Only the refusing agent may take the task.
+    await tester?.stop();
+    await cluster.startAgent({ name: "refuser", extraArgs: ["--test-commands", "refuse"], env: { FAKE_CLAUDE_ARGS_LOG: argsLog } });
+    const marker = join(scratch, "ran");
+    const record = await runIssue(25, "Refused tests", `test: touch ${marker}\n`);
+
+    expect(record.agent).toBe("refuser");
+    expect(record.tests).toEqual({ status: "refused", command: `touch ${marker}` });
+    expect(existsSync(marker)).toBe(false);
+    const body = await cluster.waitForGitHub("the PR", async () => pullOf(25)?.body, `${REPO}#25`);
+    expect(body).toContain(
+      `**Tests**: not run. The repository's test command is \`touch ${marker}\`, but the agent's owner does not allow repository commands on \`refuser\``,
+    );
+  }, 90_000);
+});
