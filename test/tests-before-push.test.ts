@@ -80,6 +80,8 @@ describe("the repository's test command before the push, through the app and age
     expect(body).toContain("**Tests** ✅ `grep -c '^- change' CLAUDE_CHANGE.md && echo 'all 1 tests passed'` passed (exit code 0");
     expect(body).toContain("1\nall 1 tests passed\n```");
     await cluster.waitForGitHub("the tests line on the issue", async () => trackingComment(21).includes("**Tests** ✅"), `${REPO}#21`);
+    // merge: manual by default: no auto-merge asked for.
+    expect(cluster.github.mutations()).toEqual([]);
   }, 90_000);
 
   it("failing tests go back to Claude's session with their output; fixed, they pass before the push and the PR opens", async () => {

@@ -67672,14 +67672,14 @@ async function openPullRequest(octokit, record2, log) {
   const body = renderPullRequestBody(record2);
   const reuse = async (existing2) => {
     await octokit.rest.pulls.update({ ...repo, pull_number: existing2.number, body });
-    return { number: existing2.number, url: existing2.html_url, created: false };
+    return { number: existing2.number, url: existing2.html_url, nodeId: existing2.node_id, created: false };
   };
   const existing = await findOpenPullRequest(octokit, record2);
   if (existing) return reuse(existing);
   const create = async (params) => {
     try {
       const { data } = await octokit.rest.pulls.create(params);
-      return { number: data.number, url: data.html_url, created: true };
+      return { number: data.number, url: data.html_url, nodeId: data.node_id, created: true };
     } catch (error63) {
       if (!isPullRequestExists(error63)) throw error63;
       const found = await findOpenPullRequest(octokit, record2);
@@ -68168,6 +68168,20 @@ function formatStartTime(at) {
   return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+// src/reporter/render-auto-merge.ts
+function autoMergeLine(record2, target) {
+  const outcome = record2.autoMergeOutcome;
+  if (!outcome) return void 0;
+  switch (outcome.status) {
+    case "enabled":
+      return `**Auto-merge** enabled (${record2.autoMerge ?? "merge"}): GitHub merges the pull request once the base branch's required checks and reviews pass`;
+    case "skipped":
+      return `**Auto-merge** not enabled: ${inlineText(outcome.message ?? "the tests did not pass", 300)}; merge by hand when the pull request is ready`;
+    case "refused":
+      return `\u26A0\uFE0F **Auto-merge could not be enabled**: GitHub answered \u201C${inlineText(outcome.message ?? "no reason given", 500, target)}\u201D. Allow auto-merge in the repository's settings (General \u2192 Pull Requests) and protect the base branch with required checks, or merge by hand`;
+  }
+}
+
 // src/reporter/render-tracking-comment.ts
 var DEFAULT_MAX_ATTEMPTS = 3;
 var MAX_ANSWER = 6e3;
@@ -68194,6 +68208,8 @@ function renderTrackingComment(record2, now, host) {
   if (capped2) sections.push(capped2);
   const tests = testsLine(record2);
   if (tests) sections.push(tests);
+  const autoMerge = autoMergeLine(record2, target);
+  if (autoMerge) sections.push(autoMerge);
   sections.push(...stateSection(record2, target));
   const figures2 = resultFigures(record2);
   if (figures2) sections.push(figures2);

@@ -5,6 +5,7 @@ import type { TaskState } from "../shared/task-state.js";
 import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
 import { outboundTarget, type OutboundTarget } from "./outbound.js";
+import { autoMergeLine } from "./render-auto-merge.js";
 import { testsLine } from "./render-tests.js";
 
 /** Attempts a retryable failure gets (ARCHITECTURE: network / CLI crash, 3 attempts). */
@@ -47,6 +48,8 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   if (capped) sections.push(capped);
   const tests = testsLine(record);
   if (tests) sections.push(tests);
+  const autoMerge = autoMergeLine(record, target);
+  if (autoMerge) sections.push(autoMerge);
   sections.push(...stateSection(record, target));
   const figures = resultFigures(record);
   if (figures) sections.push(figures);

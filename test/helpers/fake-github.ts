@@ -6,16 +6,18 @@ import {
   GitHubState,
   type FakeComment,
   type FakeIssue,
+  type FakeMutation,
   type FakePull,
   type FakeReview,
   type FakeReviewComment,
   type Role,
 } from "./fake-github/github-state.js";
+import { graphqlRoutes } from "./fake-github/graphql-routes.js";
 import { issueRoutes } from "./fake-github/issue-routes.js";
 import { pullRoutes } from "./fake-github/pull-routes.js";
 import { notFound, type Reply, type Route } from "./fake-github/route.js";
 
-export type { FakeComment, FakeIssue, FakePull, FakeReview, FakeReviewComment, Reply, Role };
+export type { FakeComment, FakeIssue, FakeMutation, FakePull, FakeReview, FakeReviewComment, Reply, Role };
 
 export interface LoggedRequest {
   method: string;
@@ -52,6 +54,10 @@ export interface FakeGitHub {
   pulls(repo: string): FakePull[];
   /** Workflow runs cancelled through the API, in order. */
   cancelledRuns(repo: string): number[];
+  /** GraphQL mutations received (`enablePullRequestAutoMerge`), oldest first. */
+  mutations(): FakeMutation[];
+  /** Answer auto-merge requests on the repository with this GraphQL error; undefined enables it again. */
+  refuseAutoMerge(repo: string, message: string | undefined): void;
   /** Set the state up. */
   setRole(login: string, role: Role): void;
   setFile(repo: string, path: string, text: string): void;
@@ -75,7 +81,7 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes];
+const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...graphqlRoutes];
 const RATE_HEADERS = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-resource": "core", "x-ratelimit-used": "679" };
 
 /**
@@ -150,6 +156,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     labels: (repo, number) => [...(state.repo(repo).issues.get(number)?.labels ?? [])],
     pulls: (repo) => [...state.repo(repo).pulls],
     cancelledRuns: (repo) => [...state.repo(repo).cancelledRuns],
+    mutations: () => [...state.mutations],
+    refuseAutoMerge: (repo, message) => void (state.repo(repo).autoMergeRefusal = message),
     setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),
     setFile: (repo, path, text) => void state.repo(repo).files.set(path, text),
     addComment: (repo, number, body, user = { login: "maintainer", type: "User" }) => state.addComment(repo, number, body, user),

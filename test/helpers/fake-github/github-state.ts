@@ -32,6 +32,14 @@ export interface FakePull {
   merged?: boolean;
   /** Who opened it. @defaultValue the app */
   user?: FakeComment["user"];
+  /** Set by the GraphQL `enablePullRequestAutoMerge` mutation: GitHub would merge it once its checks pass. */
+  autoMerge?: { mergeMethod: string };
+}
+
+/** One GraphQL mutation the fake answered, in order: its name and variables. */
+export interface FakeMutation {
+  name: string;
+  variables: Record<string, unknown>;
 }
 
 /** An inline review comment on a pull request's diff. */
@@ -71,6 +79,11 @@ export interface FakeRepo {
   labels: Set<string>;
   /** Workflow runs cancelled with POST /repos/:o/:r/actions/runs/:id/cancel, in order. */
   cancelledRuns: number[];
+  /**
+   * What GitHub answers `enablePullRequestAutoMerge` with, as a GraphQL error, instead of enabling
+   * it: "Auto merge is not allowed for this repository", "Pull request is in clean status".
+   */
+  autoMergeRefusal?: string;
 }
 
 /** The user the app's own writes are attributed to. */
@@ -84,6 +97,8 @@ export class GitHubState {
   defaultRole: Role = "write";
   /** What GET /repos/:o/:r/installation answers for every repository. */
   installationId = 4242;
+  /** GraphQL mutations received, oldest first. */
+  readonly mutations: FakeMutation[] = [];
   private lastCommentId = 1000;
 
   repo(fullName: string): FakeRepo {

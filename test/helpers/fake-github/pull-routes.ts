@@ -1,8 +1,10 @@
 import { APP_USER, type FakePull } from "./github-state.js";
+import { pullNodeId } from "./graphql-routes.js";
 import { repoPath, json, notFound, validationFailed, type Route, type RouteContext } from "./route.js";
 
 const pullJson = ({ htmlBase, fullName }: RouteContext, pull: FakePull) => ({
   id: pull.number,
+  node_id: pullNodeId(fullName, pull.number),
   number: pull.number,
   title: pull.title,
   body: pull.body,
