@@ -79,6 +79,21 @@ describe("merge: auto, through the app and agent processes", () => {
     }
   }, 90_000);
 
+  it("GitHub down when auto-merge is asked for: the event tries again, the same PR gets it, and the task is pr-open only then", async () => {
+    cluster.github.failNext("POST", /graphql$/, { status: 502, body: { message: "Bad Gateway" } });
+    const record = await runIssue(35, "Merge me after an outage", "test: 'true'\nmerge: auto\n");
+
+    expect(record.autoMergeOutcome).toEqual({ status: "enabled" });
+    expect(cluster.github.pulls(REPO).filter((pull) => pull.head.includes("claude/issue-35-"))).toHaveLength(1);
+    // The failed request and the one that went through.
+    expect(
+      cluster.github.requests
+        .filter((r) => /graphql$/.test(r.path) && r.body.variables?.pullRequestId === pullNodeId(REPO, pullOf(35)!.number))
+        .map((r) => r.status),
+    ).toEqual([502, 200]);
+    expect(pullOf(35)!.autoMerge).toEqual({ mergeMethod: "MERGE" });
+  }, 90_000);
+
   it("merge: manual (the default), tests passing: no GraphQL call", async () => {
     const record = await runIssue(34, "Leave me", "test: 'true'\n");
     expect(record.autoMergeOutcome).toBeUndefined();
