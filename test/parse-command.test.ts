@@ -103,7 +103,7 @@ describe("parseCommand explains a malformed command", () => {
     [
       "an unknown subcommand, listing the valid ones",
       "/claude deploy",
-      /unknown subcommand `deploy`; valid ones are run, status, cancel, retry, help, pause, resume, stop/,
+      /unknown subcommand `deploy`; valid ones are run, status, cancel, retry, fix-ci, help, pause, resume, stop/,
     ],
     ["a subcommand with a trailing period", "/claude status.", /unknown subcommand `status\.`/],
     ["a specialty with invalid characters", "/claude run front_end", /`front_end` is not a specialty name/],
@@ -209,8 +209,19 @@ describe("parseCommand on a pull request", () => {
     ["a word that names a specialty is an instruction", "/claude run backend tests too", { name: "run", instructions: "backend tests too" }],
     ["no instructions at all", "/claude run", { name: "run" }],
     ["retry with instructions below", "/claude retry\nThis time keep the old name.", { name: "retry", instructions: "This time keep the old name." }],
+    ["fix-ci", "/claude fix-ci", { name: "fix-ci" }],
+    ["fix-ci in capitals", "/claude FIX-CI", { name: "fix-ci" }],
+    ["fix-ci with instructions below", "/claude fix-ci\nThe snapshot is what changed.", { name: "fix-ci", instructions: "The snapshot is what changed." }],
   ])("%s", (_name, body, command) => {
     expect(onPr(body)).toEqual({ kind: "command", command });
+  });
+
+  it("takes no words after fix-ci on its line", () => {
+    expect(onPr("/claude fix-ci now please")).toMatchObject({ kind: "error", error: "`/claude fix-ci` takes no arguments" });
+  });
+
+  it("refuses fix-ci on an issue, which has no checks of its own", () => {
+    expect(parseCommand("/claude fix-ci", { target: "issue", now })).toMatchObject({ kind: "error", error: expect.stringMatching(/works on a pull request/) });
   });
 
   it("keeps code blocks below the command as written", () => {

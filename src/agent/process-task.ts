@@ -219,7 +219,8 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     }
     const result = withFixes({ ...outcome.result, commits: fixes.length > 0 ? await ctx.workspace.commitsAhead(prepared) : commits }, fixes);
     // Still ours? Checked before the push, so a stale run never pushes over the new one.
-    if (!(await ctx.store.update(data.taskId, { result, tests }, ["running"], own))) return stale(ctx, data);
+    const pushedSha = await ctx.workspace.headSha(prepared);
+    if (!(await ctx.store.update(data.taskId, { result, tests, pushedSha }, ["running"], own))) return stale(ctx, data);
     let pushBlocked = false;
     await pushWithRetry(() => ctx.workspace.push(prepared), {
       windowMs: ctx.options.gitRetryMinutes * 60_000,

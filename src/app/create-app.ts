@@ -6,6 +6,7 @@ import { handleClosed, handleUnlabeled } from "./handle-cancel-events.js";
 import { handleLabeled } from "./handle-labeled.js";
 import { handlePullRequestClosed, handlePullRequestReopened } from "./handle-pull-request-closed.js";
 import { handleReview } from "./handle-review.js";
+import { handleCheckEvent } from "./ci/handle-check-events.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /**
@@ -34,6 +35,8 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
     app.on("pull_request.reopened", guard(handlePullRequestReopened));
     // `/claude run` in a review's body: Claude adds commits to the pull request.
     app.on("pull_request_review.submitted", guard(handleReview));
+    // A check of a commit the cluster pushed finished: red CI on its pull request gets fixed.
+    app.on(["check_suite.completed", "check_run.completed", "status"], guard(handleCheckEvent));
     // Self-hosted runner mode: the dispatcher follows the workflows it started.
     app.on("workflow_job", (context) => handleWorkflowJob(deps, context));
     app.on("workflow_run", (context) => handleWorkflowRun(deps, context));

@@ -3,8 +3,9 @@ import type { Command } from "../commands/parse-command.js";
 import { servedSpecialties } from "../dispatcher/served-specialties.js";
 import { fetchCommentsUpTo } from "../github/fetch-comments.js";
 import { fetchReviewFeedback } from "../github/fetch-review-feedback.js";
+import type { GitHubClient } from "../github/github-client.js";
 import { httpStatus } from "../github/github-errors.js";
-import type { PullRequestFeedback } from "../queue/task-data.js";
+import type { CiFix, PullRequestFeedback } from "../queue/task-data.js";
 import type { TaskDraft } from "../queue/task-factory.js";
 import type { TaskRecord } from "../queue/task-record.js";
 import { classify } from "../router/classify.js";
@@ -28,10 +29,20 @@ export interface PullRequestInfo {
   baseRepo: string;
   state: "open" | "closed";
   merged: boolean;
+  /** The head commit: checks are judged on it alone. */
+  headSha: string;
+  /** The base repository's clone URL and default branch, for a task the app starts by itself. */
+  cloneUrl?: string;
+  defaultBranch?: string;
 }
 
 export async function fetchPullRequest(ctx: IssueContext): Promise<PullRequestInfo> {
-  const { data } = await ctx.octokit.rest.pulls.get({ owner: ctx.owner, repo: ctx.repo, pull_number: ctx.issue.number });
+  return readPullRequest(ctx.octokit, { owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
+}
+
+/** A pull request as the handlers need it (REST `pulls.get`). */
+export async function readPullRequest(octokit: GitHubClient, ref: { owner: string; repo: string; number: number }): Promise<PullRequestInfo> {
+  const { data } = await octokit.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
   return {
     number: data.number,
     title: data.title,
@@ -41,9 +52,12 @@ export async function fetchPullRequest(ctx: IssueContext): Promise<PullRequestIn
     headBranch: data.head.ref,
     baseBranch: data.base.ref,
     headRepo: data.head.repo?.full_name ?? undefined,
-    baseRepo: data.base.repo?.full_name ?? `${ctx.owner}/${ctx.repo}`,
+    baseRepo: data.base.repo?.full_name ?? `${ref.owner}/${ref.repo}`,
     state: data.state === "closed" ? "closed" : "open",
     merged: data.merged === true || data.merged_at != null,
+    headSha: data.head.sha,
+    ...(data.base.repo?.clone_url ? { cloneUrl: data.base.repo.clone_url } : {}),
+    ...(data.base.repo?.default_branch ? { defaultBranch: data.base.repo.default_branch } : {}),
   };
 }
 
@@ -64,9 +78,12 @@ export interface PullRequestEnqueueRequest {
   ctx: IssueContext;
   config: RepoConfig;
   pr: PullRequestInfo;
-  trigger: { kind: "comment"; commentId: number } | { kind: "review"; reviewId: number };
+  /** `checks`: the app itself, for a red check on a commit the cluster pushed. */
+  trigger: { kind: "comment"; commentId: number } | { kind: "review"; reviewId: number } | { kind: "checks" };
   /** The parsed command, its fields passed through as given. */
-  command: Extract<Command, { name: "run" | "retry" }>;
+  command: Extract<Command, { name: "run" | "retry" | "fix-ci" }>;
+  /** A CI-fix run: the failing checks Claude is to make green, instead of review feedback. */
+  ciFix?: CiFix;
 }
 
 export type PullRequestEnqueueOutcome =
@@ -94,7 +111,8 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
     return { status: "issue-task-live", issueNumber: linked.number, state: linked.task.state };
   }
   // The PR continues its issue's work: the same specialty, unless a retry repeats this PR's own.
-  const specialty = command.name === "retry" ? previous?.specialty : linked?.task?.specialty;
+  const specialty =
+    command.name === "retry" ? previous?.specialty : command.name === "fix-ci" ? (linked?.task?.specialty ?? previous?.specialty) : linked?.task?.specialty;
   const priority = command.name === "run" ? (command.priority ?? previous?.priority) : previous?.priority;
   const classification = classify({ title: pr.title, body: pr.body, labels: ctx.issue.labels }, config, servedSpecialties(config, live), {
     ...(specialty ? { specialty } : {}),
@@ -103,21 +121,24 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
   if (inActionsMode(config, classification.specialty)) return { status: "actions-mode", specialty: classification.specialty };
 
   const since = feedbackSince(previous);
-  const [feedback, comments] = await Promise.all([
-    fetchReviewFeedback(ctx.octokit, {
-      owner: ctx.owner,
-      repo: ctx.repo,
-      pullNumber: pr.number,
-      ...(since !== undefined ? { since } : {}),
-      ...(request.trigger.kind === "review" ? { reviewId: request.trigger.reviewId } : {}),
-    }),
-    fetchCommentsUpTo(ctx.octokit, {
-      owner: ctx.owner,
-      repo: ctx.repo,
-      issueNumber: pr.number,
-      ...(request.trigger.kind === "comment" ? { untilCommentId: request.trigger.commentId } : {}),
-    }),
-  ]);
+  // A CI fix is about the checks: the review feedback waits for the next `/claude run`.
+  const [feedback, comments] = request.ciFix
+    ? [NO_FEEDBACK, []]
+    : await Promise.all([
+        fetchReviewFeedback(ctx.octokit, {
+          owner: ctx.owner,
+          repo: ctx.repo,
+          pullNumber: pr.number,
+          ...(since !== undefined ? { since } : {}),
+          ...(request.trigger.kind === "review" ? { reviewId: request.trigger.reviewId } : {}),
+        }),
+        fetchCommentsUpTo(ctx.octokit, {
+          owner: ctx.owner,
+          repo: ctx.repo,
+          issueNumber: pr.number,
+          ...(request.trigger.kind === "comment" ? { untilCommentId: request.trigger.commentId } : {}),
+        }),
+      ]);
   // The conversation too is this run's since `since`: earlier commands were earlier runs' work.
   const newComments = since === undefined ? comments : comments.filter((comment) => Date.parse(comment.createdAt) > since);
   const now = (deps.now ?? Date.now)();
@@ -138,6 +159,7 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
     pullRequest: { number: pr.number, headBranch: pr.headBranch, baseBranch: pr.baseBranch, ...(since !== undefined ? { feedbackSince: since } : {}) },
     ...(command.instructions ? { instructions: command.instructions } : {}),
     feedback: { ...feedback, ...(linked?.issue ? { linkedIssue: linked.issue } : {}) },
+    ...(request.ciFix ? { ciFix: request.ciFix } : {}),
   };
   return queueDraft(deps, draft, config);
 }
@@ -149,9 +171,13 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
  */
 function feedbackSince(previous: TaskRecord | undefined): number | undefined {
   if (!previous) return undefined;
+  // A CI fix read no review feedback: what was new before it is new still.
+  if (previous.ciFix) return previous.pullRequest?.feedbackSince;
   if (previous.state === "pr-open" || previous.state === "no-changes") return previous.startedAt ?? previous.queuedAt;
   return previous.pullRequest?.feedbackSince;
 }
+
+const NO_FEEDBACK: Omit<PullRequestFeedback, "linkedIssue"> = { reviews: [], threads: [], omitted: { reviews: 0, threads: 0, replies: 0 } };
 
 interface LinkedIssue {
   number: number;

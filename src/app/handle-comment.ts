@@ -8,7 +8,9 @@ import { actorRole, authorize } from "./authorize.js";
 import { authorizeClusterControl } from "./authorize-cluster-control.js";
 import { configErrorReply } from "./config-error-reply.js";
 import { enqueueTask } from "./enqueue-task.js";
-import { enqueuePullRequestTask, fetchPullRequest, pullRequestRefusal, type PullRequestEnqueueRequest } from "./enqueue-pull-request.js";
+import { enqueuePullRequestTask, fetchPullRequest, pullRequestRefusal } from "./enqueue-pull-request.js";
+import { fixCiOnRequest } from "./ci/fix-ci-on-request.js";
+import { pullRequestOutcomeReply } from "./pull-request-outcome-reply.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
@@ -112,14 +114,8 @@ export async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: C
 }
 
 /** `/claude run` and `/claude retry` on a pull request: Claude adds commits to its head branch. */
-async function runOnPullRequest(
-  deps: IntakeDeps,
-  ctx: IssueContext,
-  config: RepoConfig,
-  command: Command,
-  trigger: PullRequestEnqueueRequest["trigger"],
-): Promise<void> {
-  if (command.name !== "run" && command.name !== "retry") return;
+async function runOnPullRequest(deps: IntakeDeps, ctx: IssueContext, config: RepoConfig, command: Command, trigger: CommandSource["trigger"]): Promise<void> {
+  if (command.name !== "run" && command.name !== "retry" && command.name !== "fix-ci") return;
   const pr = await fetchPullRequest(ctx);
   const refusal = pullRequestRefusal(pr);
   if (refusal) {
@@ -129,25 +125,12 @@ async function runOnPullRequest(
     );
     return reply(deps, ctx, refusal);
   }
-  const outcome = await enqueuePullRequestTask(deps, { ctx, config, pr, trigger, command });
-  switch (outcome.status) {
-    case "already-live":
-      return reply(deps, ctx, `Claude is already on this pull request (${outcome.state}); nothing new was queued.`);
-    case "no-earlier-task":
-      return reply(deps, ctx, "There is no earlier Claude task on this pull request to retry: use `/claude run`.");
-    case "issue-task-live":
-      return reply(
-        deps,
-        ctx,
-        `Claude is still working on issue #${outcome.issueNumber} (${outcome.state}), whose branch this pull request is: two runs must not share a branch. Wait for it to finish (or \`/claude cancel\` it there), then comment again. Nothing was queued.`,
-      );
-    case "actions-mode":
-      return reply(
-        deps,
-        ctx,
-        `The \`${outcome.specialty}\` specialty runs on self-hosted runners (\`mode: actions\`), which do not work on pull requests yet: nothing was queued. Comment \`/claude run\` on the pull request's issue instead.`,
-      );
-    default:
-      return;
+  if (command.name === "fix-ci") {
+    const answer = await fixCiOnRequest(deps, { ctx, config, pr, trigger, ...(command.instructions ? { instructions: command.instructions } : {}) });
+    if (answer) await reply(deps, ctx, answer);
+    return;
   }
+  const outcome = await enqueuePullRequestTask(deps, { ctx, config, pr, trigger, command });
+  const answer = pullRequestOutcomeReply(outcome);
+  if (answer) await reply(deps, ctx, answer);
 }

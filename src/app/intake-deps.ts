@@ -5,6 +5,7 @@ import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
 import type { GitHubClient } from "../github/github-client.js";
+import type { CiWatchQueue } from "../queue/ci-watch-queue.js";
 
 /** The cluster's ops repository, with a client on its own installation. */
 export interface OpsRepoClient {
@@ -33,4 +34,8 @@ export interface IntakeDeps {
   opsRepo?: () => Promise<OpsRepoClient>;
   /** Asks the self-hosted runner dispatcher for a pass now instead of at its next interval. @defaultValue none */
   dispatchNow?: () => void;
+  /** Where check events put the commits whose checks to look at (src/app/ci). @defaultValue one on `redis`, made on first use */
+  ciWatch?: CiWatchQueue;
+  /** How long a commit's checks must be quiet before the app looks at them (`CCC_CI_SETTLE_SECONDS`). @defaultValue 20 s */
+  ciSettleMs?: number;
 }

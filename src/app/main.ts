@@ -15,6 +15,8 @@ import { cachedLiveSpecialties } from "./live-specialties-cache.js";
 import { dotEnvPath, ensureApiToken, ensureTaskSecret, loadDotEnv } from "../config/dotenv.js";
 import { requireTaskSecret } from "../config/task-secret.js";
 import { Reconciler } from "../reconciler/reconciler.js";
+import { CiWatchQueue } from "../queue/ci-watch-queue.js";
+import { CiWatcher } from "./ci/ci-watcher.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { requireWebhookSecret } from "./require-webhook-secret.js";
 import { explainListenFailure } from "./listen-failure.js";
@@ -68,12 +70,15 @@ async function main(): Promise<void> {
     permissionCacheSeconds: env.CCC_PERMISSION_CACHE_SECONDS,
     configCacheSeconds: env.CCC_CONFIG_CACHE_SECONDS,
     clusterAdmins: env.CCC_ADMINS,
+    ciWatch: new CiWatchQueue({ connection: redis, prefix: env.CCC_PREFIX }),
+    ciSettleMs: env.CCC_CI_SETTLE_SECONDS * 1000,
   };
   const ops = mountOps(env, deps, settings);
 
   let reporter: Reporter | undefined;
   let dispatcher: Dispatcher | undefined;
   let reconciler: Reconciler | undefined;
+  let ciWatcher: CiWatcher | undefined;
   // Probot's `run` adds a SIGINT handler that stops only its server and exits at once, which
   // would cut the reporter's, dispatcher's and queues' shutdown short on Ctrl-C: ours replaces it.
   const sigintBefore = new Set(process.listeners("SIGINT"));
@@ -103,6 +108,14 @@ async function main(): Promise<void> {
         deps.dispatchNow = () => runnerDispatcher.nudge();
         reconciler = new Reconciler({ ...deps, log: log.child({ component: "reconciler" }), intervalMs: env.CCC_RECONCILE_SECONDS * 1000 });
         reconciler.start();
+        // Red checks on the cluster's pull requests become CI-fix tasks (src/app/ci).
+        ciWatcher = new CiWatcher({
+          ...deps,
+          log: log.child({ component: "ci-watch" }),
+          getOctokit: (installationId) => app.auth(installationId),
+          ciSettleMs: env.CCC_CI_SETTLE_SECONDS * 1000,
+        });
+        ciWatcher.start();
         if (env.CCC_REPORTER === "off") return;
         reporter = new Reporter({
           connection: redis,
@@ -113,6 +126,8 @@ async function main(): Promise<void> {
           githubRetryBaseMs: env.CCC_GITHUB_RETRY_BASE_MS,
           githubRetryMaxMs: env.CCC_GITHUB_RETRY_MAX_MS,
           ...(opsRepo ? { opsRepo } : {}),
+          ciWatch: deps.ciWatch,
+          ciSettleMs: env.CCC_CI_SETTLE_SECONDS * 1000,
         });
         reporter.start();
       }),
@@ -134,10 +149,12 @@ async function main(): Promise<void> {
     await server.stop().catch(() => {});
     ops.stop();
     await reconciler?.close();
+    await ciWatcher?.close();
     await reporter?.close();
     await dispatcher?.close();
     await deps.queues.close();
     await deps.events.close();
+    await deps.ciWatch?.close();
     redis.disconnect();
     log.info({ signal }, "stopped");
     process.exit(0);

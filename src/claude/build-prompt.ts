@@ -1,6 +1,7 @@
 import type { PullRequestFeedback, PullRequestRef, TaskData } from "../queue/task-data.js";
 import { sanitizeUserText } from "./sanitize.js";
-import { formatBytes, utf8Prefix } from "./utf8-prefix.js";
+import { ciFailureTexts, ciFailuresSection, ciFixRules, type CiFailureTexts } from "./ci-failures-section.js";
+import { attribute, capped, SECTION_TAGS, userText, type UserText } from "./user-text.js";
 
 /** Most user text a section may carry; beyond this the issue is an attachment, not a task. */
 export const SECTION_CHAR_LIMIT = 60_000;
@@ -90,14 +91,6 @@ export function buildContinuation(task: TaskData, interruption: { why: string; s
   return `${lines.join("\n\n")}\n`;
 }
 
-/** A user's text, sanitised, and what the prompt calls it when it has to be cut. */
-interface UserText {
-  what: string;
-  clean: string;
-  bytes: number;
-  charLimit: number;
-}
-
 interface UserTexts {
   role?: UserText;
   body?: UserText;
@@ -107,6 +100,8 @@ interface UserTexts {
   instructions?: UserText;
   /** A PR task's review feedback and linked issue. */
   feedback?: FeedbackTexts;
+  /** A CI-fix task's failing checks. */
+  ci?: CiFailureTexts;
 }
 
 interface FeedbackTexts {
@@ -126,6 +121,7 @@ function allTexts(texts: UserTexts): UserText[] {
     ...(feedback?.reviews.map((review) => review.text) ?? []),
     ...(feedback?.threads.flatMap((thread) => thread.comments.map((comment) => comment.text)) ?? []),
     feedback?.linkedIssue?.body,
+    ...(texts.ci?.texts ?? []),
   ].filter((text): text is UserText => text !== undefined);
 }
 
@@ -174,6 +170,7 @@ function userTexts(task: TaskData): UserTexts {
     omitted: all.length - comments.length,
     ...(instructions && instructions.clean !== "" && { instructions }),
     ...(task.pullRequest && task.feedback && { feedback: feedbackTexts(task.feedback) }),
+    ...(task.pullRequest && task.ciFix && { ci: ciFailureTexts(task.ciFix) }),
   };
 }
 
@@ -186,6 +183,7 @@ function render(task: TaskData, texts: UserTexts, cap: number): string {
         linkedIssueSection(texts, cap),
         commentsSection(texts, cap),
         feedbackSection(texts, cap),
+        texts.ci ? ciFailuresSection(task.ciFix!, texts.ci, cap) : "",
         instructionsSection(texts, cap),
         rulesSection(task),
       ]
@@ -198,7 +196,9 @@ function roleSection(task: TaskData, texts: UserTexts, cap: number): string {
   const lines = [
     builtIn,
     task.pullRequest
-      ? `You are working on the repository ${task.repo.owner}/${task.repo.name}, addressing review feedback on one pull request.`
+      ? task.ciFix
+        ? `You are working on the repository ${task.repo.owner}/${task.repo.name}, fixing the failing CI checks of one pull request.`
+        : `You are working on the repository ${task.repo.owner}/${task.repo.name}, addressing review feedback on one pull request.`
       : `You are working on the repository ${task.repo.owner}/${task.repo.name}, resolving one GitHub issue.`,
     ...(texts.role ? [`Notes from the repository maintainers for this role:\n${capped(texts.role, cap)}`] : []),
   ];
@@ -277,13 +277,6 @@ function instructionsSection(texts: UserTexts, cap: number): string {
   return texts.instructions ? `<instructions>\n${capped(texts.instructions, cap)}\n</instructions>` : "";
 }
 
-/** A file path in an attribute: no quote, angle bracket or newline can break out of it. */
-function attribute(text: string): string {
-  return sanitizeUserText(text)
-    .replace(/["<>\n\r]/g, "_")
-    .slice(0, 300);
-}
-
 function commentsSection(texts: UserTexts, cap: number): string {
   if (texts.comments.length === 0) return "";
   const { omitted } = texts;
@@ -311,6 +304,7 @@ function rulesSection(task: TaskData): string {
 }
 
 function pullRequestRules(task: TaskData, pr: PullRequestRef): string {
+  if (task.ciFix) return ciFixRules(task, pr);
   const rules = [
     `You are on the branch \`${pr.headBranch}\`, the head of pull request #${pr.number}, in a git worktree of ${task.repo.owner}/${task.repo.name}. Work only in this directory.`,
     "Address the review feedback and the instructions: change what they ask for, on top of the commits already on the branch. Keep it focused.",
@@ -323,24 +317,3 @@ function pullRequestRules(task: TaskData, pr: PullRequestRef): string {
   ];
   return `<rules>\n${rules.map((rule) => `- ${rule}`).join("\n")}\n</rules>`;
 }
-
-/** Sanitised, trimmed, and unable to close or open the prompt's own sections. */
-function userText(what: string, text: string, charLimit: number): UserText {
-  const clean = sanitizeUserText(text).replace(SECTION_TAGS, "&lt;$1").trim();
-  return { what, clean, bytes: Buffer.byteLength(clean), charLimit };
-}
-
-/** The text within its character limit and `cap` bytes, with a note saying what was cut. */
-function capped(text: UserText, cap: number): string {
-  const { clean, charLimit } = text;
-  const chars = clean.length <= charLimit ? clean : clean.slice(0, charLimit);
-  if (Buffer.byteLength(chars) > cap) {
-    const kept = utf8Prefix(chars, cap);
-    return `${kept}\n\n[… cut: ${text.what} was ${formatBytes(text.bytes)}; the first ${Buffer.byteLength(kept)} bytes are above]`;
-  }
-  if (chars.length < clean.length) return `${chars}\n\n[… truncated ${clean.length - charLimit} characters: the text is longer than ${charLimit} characters]`;
-  return clean;
-}
-
-const SECTION_TAGS =
-  /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions)\b)/gi;

@@ -7,6 +7,7 @@ export const HELP_TEXT: string = [
   "",
   `- \`/claude run [specialty] [priority:${PRIORITIES.join("|")}] [at <time> | in <duration>]\` — hand this issue to Claude. A specialty (${DEFAULT_SPECIALTIES.join(", ")}, or one this repository defines) picks the agent; without one, the issue's labels and words decide. \`at 02:00\` (UTC) or \`in 3h\` holds the task until then, say overnight when the usage window is fresh. Lines below the command are instructions for Claude.`,
   "- On a pull request: `/claude run <instructions>` (or instructions on the lines below), in a comment or in a review's body — Claude works on the pull request's branch with the instructions and the review comments since its last run there, and pushes new commits to it. `status`, `cancel` and `retry` there act on the pull request's task. Pull requests from forks are never run.",
+  "- `/claude fix-ci` — on a pull request: have Claude fix the failing checks of its head commit, on its branch, whoever pushed it. On pull requests the cluster opened this happens by itself (up to `ciFixAttempts` times, 3 by default); asking starts the count again.",
   "- `/claude status` — show where this issue's task stands.",
   "- `/claude cancel` — stop this issue's task, queued or running.",
   "- `/claude retry` — run this issue's last task again, on the same branch.",

@@ -3,7 +3,7 @@ import { specialtySchema } from "../shared/specialty.js";
 import { indentWidth, plainTextLines, splitLines } from "./plain-text-lines.js";
 import { parseSchedule, SCHEDULE_FORMS } from "./parse-schedule.js";
 
-export const COMMAND_NAMES = ["run", "status", "cancel", "retry", "help", "pause", "resume", "stop"] as const;
+export const COMMAND_NAMES = ["run", "status", "cancel", "retry", "fix-ci", "help", "pause", "resume", "stop"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type Command =
@@ -19,6 +19,8 @@ export type Command =
   | { name: "status" }
   | { name: "cancel" }
   | { name: "retry"; instructions?: string }
+  /** On a pull request: have Claude fix the head commit's failing checks, whoever pushed it. */
+  | { name: "fix-ci"; instructions?: string }
   | { name: "help" }
   | { name: "pause" }
   | { name: "resume" }
@@ -90,7 +92,13 @@ function parseArgs(args: readonly string[], below: string, options: Required<Par
   }
   if (name === "run") return parseRun(rest, below, options);
   if (rest.length > 0) return error(`\`/claude ${name}\` takes no arguments`, `try \`/claude ${name}\` on its own`);
-  if (name === "retry" && below !== "") return { kind: "command", command: { name, instructions: below } };
+  if (name === "fix-ci" && options.target !== "pull-request") {
+    return error(
+      "`/claude fix-ci` works on a pull request: it fixes the failing checks of its head commit",
+      "comment it on the pull request, or use `/claude run` here",
+    );
+  }
+  if ((name === "retry" || name === "fix-ci") && below !== "") return { kind: "command", command: { name, instructions: below } };
   return { kind: "command", command: { name } };
 }
 

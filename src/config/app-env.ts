@@ -45,6 +45,12 @@ export const appEnvSchema = sharedEnvSchema.extend({
   HOST: z.string().optional(),
   /** How often the reconciler checks live tasks: running ones with no live job, queued ones no agent can take. */
   CCC_RECONCILE_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+  /**
+   * How long a commit's checks must be quiet (no check event) before the app looks at them and,
+   * if they are red on a cluster pull request, starts a CI fix: one look for the several events
+   * GitHub sends for one commit.
+   */
+  CCC_CI_SETTLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(20),
   /** How often the usage monitor compares spending with the budgets and raises alerts. */
   CCC_USAGE_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** USD budgets per Claude account, `account=usd[/5h|24h|7d]`, comma-separated. */

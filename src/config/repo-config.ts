@@ -2,6 +2,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
+import { camelCaseKeys } from "./camel-case-keys.js";
 
 /** `daemon`: agent daemons (`ccc agent`) take the task; `actions`: the dispatcher runs it on a self-hosted runner. */
 export const taskModeSchema = z.enum(["daemon", "actions"]);
@@ -74,6 +75,12 @@ export const repoConfigSchema = z
     /** Extra instructions per specialty, appended to the built-in role in the prompt. */
     roles: z.record(specialtySchema, z.string().max(4000)).default({}),
     /**
+     * How many times Claude may try to turn a red CI on one of the cluster's pull requests green
+     * by itself, counted since its checks were last green; `0` leaves red checks to people
+     * (`/claude fix-ci` still works). Written `ci_fix_attempts` or `ciFixAttempts`.
+     */
+    ciFixAttempts: z.number().int().min(0).max(10).default(3),
+    /**
      * The repository's test command, run by the agent in the worktree after Claude and before the
      * push: `npm test`, or `{ command, timeoutMinutes, fixAttempts }`. Unset: no tests are run.
      */
@@ -138,6 +145,8 @@ export function parseRepoConfig(text: string | undefined): RepoConfigResult {
 }
 
 const PARSED_CONFIG_CACHE_SIZE = 256;
+/** Mappings whose keys are the repository's own names (labels, specialties), never respelled. */
+const USER_KEYED_FIELDS: ReadonlySet<string> = new Set(["labels", "keywords", "roles", "actions.modes"]);
 const parsedConfigs = new Map<string, RepoConfigResult>();
 
 function parseRepoConfigText(text: string): RepoConfigResult {
@@ -148,7 +157,9 @@ function parseRepoConfigText(text: string): RepoConfigResult {
     return { ok: false, problems: [{ field: "", message: `not valid YAML: ${(error as Error).message.split("\n")[0]}` }] };
   }
   if (raw === null || raw === undefined) return { ok: true, config: DEFAULT_REPO_CONFIG };
-  const parsed = repoConfigSchema.safeParse(raw);
+  const camel = camelCaseKeys(raw, USER_KEYED_FIELDS);
+  if (!camel.ok) return { ok: false, problems: [{ field: camel.key, message: `given twice: as ${camel.key} and as ${camel.camel}; keep one` }] };
+  const parsed = repoConfigSchema.safeParse(camel.value);
   if (parsed.success) return { ok: true, config: parsed.data };
   return {
     ok: false,

@@ -53,7 +53,7 @@ export class EventQueue {
 
   async emit(event: ReporterEvent, options: EmitOptions = {}): Promise<void> {
     const data = reporterEventSchema.parse(event);
-    const key = options.jobId ?? (data.type === "reply" ? data.dedupeKey : undefined);
+    const key = options.jobId ?? (data.type === "reply" || data.type === "labels" ? data.dedupeKey : undefined);
     const jobOptions: JobsOptions = {
       attempts: EVENT_ATTEMPTS,
       backoff: { type: "exponential", delay: this.backoffMs, jitter: 0.3 },

@@ -33,6 +33,19 @@ export const replyEventSchema = z.object({
   dedupeKey: z.string().min(1).optional(),
 });
 
+/** Labels that are not a task's state label (`claude:ci-failed`), added or taken off an issue or pull request. */
+export const labelsEventSchema = z.object({
+  type: z.literal("labels"),
+  installationId: z.number().int(),
+  owner: z.string(),
+  repo: z.string(),
+  issueNumber: z.number().int(),
+  add: z.array(z.string().min(1)).default([]),
+  remove: z.array(z.string().min(1)).default([]),
+  /** Becomes the BullMQ job id: the same key twice changes the labels once. */
+  dedupeKey: z.string().min(1).optional(),
+});
+
 /** The reactions GitHub accepts on an issue or a comment. */
 export const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"] as const;
 
@@ -86,6 +99,7 @@ export const reporterEventSchema = z.discriminatedUnion("type", [
   taskChangedEventSchema,
   pushedEventSchema,
   replyEventSchema,
+  labelsEventSchema,
   reactEventSchema,
   sessionExpiredEventSchema,
   sessionVerifiedEventSchema,
@@ -95,6 +109,7 @@ export type TaskChangedEvent = z.infer<typeof taskChangedEventSchema>;
 export type PushedEvent = z.infer<typeof pushedEventSchema>;
 export type ReplyEvent = z.infer<typeof replyEventSchema>;
 export type ReactEvent = z.infer<typeof reactEventSchema>;
+export type LabelsEvent = z.infer<typeof labelsEventSchema>;
 export type SessionExpiredEvent = z.infer<typeof sessionExpiredEventSchema>;
 export type SessionVerifiedEvent = z.infer<typeof sessionVerifiedEventSchema>;
 export type ReporterEvent = z.infer<typeof reporterEventSchema>;

@@ -36,6 +36,39 @@ export const feedbackSchema = z.object({
   linkedIssue: z.object({ number: z.number().int(), title: z.string(), body: z.string() }).optional(),
 });
 
+/** One failing check of a pull request's head commit, as GitHub reported it: hostile text, capped at intake. */
+export const ciFailureSchema = z.object({
+  /** The check run's name, or a commit status's context. */
+  name: z.string(),
+  /** GitHub's conclusion (`failure`, `timed_out`, …) or the status's state (`failure`, `error`). */
+  conclusion: z.string(),
+  /** Where a person reads it on GitHub. */
+  url: z.string().optional(),
+  /** The check run's output: title, summary and text, or a status's description as `summary`. */
+  title: z.string().optional(),
+  summary: z.string().optional(),
+  text: z.string().optional(),
+  /** The check run's annotations, failures first. */
+  annotations: z.array(z.object({ path: z.string(), line: z.number().int().optional(), level: z.string(), message: z.string() })),
+  /** A GitHub Actions job's log, its last lines, with timestamps and colours stripped and secrets redacted. */
+  logTail: z.string().optional(),
+});
+
+/** A CI-fix task: the red checks of the PR's head commit that Claude is asked to make green. */
+export const ciFixSchema = z.object({
+  /** Which attempt this is, counted per pull request since its checks were last green. */
+  attempt: z.number().int().min(1),
+  /** The repository's `ciFixAttempts`. */
+  maxAttempts: z.number().int().min(1),
+  /** The head commit whose checks failed: the worktree starts there. */
+  headSha: z.string(),
+  checks: z.array(ciFailureSchema),
+  /** Failing checks left out of `checks` to bound the prompt. */
+  omitted: z.number().int().min(0),
+});
+
+export type CiFailure = z.infer<typeof ciFailureSchema>;
+export type CiFix = z.infer<typeof ciFixSchema>;
 export type PullRequestRef = z.infer<typeof pullRequestSchema>;
 export type PullRequestFeedback = z.infer<typeof feedbackSchema>;
 
@@ -71,7 +104,8 @@ export const taskDataSchema = z.object({
   /** Why the router chose the specialty, shown in the tracking comment. */
   reason: z.string(),
   trigger: z.object({
-    kind: z.enum(["label", "comment", "review"]),
+    /** `checks`: the app itself, for a red check on a commit the cluster pushed. */
+    kind: z.enum(["label", "comment", "review", "checks"]),
     actor: z.string(),
     deliveryId: z.string(),
   }),
@@ -106,6 +140,8 @@ export const taskDataSchema = z.object({
   instructions: z.string().optional(),
   /** Review feedback on the pull request for the prompt: set only with `pullRequest`. */
   feedback: feedbackSchema.optional(),
+  /** A CI-fix task on the pull request (set only with `pullRequest`): the failures to fix. */
+  ciFix: ciFixSchema.optional(),
 });
 
 export type TaskData = z.infer<typeof taskDataSchema>;

@@ -33,6 +33,9 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
     // A PR task's pull request exists already: status and the tracking comment link it from the start.
     ...(task.pullRequest ? { pullRequest: task.pullRequest, prNumber: task.pullRequest.number, prUrl: task.issue.url } : {}),
+    ...(task.ciFix
+      ? { ciFix: { attempt: task.ciFix.attempt, maxAttempts: task.ciFix.maxAttempts, checks: task.ciFix.checks.map((check) => check.name) } }
+      : {}),
   };
 }
 

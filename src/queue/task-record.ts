@@ -69,6 +69,13 @@ export interface TaskSession {
   promptedAt: number;
 }
 
+/** What the tracking comment says of a CI-fix run: "fixing CI: unit-tests, attempt 1 of 3". */
+export interface TaskCiFix {
+  attempt: number;
+  maxAttempts: number;
+  checks: string[];
+}
+
 /**
  * Everything known about a task, kept in Redis so that any app replica or agent can render
  * or advance it. The reporter renders the tracking comment from this record alone.
@@ -138,6 +145,8 @@ export interface TaskRecord {
   autoMergeOutcome?: TaskAutoMerge;
   prUrl?: string;
   prNumber?: number;
+  /** The commit the run pushed (its branch's new head): red checks on it are the cluster's to fix. */
+  pushedSha?: string;
   /** When the pull request was merged (GitHub's `merged_at`); set with the state `merged`. */
   mergedAt?: number;
   /** When the pull request was closed without merging (GitHub's `closed_at`); set with the state `closed`. */
@@ -147,6 +156,8 @@ export interface TaskRecord {
    * the PR's, `branch` its head, and the task never opens a pull request of its own.
    */
   pullRequest?: PullRequestRef;
+  /** A CI-fix run on the pull request: which attempt, of how many, on which failing checks (their names). */
+  ciFix?: TaskCiFix;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -223,9 +234,11 @@ export const taskRecordSchema = z.object({
   autoMergeOutcome: z.object({ status: z.enum(["enabled", "skipped", "refused"]), message: z.string().optional() }).optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
+  pushedSha: z.string().optional(),
   mergedAt: z.number().optional(),
   closedAt: z.number().optional(),
   pullRequest: pullRequestSchema.optional(),
+  ciFix: z.object({ attempt: z.number(), maxAttempts: z.number(), checks: z.array(z.string()) }).optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

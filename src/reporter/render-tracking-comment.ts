@@ -42,6 +42,8 @@ export function trackingMarker(taskId: string): string {
 export function renderTrackingComment(record: TaskRecord, now: number, host?: string): string {
   const target = outboundTarget(record, host);
   const sections = [trackingMarker(record.taskId), statusLine(record, target, now), detailsLine(record, now, target)];
+  const ciFix = ciFixLine(record);
+  if (ciFix) sections.push(ciFix);
   const progress = progressLine(record);
   if (progress) sections.push(progress);
   const capped = cappedLine(record, target);
@@ -117,6 +119,20 @@ function elapsed(record: TaskRecord, now: number): string {
   const start = record.startedAt ?? record.queuedAt;
   const end = record.finishedAt !== undefined && record.state !== "running" && record.state !== "waiting" ? record.finishedAt : now;
   return `elapsed ${formatDuration(end - start)}`;
+}
+
+/** A CI-fix run: which checks it fixes, and which of its bounded attempts this is. */
+function ciFixLine(record: TaskRecord): string | undefined {
+  if (!record.ciFix) return undefined;
+  const { checks, attempt, maxAttempts } = record.ciFix;
+  const names =
+    checks.length > 0
+      ? checks
+          .slice(0, 5)
+          .map((name) => codeSpan(name, 80))
+          .join(", ") + (checks.length > 5 ? ` and ${checks.length - 5} more` : "")
+      : "the failing checks";
+  return `🔧 **Fixing CI**: ${names}, attempt ${attempt} of ${maxAttempts}`;
 }
 
 function progressLine(record: TaskRecord): string | undefined {

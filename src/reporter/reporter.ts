@@ -1,12 +1,18 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { TaskStore } from "../queue/task-store.js";
+import type { TaskRecord } from "../queue/task-record.js";
 import { PullRequestIndex } from "../store/pull-request-index.js";
+import { PullRequestChecks } from "../store/pull-request-checks.js";
+import type { CiWatchQueue } from "../queue/ci-watch-queue.js";
+
+/** The first look at a pushed commit's checks when the app does not say (`CCC_CI_SETTLE_SECONDS`). */
+const DEFAULT_CI_SETTLE_MS = 20_000;
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { EventQueue, eventJobId } from "../queue/event-queue.js";
-import { EVENTS_QUEUE, reporterEventSchema, type ReactEvent, type ReplyEvent } from "../queue/reporter-event.js";
+import { EVENTS_QUEUE, reporterEventSchema, type LabelsEvent, type ReactEvent, type ReplyEvent } from "../queue/reporter-event.js";
 import type { GetOctokit } from "../github/github-client.js";
-import { isGitHubUnavailable, isRetryable, rateLimitedUntil } from "../github/github-errors.js";
+import { httpStatus, isGitHubUnavailable, isRetryable, rateLimitedUntil } from "../github/github-errors.js";
 import { enableAutoMerge } from "./enable-auto-merge.js";
 import { openPullRequest, type OpenedPullRequest } from "./open-pull-request.js";
 import { DEFAULT_OUTAGE_RETRY, outageRetriesOf, outageRetryDelayMs, type OutageRetry } from "./outage-retry.js";
@@ -31,6 +37,10 @@ export interface ReporterOptions {
   concurrency?: number;
   /** Repository for session-timeout issues; unset puts them in the repository of the task that found out. */
   opsRepo?: SessionIssueDeps["opsRepo"];
+  /** Where a pushed commit goes to have its checks looked at (src/app/ci). @defaultValue none: checks are followed from their events only */
+  ciWatch?: CiWatchQueue;
+  /** The first look at a pushed commit's checks, this long after the push. @defaultValue 20 s */
+  ciSettleMs?: number;
   /** First retry delay of the events this reporter re-emits. @defaultValue 2000 */
   backoffMs?: number;
   /**
@@ -61,6 +71,7 @@ export class Reporter {
   private readonly events: EventQueue;
   private readonly lock: TaskLock;
   private readonly pullRequests: PullRequestIndex;
+  private readonly checks: PullRequestChecks;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly coalesceMs: number;
@@ -73,6 +84,7 @@ export class Reporter {
     this.events = new EventQueue({ connection: options.connection, prefix, backoffMs: options.backoffMs });
     this.log = options.log ?? silentLogger;
     this.pullRequests = new PullRequestIndex(options.connection, prefix);
+    this.checks = new PullRequestChecks(options.connection, prefix);
     this.lock = new TaskLock({ redis: options.connection, prefix, ttlMs: options.lockTtlMs, log: this.log });
     this.now = options.now ?? Date.now;
     this.coalesceMs = options.coalesceMs ?? 5000;
@@ -110,11 +122,13 @@ export class Reporter {
     const event = parsed.data;
     // Task events serialise per task, session events per agent: two replicas must never
     // create two tracking comments or two session-timeout issues.
-    const lockKey = event.type === "reply" || event.type === "react" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
+    const lockKey =
+      event.type === "reply" || event.type === "react" || event.type === "labels" ? undefined : "taskId" in event ? event.taskId : `session:${event.agent}`;
     const log = this.log.child({ jobId: job.id, event: event.type, ...(lockKey ? { key: lockKey } : {}) });
     try {
       if (event.type === "reply") return await this.reply(event);
       if (event.type === "react") return await this.react(event);
+      if (event.type === "labels") return await this.labels(event);
       const lock = await this.lock.acquire(lockKey!);
       if (lock === undefined) {
         // Another replica or job holds it: wait our turn, spending no attempt.
@@ -161,6 +175,10 @@ export class Reporter {
     if (record.pullRequest) {
       // A PR task's commits went to the pull request it works on: never a second one.
       const { number } = record.pullRequest;
+      // Red checks start fixes by themselves only on pull requests the cluster opened.
+      if (record.pushedSha && (await this.pullRequests.lookup(record.owner, record.repo, number)) !== undefined) {
+        await this.watchChecks(record, number, record.pushedSha);
+      }
       const updated = await this.options.store.update(taskId, { state: "pr-open", prNumber: number, finishedAt: this.now() }, ["running"], {
         run: record.run,
       });
@@ -186,10 +204,23 @@ export class Reporter {
     const autoMergeOutcome = await enableAutoMerge(octokit, record, pr.nodeId, log);
     // Indexed before the task shows it: the PR's fate finds its task by this entry.
     await this.pullRequests.remember(record.owner, record.repo, pr.number, taskId);
+    // Known as the cluster's commit before its checks can report: their red is ours to fix.
+    if (record.pushedSha) await this.watchChecks(record, pr.number, record.pushedSha);
     const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now(), ...(autoMergeOutcome && { autoMergeOutcome }) };
     const updated = await this.options.store.update(taskId, patch, ["running"], { run: record.run });
     if (!updated) log.warn({ prNumber: pr.number }, "task left running while the pull request was opened");
     else log.info({ prNumber: pr.number, created: pr.created }, "pull request ready");
+  }
+
+  /**
+   * The cluster's commit is on its pull request: its checks are the cluster's to follow. The
+   * first look is queued now, so a check event GitHub could not deliver (the app was down) is
+   * caught by the look's own polling.
+   */
+  private async watchChecks(record: TaskRecord, pr: number, sha: string): Promise<void> {
+    await this.checks.notePush(record.owner, record.repo, pr, sha, this.now());
+    const watch = { owner: record.owner, repo: record.repo, pr, sha, installationId: record.installationId, since: this.now() };
+    await this.options.ciWatch?.watch(watch, this.options.ciSettleMs ?? DEFAULT_CI_SETTLE_MS);
   }
 
   private async render(taskId: string, job: Job, token: string | undefined, log: Logger): Promise<void> {
@@ -216,6 +247,18 @@ export class Reporter {
       issue_number: event.issueNumber,
       body: event.body,
     });
+  }
+
+  private async labels(event: LabelsEvent): Promise<void> {
+    const octokit = await this.getOctokit(event.installationId);
+    const issue = { owner: event.owner, repo: event.repo, issue_number: event.issueNumber };
+    if (event.add.length > 0) await octokit.rest.issues.addLabels({ ...issue, labels: event.add });
+    for (const name of event.remove) {
+      // Already gone is what was asked for.
+      await octokit.rest.issues.removeLabel({ ...issue, name }).catch((error: unknown) => {
+        if (httpStatus(error) !== 404) throw error;
+      });
+    }
   }
 
   private async react(event: ReactEvent): Promise<void> {

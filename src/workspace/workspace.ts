@@ -160,6 +160,12 @@ export class Workspace {
     return Number(out.trim());
   }
 
+  /** The commit HEAD is on: what a push sends, so that the checks GitHub runs on it can be told apart from a person's. */
+  async headSha(prepared: PreparedWorktree): Promise<string> {
+    await this.assertLinked(prepared.dir);
+    return (await git(["rev-parse", "HEAD"], { cwd: prepared.dir, log: this.log })).trim();
+  }
+
   /** Commits whatever Claude left uncommitted (tracked or not, minus .gitignore); true when it did. */
   async commitLeftovers(dir: string, message: string): Promise<boolean> {
     await this.assertLinked(dir);

@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { appRoutes } from "./fake-github/app-routes.js";
+import { checkRoutes } from "./fake-github/check-routes.js";
 import { Faults } from "./fake-github/faults.js";
 import {
   GitHubState,
+  type FakeCheckRun,
+  type FakeStatus,
   type FakeComment,
   type FakeIssue,
   type FakeMutation,
@@ -17,7 +20,7 @@ import { issueRoutes } from "./fake-github/issue-routes.js";
 import { pullRoutes } from "./fake-github/pull-routes.js";
 import { notFound, type Reply, type Route } from "./fake-github/route.js";
 
-export type { FakeComment, FakeIssue, FakeMutation, FakePull, FakeReview, FakeReviewComment, Reply, Role };
+export type { FakeCheckRun, FakeComment, FakeIssue, FakeMutation, FakePull, FakeReview, FakeReviewComment, FakeStatus, Reply, Role };
 
 export interface LoggedRequest {
   method: string;
@@ -72,6 +75,12 @@ export interface FakeGitHub {
   ): FakeReviewComment;
   /** A submitted review of pull request `number`. */
   addReview(repo: string, number: number, review: { body: string; state: FakeReview["state"]; user?: FakeComment["user"] }): FakeReview;
+  /** The local bare repository that stands for the repository's git: pull requests' head commits and clone URL come from it. */
+  useOrigin(repo: string, origin: { dir: string; url: string }): void;
+  /** A check run on commit `headSha`; completed with `conclusion` unless `status` says otherwise. Change its fields to move it on. */
+  addCheckRun(repo: string, run: Pick<FakeCheckRun, "headSha" | "name"> & Partial<Omit<FakeCheckRun, "id" | "headSha" | "name">>): FakeCheckRun;
+  /** A commit status; the latest per context counts, as on GitHub. */
+  addStatus(repo: string, status: FakeStatus): void;
   /** Faults: see Faults in fake-github/faults.ts. */
   outage(options?: { status?: number }): void;
   secondaryRateLimit(options?: { retryAfterSeconds?: number }): void;
@@ -81,7 +90,7 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...graphqlRoutes];
+const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...graphqlRoutes];
 const RATE_HEADERS = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-resource": "core", "x-ratelimit-used": "679" };
 
 /**
@@ -193,6 +202,21 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       state.repo(repo).reviews.push(added);
       return added;
     },
+    useOrigin: (repo, origin) => void (state.repo(repo).origin = origin),
+    addCheckRun: (repo, run) => {
+      const added: FakeCheckRun = {
+        status: "completed",
+        conclusion: run.status === undefined || run.status === "completed" ? "success" : null,
+        appSlug: "github-actions",
+        output: {},
+        annotations: [],
+        ...run,
+        id: state.nextCommentId(),
+      };
+      state.repo(repo).checkRuns.push(added);
+      return added;
+    },
+    addStatus: (repo, status) => void state.repo(repo).statuses.push({ ...status }),
     outage: (options) => faults.outage(options),
     secondaryRateLimit: (options) => faults.secondaryRateLimit(options),
     recover: () => faults.recover(),

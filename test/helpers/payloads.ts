@@ -185,3 +185,47 @@ export function reopenedPullRequestPayload(number: number, options: Omit<ClosedP
   payload.pull_request.merged_at = null;
   return payload;
 }
+
+export interface CheckPayloadOptions {
+  owner?: string;
+  repo?: string;
+  installationId?: number;
+  /** The pull requests GitHub lists on the check (same-repository ones). */
+  pullRequests?: number[];
+}
+
+/** Points a real check or status payload at the test's repository. */
+function shapeRepository(payload: Json, options: CheckPayloadOptions): Json {
+  const owner = options.owner ?? "octo-org";
+  const repo = options.repo ?? "hello";
+  payload.repository.name = repo;
+  payload.repository.full_name = `${owner}/${repo}`;
+  payload.repository.owner.login = owner;
+  payload.installation = { id: options.installationId ?? 4242, node_id: "x" };
+  return payload;
+}
+
+const prRefs = (numbers: number[] = []) =>
+  numbers.map((number) => ({ number, id: number, url: "", head: { ref: "x", sha: "x", repo: {} }, base: { ref: "main", sha: "x", repo: {} } }));
+
+/** `check_suite.completed` of commit `sha`. */
+export function checkSuiteCompletedPayload(sha: string, conclusion: "success" | "failure", options: CheckPayloadOptions = {}): Json {
+  const payload = shapeRepository(examplePayload("check_suite", "completed"), options);
+  Object.assign(payload.check_suite, { head_sha: sha, status: "completed", conclusion, pull_requests: prRefs(options.pullRequests) });
+  return payload;
+}
+
+/** `check_run.completed` of commit `sha`, for the check run named `name`. */
+export function checkRunCompletedPayload(sha: string, name: string, conclusion: "success" | "failure", options: CheckPayloadOptions = {}): Json {
+  const payload = shapeRepository(examplePayload("check_run", "completed"), options);
+  Object.assign(payload.check_run, { head_sha: sha, name, status: "completed", conclusion, pull_requests: prRefs(options.pullRequests) });
+  return payload;
+}
+
+/** `status` of commit `sha` (the Statuses API). */
+export function statusPayload(sha: string, context: string, state: "pending" | "success" | "failure" | "error", options: CheckPayloadOptions = {}): Json {
+  const entry = (examples as unknown as Array<{ name: string; examples: Json[] }>).find((e) => e.name === "status");
+  const payload = shapeRepository(structuredClone(entry!.examples[0]!), options);
+  Object.assign(payload, { sha, context, state, description: `${context} ${state}` });
+  return payload;
+}

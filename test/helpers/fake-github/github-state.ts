@@ -30,6 +30,8 @@ export interface FakePull {
   /** `owner/name` of the head's repository when it is a fork. @defaultValue the repository itself */
   headRepo?: string;
   merged?: boolean;
+  /** The head commit. @defaultValue the branch's tip in the repository's origin (`useOrigin`), else forty zeros */
+  headSha?: string;
   /** Who opened it. @defaultValue the app */
   user?: FakeComment["user"];
   /** Set by the GraphQL `enablePullRequestAutoMerge` mutation: GitHub would merge it once its checks pass. */
@@ -57,6 +59,28 @@ export interface FakeReviewComment {
   createdAt: string;
 }
 
+/** A check run of a commit, as GitHub Actions (`appSlug: github-actions`) or another app reports it. */
+export interface FakeCheckRun {
+  id: number;
+  headSha: string;
+  name: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: "success" | "failure" | "timed_out" | "cancelled" | "skipped" | "neutral" | "action_required" | null;
+  appSlug: string;
+  output: { title?: string; summary?: string; text?: string };
+  annotations: { path: string; line: number; level: "failure" | "warning" | "notice"; message: string; title?: string }[];
+  /** The job's raw log (timestamps, colour codes and all), served by the Actions job-log route. */
+  log?: string;
+}
+
+/** A commit status (the Statuses API). */
+export interface FakeStatus {
+  sha: string;
+  context: string;
+  state: "pending" | "success" | "failure" | "error";
+  description?: string;
+}
+
 /** A submitted review of a pull request. */
 export interface FakeReview {
   id: number;
@@ -79,6 +103,10 @@ export interface FakeRepo {
   labels: Set<string>;
   /** Workflow runs cancelled with POST /repos/:o/:r/actions/runs/:id/cancel, in order. */
   cancelledRuns: number[];
+  checkRuns: FakeCheckRun[];
+  statuses: FakeStatus[];
+  /** The local bare repository standing in for the repository's git: PR heads are read from it. */
+  origin?: { dir: string; url: string };
   /**
    * What GitHub answers `enablePullRequestAutoMerge` with, as a GraphQL error, instead of enabling
    * it: "Auto merge is not allowed for this repository", "Pull request is in clean status".
@@ -104,7 +132,18 @@ export class GitHubState {
   repo(fullName: string): FakeRepo {
     let repo = this.repos.get(fullName);
     if (!repo) {
-      repo = { issues: new Map(), comments: [], pulls: [], reviewComments: [], reviews: [], files: new Map(), labels: new Set(), cancelledRuns: [] };
+      repo = {
+        issues: new Map(),
+        comments: [],
+        pulls: [],
+        reviewComments: [],
+        reviews: [],
+        files: new Map(),
+        labels: new Set(),
+        cancelledRuns: [],
+        checkRuns: [],
+        statuses: [],
+      };
       this.repos.set(fullName, repo);
     }
     return repo;

@@ -1,22 +1,38 @@
+import { execFileSync } from "node:child_process";
 import { APP_USER, type FakePull } from "./github-state.js";
 import { pullNodeId } from "./graphql-routes.js";
 import { repoPath, json, notFound, validationFailed, type Route, type RouteContext } from "./route.js";
 
-const pullJson = ({ htmlBase, fullName }: RouteContext, pull: FakePull) => ({
+const pullJson = (ctx: RouteContext, pull: FakePull) => ({
   id: pull.number,
-  node_id: pullNodeId(fullName, pull.number),
+  node_id: pullNodeId(ctx.fullName, pull.number),
   number: pull.number,
   title: pull.title,
   body: pull.body,
   state: pull.state,
   draft: pull.draft,
-  html_url: `${htmlBase}/${fullName}/pull/${pull.number}`,
+  html_url: `${ctx.htmlBase}/${ctx.fullName}/pull/${pull.number}`,
   user: pull.user ?? APP_USER,
   merged: pull.merged === true,
   merged_at: pull.merged ? new Date().toISOString() : null,
-  head: { label: pull.head, ref: pull.head.slice(pull.head.indexOf(":") + 1), repo: { full_name: pull.headRepo ?? fullName } },
-  base: { ref: pull.base, repo: { full_name: fullName } },
+  head: { label: pull.head, ref: pull.head.slice(pull.head.indexOf(":") + 1), sha: headSha(ctx, pull), repo: { full_name: pull.headRepo ?? ctx.fullName } },
+  base: {
+    ref: pull.base,
+    repo: { full_name: ctx.fullName, default_branch: "main", clone_url: ctx.state.repo(ctx.fullName).origin?.url ?? `https://github.com/${ctx.fullName}.git` },
+  },
 });
+
+/** The PR's head commit: set by the test, else its branch's tip in the origin, as GitHub tracks it. */
+function headSha(ctx: RouteContext, pull: FakePull): string {
+  if (pull.headSha) return pull.headSha;
+  const origin = ctx.state.repo(ctx.fullName).origin;
+  if (!origin) return "0".repeat(40);
+  try {
+    return execFileSync("git", ["rev-parse", `refs/heads/${pull.head.slice(pull.head.indexOf(":") + 1)}`], { cwd: origin.dir, encoding: "utf8" }).trim();
+  } catch {
+    return "0".repeat(40);
+  }
+}
 
 const userJson = (user: { login: string; type: string }) => ({ login: user.login, type: user.type });
 
