@@ -21,6 +21,7 @@ describe("the repository's test command and auto-merge in .github/claude-cluster
     ["test: '  make check  '", { command: "make check", timeoutMinutes: 10, fixAttempts: 1 }],
     ["test: { command: npm test, timeoutMinutes: 3 }", { command: "npm test", timeoutMinutes: 3, fixAttempts: 1 }],
     ["test:\n  command: npm run test:ci\n  fixAttempts: 0", { command: "npm run test:ci", timeoutMinutes: 10, fixAttempts: 0 }],
+    ["test:\n  command: make check\n  timeout_minutes: 5\n  fix_attempts: 2", { command: "make check", timeoutMinutes: 5, fixAttempts: 2 }],
   ])("%j reads as %j", (text, expected) => {
     expect(config(text).test).toEqual(expected);
   });
@@ -45,6 +46,7 @@ describe("the repository's test command and auto-merge in .github/claude-cluster
   it("merge: auto carries its method into the task's signed settings; manual carries nothing", () => {
     expect(taskSettings(config("merge: auto\nmergeMethod: squash"), "general").autoMerge).toBe("squash");
     expect(taskSettings(config("merge: auto"), "general").autoMerge).toBe("merge");
+    expect(taskSettings(config("merge: auto\nmerge_method: rebase"), "general").autoMerge).toBe("rebase");
     expect(taskSettings(config("mergeMethod: rebase"), "general")).not.toHaveProperty("autoMerge");
   });
 

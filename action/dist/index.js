@@ -67005,7 +67005,7 @@ function formatBytes(bytes) {
 }
 
 // src/claude/user-text.ts
-var SECTION_TAGS = /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions|ci-failures|check|output|annotations|annotation|log)\b)/gi;
+var SECTION_TAGS = /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions|ci-failures|check|output|annotations|annotation|log|test-output)\b)/gi;
 function userText(what, text, charLimit) {
   const clean2 = sanitizeUserText(text).replace(SECTION_TAGS, "&lt;$1").trim();
   return { what, clean: clean2, bytes: Buffer.byteLength(clean2), charLimit };

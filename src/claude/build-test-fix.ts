@@ -1,4 +1,4 @@
-import { sanitizeUserText } from "./sanitize.js";
+import { userText } from "./user-text.js";
 
 /** How the repository's test command failed, as the agent saw it. */
 export interface TestFailure {
@@ -14,7 +14,7 @@ export interface TestFailure {
  * What Claude is told, in its resumed session, when the repository's test command failed on its
  * work: the command, how it ended and the end of its output, inside a tag the prompt calls data.
  * The output comes from the repository's code, which an issue may have steered: it is sanitised
- * like any user text and cannot close its own tag. Pure.
+ * like any user text and cannot open or close any of the prompt's tags. Pure.
  */
 export function buildTestFix(failure: TestFailure): string {
   const how = failure.timedOut
@@ -22,9 +22,8 @@ export function buildTestFix(failure: TestFailure): string {
     : failure.exitCode === null
       ? "was ended by a signal"
       : `exited with code ${failure.exitCode}`;
-  const output = sanitizeUserText(failure.output)
-    .replace(/<(\/?test-output\b)/gi, "&lt;$1")
-    .trim();
+  // The agent cut it to PROMPT_TAIL already: nothing left to cap here.
+  const output = userText("the test output", failure.output, Infinity).clean;
   const lines = [
     `The repository's test command \`${failure.command.replace(/`/g, "'")}\` ran on your work in this worktree and ${how}. The end of its output:`,
     `<test-output>\n${output === "" ? "(no output)" : output}\n</test-output>`,
