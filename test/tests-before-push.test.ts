@@ -123,7 +123,14 @@ describe("the repository's test command before the push, through the app and age
     const pids = join(scratch, "server.pid");
     // A test run that starts a server in the background and never ends; the shortest limit is a minute.
     const test = `sleep 600 & echo $! > ${pids}; echo 'server up'; sleep 600`;
-    const record = await runIssue(26, "Slow tests", `test: { command: ${JSON.stringify(test)}, timeoutMinutes: 1, fixAttempts: 0 }\n`, 120_000);
+    const done = runIssue(26, "Slow tests", `test: { command: ${JSON.stringify(test)}, timeoutMinutes: 1, fixAttempts: 0 }\n`, 120_000);
+    // While it runs, the issue says what the task is doing: the tests, not Claude's last tool.
+    await cluster.waitForGitHub(
+      "the running test command on the issue",
+      async () => trackingComment(26).includes("now `test command: sleep 600 &"),
+      `${REPO}#26`,
+    );
+    const record = await done;
 
     expect(record.tests).toMatchObject({ status: "failed", exitCode: null, timedOut: true, output: "server up" });
     const server = Number(readFileSync(pids, "utf8"));

@@ -190,6 +190,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       test: data.settings.test,
       policy: ctx.options.testCommands,
       runTests: async (test) => {
+        await reportTestsRunning(ctx, data, progress, test.command, own.lease);
         const ran = await ctx.runTestCommand({ command: test.command, cwd: prepared.dir, timeoutMs: test.timeoutMinutes * 60_000, signal, log });
         await ctx.workspace.discardChanges(prepared.dir);
         return ran;
@@ -269,6 +270,13 @@ async function recordUsage(ctx: TaskContext, data: TaskData, attempt: number, re
 /** The lease a run writes under: BullMQ's lock token for the job, unique per fetch. */
 export function runLease(job: Job, token: string | undefined): string {
   return token ?? `${String(job.id)}:${job.processedOn ?? 0}`;
+}
+
+/** The tracking comment's progress line names the test command while it runs, which may take minutes. */
+async function reportTestsRunning(ctx: TaskContext, data: TaskData, progress: ProgressTracker, command: string, lease: string): Promise<void> {
+  const shown = { ...progress.take(), currentTool: `test command: ${command}` };
+  const still = await ctx.store.update(data.taskId, { progress: shown }, ["running"], { lease });
+  if (still) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
 }
 
 async function reportProgress(ctx: TaskContext, data: TaskData, progress: ProgressTracker, lease: string): Promise<void> {
