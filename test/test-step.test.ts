@@ -84,6 +84,15 @@ describe("the test step before the push", () => {
     expect(s.given).toHaveLength(1);
   });
 
+  it.each(["usage-limit", "session-expired"] as const)("a fix run stopped by %s stops at once, saying so: the task waits instead of pushing", async (kind) => {
+    const limited: ClaudeRunOutcome = { ok: false, failure: { kind, message: "limit", retryable: false } };
+    const s = step([run(1), run(0)], [limited], { test: { ...TEST, fixAttempts: 3 } });
+    const { stoppedBy, fixes } = await s.go();
+    expect(stoppedBy).toEqual(limited.ok ? undefined : limited.failure);
+    expect(fixes).toHaveLength(1);
+    expect(s.ran()).toBe(1);
+  });
+
   it("an abort during the fix stops at once", async () => {
     const controller = new AbortController();
     const s = step([run(1), run(0)], [], {

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { useCluster } from "./helpers/cluster.js";
+import { tip } from "./helpers/git-origin.js";
 import { labeledPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
@@ -31,10 +32,16 @@ describe("the repository's test command before the push, through the app and age
   const cluster = useCluster({ env: { CCC_CONFIG_CACHE_SECONDS: "0" } });
   const scratch = mkdtempSync(join(tmpdir(), "ccc-tests-before-push-"));
   const argsLog = join(scratch, "claude-runs.jsonl");
+  const scenarioFile = join(scratch, "scenario");
+  const resetFile = join(scratch, "reset");
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   let tester: AgentProcess | undefined;
   beforeAll(async () => {
-    tester = await cluster.startAgent({ name: "tester", env: { FAKE_CLAUDE_ARGS_LOG: argsLog } });
+    tester = await cluster.startAgent({
+      name: "tester",
+      // A test switches Claude's scenario (a usage limit mid-fix) through these files; absent, Claude edits.
+      env: { FAKE_CLAUDE_ARGS_LOG: argsLog, FAKE_CLAUDE_SCENARIO_FILE: scenarioFile, FAKE_CLAUDE_RESET_FILE: resetFile, CCC_USAGE_RESET_MARGIN_SECONDS: "0" },
+    });
   }, 30_000);
 
   /** Claude's runs on issue `number`'s worktree (not the login probe), oldest first. */
@@ -101,6 +108,40 @@ describe("the repository's test command before the push, through the app and age
     const body = await cluster.waitForGitHub("the PR", async () => pullOf(22)?.body, `${REPO}#22`);
     expect(body).toContain("passed (exit code 0");
     expect(body).toContain("after Claude was given the failing output once");
+  }, 90_000);
+
+  it("a fix run that hits the usage limit pushes nothing: the task waits for the reset, then resumes the session, fixes, and the tests pass before the push", async () => {
+    writeFileSync(resetFile, String(Math.floor(Date.now() / 1000) + 3));
+    // Failing, the tests also make Claude's next run hit the usage limit.
+    const test = `c=$(grep -c '^- change' CLAUDE_CHANGE.md); test "$c" -ge 2 || { echo usage-limit > ${scenarioFile}; echo "found $c"; exit 1; }`;
+    cluster.github.setFile(REPO, CONFIG, `test: ${JSON.stringify(test)}\n`);
+    const branchBefore = await tip(cluster.origin.dir, "claude/issue-27-wait-for-the-reset");
+    expect((await cluster.deliver("issues", labeledPayload("claude", { number: 27, title: "Wait for the reset", cloneUrl: cluster.origin.url }))).status).toBe(
+      200,
+    );
+    const waiting = await waitFor("the task to wait for the usage limit", async () => {
+      const record = await cluster.store.get(`${REPO}#27`);
+      return record?.state === "waiting" && record;
+    });
+    expect(waiting.waitingFor).toContain("usage limit");
+    // Nothing pushed while the fix is unfinished.
+    expect(await tip(cluster.origin.dir, "claude/issue-27-wait-for-the-reset")).toBe(branchBefore);
+    writeFileSync(scenarioFile, "edit");
+    const record = await waitFor(
+      "issue #27's pull request",
+      async () => {
+        const found = await cluster.store.get(`${REPO}#27`);
+        return found?.state === "pr-open" && found;
+      },
+      60_000,
+    );
+
+    const runs = claudeRuns(27);
+    expect(runs).toHaveLength(3);
+    expect(runs[1]!.prompt).toContain("<test-output>\nfound 1\n</test-output>");
+    // The attempt after the reset continues the same session.
+    expect(runs[2]!.argv).toContain("--resume");
+    expect(record.tests).toMatchObject({ status: "passed", exitCode: 0 });
   }, 90_000);
 
   it("tests still failing after the last fix: the branch is pushed and the PR opens all the same, saying clearly that the tests fail", async () => {

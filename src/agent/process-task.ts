@@ -186,7 +186,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     // 6. The repository's tests, on what will be pushed; a failure goes back to Claude's session
     // with the output, `fixAttempts` times. Still failing: pushed all the same, and the PR says so.
     let sessionId = outcome.result.sessionId;
-    const { tests, fixes } = await runTestStep({
+    const { tests, fixes, stoppedBy } = await runTestStep({
       test: data.settings.test,
       policy: ctx.options.testCommands,
       runTests: async (test) => {
@@ -217,6 +217,11 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       const reason = signal.reason as AbortReason;
       keep = reason === "shutdown" || reason === "stop";
       return await aborted(ctx, job, token, data, reason, own.lease);
+    }
+    if (stoppedBy) {
+      // The fix hit the usage limit or lost its login: wait, as any run would; the next attempt resumes the session.
+      keep = true;
+      return await failed(ctx, job, token, data, attempt, stoppedBy, own.lease);
     }
     const result = withFixes({ ...outcome.result, commits: fixes.length > 0 ? await ctx.workspace.commitsAhead(prepared) : commits }, fixes);
     // Still ours? Checked before the push, so a stale run never pushes over the new one.

@@ -1,3 +1,4 @@
+import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import type { TestFailure } from "../claude/build-test-fix.js";
 import type { TaskData } from "../queue/task-data.js";
@@ -26,13 +27,22 @@ export interface TestStepResult {
   tests: TaskTests;
   /** Claude's fix runs, in order. */
   fixes: ClaudeRunOutcome[];
+  /**
+   * A fix run stopped by the account's usage limit or an expired login: nothing is pushed yet; the
+   * caller puts the task back to wait (`failed`), and a later attempt resumes the session.
+   */
+  stoppedBy?: ClaudeFailure;
 }
+
+/** Failures that are no one's fault and pass: the task waits for them instead of pushing half a fix. */
+const WAITS: ReadonlySet<ClaudeFailure["kind"]> = new Set(["usage-limit", "session-expired"]);
 
 /**
  * The repository's tests before the push: run them; on a failure give Claude the output and run
  * them again, at most `fixAttempts` times. Failing tests do not stop the push: the pull request
- * says they fail. A fix run that failed (a crash, a limit) still had its leftovers committed: the
- * tests run once more on what will be pushed, and no further fix is tried. An abort stops at once.
+ * says they fail. A fix run that failed (a crash, max turns) still had its leftovers committed: the
+ * tests run once more on what will be pushed, and no further fix is tried. An abort, a usage limit
+ * or an expired login stops at once.
  */
 export async function runTestStep(deps: TestStepDeps): Promise<TestStepResult> {
   const { test } = deps;
@@ -64,6 +74,7 @@ export async function runTestStep(deps: TestStepDeps): Promise<TestStepResult> {
     const outcome = await deps.fix(failure);
     fixes.push(outcome);
     if (deps.signal.aborted) return { tests, fixes };
+    if (!outcome.ok && WAITS.has(outcome.failure.kind)) return { tests, fixes, stoppedBy: outcome.failure };
     fixFailed = !outcome.ok;
   }
 }
