@@ -15,6 +15,8 @@ describe("parseCommand finds the command", () => {
     ["a specialty the repo defines itself", "/claude run data-eng", { name: "run", specialty: "data-eng" }],
     ["the general specialty", "/claude run general", { name: "run", specialty: "general" }],
     ["any case, normalised to lowercase", "/CLAUDE RUN Frontend Priority:HIGH", { name: "run", specialty: "frontend", priority: "high" }],
+    ["run --force", "/claude run --force", { name: "run", force: true }],
+    ["--force among the options, any case", "/claude run backend --FORCE priority:high", { name: "run", specialty: "backend", priority: "high", force: true }],
     ["status", "/claude status", { name: "status" }],
     ["cancel", "/claude cancel", { name: "cancel" }],
     ["retry", "/claude retry", { name: "retry" }],
@@ -107,7 +109,9 @@ describe("parseCommand explains a malformed command", () => {
     ],
     ["a subcommand with a trailing period", "/claude status.", /unknown subcommand `status\.`/],
     ["a specialty with invalid characters", "/claude run front_end", /`front_end` is not a specialty name/],
-    ["a specialty starting with a dash", "/claude run -x", /`-x` is not a specialty name/],
+    ["an unknown flag", "/claude run -x", /unknown option `-x`; the only flag is `--force`/],
+    ["a misspelt force", "/claude run --forse", /unknown option `--forse`/],
+    ["force given twice", "/claude run --force --FORCE", /`--force` given twice/],
     ["a specialty that is too long", `/claude run ${"a".repeat(41)}`, /is not a specialty name/],
     ["a specialty with a lookalike letter", "/claude run fr\u043Ententend", /is not a specialty name/],
     ["a specialty with a zero-width char inside", "/claude run front\u200Bend", /is not a specialty name/],
@@ -208,6 +212,7 @@ describe("parseCommand on a pull request", () => {
     ],
     ["a word that names a specialty is an instruction", "/claude run backend tests too", { name: "run", instructions: "backend tests too" }],
     ["no instructions at all", "/claude run", { name: "run" }],
+    ["--force is an instruction: a pull request's task waits for no issue", "/claude run --force push", { name: "run", instructions: "--force push" }],
     ["retry with instructions below", "/claude retry\nThis time keep the old name.", { name: "retry", instructions: "This time keep the old name." }],
     ["fix-ci", "/claude fix-ci", { name: "fix-ci" }],
     ["fix-ci in capitals", "/claude FIX-CI", { name: "fix-ci" }],
@@ -243,6 +248,10 @@ describe("parseCommand on huge comments", () => {
 describe("HELP_TEXT", () => {
   it.each(COMMAND_NAMES)("mentions /claude %s", (name) => {
     expect(HELP_TEXT).toContain(`/claude ${name}`);
+  });
+
+  it("shows --force", () => {
+    expect(HELP_TEXT).toContain("--force");
   });
 
   it("shows the priorities and who may pause", () => {

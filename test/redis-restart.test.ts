@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,43 +11,8 @@ import { startAgentProcess, waitFor, type AgentProcess } from "./helpers/agent-p
 import { createOrigin, listBranches, type Origin } from "./helpers/git-origin.js";
 import { closeIntakeDeps, intakeDeps, pendingEvents } from "./helpers/intake.js";
 import { randomPrefix } from "./helpers/redis.js";
+import { startRedis, stopRedis } from "./helpers/redis-server.js";
 import { enqueueDirect } from "./helpers/tasks.js";
-
-/** A redis-server of this test's own, with AOF as docs/operations.md asks for production. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const server = spawn(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--dir",
-      dir,
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
-      "--save",
-      "",
-      "--maxmemory-policy",
-      "noeviction",
-    ],
-    { stdio: "ignore" },
-  );
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  probe.on("error", () => {});
-  await probe.connect().catch(() => {});
-  await waitFor("redis-server to answer", async () => (await probe.ping().catch(() => "")) === "PONG", 10_000);
-  probe.disconnect();
-  return server;
-}
-
-async function stopRedis(server: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => server.once("exit", resolve));
-  server.kill("SIGTERM");
-  await exited;
-}
 
 describe("Redis restarting under load", () => {
   let dir: string;

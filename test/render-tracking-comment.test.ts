@@ -42,6 +42,38 @@ describe("renderTrackingComment", () => {
       hasNot: ["attempt", "**agent**", "**Cost**"],
     },
     {
+      name: "blocked names the issues it waits for, how it starts, and --force",
+      record: record({ state: "blocked", dependsOn: { open: ["octo/hello#40", "other/api#3"], unreadable: [], checkedAt: NOW } }),
+      has: [
+        "🔗 **Blocked** by #40, other/api#3: Claude starts by itself when they are all closed. Comment `/claude run --force` to start now anyway.",
+        "blocked for 1m 30s",
+      ],
+      hasNot: ["queued for"],
+    },
+    {
+      name: "blocked by one issue the app cannot read says so and how to fix it",
+      record: record({ state: "blocked", dependsOn: { open: [], unreadable: ["private/repo#9"], checkedAt: NOW } }),
+      has: [
+        "🔗 **Blocked** by private/repo#9 (the app cannot read it: install the app on that repository, or fix the reference): Claude starts by itself when it closes.",
+      ],
+    },
+    {
+      name: "a dependency cycle names its issues as they are, and both ways out",
+      record: record({
+        state: "failed",
+        finishedAt: NOW,
+        failure: {
+          kind: "dependency-cycle",
+          message: "its issues wait for each other in a cycle (#7 waits for #40, which waits for #7), so none of them would ever start",
+        },
+      }),
+      has: [
+        "**Reason** its issues wait for each other in a cycle (#7 waits for #40, which waits for #7), so none of them would ever start.",
+        "comment `/claude run --force` to start this issue anyway",
+      ],
+      hasNot: ["/claude retry", "\u200b"],
+    },
+    {
       name: "running shows agent, turns and the current tool",
       record: record({ state: "running", ...started, progress: { turns: 12, currentTool: "Edit src/a.ts", updatedAt: NOW } }),
       has: ["🏃 **Running**", "**agent** `pc-2`", "elapsed 1m 5s", "**Progress** 12 turns · now `Edit src/a.ts`"],
@@ -243,6 +275,9 @@ describe("the renderers apply the outbound filter", () => {
     // The reconciler's own words, as on the tracking comment.
     const blocked = statusReply(record({ state: "queued", blockedBy: "no live agent serves `frontend`" }), "issue", NOW);
     expect(blocked).toMatch(/Blocked: no live agent serves \\?`frontend\\?`\.$/);
+    const waits = statusReply(record({ state: "blocked", dependsOn: { open: ["octo/hello#40"], unreadable: [], checkedAt: NOW } }), "issue", NOW);
+    expect(waits).toContain("**blocked**");
+    expect(waits).toContain("Waits for #40 to close (`/claude run --force` starts it now).");
   });
 
   it("the PR body's summary has none of them live, and still closes the task's issue", () => {

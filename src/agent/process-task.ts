@@ -109,6 +109,9 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
       throw new UnrecoverableError(message);
     }
+    // A conflict task merges the PR's base in first: Claude runs only on what git could not merge.
+    const merge = data.conflict && data.pullRequest ? await ctx.workspace.mergeBase(prepared, data.pullRequest.baseBranch) : undefined;
+    const task: TaskData = merge?.kind === "conflicts" ? { ...data, conflict: { ...data.conflict!, files: merge.files } } : data;
     // 3. Claude, with progress streamed to the task record; the session id as soon as Claude names it.
     const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
     let sessionWrite: Promise<unknown> = Promise.resolve();
@@ -139,8 +142,9 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       });
 
     if (resumable && !(await ctx.store.update(data.taskId, { resumed: true }, ["running"], own))) return stale(ctx, data);
-    const firstPrompt = resumable ? buildContinuation(data, { why: interruption(record, resumable), since: resumable.since }) : buildPrompt(data);
-    let outcome = await run(firstPrompt, resumable?.sessionId);
+    // A conflict task merges in git alone when it can: Claude runs only on what git could not merge.
+    const firstPrompt = resumable ? buildContinuation(task, { why: interruption(record, resumable), since: resumable.since }) : buildPrompt(task);
+    let outcome = merge && merge.kind !== "conflicts" ? mergedByGit(merge.kind, data) : await run(firstPrompt, resumable?.sessionId);
     await sessionWrite;
     let resumed = resumable !== undefined;
     if (resumable && !outcome.ok && outcome.failure.sessionNotFound) {
@@ -152,11 +156,11 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       );
       resumed = false;
       if (!(await ctx.store.update(data.taskId, { resumed: null }, ["running"], own))) return stale(ctx, data);
-      outcome = await run(buildPrompt(data), undefined);
+      outcome = await run(buildPrompt(task), undefined);
       await sessionWrite;
     }
 
-    await recordUsage(ctx, data, attempt, resumed, outcome);
+    if (!merge || merge.kind === "conflicts") await recordUsage(ctx, data, attempt, resumed, outcome);
     if (outcome.ok || (outcome.failure.kind !== "usage-limit" && outcome.result)) await ctx.onRunCompleted();
 
     // 4. An abort from outside wins over whatever the run produced.
@@ -172,6 +176,16 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       return await failed(ctx, job, token, data, attempt, outcome.failure, own.lease);
     }
 
+    if (merge?.kind === "conflicts") {
+      // Claude's resolution is checked, never trusted: a marker left in means nothing is pushed.
+      const left = await ctx.workspace.conflictMarkers(prepared.dir, merge.files);
+      if (left.length > 0) {
+        keep = true;
+        const message = `conflict markers are still in ${left.join(", ")} after Claude's run, so nothing was pushed. Resolve the conflict by hand, or comment \`/claude run\` on the pull request to have Claude try again.`;
+        return await failed(ctx, job, token, data, attempt, { kind: "invalid-request", message, retryable: false }, own.lease);
+      }
+      await ctx.workspace.commitMerge(prepared.dir);
+    }
     // 5. Commit what Claude left uncommitted, push, let the reporter open the PR.
     await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
     const commits = await ctx.workspace.commitsAhead(prepared);
@@ -196,7 +210,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
         return ran;
       },
       fix: async (failure) => {
-        const afresh = `${buildPrompt(data)}\n${buildTestFix(failure)}`;
+        const afresh = `${buildPrompt(task)}\n${buildTestFix(failure)}`;
         let resumedFix = sessionId !== undefined;
         let fixed = await run(resumedFix ? buildTestFix(failure) : afresh, sessionId);
         if (resumedFix && !fixed.ok && fixed.failure.sessionNotFound) {
@@ -249,6 +263,16 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       log.warn({ err: error }, keep ? "could not keep the worktree" : "worktree cleanup failed"),
     );
   }
+}
+
+/** A base merged by git alone: no Claude run, no cost, and a summary saying so. */
+function mergedByGit(kind: "merged" | "up-to-date", data: TaskData): ClaudeRunOutcome {
+  const base = data.pullRequest?.baseBranch ?? data.repo.defaultBranch;
+  const summary =
+    kind === "merged"
+      ? `Merged \`${base}\` into the branch: git merged it without a conflict, so Claude did not run.`
+      : `The branch already has everything on \`${base}\`: nothing to merge.`;
+  return { ok: true, result: { summary, costUsd: 0, turns: 0, durationMs: 0 } };
 }
 
 /** Names the worktree directory and the transcripts: an issue's and a pull request's never share one. */

@@ -7,6 +7,7 @@ import { handleLabeled } from "./handle-labeled.js";
 import { handlePullRequestClosed, handlePullRequestReopened } from "./handle-pull-request-closed.js";
 import { handleReview } from "./handle-review.js";
 import { handleCheckEvent } from "./ci/handle-check-events.js";
+import { handlePush } from "./ci/handle-push.js";
 import type { IntakeDeps } from "./intake-deps.js";
 
 /**
@@ -37,6 +38,8 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
     app.on("pull_request_review.submitted", guard(handleReview));
     // A check of a commit the cluster pushed finished: red CI on its pull request gets fixed.
     app.on(["check_suite.completed", "check_run.completed", "status"], guard(handleCheckEvent));
+    // The base of a cluster pull request moved: a PR that now conflicts gets its base merged in.
+    app.on("push", guard(handlePush));
     // Self-hosted runner mode: the dispatcher follows the workflows it started.
     app.on("workflow_job", (context) => handleWorkflowJob(deps, context));
     app.on("workflow_run", (context) => handleWorkflowRun(deps, context));

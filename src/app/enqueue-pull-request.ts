@@ -5,7 +5,7 @@ import { fetchCommentsUpTo } from "../github/fetch-comments.js";
 import { fetchReviewFeedback } from "../github/fetch-review-feedback.js";
 import type { GitHubClient } from "../github/github-client.js";
 import { httpStatus } from "../github/github-errors.js";
-import type { CiFix, PullRequestFeedback } from "../queue/task-data.js";
+import type { CiFix, ConflictFix, PullRequestFeedback } from "../queue/task-data.js";
 import type { TaskDraft } from "../queue/task-factory.js";
 import type { TaskRecord } from "../queue/task-record.js";
 import { classify } from "../router/classify.js";
@@ -31,6 +31,10 @@ export interface PullRequestInfo {
   merged: boolean;
   /** The head commit: checks are judged on it alone. */
   headSha: string;
+  /** Whether GitHub can merge it into its base: null while GitHub is still computing it. */
+  mergeable: boolean | null;
+  /** GitHub's word on it: `dirty` is a conflict, `clean`, `blocked`, `behind`, `unstable`, `unknown`, … */
+  mergeableState: string;
   /** The base repository's clone URL and default branch, for a task the app starts by itself. */
   cloneUrl?: string;
   defaultBranch?: string;
@@ -56,6 +60,8 @@ export async function readPullRequest(octokit: GitHubClient, ref: { owner: strin
     state: data.state === "closed" ? "closed" : "open",
     merged: data.merged === true || data.merged_at != null,
     headSha: data.head.sha,
+    mergeable: data.mergeable ?? null,
+    mergeableState: data.mergeable_state ?? "unknown",
     ...(data.base.repo?.clone_url ? { cloneUrl: data.base.repo.clone_url } : {}),
     ...(data.base.repo?.default_branch ? { defaultBranch: data.base.repo.default_branch } : {}),
   };
@@ -84,6 +90,8 @@ export interface PullRequestEnqueueRequest {
   command: Extract<Command, { name: "run" | "retry" | "fix-ci" }>;
   /** A CI-fix run: the failing checks Claude is to make green, instead of review feedback. */
   ciFix?: CiFix;
+  /** A conflict run: the base branch to merge in, instead of review feedback. */
+  conflict?: ConflictFix;
 }
 
 export type PullRequestEnqueueOutcome =
@@ -121,24 +129,25 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
   if (inActionsMode(config, classification.specialty)) return { status: "actions-mode", specialty: classification.specialty };
 
   const since = feedbackSince(previous);
-  // A CI fix is about the checks: the review feedback waits for the next `/claude run`.
-  const [feedback, comments] = request.ciFix
-    ? [NO_FEEDBACK, []]
-    : await Promise.all([
-        fetchReviewFeedback(ctx.octokit, {
-          owner: ctx.owner,
-          repo: ctx.repo,
-          pullNumber: pr.number,
-          ...(since !== undefined ? { since } : {}),
-          ...(request.trigger.kind === "review" ? { reviewId: request.trigger.reviewId } : {}),
-        }),
-        fetchCommentsUpTo(ctx.octokit, {
-          owner: ctx.owner,
-          repo: ctx.repo,
-          issueNumber: pr.number,
-          ...(request.trigger.kind === "comment" ? { untilCommentId: request.trigger.commentId } : {}),
-        }),
-      ]);
+  // A CI fix or a conflict run is about the checks or the base: review feedback waits for the next `/claude run`.
+  const [feedback, comments] =
+    request.ciFix || request.conflict
+      ? [NO_FEEDBACK, []]
+      : await Promise.all([
+          fetchReviewFeedback(ctx.octokit, {
+            owner: ctx.owner,
+            repo: ctx.repo,
+            pullNumber: pr.number,
+            ...(since !== undefined ? { since } : {}),
+            ...(request.trigger.kind === "review" ? { reviewId: request.trigger.reviewId } : {}),
+          }),
+          fetchCommentsUpTo(ctx.octokit, {
+            owner: ctx.owner,
+            repo: ctx.repo,
+            issueNumber: pr.number,
+            ...(request.trigger.kind === "comment" ? { untilCommentId: request.trigger.commentId } : {}),
+          }),
+        ]);
   // The conversation too is this run's since `since`: earlier commands were earlier runs' work.
   const newComments = since === undefined ? comments : comments.filter((comment) => Date.parse(comment.createdAt) > since);
   const now = (deps.now ?? Date.now)();
@@ -160,6 +169,7 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
     ...(command.instructions ? { instructions: command.instructions } : {}),
     feedback: { ...feedback, ...(linked?.issue ? { linkedIssue: linked.issue } : {}) },
     ...(request.ciFix ? { ciFix: request.ciFix } : {}),
+    ...(request.conflict ? { conflict: request.conflict } : {}),
   };
   return queueDraft(deps, draft, config);
 }
@@ -172,7 +182,7 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
 function feedbackSince(previous: TaskRecord | undefined): number | undefined {
   if (!previous) return undefined;
   // A CI fix read no review feedback: what was new before it is new still.
-  if (previous.ciFix) return previous.pullRequest?.feedbackSince;
+  if (previous.ciFix || previous.conflict) return previous.pullRequest?.feedbackSince;
   if (previous.state === "pr-open" || previous.state === "no-changes") return previous.startedAt ?? previous.queuedAt;
   return previous.pullRequest?.feedbackSince;
 }

@@ -10,6 +10,8 @@ import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES } from "../shared/task-state.js";
 import { branchName } from "../workspace/branch-name.js";
 import { fetchCommentsUpTo } from "../github/fetch-comments.js";
+import { judgeIssue } from "./check-dependencies.js";
+import { holdDraft, type HoldOutcome } from "./hold-draft.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
 
@@ -20,14 +22,25 @@ export interface EnqueueRequest {
   hint?: { specialty?: string; priority?: Priority };
   /** Epoch ms before which no agent starts the task (`/claude run at …` / `in …`). */
   notBefore?: number;
+  /** `/claude run --force`: queue it even though open issues block it. */
+  force?: boolean;
 }
 
 export type EnqueueOutcome =
-  { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number } | { status: "already-live"; taskId: string; state: string };
+  | { status: "queued"; taskId: string; specialty: string; priority: Priority; run: number }
+  | { status: "already-live"; taskId: string; state: string }
+  | HoldOutcome;
+
+/** The answer to a trigger on an issue whose task is live: nothing new, and for a blocked one the way to start it. */
+export function alreadyLiveReply(state: string): string {
+  const force = state === "blocked" ? " It waits for the issues it depends on: `/claude run --force` starts it now." : "";
+  return `Claude is already on this issue (${state}); nothing new was queued.${force}`;
+}
 
 /**
  * Classifies the issue and puts one task on its specialty's queue, unless the issue already
- * has a live task. Reads from GitHub only what the prompt needs; writes nothing there.
+ * has a live task, or holds it `blocked` while issues it depends on are open (unless forced).
+ * Reads from GitHub only what the prompt and the dependencies need; writes nothing there.
  */
 export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Promise<EnqueueOutcome> {
   const { ctx, config } = request;
@@ -81,6 +94,11 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     createdAt: now,
     ...(request.notBefore !== undefined && request.notBefore > now ? { notBefore: request.notBefore } : {}),
   };
+  if (!request.force) {
+    const issue = { owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number, body: ctx.issue.body ?? "", dependencySummary: ctx.issue.dependencySummary };
+    const verdict = await judgeIssue(deps.store, ctx.octokit, issue);
+    if (verdict.kind !== "clear") return holdDraft(deps, draft, draftQueue(config, draft.specialty), verdict);
+  }
   return queueDraft(deps, draft, config);
 }
 
@@ -105,13 +123,18 @@ export function inActionsMode(config: RepoConfig, specialty: string): boolean {
   return taskMode(config, specialty) === "actions";
 }
 
+/** The queue a task of `specialty` goes on: its specialty's, or in runner mode the one only the dispatcher reads. */
+function draftQueue(config: RepoConfig, specialty: string): string {
+  return inActionsMode(config, specialty) ? ACTIONS_QUEUE : taskQueueName(specialty);
+}
+
 /** Claims the draft's new run and puts its job on the specialty's queue. */
 export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: RepoConfig): Promise<EnqueueOutcome> {
   const { taskId } = draft;
   const now = draft.createdAt;
   // Self-hosted runner mode: a queue only the dispatcher reads (src/dispatcher).
   const actionsMode = inActionsMode(config, draft.specialty);
-  const queue = actionsMode ? ACTIONS_QUEUE : taskQueueName(draft.specialty);
+  const queue = draftQueue(config, draft.specialty);
   const claim = await claimTask(deps.store, draft, queue);
   if (!claim.created) {
     // Another delivery won the race between our read and the claim.

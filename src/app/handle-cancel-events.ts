@@ -12,8 +12,12 @@ import type { IntakeDeps } from "./intake-deps.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { mayTrigger } from "../github/permission.js";
+import { onBlockerClosed } from "./check-dependencies.js";
 
-/** Closing the issue cancels its live task: nobody wants a PR for a closed issue. */
+/**
+ * Closing the issue cancels its live task: nobody wants a PR for a closed issue. The tasks
+ * blocked by it are checked again: for the last of their blockers, they start now.
+ */
 export async function handleClosed(deps: IntakeDeps, context: Context<"issues.closed">): Promise<void> {
   const ctx = issueContextFrom(context);
   if (!(await firstDelivery(deps.redis, deps.prefix, ctx.deliveryId))) return;
@@ -29,6 +33,8 @@ export async function handleClosed(deps: IntakeDeps, context: Context<"issues.cl
   }
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
   await cancelTask(deps, taskId, `@${ctx.actor} (issue closed)`);
+  const getOctokit = deps.getOctokit ?? (async () => ctx.octokit);
+  await onBlockerClosed({ ...deps, getOctokit }, { owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
 }
 
 /** A closed session-timeout issue means "I logged in again": the agent checks and resumes. */

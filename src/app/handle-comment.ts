@@ -7,7 +7,7 @@ import { formatTaskId } from "../shared/task-id.js";
 import { actorRole, authorize } from "./authorize.js";
 import { authorizeClusterControl } from "./authorize-cluster-control.js";
 import { configErrorReply } from "./config-error-reply.js";
-import { enqueueTask } from "./enqueue-task.js";
+import { alreadyLiveReply, enqueueTask } from "./enqueue-task.js";
 import { enqueuePullRequestTask, fetchPullRequest, pullRequestRefusal } from "./enqueue-pull-request.js";
 import { fixCiOnRequest } from "./ci/fix-ci-on-request.js";
 import { pullRequestOutcomeReply } from "./pull-request-outcome-reply.js";
@@ -18,6 +18,7 @@ import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { mayTrigger } from "../github/permission.js";
 import { reactToOutsider } from "./react-to-outsider.js";
+import { releaseBlockedTask } from "./release-blocked-task.js";
 import { reply } from "./reply.js";
 import { switchCluster } from "./switch-cluster.js";
 import { statusReply } from "./status-reply.js";
@@ -92,6 +93,15 @@ export async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: C
   }
   if (source.target === "pull-request") return runOnPullRequest(deps, ctx, config.config, command, source.trigger);
 
+  if (command.name === "run" && command.force) {
+    // `--force` on a task that waits for its blockers starts it now, as it is.
+    const current = await deps.store.get(taskId);
+    if (current?.state === "blocked") {
+      const released = await releaseBlockedTask(deps, current, `forced by @${ctx.actor}`);
+      if (released === "not-blocked") await reply(deps, ctx, "Claude's task on this issue is no longer blocked; nothing new was queued.");
+      return;
+    }
+  }
   // `retry` runs again where the last run left off: same specialty, same branch.
   const previous = command.name === "retry" ? await deps.store.get(taskId) : undefined;
   if (command.name === "retry" && !previous) {
@@ -107,9 +117,10 @@ export async function runCommand(deps: IntakeDeps, ctx: IssueContext, command: C
     trigger: source.trigger,
     hint,
     ...(command.name === "run" && command.notBefore !== undefined ? { notBefore: command.notBefore } : {}),
+    ...(command.name === "run" && command.force ? { force: true } : {}),
   });
   if (outcome.status === "already-live") {
-    await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.`);
+    await reply(deps, ctx, alreadyLiveReply(outcome.state));
   }
 }
 

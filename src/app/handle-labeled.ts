@@ -5,7 +5,7 @@ import { specialtySchema } from "../shared/specialty.js";
 import { STATE_LABELS } from "../shared/task-state.js";
 import { actorRole, authorize } from "./authorize.js";
 import { configErrorReply } from "./config-error-reply.js";
-import { enqueueTask } from "./enqueue-task.js";
+import { alreadyLiveReply, enqueueTask } from "./enqueue-task.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
@@ -65,8 +65,13 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
     ...(specialty ? { hint: { specialty } } : {}),
   });
   if (outcome.status === "already-live") {
-    await reply(deps, ctx, `Claude is already on this issue (${outcome.state}); nothing new was queued.`);
+    await reply(deps, ctx, alreadyLiveReply(outcome.state));
     return;
   }
-  log.info({ taskId: outcome.taskId, specialty: outcome.specialty, priority: outcome.priority }, "task queued");
+  if (outcome.status === "queued") log.info({ taskId: outcome.taskId, specialty: outcome.specialty, priority: outcome.priority }, "task queued");
+  else
+    log.info(
+      { taskId: outcome.taskId, outcome },
+      outcome.status === "blocked" ? "task held: blocked by open issues" : "task failed: its dependencies form a cycle",
+    );
 }

@@ -4,7 +4,7 @@ import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import type { Logger } from "../shared/logger.js";
-import type { GitHubClient } from "../github/github-client.js";
+import type { GetOctokit, GitHubClient } from "../github/github-client.js";
 import type { CiWatchQueue } from "../queue/ci-watch-queue.js";
 
 /** The cluster's ops repository, with a client on its own installation. */
@@ -32,6 +32,11 @@ export interface IntakeDeps {
   clusterAdmins?: readonly string[];
   /** `CCC_OPS_REPO`, whose maintainers and admins may pause, resume and stop the cluster. @defaultValue none */
   opsRepo?: () => Promise<OpsRepoClient>;
+  /**
+   * An installation's client, to check the tasks that wait for an issue just closed (they may
+   * be in another installation). @defaultValue the delivery's own client
+   */
+  getOctokit?: GetOctokit;
   /** Asks the self-hosted runner dispatcher for a pass now instead of at its next interval. @defaultValue none */
   dispatchNow?: () => void;
   /** Where check events put the commits whose checks to look at (src/app/ci). @defaultValue one on `redis`, made on first use */

@@ -1,4 +1,5 @@
 import type { Context } from "probot";
+import { dependencySummaryOf } from "../github/read-blockers.js";
 import type { IssueContext } from "./issue-context.js";
 
 type IssueEvent = Context<"issues.labeled" | "issues.unlabeled" | "issues.closed" | "issue_comment.created">;
@@ -42,6 +43,7 @@ export function issueContextFrom(context: IssueEvent): IssueContext {
       author: payload.issue.user?.login ?? "ghost",
       labels: (payload.issue.labels ?? []).map((l) => (typeof l === "string" ? l : l.name)),
       comments: payload.issue.comments,
+      dependencySummary: dependencySummaryOf(payload.issue),
     },
   };
 }

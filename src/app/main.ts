@@ -18,6 +18,8 @@ import { Reconciler } from "../reconciler/reconciler.js";
 import { CiWatchQueue } from "../queue/ci-watch-queue.js";
 import { CiWatcher } from "./ci/ci-watcher.js";
 import type { IntakeDeps } from "./intake-deps.js";
+import { checkBlockedTask } from "./check-dependencies.js";
+import { requeueHeldJob } from "./release-blocked-task.js";
 import { requireWebhookSecret } from "./require-webhook-secret.js";
 import { explainListenFailure } from "./listen-failure.js";
 import { explainWebhookProxyFailure } from "./webhook-proxy.js";
@@ -106,7 +108,20 @@ async function main(): Promise<void> {
         dispatcher.start();
         const runnerDispatcher = dispatcher;
         deps.dispatchNow = () => runnerDispatcher.nudge();
-        reconciler = new Reconciler({ ...deps, log: log.child({ component: "reconciler" }), intervalMs: env.CCC_RECONCILE_SECONDS * 1000 });
+        // Blocked tasks' blockers are read with their own installation's client.
+        const getOctokit = (installationId: number) => app.auth(installationId);
+        deps.getOctokit = getOctokit;
+        const dependencies = { ...deps, getOctokit, log: log.child({ component: "dependencies" }) };
+        reconciler = new Reconciler({
+          ...deps,
+          log: log.child({ component: "reconciler" }),
+          intervalMs: env.CCC_RECONCILE_SECONDS * 1000,
+          blocked: {
+            check: (task) => checkBlockedTask(dependencies, task),
+            requeue: (task) => requeueHeldJob(dependencies, task),
+            everyMs: env.CCC_DEPENDENCY_CHECK_SECONDS * 1000,
+          },
+        });
         reconciler.start();
         // Red checks on the cluster's pull requests become CI-fix tasks (src/app/ci).
         ciWatcher = new CiWatcher({

@@ -1,4 +1,5 @@
 import type { TaskRecord } from "../queue/task-record.js";
+import { describeDependsOn } from "../reporter/describe-depends-on.js";
 import { codeSpan, inlineText } from "../reporter/markdown.js";
 import { outboundTarget } from "../reporter/outbound.js";
 import { formatStartTime } from "../shared/start-time.js";
@@ -16,6 +17,8 @@ export function statusReply(record: TaskRecord | undefined, on: "issue" | "pull-
     `Claude task on this ${record.pullRequest ? "pull request" : "issue"}: **${record.state}** (run ${record.run}, ${codeSpan(record.specialty)}, ${record.priority} priority).`,
   ];
   if (record.state === "queued" && record.notBefore !== undefined && record.notBefore > now) parts.push(`Scheduled for ${formatStartTime(record.notBefore)}.`);
+  const waits = record.state === "blocked" ? describeDependsOn(record) : undefined;
+  if (waits) parts.push(`Waits for ${waits} to close (\`/claude run --force\` starts it now).`);
   if (record.agent) parts.push(`Agent: ${codeSpan(record.agent)}.`);
   if (record.blockedBy) parts.push(`Blocked: ${inlineText(record.blockedBy, 1_000)}.`);
   if (record.waitingFor) parts.push(`Waiting for ${inlineText(record.waitingFor, 1_000, target)}.`);

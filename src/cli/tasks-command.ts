@@ -1,6 +1,6 @@
 import type { TaskRecord } from "../queue/task-record.js";
 import { TaskStore } from "../queue/task-store.js";
-import type { TaskState } from "../shared/task-state.js";
+import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
 import type { ClusterDeps } from "./cluster-commands.js";
 import { ago } from "../shared/ago.js";
 import { ExitCode } from "./exit-code.js";
@@ -43,8 +43,9 @@ function stateOf(task: TaskRecord): string {
 /** The PR, or what holds a live task up (the same words as its tracking comment), or why it failed. */
 function resultOf(task: TaskRecord): string {
   if (task.prUrl) return task.prUrl;
-  const live = task.state === "queued" || task.state === "waiting" || task.state === "running";
-  const why = live ? (task.blockedBy ?? task.waitingFor) : undefined;
+  const live = LIVE_STATES.includes(task.state);
+  const dependsOn = task.state === "blocked" && task.dependsOn ? [...task.dependsOn.open, ...task.dependsOn.unreadable].join(", ") : "";
+  const why = live ? (dependsOn ? `blocked by ${dependsOn}` : (task.blockedBy ?? task.waitingFor)) : undefined;
   if (why) return `waits: ${why.slice(0, 100)}`;
   return task.failure && !live ? `${task.failure.kind}: ${task.failure.message.slice(0, 60)}` : "-";
 }

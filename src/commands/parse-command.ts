@@ -15,6 +15,8 @@ export type Command =
       notBefore?: number;
       /** What the user asked for beyond the issue: the text after the options on a pull request, and the lines below the command. */
       instructions?: string;
+      /** `--force`: start even though the issue is blocked by open issues (or in a dependency cycle). */
+      force?: boolean;
     }
   | { name: "status" }
   | { name: "cancel" }
@@ -108,6 +110,7 @@ function parseRun(args: readonly string[], below: string, options: Required<Pars
   let specialty: string | undefined;
   let priority: Priority | undefined;
   let notBefore: number | undefined;
+  let force = false;
   let sameLine: string[] = [];
   const priorities = PRIORITIES.join(", ");
   for (let i = 0; i < args.length; i++) {
@@ -126,6 +129,13 @@ function parseRun(args: readonly string[], below: string, options: Required<Pars
       i += schedule.tokens;
       continue;
     }
+    // A pull request's task waits for no issue: there the word is the user's instructions.
+    if (lower === "--force" && !onPullRequest) {
+      if (force) return error("`--force` given twice", hint);
+      force = true;
+      continue;
+    }
+    if (lower.startsWith("-") && !onPullRequest) return error(`unknown option ${quote(arg)}; the only flag is \`--force\``, hint);
     if (onPullRequest && !lower.startsWith("priority:")) {
       sameLine = args.slice(i);
       break;
@@ -156,6 +166,7 @@ function parseRun(args: readonly string[], below: string, options: Required<Pars
   if (specialty !== undefined) command.specialty = specialty;
   if (priority !== undefined) command.priority = priority;
   if (notBefore !== undefined) command.notBefore = notBefore;
+  if (force) command.force = true;
   const instructions = [sameLine.join(" "), below].filter((part) => part !== "").join("\n\n");
   if (instructions !== "") command.instructions = instructions;
   return { kind: "command", command };

@@ -51,6 +51,11 @@ export const appEnvSchema = sharedEnvSchema.extend({
    * GitHub sends for one commit.
    */
   CCC_CI_SETTLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(20),
+  /**
+   * How often the reconciler reads a blocked task's blockers from GitHub again, in case their
+   * close event was missed (each close event checks its dependents at once anyway).
+   */
+  CCC_DEPENDENCY_CHECK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** How often the usage monitor compares spending with the budgets and raises alerts. */
   CCC_USAGE_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** USD budgets per Claude account, `account=usd[/5h|24h|7d]`, comma-separated. */

@@ -8,22 +8,25 @@ export const CI_WATCH_QUEUE = "ci-watch";
 
 /** One cluster pull request's head commit to look at once its checks settle. */
 export const ciWatchSchema = z.object({
+  /** `checks`: are the head's checks red? `mergeable`: does the PR still merge with its moved base? */
+  kind: z.enum(["checks", "mergeable"]).default("checks"),
   owner: z.string(),
   repo: z.string(),
   pr: z.number().int(),
+  /** The head commit whose checks to judge, or (`mergeable`) the base branch's new commit. */
   sha: z.string(),
   installationId: z.number().int(),
   /** When the commit was first watched (epoch ms): the watch gives up waiting after `CI_WATCH_MAX_MS`. */
   since: z.number(),
 });
-export type CiWatch = z.infer<typeof ciWatchSchema>;
+export type CiWatch = z.input<typeof ciWatchSchema>;
 
 /** How long a head commit's checks are waited for before the watch lets it be. */
 export const CI_WATCH_MAX_MS = 6 * 60 * 60_000;
 
 /** One job per pull request and head commit: three events for one red commit are one look. */
-export function ciWatchJobId(watch: Pick<CiWatch, "owner" | "repo" | "pr" | "sha">): string {
-  return `ci-${watch.owner}/${watch.repo}#${watch.pr}@${watch.sha}`.replaceAll(":", "_");
+export function ciWatchJobId(watch: Pick<CiWatch, "kind" | "owner" | "repo" | "pr" | "sha">): string {
+  return `${watch.kind === "mergeable" ? "merge" : "ci"}-${watch.owner}/${watch.repo}#${watch.pr}@${watch.sha}`.replaceAll(":", "_");
 }
 
 /**

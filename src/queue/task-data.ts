@@ -67,6 +67,17 @@ export const ciFixSchema = z.object({
   omitted: z.number().int().min(0),
 });
 
+/** A conflict task: the PR's base moved and the PR no longer merges; the agent merges the base in. */
+export const conflictFixSchema = z.object({
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1),
+  /** The base branch's commit GitHub found the conflict with; the agent merges what origin has then. */
+  baseSha: z.string(),
+  /** The files git left conflicted, filled in by the agent for the prompt (never by the app). */
+  files: z.array(z.string()).optional(),
+});
+
+export type ConflictFix = z.infer<typeof conflictFixSchema>;
 export type CiFailure = z.infer<typeof ciFailureSchema>;
 export type CiFix = z.infer<typeof ciFixSchema>;
 export type PullRequestRef = z.infer<typeof pullRequestSchema>;
@@ -142,6 +153,8 @@ export const taskDataSchema = z.object({
   feedback: feedbackSchema.optional(),
   /** A CI-fix task on the pull request (set only with `pullRequest`): the failures to fix. */
   ciFix: ciFixSchema.optional(),
+  /** A conflict task on the pull request (set only with `pullRequest`): merge the base branch in. */
+  conflict: conflictFixSchema.optional(),
 });
 
 export type TaskData = z.infer<typeof taskDataSchema>;

@@ -1,5 +1,5 @@
 import type { TaskData } from "./task-data.js";
-import type { TaskRecord } from "./task-record.js";
+import type { TaskDependsOn, TaskRecord } from "./task-record.js";
 import type { TaskStore } from "./task-store.js";
 
 /** A new run's task before the store numbers the run: everything the agent will need. */
@@ -36,6 +36,9 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     ...(task.ciFix
       ? { ciFix: { attempt: task.ciFix.attempt, maxAttempts: task.ciFix.maxAttempts, checks: task.ciFix.checks.map((check) => check.name) } }
       : {}),
+    ...(task.conflict && task.pullRequest
+      ? { conflict: { attempt: task.conflict.attempt, maxAttempts: task.conflict.maxAttempts, baseBranch: task.pullRequest.baseBranch } }
+      : {}),
   };
 }
 
@@ -43,9 +46,11 @@ export type ClaimedTask = { created: true; task: TaskData } | { created: false; 
 
 /**
  * Starts a new run of the task's issue on `queue` unless one is live: the one way the app, a
- * retry, the tests and the benches create a task. Queueing its job is the caller's next step.
+ * retry, the tests and the benches create a task. Queueing its job is the caller's next step,
+ * unless `blocked` says what the run waits for: it then starts `blocked`, its job held back.
  */
-export async function claimTask(store: TaskStore, draft: TaskDraft, queue: string): Promise<ClaimedTask> {
-  const claim = await store.claim(newTaskRecord(draft, queue));
+export async function claimTask(store: TaskStore, draft: TaskDraft, queue: string, blocked?: TaskDependsOn): Promise<ClaimedTask> {
+  const record = newTaskRecord(draft, queue);
+  const claim = await store.claim(blocked ? { ...record, state: "blocked", dependsOn: blocked } : record);
   return claim.created ? { created: true, task: { ...draft, run: claim.run } } : { created: false, run: claim.run };
 }

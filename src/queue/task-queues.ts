@@ -5,7 +5,7 @@ import { UserFacingError } from "../shared/user-facing-error.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
 import type { TaskSecrets } from "../config/task-secret.js";
-import { signTask, verifyTaskJob, type TaskJob, type TaskVerdict } from "./task-signature.js";
+import { signTask, verifyTaskJob, type SignedTaskData, type TaskJob, type TaskVerdict } from "./task-signature.js";
 
 /** One queue per specialty; `general` is a specialty like the others. */
 export function taskQueueName(specialty: string): string {
@@ -85,6 +85,15 @@ export class TaskQueues {
   async addSigned(queue: string, data: TaskData, options: JobsOptions): Promise<void> {
     if (!this.options.secrets) throw new TaskSecretMissingError();
     await this.queue(queue).add("task", signTask(data, queue, this.options.secrets), options);
+  }
+
+  /**
+   * The job data `addSigned` would put on `queue`, for a task held back before it is queued (a
+   * blocked issue): whoever queues it later checks this signature first, as for a job.
+   */
+  sign(data: TaskData, queue: string): SignedTaskData {
+    if (!this.options.secrets) throw new TaskSecretMissingError();
+    return signTask(data, queue, this.options.secrets);
   }
 
   /** Whether a job read back from a queue is a task the app signed, unchanged. */

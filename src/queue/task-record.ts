@@ -6,7 +6,19 @@ import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
-  kind: "usage-limit" | "session-expired" | "max-turns" | "network" | "invalid-request" | "timeout" | "cancelled" | "crash" | "push" | "unknown";
+  kind:
+    | "usage-limit"
+    | "session-expired"
+    | "max-turns"
+    | "network"
+    | "invalid-request"
+    | "timeout"
+    | "cancelled"
+    | "crash"
+    | "push"
+    /** The issue's blockers wait for it in turn: the message (the app's own words) names the cycle. */
+    | "dependency-cycle"
+    | "unknown";
   message: string;
 }
 
@@ -55,6 +67,16 @@ export interface TaskAutoMerge {
   /** `enabled`: GitHub accepted it; `skipped`: the tests did not pass; `refused`: GitHub said no (`message`). */
   status: "enabled" | "skipped" | "refused";
   message?: string;
+}
+
+/** What a `blocked` task waits for, as the app last read it from GitHub. */
+export interface TaskDependsOn {
+  /** Open blockers, `owner/repo#n` as GitHub spells them. */
+  open: string[];
+  /** Blockers the app's installation cannot read (another repository, deleted): they hold the task too. */
+  unreadable: string[];
+  /** When the blockers were last read (epoch ms): the reconciler reads them again at a bounded rate. */
+  checkedAt: number;
 }
 
 /** A Claude session a later attempt can continue, on the agent that keeps its worktree. */
@@ -119,6 +141,8 @@ export interface TaskRecord {
    * for queued and waiting tasks (and running ones whose agent stopped responding).
    */
   blockedBy?: string;
+  /** Set while the task is `blocked`: the issues it waits for (docs/architecture.md, "Dependencies"). */
+  dependsOn?: TaskDependsOn;
   /**
    * What the running agent's owner lowered or dropped from the repository's settings (its
    * `--max-permission-mode`, `--allowed-tools`, `--models`), one sentence each; cleared by the next claim.
@@ -158,6 +182,8 @@ export interface TaskRecord {
   pullRequest?: PullRequestRef;
   /** A CI-fix run on the pull request: which attempt, of how many, on which failing checks (their names). */
   ciFix?: TaskCiFix;
+  /** A conflict run on the pull request: merging its base branch in, which attempt of how many. */
+  conflict?: { attempt: number; maxAttempts: number; baseBranch: string };
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -175,7 +201,19 @@ export interface TaskRecord {
 }
 
 const taskFailureSchema = z.object({
-  kind: z.enum(["usage-limit", "session-expired", "max-turns", "network", "invalid-request", "timeout", "cancelled", "crash", "push", "unknown"]),
+  kind: z.enum([
+    "usage-limit",
+    "session-expired",
+    "max-turns",
+    "network",
+    "invalid-request",
+    "timeout",
+    "cancelled",
+    "crash",
+    "push",
+    "dependency-cycle",
+    "unknown",
+  ]),
   message: z.string(),
 }) satisfies z.ZodType<TaskFailure>;
 
@@ -225,6 +263,7 @@ export const taskRecordSchema = z.object({
   failure: taskFailureSchema.optional(),
   waitingFor: z.string().optional(),
   blockedBy: z.string().optional(),
+  dependsOn: z.object({ open: z.array(z.string()), unreadable: z.array(z.string()), checkedAt: z.number() }).optional(),
   capped: z.array(z.string()).optional(),
   lease: z.string().optional(),
   session: z.object({ id: z.string(), agent: z.string(), dir: z.string(), run: z.number(), promptedAt: z.number() }).optional(),
@@ -239,6 +278,7 @@ export const taskRecordSchema = z.object({
   closedAt: z.number().optional(),
   pullRequest: pullRequestSchema.optional(),
   ciFix: z.object({ attempt: z.number(), maxAttempts: z.number(), checks: z.array(z.string()) }).optional(),
+  conflict: z.object({ attempt: z.number(), maxAttempts: z.number(), baseBranch: z.string() }).optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

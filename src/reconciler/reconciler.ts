@@ -12,6 +12,7 @@ import { readSessionIssue } from "../store/session-issues.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { parseStored } from "../shared/parse-stored.js";
 import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
+import { checkBlockedTasks, type BlockedTaskHooks } from "./check-blocked-tasks.js";
 import { describeBlocker } from "./describe-blocker.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
 
@@ -28,6 +29,8 @@ export interface ReconcilerOptions {
   intervalMs?: number;
   /** @defaultValue Date.now */
   now?: () => number;
+  /** What the app does with blocked tasks (src/app/check-dependencies.ts). @defaultValue none: blocked tasks are left as they are */
+  blocked?: BlockedTaskHooks;
 }
 
 /** The app claims a task's record before it adds the job (after reading the issue's comments). */
@@ -43,7 +46,8 @@ const AGENT_QUEUE = /^tasks-(.+)$/;
  *   by stalling, or went back to the queue while the record still says running);
  * - says on a queued or waiting task why no agent can take it now and who can unblock it;
  * - has a session-timeout issue opened in that task's repository for an agent whose login
- *   expired with nowhere to report it.
+ *   expired with nowhere to report it;
+ * - checks blocked tasks' blockers again, at a bounded rate, in case a close event was missed.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -97,7 +101,13 @@ export class Reconciler {
       const [agents, control] = await Promise.all([this.options.registry.list(), this.control.get()]);
       const sessionIssues = await this.sessionIssues(agents);
       const reported = new Set(sessionIssues.keys());
+      const blocked: TaskRecord[] = [];
       for (const task of tasks) {
+        // No job yet, in either mode: its blockers decide, not the queues.
+        if (task.state === "blocked") {
+          blocked.push(task);
+          continue;
+        }
         const match = AGENT_QUEUE.exec(task.queue);
         if (!match) continue;
         if (task.state === "running") {
@@ -111,6 +121,7 @@ export class Reconciler {
         );
         await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
+      if (this.options.blocked) await checkBlockedTasks(blocked, this.options.blocked, this.now(), this.log);
     } finally {
       await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
     }
@@ -158,8 +169,11 @@ export class Reconciler {
   /** A queued or waiting task must have a job an agent can take; false when it was failed here. */
   private async checkQueued(task: TaskRecord): Promise<boolean> {
     if (this.now() - task.queuedAt < QUEUED_GRACE_MS) return true;
-    const verdict = judgeQueuedTask(await this.jobView(task));
+    const view = await this.jobView(task);
+    const verdict = judgeQueuedTask(view);
     if (verdict.kind === "ok") return true;
+    // A released blocked task whose job never reached its queue still has its held job.
+    if (!view && (await this.options.blocked?.requeue(task))) return true;
     await this.fail(task, verdict.message);
     return false;
   }

@@ -2,6 +2,7 @@ import type { TaskRecord } from "../queue/task-record.js";
 import { redactSecrets } from "../shared/redact.js";
 import { formatStartTime } from "../shared/start-time.js";
 import type { TaskState } from "../shared/task-state.js";
+import { describeDependsOn } from "./describe-depends-on.js";
 import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
 import { outboundTarget, type OutboundTarget } from "./outbound.js";
@@ -14,6 +15,7 @@ const DEFAULT_MAX_ATTEMPTS = 3;
 const MAX_ANSWER = 6_000;
 
 const HEADLINES: Record<TaskState, string> = {
+  blocked: "🔗 **Blocked**",
   queued: "⏳ **Queued**",
   running: "🏃 **Running**",
   waiting: "⏸️ **Waiting**",
@@ -66,6 +68,12 @@ function statusLine(record: TaskRecord, task: OutboundTarget, now: number): stri
   const waitingFor = (max: number, prefix = "") => (record.waitingFor ? inlineText(`${prefix}${record.waitingFor}`, max, target) : undefined);
   const blockedBy = (max: number) => (record.blockedBy ? inlineText(record.blockedBy, max) : undefined);
   switch (record.state) {
+    case "blocked": {
+      const waits = describeDependsOn(record);
+      if (!waits) return headline;
+      const count = record.dependsOn!.open.length + record.dependsOn!.unreadable.length;
+      return `${headline} by ${waits}: Claude starts by itself when ${count === 1 ? "it closes" : "they are all closed"}. Comment \`/claude run --force\` to start now anyway.`;
+    }
     case "queued": {
       if (record.notBefore !== undefined && record.notBefore > now) {
         const scheduled = `🕑 **Scheduled** for ${formatStartTime(record.notBefore)}`;
@@ -116,13 +124,18 @@ function detailsLine(record: TaskRecord, now: number, target: OutboundTarget): s
 
 function elapsed(record: TaskRecord, now: number): string {
   if (record.state === "queued") return `queued for ${formatDuration(now - record.queuedAt)}`;
+  if (record.state === "blocked") return `blocked for ${formatDuration(now - record.queuedAt)}`;
   const start = record.startedAt ?? record.queuedAt;
   const end = record.finishedAt !== undefined && record.state !== "running" && record.state !== "waiting" ? record.finishedAt : now;
   return `elapsed ${formatDuration(end - start)}`;
 }
 
-/** A CI-fix run: which checks it fixes, and which of its bounded attempts this is. */
+/** A CI-fix or conflict run: which checks it fixes (or which base it merges), and which of its bounded attempts this is. */
 function ciFixLine(record: TaskRecord): string | undefined {
+  if (record.conflict) {
+    const { baseBranch, attempt, maxAttempts } = record.conflict;
+    return `🔀 **Resolving conflicts** with ${codeSpan(baseBranch, 120)}, attempt ${attempt} of ${maxAttempts}`;
+  }
   if (!record.ciFix) return undefined;
   const { checks, attempt, maxAttempts } = record.ciFix;
   const names =
@@ -155,6 +168,13 @@ function stateSection(record: TaskRecord, target: OutboundTarget): string[] {
     case "no-changes":
       return record.result?.summary ? ["**Claude's answer**", markdownBlock(record.result.summary, MAX_ANSWER, target)] : [];
     case "failed": {
+      // The app's own words, naming the cycle's issues: not defanged as Claude's words are.
+      if (record.failure?.kind === "dependency-cycle") {
+        return [
+          `**Reason** ${inlineText(record.failure.message, 1_000)}.`,
+          "Remove one of the dependencies and comment `/claude run`, or comment `/claude run --force` to start this issue anyway.",
+        ];
+      }
       const reason = record.failure ? `**Reason** ${inlineText(record.failure.message, 1_000, target)}` : "**Reason** unknown";
       return [reason, "Comment `/claude retry` to try again."];
     }

@@ -218,7 +218,7 @@ export class Reporter {
    * caught by the look's own polling.
    */
   private async watchChecks(record: TaskRecord, pr: number, sha: string): Promise<void> {
-    await this.checks.notePush(record.owner, record.repo, pr, sha, this.now());
+    await this.checks.notePush(record.owner, record.repo, pr, sha, this.now(), record.baseBranch);
     const watch = { owner: record.owner, repo: record.repo, pr, sha, installationId: record.installationId, since: this.now() };
     await this.options.ciWatch?.watch(watch, this.options.ciSettleMs ?? DEFAULT_CI_SETTLE_MS);
   }

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import { z } from "zod";
 import { readRetention } from "../queue/retention.js";
 import { checkStored, decodeStoredFields, parseStored } from "../shared/parse-stored.js";
@@ -22,6 +22,14 @@ export const pullRequestChecksSchema = z.object({
   /** Names of the checks that failed last. */
   failing: z.array(z.string()),
   updatedAt: z.number(),
+  /** Whether the PR merges with its base, as GitHub last said: `conflict` when it does not. */
+  conflictState: z.enum(["clean", "conflict", "resolving", "gave-up"]).optional(),
+  /** Conflict runs since the PR last merged cleanly, and in all. */
+  conflictAttempts: z.number().int().min(0).optional(),
+  conflictRuns: z.number().int().min(0).optional(),
+  /** `<head sha>@<base sha>` last acted on: one conflict task per pair. */
+  conflictHandled: z.string().optional(),
+  conflictBase: z.string().optional(),
 });
 export type PullRequestChecksState = z.infer<typeof pullRequestChecksSchema>;
 
@@ -33,27 +41,41 @@ export type FixClaim =
   /** The attempts are spent: the caller says so on the PR, once. */
   | { kind: "gave-up"; attempts: number };
 
-// KEYS[1] the PR's hash. ARGV: sha, max attempts, "1" when a person asked (`/claude fix-ci`),
-// failing names (JSON), now, retention ms.
-const CLAIM_FIX = `
-local handled = redis.call('HGET', KEYS[1], 'handledSha')
+// KEYS[1] the PR's hash. ARGV: the commit (or commit pair) acted on, max attempts, "1" when a
+// person asked, a note (JSON), now, retention ms; then the fields of this kind of fix: attempts,
+// runs, handled, state, note. CI fixes and conflict fixes count apart in one hash.
+const CLAIM = `
+local f_attempts, f_runs, f_handled, f_state, f_note = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local handled = redis.call('HGET', KEYS[1], f_handled)
 local force = ARGV[3] == '1'
 if not force and handled == cjson.encode(ARGV[1]) then return {'duplicate', 0} end
-local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
+local attempts = tonumber(redis.call('HGET', KEYS[1], f_attempts) or '0')
 if force then attempts = 0 end
-local state = redis.call('HGET', KEYS[1], 'state')
-redis.call('HSET', KEYS[1], 'handledSha', cjson.encode(ARGV[1]), 'failing', ARGV[4], 'updatedAt', ARGV[5])
-if redis.call('HEXISTS', KEYS[1], 'fixRuns') == 0 then redis.call('HSET', KEYS[1], 'fixRuns', '0') end
+local state = redis.call('HGET', KEYS[1], f_state)
+redis.call('HSET', KEYS[1], f_handled, cjson.encode(ARGV[1]), f_note, ARGV[4], 'updatedAt', ARGV[5])
+if redis.call('HEXISTS', KEYS[1], f_runs) == 0 then redis.call('HSET', KEYS[1], f_runs, '0') end
+for _, pair in ipairs({{'state', cjson.encode('pending')}, {'attempts', '0'}, {'fixRuns', '0'}, {'failing', '[]'}}) do
+  redis.call('HSETNX', KEYS[1], pair[1], pair[2])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 if attempts >= tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 'attempts', tostring(attempts), 'state', cjson.encode('gave-up'))
+  redis.call('HSET', KEYS[1], f_attempts, tostring(attempts), f_state, cjson.encode('gave-up'))
   if state == cjson.encode('gave-up') then return {'duplicate', 0} end
   return {'gave-up', attempts}
 end
-redis.call('HSET', KEYS[1], 'attempts', tostring(attempts + 1), 'state', cjson.encode('fixing'))
-redis.call('HINCRBY', KEYS[1], 'fixRuns', 1)
+redis.call('HSET', KEYS[1], f_attempts, tostring(attempts + 1), f_state, cjson.encode(ARGV[12]))
+redis.call('HINCRBY', KEYS[1], f_runs, 1)
 return {'claimed', attempts + 1}
 `;
+
+/** The hash fields each kind of fix counts in, and the state a claimed attempt sets. */
+const CI_FIELDS = ["attempts", "fixRuns", "handledSha", "state", "failing", "fixing"] as const;
+const CONFLICT_FIELDS = ["conflictAttempts", "conflictRuns", "conflictHandled", "conflictState", "conflictBase", "resolving"] as const;
+
+/** The fields every PR's hash has, for a hash a partial write started. */
+function withDefaults(multi: ChainableCommander, key: string): ChainableCommander {
+  return multi.hsetnx(key, "state", JSON.stringify("pending")).hsetnx(key, "attempts", "0").hsetnx(key, "fixRuns", "0").hsetnx(key, "failing", "[]");
+}
 
 /**
  * The cluster's pull requests' checks: which commits the cluster pushed (so a check event,
@@ -76,12 +98,18 @@ export class PullRequestChecks {
     return `${this.prefix}:ci-sha:${owner}/${repo}@${sha}`;
   }
 
-  /** The cluster pushed `sha` to the PR's branch: its checks are pending, and its red ones ours to fix. */
-  async notePush(owner: string, repo: string, pr: number, sha: string, at: number): Promise<void> {
+  /**
+   * The cluster pushed `sha` to the PR's branch (which targets `base`): its checks are pending,
+   * its red ones ours to fix, and a move of `base` is looked at for conflicts.
+   */
+  async notePush(owner: string, repo: string, pr: number, sha: string, at: number, base?: string): Promise<void> {
     const key = this.key(owner, repo, pr);
+    const open = this.openKey(owner, repo);
     await this.redis
       .multi()
       .set(this.shaKey(owner, repo, sha), JSON.stringify(pr), "PX", this.retentionMs)
+      .hset(open, { [String(pr)]: base ?? "" })
+      .pexpire(open, this.retentionMs)
       .hset(key, { headSha: JSON.stringify(sha), state: JSON.stringify("pending"), failing: "[]", updatedAt: JSON.stringify(at) })
       .hsetnx(key, "attempts", "0")
       .hsetnx(key, "fixRuns", "0")
@@ -112,7 +140,7 @@ export class PullRequestChecks {
     const fields: Record<string, string> = { failing: JSON.stringify(failing), updatedAt: JSON.stringify(at) };
     if (verdict === "green") Object.assign(fields, { state: JSON.stringify("green"), attempts: "0" });
     else if ((await this.get(owner, repo, pr))?.state !== "fixing") fields.state = JSON.stringify("red");
-    await this.redis.multi().hset(key, fields).hsetnx(key, "attempts", "0").hsetnx(key, "fixRuns", "0").pexpire(key, this.retentionMs).exec();
+    await withDefaults(this.redis.multi().hset(key, fields), key).pexpire(key, this.retentionMs).exec();
   }
 
   /**
@@ -127,16 +155,65 @@ export class PullRequestChecks {
     sha: string,
     options: { maxAttempts: number; asked: boolean; failing: readonly string[]; at: number },
   ): Promise<FixClaim> {
+    return this.claim(owner, repo, pr, sha, JSON.stringify(options.failing), options, CI_FIELDS);
+  }
+
+  /**
+   * Takes the next conflict attempt for the PR's head against the base's commit `baseSha`, at
+   * most `maxAttempts` since the PR last merged cleanly, and one per head and base pair.
+   */
+  async claimConflict(
+    owner: string,
+    repo: string,
+    pr: number,
+    pair: { headSha: string; baseSha: string; base: string },
+    options: { maxAttempts: number; at: number },
+  ): Promise<FixClaim> {
+    return this.claim(owner, repo, pr, `${pair.headSha}@${pair.baseSha}`, JSON.stringify(pair.base), { ...options, asked: false }, CONFLICT_FIELDS);
+  }
+
+  /** GitHub says the PR merges cleanly with its base again: the conflict count starts over. */
+  async mergesCleanly(owner: string, repo: string, pr: number, at: number): Promise<void> {
+    const key = this.key(owner, repo, pr);
+    const fields = { conflictState: JSON.stringify("clean"), conflictAttempts: "0", updatedAt: JSON.stringify(at) };
+    await withDefaults(this.redis.multi().hset(key, fields), key).pexpire(key, this.retentionMs).exec();
+  }
+
+  /** The cluster's open pull requests in the repository, with the base branch each targets. */
+  async openPullRequests(owner: string, repo: string): Promise<Map<number, string>> {
+    const raw = await this.redis.hgetall(this.openKey(owner, repo));
+    return new Map(Object.entries(raw).map(([pr, base]) => [Number(pr), base]));
+  }
+
+  /** The pull request was closed or merged: no more looks at its checks or its base. */
+  async closed(owner: string, repo: string, pr: number): Promise<void> {
+    await this.redis.hdel(this.openKey(owner, repo), String(pr));
+  }
+
+  private openKey(owner: string, repo: string): string {
+    return `${this.prefix}:ci-open:${owner}/${repo}`;
+  }
+
+  private async claim(
+    owner: string,
+    repo: string,
+    pr: number,
+    handled: string,
+    note: string,
+    options: { maxAttempts: number; asked: boolean; at: number },
+    fields: readonly string[],
+  ): Promise<FixClaim> {
     const [kind, attempts] = (await this.redis.eval(
-      CLAIM_FIX,
+      CLAIM,
       1,
       this.key(owner, repo, pr),
-      sha,
+      handled,
       String(options.maxAttempts),
       options.asked ? "1" : "0",
-      JSON.stringify(options.failing),
+      note,
       JSON.stringify(options.at),
       String(this.retentionMs),
+      ...fields,
     )) as [string, number];
     if (kind === "claimed") return { kind, attempt: attempts };
     if (kind === "gave-up") return { kind, attempts };

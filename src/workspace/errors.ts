@@ -14,6 +14,7 @@ export type GitErrorCode =
   | "worktree-failed"
   | "remove-failed"
   | "worktree-tampered"
+  | "merge-failed"
   | "git-failed";
 
 /** A git operation the workspace could not do. `code` is stable; the message names the fix. */

@@ -1,4 +1,4 @@
-import { access, mkdir, realpath, rm } from "node:fs/promises";
+import { access, mkdir, readFile, realpath, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { isValidBranchName } from "./branch-name.js";
@@ -13,6 +13,21 @@ import { assertWorktreeLinked } from "./worktree-link.js";
 import { addWorktree, checkoutWorktree, clearWorktreeSlot, removeWorktree, resolveRefs } from "./worktree.js";
 
 export type { GitIdentity };
+
+/** What merging the base branch into a worktree's branch did. */
+export type BaseMerge =
+  /** The base had nothing the branch lacks. */
+  | { kind: "up-to-date" }
+  /** Merged without a conflict: a merge commit is on the branch. */
+  | { kind: "merged" }
+  /** The merge stopped with these files conflicted; the merge is under way (MERGE_HEAD). */
+  | { kind: "conflicts"; files: string[] };
+
+/**
+ * A line git opens or closes a conflict with: `<<<<<<< HEAD`, `>>>>>>> main`. Not `=======`
+ * alone, which is also a Markdown heading's underline.
+ */
+const CONFLICT_MARKER = /^(?:<{7}|>{7}) \S/m;
 
 export interface WorkspaceOptions {
   /** Holds `mirrors/<owner>/<repo>.git` and `worktrees/<owner>/<repo>/<task>`. */
@@ -156,7 +171,8 @@ export class Workspace {
   /** Commits on HEAD that were not there when the worktree was prepared: what this run added. */
   async commitsAhead(prepared: PreparedWorktree): Promise<number> {
     await this.assertLinked(prepared.dir);
-    const out = await git(["rev-list", "--count", `${prepared.startSha}..HEAD`], { cwd: prepared.dir, log: this.log });
+    // First parents only: a merge of the base counts as one commit, not as every commit it brings.
+    const out = await git(["rev-list", "--count", "--first-parent", `${prepared.startSha}..HEAD`], { cwd: prepared.dir, log: this.log });
     return Number(out.trim());
   }
 
@@ -164,6 +180,53 @@ export class Workspace {
   async headSha(prepared: PreparedWorktree): Promise<string> {
     await this.assertLinked(prepared.dir);
     return (await git(["rev-parse", "HEAD"], { cwd: prepared.dir, log: this.log })).trim();
+  }
+
+  /**
+   * Merges `origin/<baseBranch>` (as last fetched) into the worktree's branch with a merge
+   * commit, never a rebase: the commits reviewers commented on stay. A merge an earlier attempt
+   * left under way (in a kept worktree) is aborted first: its base may have moved since, and
+   * files it staged would hide their conflicts from the marker check.
+   */
+  async mergeBase(prepared: PreparedWorktree, baseBranch: string): Promise<BaseMerge> {
+    const { dir } = prepared;
+    await this.assertLinked(dir);
+    const unmerged = async () => (await git(["diff", "--name-only", "--diff-filter=U", "-z"], { cwd: dir, log: this.log })).split("\0").filter(Boolean);
+    if ((await runGit(["rev-parse", "-q", "--verify", "MERGE_HEAD"], { cwd: dir, log: this.log })).exitCode === 0) {
+      await git(["merge", "--abort"], { cwd: dir, log: this.log });
+      await this.assertLinked(dir);
+    }
+    const before = await this.headSha(prepared);
+    const merged = await runGit(["merge", "--no-edit", "--no-ff", "-m", `Merge ${baseBranch} into ${prepared.branch}`, `refs/remotes/origin/${baseBranch}`], {
+      cwd: dir,
+      log: this.log,
+    });
+    if (merged.exitCode === 0) return (await this.headSha(prepared)) === before ? { kind: "up-to-date" } : { kind: "merged" };
+    await this.assertLinked(dir);
+    const files = await unmerged();
+    if (files.length === 0) throw new GitError("merge-failed", `git merge of ${baseBranch} failed: ${merged.stderr.split("\n")[0] ?? ""}`);
+    return { kind: "conflicts", files };
+  }
+
+  /** Files among `files` that still hold a conflict marker line (`<<<<<<<`, `=======`, `>>>>>>>`). */
+  async conflictMarkers(dir: string, files: readonly string[]): Promise<string[]> {
+    await this.assertLinked(dir);
+    const marked: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join(dir, file), "utf8").catch(() => "");
+      if (CONFLICT_MARKER.test(text)) marked.push(file);
+    }
+    return marked;
+  }
+
+  /** Concludes a merge under way (MERGE_HEAD) with everything in the worktree; nothing to do without one. */
+  async commitMerge(dir: string): Promise<boolean> {
+    await this.assertLinked(dir);
+    if ((await runGit(["rev-parse", "-q", "--verify", "MERGE_HEAD"], { cwd: dir, log: this.log })).exitCode !== 0) return false;
+    await git(["add", "-A"], { cwd: dir, log: this.log });
+    await this.assertLinked(dir);
+    await git(["commit", "--quiet", "--no-verify", "--no-edit"], { cwd: dir, log: this.log });
+    return true;
   }
 
   /** Commits whatever Claude left uncommitted (tracked or not, minus .gitignore); true when it did. */

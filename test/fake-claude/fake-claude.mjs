@@ -25,6 +25,9 @@
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
 // FAKE_CLAUDE_PIDS_FILE  `hang`: write {"pid", "childPid"} here once the child runs
 // FAKE_CLAUDE_IGNORE_SIGTERM=1  `hang`: this process and its child ignore SIGTERM (tests the SIGKILL escalation)
+// A merge under way with conflicted files (a conflict task): `edit` resolves them instead of editing
+// FAKE_CLAUDE_FILE, keeping both sides' lines and removing the markers, and `git add`s them without
+// committing, as the prompt asks. FAKE_CLAUDE_LEAVE_CONFLICTS=1: it claims to, but leaves the markers.
 // FAKE_CLAUDE_SCENARIO_FILE  if this file exists, its trimmed content overrides FAKE_CLAUDE_SCENARIO
 //                        (tests change behaviour mid-run: a login that expires, then works again)
 // The agent's login probe ("Reply with the single word OK.") gets a plain "OK" in the
@@ -214,8 +217,43 @@ function editFile(file, path) {
   saveSession("edited");
 }
 
+/** The files git left conflicted in the worktree, when a merge is under way. */
+function conflictedFiles() {
+  try {
+    git(["rev-parse", "-q", "--verify", "MERGE_HEAD"]);
+  } catch {
+    return [];
+  }
+  return git(["diff", "--name-only", "--diff-filter=U"]).split("\n").filter(Boolean);
+}
+
+/** Resolves every conflict by keeping both sides, in order, and stages the files; no commit. */
+async function resolveConflicts(files) {
+  init();
+  for (const file of files) {
+    const path = join(cwd, file);
+    const before = readFileSync(path, "utf8");
+    const after =
+      env.FAKE_CLAUDE_LEAVE_CONFLICTS === "1"
+        ? before
+        : before
+            .split("\n")
+            .filter((line) => !/^(<{7}|={7}|>{7})( |$)/.test(line))
+            .join("\n");
+    toolUse("toolu_fake_resolve", "Edit", { file_path: path, old_string: before, new_string: after });
+    writeFileSync(path, after);
+    toolResult("toolu_fake_resolve", `The file ${path} has been updated successfully.`);
+    git(["add", "--", file]);
+  }
+  const summary = `Resolved the conflicts in ${files.map((f) => `\`${f}\``).join(", ")} by keeping both sides.`;
+  assistant([{ type: "text", text: summary }]);
+  await result({ num_turns: 2, result: summary, total_cost_usd: 0.0111, usage: usage(inputTokens(3000), 120) });
+}
+
 const scenarios = {
   async edit() {
+    const conflicted = conflictedFiles();
+    if (conflicted.length > 0) return resolveConflicts(conflicted);
     const file = env.FAKE_CLAUDE_FILE ?? "CLAUDE_CHANGE.md";
     const path = join(cwd, file);
     init();

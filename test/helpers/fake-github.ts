@@ -63,6 +63,10 @@ export interface FakeGitHub {
   refuseAutoMerge(repo: string, message: string | undefined): void;
   /** Set the state up. */
   setRole(login: string, role: Role): void;
+  /** The issue's title, body, state or GitHub "blocked by" dependencies (`owner/repo#n`); it exists from then on. */
+  setIssue(repo: string, number: number, fields: Partial<Omit<FakeIssue, "number">>): FakeIssue;
+  /** The app is not installed on `repo`: its issues answer 404. */
+  hideRepo(repo: string): void;
   setFile(repo: string, path: string, text: string): void;
   addComment(repo: string, number: number, body: string, user?: FakeComment["user"]): FakeComment;
   /** A pull request someone opened (a fork's: `headRepo`), numbered after the repository's issues and PRs. */
@@ -168,6 +172,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     mutations: () => [...state.mutations],
     refuseAutoMerge: (repo, message) => void (state.repo(repo).autoMergeRefusal = message),
     setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),
+    setIssue: (repo, number, fields) => Object.assign(state.issue(repo, number), fields),
+    hideRepo: (repo) => void state.hiddenRepos.add(repo),
     setFile: (repo, path, text) => void state.repo(repo).files.set(path, text),
     addComment: (repo, number, body, user = { login: "maintainer", type: "User" }) => state.addComment(repo, number, body, user),
     addPull: (repo, pull) => {

@@ -229,3 +229,11 @@ export function statusPayload(sha: string, context: string, state: "pending" | "
   Object.assign(payload, { sha, context, state, description: `${context} ${state}` });
   return payload;
 }
+
+/** `push` of `branch` from `before` to `after`. */
+export function pushPayload(branch: string, after: string, before: string, options: CheckPayloadOptions = {}): Json {
+  const entry = (examples as unknown as Array<{ name: string; examples: Json[] }>).find((e) => e.name === "push");
+  const payload = shapeRepository(structuredClone(entry!.examples[0]!), options);
+  Object.assign(payload, { ref: `refs/heads/${branch}`, after, before, deleted: false, created: false, forced: false });
+  return payload;
+}

@@ -118,8 +118,9 @@ function scheduled(t) {
 /** The PR, the failure, or, for a live task, what holds it up: the words of its tracking comment. */
 function outcome(t) {
   if (t.prUrl) return link(t.prUrl, `#${t.prNumber ?? "PR"}`);
-  const live = t.state === "queued" || t.state === "waiting" || t.state === "running";
-  const why = live ? (t.blockedBy ?? t.waitingFor) : undefined;
+  const live = t.state === "blocked" || t.state === "queued" || t.state === "waiting" || t.state === "running";
+  const dependsOn = t.state === "blocked" && t.dependsOn ? [...t.dependsOn.open, ...t.dependsOn.unreadable].join(", ") : "";
+  const why = live ? (dependsOn ? `blocked by ${dependsOn}` : (t.blockedBy ?? t.waitingFor)) : undefined;
   if (why) return el("span", { class: "muted waits", title: why }, `waits: ${why.length > 140 ? `${why.slice(0, 140)}…` : why}`);
   if (scheduled(t)) return el("span", { class: "muted" }, `starts ${new Date(t.notBefore).toLocaleString()}`);
   return t.failure ? el("span", { class: "muted", title: t.failure.message }, t.failure.kind) : "–";

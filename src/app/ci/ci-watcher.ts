@@ -3,9 +3,12 @@ import type { GetOctokit } from "../../github/github-client.js";
 import { CI_WATCH_MAX_MS, CI_WATCH_QUEUE, ciWatchSchema } from "../../queue/ci-watch-queue.js";
 import type { IntakeDeps } from "../intake-deps.js";
 import { settleChecks } from "./settle-checks.js";
+import { settleMergeable } from "./settle-mergeable.js";
 
 /** Looks at a commit with no checks yet for this long: a repository without CI never gets any. */
 const NO_CHECKS_MS = 10 * 60_000;
+/** How long GitHub may take to say whether a pull request merges before the look lets it be. */
+const MERGEABLE_WAIT_MS = 5 * 60_000;
 /** The longest wait between two looks at a commit whose checks still run. */
 const MAX_LOOK_INTERVAL_MS = 5 * 60_000;
 
@@ -49,12 +52,22 @@ export class CiWatcher {
     if (!parsed.success) throw new UnrecoverableError(`malformed CI watch: ${parsed.error.message}`);
     const watch = parsed.data;
     const log = this.deps.log.child({ repo: `${watch.owner}/${watch.repo}`, pr: watch.pr, sha: watch.sha });
+    const now = (this.deps.now ?? Date.now)();
+    if (watch.kind === "mergeable") {
+      const outcome = await settleMergeable(this.deps, watch);
+      // GitHub computes mergeability within seconds; a PR it never decides on is let go.
+      if (outcome.kind === "unknown" && now - watch.since < MERGEABLE_WAIT_MS) {
+        await job.moveToDelayed(now + Math.min(this.deps.ciSettleMs, 5_000), token);
+        throw new DelayedError();
+      }
+      log.info({ outcome: outcome.kind }, "mergeability settled");
+      return;
+    }
     const outcome = await settleChecks(this.deps, watch);
     if (outcome.kind !== "pending" && outcome.kind !== "none") {
       log.info({ outcome: outcome.kind, ...(outcome.kind === "red" ? { fix: outcome.fix.status } : {}) }, "checks settled");
       return;
     }
-    const now = (this.deps.now ?? Date.now)();
     const waited = now - watch.since;
     if (waited >= CI_WATCH_MAX_MS || (outcome.kind === "none" && waited >= NO_CHECKS_MS)) {
       log.info({ outcome: outcome.kind, waitedMs: waited }, "stopped waiting for the commit's checks");

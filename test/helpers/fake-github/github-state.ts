@@ -6,6 +6,12 @@ export interface FakeIssue {
   body: string;
   state: "open" | "closed";
   labels: string[];
+  /**
+   * GitHub's own "blocked by" dependencies, `owner/repo#n`: GET …/dependencies/blocked_by lists
+   * them, and the issue's `issue_dependencies_summary` counts the open ones. Unset: the fake
+   * answers as a GitHub without issue dependencies (no summary, 404 on the list).
+   */
+  blockedBy?: string[];
 }
 
 export interface FakeComment {
@@ -30,6 +36,8 @@ export interface FakePull {
   /** `owner/name` of the head's repository when it is a fork. @defaultValue the repository itself */
   headRepo?: string;
   merged?: boolean;
+  /** The head@base pair GitHub last computed mergeability for (the fake answers null once per pair). */
+  mergeableComputed?: string;
   /** The head commit. @defaultValue the branch's tip in the repository's origin (`useOrigin`), else forty zeros */
   headSha?: string;
   /** Who opened it. @defaultValue the app */
@@ -123,6 +131,8 @@ export class GitHubState {
   /** Collaborator roles by login; anyone else has `defaultRole`. */
   readonly roles = new Map<string, Role>();
   defaultRole: Role = "write";
+  /** `owner/repo` names the app is not installed on: their issues answer 404. */
+  readonly hiddenRepos = new Set<string>();
   /** What GET /repos/:o/:r/installation answers for every repository. */
   installationId = 4242;
   /** GraphQL mutations received, oldest first. */

@@ -1,16 +1,30 @@
 import { APP_USER, type FakeComment, type FakeIssue } from "./github-state.js";
 import { repoPath, json, notFound, validationFailed, type Route, type RouteContext } from "./route.js";
 
-const issueJson = ({ htmlBase, fullName }: RouteContext, issue: FakeIssue) => ({
+const issueJson = (ctx: RouteContext, issue: FakeIssue, fullName = ctx.fullName) => ({
   id: issue.number,
   number: issue.number,
   title: issue.title,
   body: issue.body,
   state: issue.state,
   labels: labelsJson(issue.labels),
-  html_url: `${htmlBase}/${fullName}/issues/${issue.number}`,
+  html_url: `${ctx.htmlBase}/${fullName}/issues/${issue.number}`,
+  repository_url: `${ctx.htmlBase}/api/v3/repos/${fullName}`,
   user: { login: "maintainer", type: "User" },
+  ...(issue.blockedBy ? { issue_dependencies_summary: dependencySummary(ctx, issue.blockedBy) } : {}),
 });
+
+/** The blockers named `owner/repo#n`, each with its repository's name and the fake's issue. */
+const blockersOf = (ctx: RouteContext, blockedBy: string[]) =>
+  blockedBy.map((id) => {
+    const [fullName, number] = id.split("#") as [string, string];
+    return { fullName, issue: ctx.state.issue(fullName, Number(number)) };
+  });
+
+const dependencySummary = (ctx: RouteContext, blockedBy: string[]) => {
+  const open = blockersOf(ctx, blockedBy).filter((b) => b.issue.state === "open").length;
+  return { blocked_by: open, total_blocked_by: blockedBy.length, blocking: 0, total_blocking: 0 };
+};
 
 const commentJson = ({ htmlBase, fullName }: RouteContext, comment: FakeComment) => ({
   id: comment.id,
@@ -35,7 +49,24 @@ export const issueRoutes: Route[] = [
       return json(201, issueJson(ctx, issue));
     },
   },
-  { method: "GET", path: repoPath("/issues/(\\d+)"), handle: (ctx) => json(200, issueJson(ctx, issueOf(ctx))) },
+  {
+    method: "GET",
+    path: repoPath("/issues/(\\d+)"),
+    handle: (ctx) => (ctx.state.hiddenRepos.has(ctx.fullName) ? notFound() : json(200, issueJson(ctx, issueOf(ctx)))),
+  },
+  {
+    // GitHub's issue dependencies; a GitHub (Enterprise) without them answers 404.
+    method: "GET",
+    path: repoPath("/issues/(\\d+)/dependencies/blocked_by"),
+    handle: (ctx) => {
+      const blockedBy = issueOf(ctx).blockedBy;
+      if (!blockedBy) return notFound();
+      return json(
+        200,
+        blockersOf(ctx, blockedBy).map((b) => issueJson(ctx, b.issue, b.fullName)),
+      );
+    },
+  },
   {
     method: "PATCH",
     path: repoPath("/issues/(\\d+)"),

@@ -15,12 +15,35 @@ const pullJson = (ctx: RouteContext, pull: FakePull) => ({
   user: pull.user ?? APP_USER,
   merged: pull.merged === true,
   merged_at: pull.merged ? new Date().toISOString() : null,
+  ...mergeability(ctx, pull),
   head: { label: pull.head, ref: pull.head.slice(pull.head.indexOf(":") + 1), sha: headSha(ctx, pull), repo: { full_name: pull.headRepo ?? ctx.fullName } },
   base: {
     ref: pull.base,
     repo: { full_name: ctx.fullName, default_branch: "main", clone_url: ctx.state.repo(ctx.fullName).origin?.url ?? `https://github.com/${ctx.fullName}.git` },
   },
 });
+
+/**
+ * Whether the PR merges into its base, computed from the origin with `git merge-tree`, as GitHub
+ * does, and like GitHub not at once: the first read after the head or the base moved says null.
+ */
+function mergeability(ctx: RouteContext, pull: FakePull): { mergeable: boolean | null; mergeable_state: string } {
+  const origin = ctx.state.repo(ctx.fullName).origin;
+  if (!origin || pull.state !== "open") return { mergeable: pull.state === "open" ? true : null, mergeable_state: pull.state === "open" ? "clean" : "unknown" };
+  const rev = (ref: string) => execFileSync("git", ["rev-parse", ref], { cwd: origin.dir, encoding: "utf8" }).trim();
+  const head = pull.head.slice(pull.head.indexOf(":") + 1);
+  const pair = `${rev(`refs/heads/${head}`)}@${rev(`refs/heads/${pull.base}`)}`;
+  if (pull.mergeableComputed !== pair) {
+    pull.mergeableComputed = pair;
+    return { mergeable: null, mergeable_state: "unknown" };
+  }
+  try {
+    execFileSync("git", ["merge-tree", "--write-tree", `refs/heads/${pull.base}`, `refs/heads/${head}`], { cwd: origin.dir, stdio: "ignore" });
+    return { mergeable: true, mergeable_state: "clean" };
+  } catch {
+    return { mergeable: false, mergeable_state: "dirty" };
+  }
+}
 
 /** The PR's head commit: set by the test, else its branch's tip in the origin, as GitHub tracks it. */
 function headSha(ctx: RouteContext, pull: FakePull): string {

@@ -1,0 +1,93 @@
+import type { GetOctokit } from "../../github/github-client.js";
+import { loadRepoConfig } from "../../github/load-repo-config.js";
+import type { CiWatch } from "../../queue/ci-watch-queue.js";
+import { codeSpan } from "../../reporter/markdown.js";
+import { PullRequestChecks } from "../../store/pull-request-checks.js";
+import { enqueuePullRequestTask, readPullRequest, type PullRequestEnqueueOutcome } from "../enqueue-pull-request.js";
+import type { IntakeDeps } from "../intake-deps.js";
+import type { IssueContext } from "../issue-context.js";
+
+export type MergeableOutcome =
+  | { kind: "gone" }
+  /** GitHub is still computing whether the PR merges: look again shortly. */
+  | { kind: "unknown" }
+  /** It merges (or is only behind): nothing to do, no Claude run. */
+  | { kind: "clean"; state: string }
+  | { kind: "off" }
+  | { kind: "duplicate" }
+  | { kind: "gave-up"; attempts: number }
+  | { kind: "queued"; attempt: number; maxAttempts: number }
+  | { kind: "busy"; outcome: Exclude<PullRequestEnqueueOutcome, { status: "queued" }> }
+  | { kind: "config-error" };
+
+/**
+ * The base of a cluster pull request moved: once GitHub has computed it, a PR that no longer
+ * merges (`mergeable: false`, `mergeable_state: dirty`) gets a bounded conflict task, in which
+ * the agent merges the base in and Claude resolves only what git could not. A PR that still
+ * merges needs nothing. Bounded by `ciFixAttempts`, counted since the PR last merged cleanly,
+ * one task per head and base commit pair.
+ */
+export async function settleMergeable(deps: IntakeDeps & { getOctokit: GetOctokit }, watch: CiWatch): Promise<MergeableOutcome> {
+  const octokit = await deps.getOctokit(watch.installationId);
+  const pr = await readPullRequest(octokit, { owner: watch.owner, repo: watch.repo, number: watch.pr });
+  if (pr.state !== "open" || pr.merged) return { kind: "gone" };
+  if (pr.mergeable === null) return { kind: "unknown" };
+  const checks = new PullRequestChecks(deps.redis, deps.prefix);
+  const now = (deps.now ?? Date.now)();
+  if (pr.mergeable || pr.mergeableState !== "dirty") {
+    await checks.mergesCleanly(watch.owner, watch.repo, watch.pr, now);
+    return { kind: "clean", state: pr.mergeableState };
+  }
+  const config = await loadRepoConfig({
+    octokit,
+    redis: deps.redis,
+    prefix: deps.prefix,
+    cacheSeconds: deps.configCacheSeconds,
+    owner: watch.owner,
+    repo: watch.repo,
+  });
+  if (!config.ok) return { kind: "config-error" };
+  if (config.config.ciFixAttempts === 0) return { kind: "off" };
+  const maxAttempts = config.config.ciFixAttempts;
+  const claim = await checks.claimConflict(
+    watch.owner,
+    watch.repo,
+    watch.pr,
+    { headSha: pr.headSha, baseSha: watch.sha, base: pr.baseBranch },
+    { maxAttempts, at: now },
+  );
+  if (claim.kind === "duplicate") return { kind: "duplicate" };
+  const where = { installationId: watch.installationId, owner: watch.owner, repo: watch.repo, issueNumber: pr.number };
+  if (claim.kind === "gave-up") {
+    const body = `🛑 **Claude stopped resolving conflicts** on this pull request: it still conflicts with ${codeSpan(pr.baseBranch)} after ${claim.attempts} ${claim.attempts === 1 ? "attempt" : "attempts"} (\`ciFixAttempts\` in \`.github/claude-cluster.yml\`). Merge ${codeSpan(pr.baseBranch)} into the branch by hand, or comment \`/claude run merge ${pr.baseBranch} and resolve the conflicts\`.`;
+    await deps.events.emit({
+      type: "reply",
+      ...where,
+      body,
+      dedupeKey: `conflict-gave-up-${watch.owner}/${watch.repo}#${pr.number}@${pr.headSha}@${watch.sha}`,
+    });
+    return { kind: "gave-up", attempts: claim.attempts };
+  }
+  const ctx: IssueContext = {
+    octokit,
+    deliveryId: `conflict-${pr.headSha}-${watch.sha}`,
+    installationId: watch.installationId,
+    owner: watch.owner,
+    repo: watch.repo,
+    cloneUrl: pr.cloneUrl ?? `https://github.com/${watch.owner}/${watch.repo}.git`,
+    defaultBranch: pr.defaultBranch ?? pr.baseBranch,
+    issue: { number: pr.number, title: pr.title, body: pr.body, url: pr.url, author: pr.author, labels: [], comments: 0 },
+    actor: "ci",
+  };
+  const outcome = await enqueuePullRequestTask(deps, {
+    ctx,
+    config: config.config,
+    pr,
+    trigger: { kind: "checks" },
+    command: { name: "run" },
+    conflict: { attempt: claim.attempt, maxAttempts, baseSha: watch.sha },
+  });
+  if (outcome.status !== "queued") return { kind: "busy", outcome };
+  deps.log.info({ repo: `${watch.owner}/${watch.repo}`, pr: pr.number, base: pr.baseBranch, attempt: claim.attempt, maxAttempts }, "conflict task queued");
+  return { kind: "queued", attempt: claim.attempt, maxAttempts };
+}
