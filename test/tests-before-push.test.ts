@@ -110,6 +110,20 @@ describe("the repository's test command before the push, through the app and age
     expect(body).toContain("after Claude was given the failing output once");
   }, 90_000);
 
+  it("a fix whose Claude session is gone runs afresh, with the whole task and the failing output, in the same worktree", async () => {
+    // Failing, the tests also wipe the fake CLI's sessions, kept in the worktree's git directory.
+    const test = `c=$(grep -c '^- change' CLAUDE_CHANGE.md); test "$c" -ge 2 || { rm -rf "$(git rev-parse --absolute-git-dir)/fake-claude-sessions"; echo "found $c"; exit 1; }`;
+    const record = await runIssue(28, "Lose the session", `test: ${JSON.stringify(test)}\n`);
+
+    const runs = claudeRuns(28);
+    expect(runs).toHaveLength(3);
+    expect(runs[1]!.argv).toContain("--resume");
+    expect(runs[2]!.argv).not.toContain("--resume");
+    expect(runs[2]!.prompt).toContain("Lose the session");
+    expect(runs[2]!.prompt).toContain("<test-output>\nfound 1\n</test-output>");
+    expect(record.tests).toMatchObject({ status: "passed", fixAttempts: 1 });
+  }, 90_000);
+
   it("a fix run that hits the usage limit pushes nothing: the task waits for the reset, then resumes the session, fixes, and the tests pass before the push", async () => {
     writeFileSync(resetFile, String(Math.floor(Date.now() / 1000) + 3));
     // Failing, the tests also make Claude's next run hit the usage limit.
