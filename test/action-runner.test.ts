@@ -124,6 +124,8 @@ describe("the action's runner on a self-hosted runner", () => {
     expect(await branchCommits(job!.origin.dir, BRANCH)).toEqual(["Update CLAUDE_CHANGE.md", "Initial commit"]);
     expect(prBody).toContain("Closes #7");
     expect(prBody).toContain("runner pc-2");
+    // The Action does not run the repository's test command: the PR says so rather than nothing.
+    expect(prBody).toContain("**Tests**: not run. Self-hosted runner mode does not run the repository's test command");
     expect(written.labels).toEqual(["claude:running", "claude:pr-open"]);
     // The app's comment, found by its marker and edited in place: running, Claude's progress, then the PR link.
     expect(written.comments).toHaveLength(3);

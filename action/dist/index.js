@@ -62527,7 +62527,7 @@ async function runClaude(options) {
   };
   const child = execa(process.execPath, [CLAUDE_GUARD, options.bin, ...claudeArgs(options)], {
     cwd: options.cwd,
-    env: childEnv(options.env),
+    env: guardedEnv(options.env),
     extendEnv: false,
     // The prompt on stdin: an argument over ~128 KiB fails with E2BIG. The guard passes its stdin on.
     input: options.prompt,
@@ -62600,7 +62600,7 @@ var CLAUDE_GIT_GUARD = {
   GIT_CONFIG_KEY_1: "core.hooksPath",
   GIT_CONFIG_VALUE_1: "/dev/null"
 };
-function childEnv(extra) {
+function guardedEnv(extra) {
   const grace = process.env.CCC_GUARD_GRACE_MS;
   const merged = {
     ...claudeEnv(process.env),
@@ -67005,7 +67005,7 @@ function formatBytes(bytes) {
 }
 
 // src/claude/user-text.ts
-var SECTION_TAGS = /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions|ci-failures|check|output|annotations|annotation|log|merge-conflicts|file)\b)/gi;
+var SECTION_TAGS = /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions|ci-failures|check|output|annotations|annotation|log|merge-conflicts|file|test-output)\b)/gi;
 function userText(what, text, charLimit) {
   const clean2 = sanitizeUserText(text).replace(SECTION_TAGS, "&lt;$1").trim();
   return { what, clean: clean2, bytes: Buffer.byteLength(clean2), charLimit };
@@ -67684,10 +67684,76 @@ function safeLink(label, url2) {
   return `[${label}](${url2})`;
 }
 
+// src/reporter/render-tests.ts
+var MAX_OUTPUT = 6e3;
+function commandSpan(text) {
+  return codeSpan(redactSecrets(text), 200);
+}
+function howItEnded(tests) {
+  if (tests.timedOut) return "was stopped at its time limit";
+  return tests.exitCode === null ? "was ended by a signal" : `exited with code ${tests.exitCode}`;
+}
+function fixes(count3) {
+  return count3 === 0 ? "" : `, after Claude was given the failing output ${count3 === 1 ? "once" : `${count3} times`}`;
+}
+function outputBlock(output2, target) {
+  const longestRun = Math.max(2, ...(output2.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  return markdownBlock(`${fence}text
+${output2 === "" ? "(no output)" : output2}
+${fence}`, MAX_OUTPUT + 2 * fence.length + 16, target);
+}
+function testsSection(record2, target) {
+  const tests = record2.tests;
+  if (!tests) return [];
+  switch (tests.status) {
+    case "none":
+      return ["**Tests**: none configured. The repository's `.github/claude-cluster.yml` names no `test` command, so nothing was run before the push."];
+    case "refused":
+      return [
+        `**Tests**: not run. The repository's test command is ${commandSpan(tests.command)}, but the agent's owner does not allow repository commands on ${record2.agent ? codeSpan(record2.agent) : "this agent"} (\`--test-commands refuse\`).`
+      ];
+    case "runner":
+      return ["**Tests**: not run. Self-hosted runner mode does not run the repository's test command; run it in the pull request's checks."];
+    case "passed":
+      return [
+        `**Tests** \u2705 ${commandSpan(tests.command)} passed (exit code 0, ${formatDuration(tests.durationMs)}${fixes(tests.fixAttempts)}).`,
+        `<details><summary>Last lines of its output</summary>
+
+${outputBlock(tests.output, target)}
+
+</details>`
+      ];
+    case "failed":
+      return [
+        `**Tests** \u274C **The tests fail**: ${commandSpan(tests.command)} ${howItEnded(tests)}${fixes(tests.fixAttempts)}. The changes were pushed anyway so that the work is not lost; do not merge before the tests pass.`,
+        "Last lines of its output:",
+        outputBlock(tests.output, target)
+      ];
+  }
+}
+function testsLine(record2) {
+  const tests = record2.tests;
+  if (!tests) return void 0;
+  switch (tests.status) {
+    case "none":
+      return void 0;
+    case "refused":
+      return `**Tests** not run: the agent's owner does not allow repository commands (${commandSpan(tests.command)})`;
+    case "runner":
+      return "**Tests** not run: self-hosted runner mode does not run the repository's test command";
+    case "passed":
+      return `**Tests** \u2705 ${commandSpan(tests.command)} passed${fixes(tests.fixAttempts)}`;
+    case "failed":
+      return `\u26A0\uFE0F **Tests fail**: ${commandSpan(tests.command)} ${howItEnded(tests)}${fixes(tests.fixAttempts)}; the pull request shows its output`;
+  }
+}
+
 // src/reporter/render-pull-request-body.ts
 var MAX_SUMMARY = 5e4;
 function renderPullRequestBody(record2, host) {
-  const summary2 = record2.result?.summary.trim() ? markdownBlock(record2.result.summary, MAX_SUMMARY, outboundTarget(record2, host)) : `Claude pushed changes for #${record2.issueNumber}; see the commits.`;
+  const target = outboundTarget(record2, host);
+  const summary2 = record2.result?.summary.trim() ? markdownBlock(record2.result.summary, MAX_SUMMARY, target) : `Claude pushed changes for #${record2.issueNumber}; see the commits.`;
   const figures2 = [];
   if (record2.agent) figures2.push(`**Agent** ${codeSpan(record2.agent)}`);
   if (record2.result) {
@@ -67701,6 +67767,7 @@ function renderPullRequestBody(record2, host) {
     summary2,
     // Same-repository closing keyword: merging closes the issue.
     `Closes #${record2.issueNumber}`,
+    ...testsSection(record2, target),
     "---"
   ];
   if (figures2.length > 0) sections.push(figures2.join(" \xB7 "));
@@ -67716,14 +67783,14 @@ async function openPullRequest(octokit, record2, log) {
   const body = renderPullRequestBody(record2);
   const reuse = async (existing2) => {
     await octokit.rest.pulls.update({ ...repo, pull_number: existing2.number, body });
-    return { number: existing2.number, url: existing2.html_url, created: false };
+    return { number: existing2.number, url: existing2.html_url, nodeId: existing2.node_id, created: false };
   };
   const existing = await findOpenPullRequest(octokit, record2);
   if (existing) return reuse(existing);
   const create = async (params) => {
     try {
       const { data } = await octokit.rest.pulls.create(params);
-      return { number: data.number, url: data.html_url, created: true };
+      return { number: data.number, url: data.html_url, nodeId: data.node_id, created: true };
     } catch (error63) {
       if (!isPullRequestExists(error63)) throw error63;
       const found = await findOpenPullRequest(octokit, record2);
@@ -67982,6 +68049,19 @@ var prioritySchema = external_exports.enum(PRIORITIES);
 
 // src/config/repo-config.ts
 var taskModeSchema = external_exports.enum(["daemon", "actions"]);
+var mergeMethodSchema = external_exports.enum(["merge", "squash", "rebase"]);
+var testCommandSchema = external_exports.string().trim().min(1, "a command such as npm test").max(1e3).refine((command) => !command.includes("\0"), "no NUL character");
+var testSettingsSchema = external_exports.object(
+  {
+    /** The command line, e.g. `npm test`. */
+    command: testCommandSchema,
+    /** Minutes before the command is killed, process tree and all; the run then counts as failing. */
+    timeoutMinutes: external_exports.number().int().min(1).max(240).default(10),
+    /** How many times Claude gets the failing output to fix it before the push. 0: never. */
+    fixAttempts: external_exports.number().int().min(0).max(5).default(1)
+  },
+  { error: (issue3) => issue3.code === "invalid_type" ? "a command line such as npm test, or { command, timeoutMinutes, fixAttempts }" : void 0 }
+).strict();
 var repoConfigSchema = external_exports.object({
   /** Label that hands an issue to Claude; `<label>:<specialty>` also names the specialty. */
   triggerLabel: external_exports.string().min(1).max(50).default("claude"),
@@ -68016,6 +68096,15 @@ var repoConfigSchema = external_exports.object({
    * (`/claude fix-ci` still works). Written `ci_fix_attempts` or `ciFixAttempts`.
    */
   ciFixAttempts: external_exports.number().int().min(0).max(10).default(3),
+  /**
+   * The repository's test command, run by the agent in the worktree after Claude and before the
+   * push: `npm test`, or `{ command, timeoutMinutes, fixAttempts }`. Unset: no tests are run.
+   */
+  test: external_exports.preprocess((value) => typeof value === "string" ? { command: value } : value, testSettingsSchema).optional(),
+  /** `auto`: once the task's own test command passed, GitHub's auto-merge is enabled on its pull request. */
+  merge: external_exports.enum(["manual", "auto"]).default("manual"),
+  /** How auto-merge merges, when `merge` is `auto`. */
+  mergeMethod: mergeMethodSchema.default("merge"),
   /** Who runs this repository's tasks: agent daemons on the team's PCs, or self-hosted Actions runners. */
   mode: taskModeSchema.default("daemon"),
   /** Self-hosted runner mode (docs/self-hosted-runners.md). Read only for specialties in `actions` mode. */
@@ -68049,6 +68138,7 @@ function newTaskRecord(task, queue) {
     baseBranch: task.pullRequest?.baseBranch ?? task.repo.defaultBranch,
     queue,
     draftPullRequest: task.settings.draftPullRequest,
+    ...task.settings.autoMerge ? { autoMerge: task.settings.autoMerge } : {},
     queuedAt: task.createdAt,
     ...task.notBefore !== void 0 ? { notBefore: task.notBefore } : {},
     // A PR task's pull request exists already: status and the tracking comment link it from the start.
@@ -68221,6 +68311,20 @@ function describeDependsOn(record2) {
   ].join(", ");
 }
 
+// src/reporter/render-auto-merge.ts
+function autoMergeLine(record2, target) {
+  const outcome = record2.autoMergeOutcome;
+  if (!outcome) return void 0;
+  switch (outcome.status) {
+    case "enabled":
+      return `**Auto-merge** enabled (${record2.autoMerge ?? "merge"}): GitHub merges the pull request once the base branch's required checks and reviews pass`;
+    case "skipped":
+      return `**Auto-merge** not enabled: ${inlineText(outcome.message ?? "the tests did not pass", 300)}; merge by hand when the pull request is ready`;
+    case "refused":
+      return `\u26A0\uFE0F **Auto-merge could not be enabled**: GitHub answered \u201C${inlineText(outcome.message ?? "no reason given", 500, target)}\u201D. Allow auto-merge in the repository's settings (General \u2192 Pull Requests) and protect the base branch with required checks, or merge by hand`;
+  }
+}
+
 // src/reporter/render-tracking-comment.ts
 var DEFAULT_MAX_ATTEMPTS = 3;
 var MAX_ANSWER = 6e3;
@@ -68248,6 +68352,10 @@ function renderTrackingComment(record2, now, host) {
   if (progress) sections.push(progress);
   const capped2 = cappedLine(record2, target);
   if (capped2) sections.push(capped2);
+  const tests = testsLine(record2);
+  if (tests) sections.push(tests);
+  const autoMerge = autoMergeLine(record2, target);
+  if (autoMerge) sections.push(autoMerge);
   sections.push(...stateSection(record2, target));
   const figures2 = resultFigures(record2);
   if (figures2) sections.push(figures2);
@@ -68512,7 +68620,7 @@ async function main(deps, inputs) {
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures2 };
     await pushTaskBranch(task, auth2, log);
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures2 };
-    Object.assign(record2, { result });
+    Object.assign(record2, { result, tests: { status: "runner" } });
     const pr = await openPullRequest(octokit, record2, log);
     await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, progress: void 0, finishedAt: deps.now() });
     log.info({ pr: pr.url, created: pr.created, commits }, "pull request ready");

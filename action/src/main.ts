@@ -135,7 +135,8 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
     await pushTaskBranch(task, auth, log);
     // Cancelled while it pushed: the branch stays, but no pull request is opened for it.
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
-    Object.assign(record, { result });
+    // The repository's test command is not run here (the dispatcher does not pass it): the PR says so.
+    Object.assign(record, { result, tests: { status: "runner" } });
     const pr = await openPullRequest(octokit, record, log);
     await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, progress: undefined, finishedAt: deps.now() });
     log.info({ pr: pr.url, created: pr.created, commits }, "pull request ready");

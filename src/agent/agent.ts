@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { UnrecoverableError, WaitingError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
+import { runTestCommand } from "./run-test-command.js";
 import type { AgentOptions } from "../config/agent-options.js";
 import { ClusterControl, type ClusterMode } from "../store/cluster-control.js";
 import { subscribeControl, type ControlMessage } from "../store/control-channel.js";
@@ -150,6 +151,7 @@ export class Agent {
       usage: new UsageStore(deps.redis, prefix),
       log: this.log,
       runClaude,
+      runTestCommand,
       now: this.now,
       progressIntervalMs: deps.progressIntervalMs ?? 2_000,
       onUsageLimit: (failure) => this.limit.hit(failure),

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { UnrecoverableError, type Job } from "bullmq";
 import { buildContinuation, buildPrompt } from "../claude/build-prompt.js";
+import { buildTestFix } from "../claude/build-test-fix.js";
 import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import { runUsage } from "../claude/run-usage.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
@@ -9,6 +10,7 @@ import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { capSettings } from "./cap-settings.js";
 import { cloneUrl } from "./clone-url.js";
 import { pushWithRetry } from "./push-with-retry.js";
+import { runTestStep, withFixes } from "./test-step.js";
 import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
 import { ProgressTracker } from "../claude/progress-tracker.js";
 import type { Resumable } from "./session-keeper.js";
@@ -57,6 +59,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       blockedBy: null,
       capped: null,
       resumed: null,
+      tests: null,
       lease: own.lease,
     },
     ["queued", "waiting", "running"],
@@ -112,11 +115,11 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     // 3. Claude, with progress streamed to the task record; the session id as soon as Claude names it.
     const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
     let sessionWrite: Promise<unknown> = Promise.resolve();
-    const run = (resume: Resumable | undefined) =>
+    const run = (prompt: string, sessionId: string | undefined) =>
       ctx.runClaude({
         bin: ctx.options.claudeBin,
-        prompt: resume ? buildContinuation(task, { why: interruption(record, resume), since: resume.since }) : buildPrompt(task),
-        resume: resume?.sessionId,
+        prompt,
+        resume: sessionId,
         cwd: prepared.dir,
         ...(settings.model ? { model: settings.model } : {}),
         maxTurns: settings.maxTurns,
@@ -139,7 +142,9 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       });
 
     if (resumable && !(await ctx.store.update(data.taskId, { resumed: true }, ["running"], own))) return stale(ctx, data);
-    let outcome = merge && merge.kind !== "conflicts" ? mergedByGit(merge.kind, data) : await run(resumable);
+    // A conflict task merges in git alone when it can: Claude runs only on what git could not merge.
+    const firstPrompt = resumable ? buildContinuation(task, { why: interruption(record, resumable), since: resumable.since }) : buildPrompt(task);
+    let outcome = merge && merge.kind !== "conflicts" ? mergedByGit(merge.kind, data) : await run(firstPrompt, resumable?.sessionId);
     await sessionWrite;
     let resumed = resumable !== undefined;
     if (resumable && !outcome.ok && outcome.failure.sessionNotFound) {
@@ -151,7 +156,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       );
       resumed = false;
       if (!(await ctx.store.update(data.taskId, { resumed: null }, ["running"], own))) return stale(ctx, data);
-      outcome = await run(undefined);
+      outcome = await run(buildPrompt(task), undefined);
       await sessionWrite;
     }
 
@@ -184,16 +189,58 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     // 5. Commit what Claude left uncommitted, push, let the reporter open the PR.
     await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
     const commits = await ctx.workspace.commitsAhead(prepared);
-    const result = { ...outcome.result, commits };
     // On a PR's branch, no new commit is an answer too: there is nothing to push.
     if (commits === 0 && (!prepared.reusedBranch || data.pullRequest)) {
+      const result = { ...outcome.result, commits };
       if (!(await ctx.store.update(data.taskId, { state: "no-changes", result, finishedAt: ctx.now() }, ["running"], own))) return stale(ctx, data);
       await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
       return "no-changes";
     }
+
+    // 6. The repository's tests, on what will be pushed; a failure goes back to Claude's session
+    // with the output, `fixAttempts` times. Still failing: pushed all the same, and the PR says so.
+    let sessionId = outcome.result.sessionId;
+    const { tests, fixes, stoppedBy } = await runTestStep({
+      test: data.settings.test,
+      policy: ctx.options.testCommands,
+      runTests: async (test) => {
+        await reportTestsRunning(ctx, data, progress, test.command, own.lease);
+        const ran = await ctx.runTestCommand({ command: test.command, cwd: prepared.dir, timeoutMs: test.timeoutMinutes * 60_000, signal, log });
+        await ctx.workspace.discardChanges(prepared.dir);
+        return ran;
+      },
+      fix: async (failure) => {
+        const afresh = `${buildPrompt(task)}\n${buildTestFix(failure)}`;
+        let resumedFix = sessionId !== undefined;
+        let fixed = await run(resumedFix ? buildTestFix(failure) : afresh, sessionId);
+        if (resumedFix && !fixed.ok && fixed.failure.sessionNotFound) {
+          resumedFix = false;
+          fixed = await run(afresh, undefined);
+        }
+        await sessionWrite;
+        await recordUsage(ctx, data, attempt, resumedFix, fixed);
+        sessionId = fixed.result?.sessionId ?? sessionId;
+        if (!fixed.ok) log.warn({ kind: fixed.failure.kind, message: fixed.failure.message }, "Claude's run to fix the failing tests failed");
+        if (!signal.aborted) await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
+        return fixed;
+      },
+      signal,
+      log,
+    });
+    if (signal.aborted) {
+      const reason = signal.reason as AbortReason;
+      keep = reason === "shutdown" || reason === "stop";
+      return await aborted(ctx, job, token, data, reason, own.lease);
+    }
+    if (stoppedBy) {
+      // The fix hit the usage limit or lost its login: wait, as any run would; the next attempt resumes the session.
+      keep = true;
+      return await failed(ctx, job, token, data, attempt, stoppedBy, own.lease);
+    }
+    const result = withFixes({ ...outcome.result, commits: fixes.length > 0 ? await ctx.workspace.commitsAhead(prepared) : commits }, fixes);
     // Still ours? Checked before the push, so a stale run never pushes over the new one.
     const pushedSha = await ctx.workspace.headSha(prepared);
-    if (!(await ctx.store.update(data.taskId, { result, pushedSha }, ["running"], own))) return stale(ctx, data);
+    if (!(await ctx.store.update(data.taskId, { result, tests, pushedSha }, ["running"], own))) return stale(ctx, data);
     let pushBlocked = false;
     await pushWithRetry(() => ctx.workspace.push(prepared), {
       windowMs: ctx.options.gitRetryMinutes * 60_000,
@@ -209,7 +256,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     }).catch((error: unknown) => (data.pullRequest && isBranchMoved(error) ? branchMoved(ctx, data, own.lease) : Promise.reject(error)));
     if (pushBlocked) await ctx.store.update(data.taskId, { waitingFor: null }, ["running"], own);
     await ctx.events.emit({ type: "pushed", taskId: data.taskId, run: data.run });
-    log.info({ commits, costUsd: result.costUsd, turns: result.turns }, "branch pushed");
+    log.info({ commits: result.commits, costUsd: result.costUsd, turns: result.turns, tests: tests.status }, "branch pushed");
     return "pushed";
   } finally {
     await (keep ? ctx.sessions.keep(data.taskId, prepared) : ctx.sessions.release(data.taskId, prepared)).catch((error: Error) =>
@@ -252,6 +299,13 @@ async function recordUsage(ctx: TaskContext, data: TaskData, attempt: number, re
 /** The lease a run writes under: BullMQ's lock token for the job, unique per fetch. */
 export function runLease(job: Job, token: string | undefined): string {
   return token ?? `${String(job.id)}:${job.processedOn ?? 0}`;
+}
+
+/** The tracking comment's progress line names the test command while it runs, which may take minutes. */
+async function reportTestsRunning(ctx: TaskContext, data: TaskData, progress: ProgressTracker, command: string, lease: string): Promise<void> {
+  const shown = { ...progress.take(), currentTool: `test command: ${command}` };
+  const still = await ctx.store.update(data.taskId, { progress: shown }, ["running"], { lease });
+  if (still) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
 }
 
 async function reportProgress(ctx: TaskContext, data: TaskData, progress: ProgressTracker, lease: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ClaudeFailure } from "../claude/classify-failure.js";
 import type { runClaude } from "../claude/run-claude.js";
+import type { runTestCommand } from "./run-test-command.js";
 import type { AgentOptions } from "../config/agent-options.js";
 import type { UsageStore } from "../store/usage-store.js";
 import type { TaskData } from "../queue/task-data.js";
@@ -21,6 +22,8 @@ export interface TaskContext {
   log: Logger;
   /** Swappable for tests; the real one spawns the CLI. */
   runClaude: typeof runClaude;
+  /** Runs the repository's test command; swappable like `runClaude`. */
+  runTestCommand: typeof runTestCommand;
   now: () => number;
   /** How often progress reaches the task record. */
   progressIntervalMs: number;

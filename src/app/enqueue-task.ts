@@ -112,6 +112,9 @@ export function taskSettings(config: RepoConfig, specialty: string): TaskDraft["
     permissionMode: config.permissionMode,
     draftPullRequest: config.draftPullRequests,
     ...(config.roles[specialty] ? { role: config.roles[specialty] } : {}),
+    // Absent unless set: an agent older than these fields would drop them and refuse the signature.
+    ...(config.test ? { test: config.test } : {}),
+    ...(config.merge === "auto" ? { autoMerge: config.mergeMethod } : {}),
   };
 }
 

@@ -59,8 +59,11 @@ export interface ClaudeRunResult {
 
 export type ClaudeRunOutcome = { ok: true; result: ClaudeRunResult } | { ok: false; failure: ClaudeFailure; result?: ClaudeRunResult };
 
-/** Starts the CLI and ends its process group if the agent dies without cleaning up. */
-const CLAUDE_GUARD = fileURLToPath(new URL("./claude-guard.mjs", import.meta.url));
+/**
+ * Starts the CLI and ends its process group if the agent dies without cleaning up. The agent
+ * starts the repository's test command through it too (`node <guard> sh -c <command>`).
+ */
+export const CLAUDE_GUARD = fileURLToPath(new URL("./claude-guard.mjs", import.meta.url));
 /** The guard's exit status when the CLI could not be started; stderr names the errno. */
 const GUARD_SPAWN_FAILED = 127;
 
@@ -119,7 +122,7 @@ export async function runClaude(options: RunClaudeOptions): Promise<ClaudeRunOut
   // Through the guard, so that Claude and its tools die with a killed agent (claude-guard.mjs).
   const child = execa(process.execPath, [CLAUDE_GUARD, options.bin, ...claudeArgs(options)], {
     cwd: options.cwd,
-    env: childEnv(options.env),
+    env: guardedEnv(options.env),
     extendEnv: false,
     // The prompt on stdin: an argument over ~128 KiB fails with E2BIG. The guard passes its stdin on.
     input: options.prompt,
@@ -206,8 +209,11 @@ const CLAUDE_GIT_GUARD: Record<string, string> = {
   GIT_CONFIG_VALUE_1: "/dev/null",
 };
 
-/** Allowlisted agent environment, git's guard, the guard's grace period if set, then the caller's extras. */
-function childEnv(extra: RunClaudeOptions["env"]): Record<string, string> {
+/**
+ * Allowlisted agent environment, git's guard, the guard's grace period if set, then the caller's
+ * extras: what Claude, and the repository's test command, run with.
+ */
+export function guardedEnv(extra: RunClaudeOptions["env"]): Record<string, string> {
   const grace = process.env.CCC_GUARD_GRACE_MS;
   const merged: Record<string, string | undefined> = {
     ...claudeEnv(process.env),

@@ -11,7 +11,7 @@ export interface UserText {
 
 /** The prompt's own tags: user text may not open or close one. */
 export const SECTION_TAGS =
-  /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions|ci-failures|check|output|annotations|annotation|log|merge-conflicts|file)\b)/gi;
+  /<(\/?(?:role|issue|title|number|author|url|body|comments|comment|rules|pull-request|linked-issue|branches|review-feedback|review|thread|instructions|ci-failures|check|output|annotations|annotation|log|merge-conflicts|file|test-output)\b)/gi;
 
 /** Sanitised, trimmed, and unable to close or open the prompt's own sections. */
 export function userText(what: string, text: string, charLimit: number): UserText {

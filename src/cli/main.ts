@@ -52,6 +52,7 @@ program
   .option("--models <list>", "comma-separated models a task may ask for here; another runs with the CLI's default (default: any)")
   .option("--repos <list>", "comma-separated owners or owner/repo whose tasks this agent takes (default: all)")
   .option("--keep-worktrees-mb <n>", "disk the worktrees of unfinished tasks may keep for a resumed Claude session, in MiB; 0 keeps none (default 2048)")
+  .option("--test-commands <allow|refuse>", "whether repositories' test commands (`test:` in their config) run here before the push (default allow)")
   // Checks its flags together with the CCC_* variables, then serves until a signal.
   .action(async (flags: AgentFlags) => (await import("./agent-command.js")).agentCommand(flags));
 

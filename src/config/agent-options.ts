@@ -62,6 +62,11 @@ export const agentOptionsSchema = sharedEnvSchema.extend({
     .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}(\/[A-Za-z0-9_.-]{1,100})?$/, "entries such as octo or octo/hello"))
     .min(1)
     .optional(),
+  /**
+   * Whether a repository's test command (`test:` in its config) runs on this PC before the push.
+   * `refuse`: never; the pull request then says the agent's owner does not allow it.
+   */
+  testCommands: z.enum(["allow", "refuse"]).default("allow"),
 });
 
 export type AgentOptions = z.infer<typeof agentOptionsSchema>;
@@ -77,6 +82,7 @@ export interface AgentFlags {
   models?: string;
   repos?: string;
   keepWorktreesMb?: string;
+  testCommands?: string;
 }
 
 /** Where each option can come from, to name the one that is wrong. */
@@ -97,6 +103,7 @@ const SOURCES: Partial<Record<keyof AgentOptions, { flag?: keyof AgentFlags; env
   models: { flag: "models", env: "CCC_MODELS" },
   repos: { flag: "repos", env: "CCC_REPOS" },
   keepWorktreesMb: { flag: "keepWorktreesMb", env: "CCC_KEEP_WORKTREES_MB" },
+  testCommands: { flag: "testCommands", env: "CCC_TEST_COMMANDS" },
 };
 
 /** Commander names `--max-permission-mode` `maxPermissionMode`; the message shows the flag as typed. */
@@ -104,6 +111,7 @@ const FLAG_NAMES: Partial<Record<keyof AgentFlags, string>> = {
   maxPermissionMode: "max-permission-mode",
   allowedTools: "allowed-tools",
   keepWorktreesMb: "keep-worktrees-mb",
+  testCommands: "test-commands",
 };
 
 /** `a, b,,c` → `["a", "b", "c"]`; nothing given, or only commas, → undefined (the default). */
@@ -179,6 +187,7 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     models: list(flags.models ?? env.CCC_MODELS),
     repos: list(flags.repos ?? env.CCC_REPOS),
     keepWorktreesMb: flags.keepWorktreesMb ?? env.CCC_KEEP_WORKTREES_MB,
+    testCommands: flags.testCommands ?? env.CCC_TEST_COMMANDS,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${sourceOf(issue.path[0], flags)} is not valid: ${issue.message}`);

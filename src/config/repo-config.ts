@@ -8,6 +8,33 @@ import { camelCaseKeys } from "./camel-case-keys.js";
 export const taskModeSchema = z.enum(["daemon", "actions"]);
 export type TaskMode = z.infer<typeof taskModeSchema>;
 
+/** How GitHub's auto-merge merges a pull request (`merge: auto`). */
+export const mergeMethodSchema = z.enum(["merge", "squash", "rebase"]);
+export type MergeMethod = z.infer<typeof mergeMethodSchema>;
+
+/** One shell command line, run with `sh -c`: what a CI runner does with a workflow's `run:`. */
+const testCommandSchema = z
+  .string()
+  .trim()
+  .min(1, "a command such as npm test")
+  .max(1000)
+  .refine((command) => !command.includes("\0"), "no NUL character");
+
+const testSettingsSchema = z
+  .object(
+    {
+      /** The command line, e.g. `npm test`. */
+      command: testCommandSchema,
+      /** Minutes before the command is killed, process tree and all; the run then counts as failing. */
+      timeoutMinutes: z.number().int().min(1).max(240).default(10),
+      /** How many times Claude gets the failing output to fix it before the push. 0: never. */
+      fixAttempts: z.number().int().min(0).max(5).default(1),
+    },
+    { error: (issue) => (issue.code === "invalid_type" ? "a command line such as npm test, or { command, timeoutMinutes, fixAttempts }" : undefined) },
+  )
+  .strict();
+export type TestSettings = z.infer<typeof testSettingsSchema>;
+
 /** Where a repository keeps its settings for the cluster. */
 export const REPO_CONFIG_PATH = ".github/claude-cluster.yml";
 
@@ -53,6 +80,15 @@ export const repoConfigSchema = z
      * (`/claude fix-ci` still works). Written `ci_fix_attempts` or `ciFixAttempts`.
      */
     ciFixAttempts: z.number().int().min(0).max(10).default(3),
+    /**
+     * The repository's test command, run by the agent in the worktree after Claude and before the
+     * push: `npm test`, or `{ command, timeoutMinutes, fixAttempts }`. Unset: no tests are run.
+     */
+    test: z.preprocess((value) => (typeof value === "string" ? { command: value } : value), testSettingsSchema).optional(),
+    /** `auto`: once the task's own test command passed, GitHub's auto-merge is enabled on its pull request. */
+    merge: z.enum(["manual", "auto"]).default("manual"),
+    /** How auto-merge merges, when `merge` is `auto`. */
+    mergeMethod: mergeMethodSchema.default("merge"),
     /** Who runs this repository's tasks: agent daemons on the team's PCs, or self-hosted Actions runners. */
     mode: taskModeSchema.default("daemon"),
     /** Self-hosted runner mode (docs/self-hosted-runners.md). Read only for specialties in `actions` mode. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { mergeMethodSchema } from "../config/repo-config.js";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
 
@@ -130,6 +131,13 @@ export const taskDataSchema = z.object({
     draftPullRequest: z.boolean(),
     /** Extra role text for the specialty from the repo config. */
     role: z.string().optional(),
+    /**
+     * The repository's test command (`test:`), run in the worktree after Claude and before the
+     * push. Signed with the rest: an agent runs only a command the app read from the config.
+     */
+    test: z.object({ command: z.string(), timeoutMinutes: z.number().int(), fixAttempts: z.number().int() }).optional(),
+    /** `merge: auto`: the reporter enables GitHub's auto-merge with this method once the tests passed. Absent: off. */
+    autoMerge: mergeMethodSchema.optional(),
   }),
   createdAt: z.number(),
   /** Epoch ms before which no agent starts the task (`/claude run at <time>` or `in <duration>`). */

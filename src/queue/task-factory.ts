@@ -28,6 +28,7 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     baseBranch: task.pullRequest?.baseBranch ?? task.repo.defaultBranch,
     queue,
     draftPullRequest: task.settings.draftPullRequest,
+    ...(task.settings.autoMerge ? { autoMerge: task.settings.autoMerge } : {}),
     queuedAt: task.createdAt,
     ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
     // A PR task's pull request exists already: status and the tracking comment link it from the start.

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { mergeMethodSchema, type MergeMethod } from "../config/repo-config.js";
 import { prioritySchema, type Priority } from "../shared/priority.js";
 import { taskStateSchema, type TaskState } from "../shared/task-state.js";
 import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
@@ -37,6 +38,35 @@ export interface TaskResult {
   durationMs: number;
   /** Commits the run added on the branch. */
   commits: number;
+}
+
+/**
+ * The repository's test command as the agent last ran it before the push (`passed`, `failed`),
+ * or why it did not run: none configured, the agent's owner refuses repository commands
+ * (`--test-commands refuse`), or a self-hosted runner, which does not run them.
+ */
+export type TaskTests =
+  | {
+      status: "passed" | "failed";
+      command: string;
+      /** Null when it was killed (a timeout) or could not start. */
+      exitCode: number | null;
+      timedOut: boolean;
+      /** The last lines of its output, ANSI codes stripped, secrets redacted, capped. */
+      output: string;
+      durationMs: number;
+      /** How many times Claude was given the failing output to fix, before this last run. */
+      fixAttempts: number;
+    }
+  | { status: "none" }
+  | { status: "refused"; command: string }
+  | { status: "runner" };
+
+/** What became of `merge: auto` on the task's pull request. */
+export interface TaskAutoMerge {
+  /** `enabled`: GitHub accepted it; `skipped`: the tests did not pass; `refused`: GitHub said no (`message`). */
+  status: "enabled" | "skipped" | "refused";
+  message?: string;
 }
 
 /** What a `blocked` task waits for, as the app last read it from GitHub. */
@@ -146,6 +176,12 @@ export interface TaskRecord {
   session?: TaskSession;
   /** The current attempt continues an earlier Claude session instead of starting over. */
   resumed?: boolean;
+  /** The test command before the push (or why none ran), set by the agent with the run's result. */
+  tests?: TaskTests;
+  /** `merge: auto` in the repository's config: the method auto-merge is enabled with once the tests passed. */
+  autoMerge?: MergeMethod;
+  /** What the reporter's request for auto-merge came to, set with `pr-open`. */
+  autoMergeOutcome?: TaskAutoMerge;
   prUrl?: string;
   prNumber?: number;
   /** The commit the run pushed (its branch's new head): red checks on it are the cluster's to fix. */
@@ -198,6 +234,21 @@ const taskFailureSchema = z.object({
   message: z.string(),
 }) satisfies z.ZodType<TaskFailure>;
 
+const taskTestsSchema = z.discriminatedUnion("status", [
+  z.object({
+    status: z.enum(["passed", "failed"]),
+    command: z.string(),
+    exitCode: z.number().nullable(),
+    timedOut: z.boolean(),
+    output: z.string(),
+    durationMs: z.number(),
+    fixAttempts: z.number(),
+  }),
+  z.object({ status: z.literal("none") }),
+  z.object({ status: z.literal("refused"), command: z.string() }),
+  z.object({ status: z.literal("runner") }),
+]) satisfies z.ZodType<TaskTests>;
+
 /** A task record as read back from its Redis hash (each field decoded from JSON). */
 export const taskRecordSchema = z.object({
   taskId: z.string(),
@@ -234,6 +285,9 @@ export const taskRecordSchema = z.object({
   lease: z.string().optional(),
   session: z.object({ id: z.string(), agent: z.string(), dir: z.string(), run: z.number(), promptedAt: z.number() }).optional(),
   resumed: z.boolean().optional(),
+  tests: taskTestsSchema.optional(),
+  autoMerge: mergeMethodSchema.optional(),
+  autoMergeOutcome: z.object({ status: z.enum(["enabled", "skipped", "refused"]), message: z.string().optional() }).optional(),
   prUrl: z.string().optional(),
   prNumber: z.number().optional(),
   pushedSha: z.string().optional(),

@@ -7,6 +7,8 @@ import { renderPullRequestBody } from "./render-pull-request-body.js";
 export interface OpenedPullRequest {
   number: number;
   url: string;
+  /** GitHub's global id of the PR (`node_id`), which GraphQL mutations such as auto-merge take. */
+  nodeId: string;
   /** False when an open PR for the branch existed and was reused. */
   created: boolean;
 }
@@ -20,9 +22,9 @@ type CreateParams = Parameters<GitHubClient["rest"]["pulls"]["create"]>[0] & {};
 export async function openPullRequest(octokit: GitHubClient, record: TaskRecord, log: Logger): Promise<OpenedPullRequest> {
   const repo = { owner: record.owner, repo: record.repo };
   const body = renderPullRequestBody(record);
-  const reuse = async (existing: { number: number; html_url: string }): Promise<OpenedPullRequest> => {
+  const reuse = async (existing: { number: number; html_url: string; node_id: string }): Promise<OpenedPullRequest> => {
     await octokit.rest.pulls.update({ ...repo, pull_number: existing.number, body });
-    return { number: existing.number, url: existing.html_url, created: false };
+    return { number: existing.number, url: existing.html_url, nodeId: existing.node_id, created: false };
   };
   const existing = await findOpenPullRequest(octokit, record);
   if (existing) return reuse(existing);
@@ -30,7 +32,7 @@ export async function openPullRequest(octokit: GitHubClient, record: TaskRecord,
   const create = async (params: CreateParams): Promise<OpenedPullRequest> => {
     try {
       const { data } = await octokit.rest.pulls.create(params);
-      return { number: data.number, url: data.html_url, created: true };
+      return { number: data.number, url: data.html_url, nodeId: data.node_id, created: true };
     } catch (error) {
       if (!isPullRequestExists(error)) throw error;
       // Our earlier create landed though its answer was lost, or GitHub listed it late: adopt it.

@@ -7,6 +7,8 @@ import { formatCost, formatDuration } from "./format-duration.js";
 import { codeSpan, inlineText, markdownBlock, safeLink } from "./markdown.js";
 import { describePrCi } from "../queue/describe-pr-ci.js";
 import { outboundTarget, type OutboundTarget } from "./outbound.js";
+import { autoMergeLine } from "./render-auto-merge.js";
+import { testsLine } from "./render-tests.js";
 
 /** Attempts a retryable failure gets (ARCHITECTURE: network / CLI crash, 3 attempts). */
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -53,6 +55,10 @@ export function renderTrackingComment(record: TaskRecord, now: number, host?: st
   if (progress) sections.push(progress);
   const capped = cappedLine(record, target);
   if (capped) sections.push(capped);
+  const tests = testsLine(record);
+  if (tests) sections.push(tests);
+  const autoMerge = autoMergeLine(record, target);
+  if (autoMerge) sections.push(autoMerge);
   sections.push(...stateSection(record, target));
   const figures = resultFigures(record);
   if (figures) sections.push(figures);

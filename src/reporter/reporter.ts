@@ -14,6 +14,7 @@ import { EventQueue, eventJobId } from "../queue/event-queue.js";
 import { EVENTS_QUEUE, reporterEventSchema, type LabelsEvent, type ReactEvent, type ReplyEvent } from "../queue/reporter-event.js";
 import type { GetOctokit } from "../github/github-client.js";
 import { httpStatus, isGitHubUnavailable, isRetryable, rateLimitedUntil } from "../github/github-errors.js";
+import { enableAutoMerge } from "./enable-auto-merge.js";
 import { openPullRequest, type OpenedPullRequest } from "./open-pull-request.js";
 import { DEFAULT_OUTAGE_RETRY, outageRetriesOf, outageRetryDelayMs, type OutageRetry } from "./outage-retry.js";
 import { renderTask } from "./render-task.js";
@@ -206,13 +207,22 @@ export class Reporter {
       });
       return;
     }
+    // Before the task shows pr-open: an outage here replays this event, which reuses the PR and asks again.
+    const autoMergeOutcome = await enableAutoMerge(octokit, record, pr.nodeId, log);
     // Indexed before the task shows it: the PR's fate finds its task by this entry.
     await this.pullRequests.remember(record.owner, record.repo, pr.number, taskId);
     // Known as the cluster's commit before its checks can report: their red is ours to fix.
     if (record.pushedSha) await this.watchChecks(record, pr.number, record.pushedSha);
     const prCi = await pullRequestCi(this.ciDeps, record.owner, record.repo, pr.number);
     // Where the PR's checks stand comes with the state: "CI running" from the first render.
-    const patch = { state: "pr-open" as const, prUrl: pr.url, prNumber: pr.number, finishedAt: this.now(), ...(prCi ? { prCi } : {}) };
+    const patch = {
+      state: "pr-open" as const,
+      prUrl: pr.url,
+      prNumber: pr.number,
+      finishedAt: this.now(),
+      ...(prCi ? { prCi } : {}),
+      ...(autoMergeOutcome && { autoMergeOutcome }),
+    };
     const updated = await this.options.store.update(taskId, patch, ["running"], { run: record.run });
     if (!updated) log.warn({ prNumber: pr.number }, "task left running while the pull request was opened");
     else log.info({ prNumber: pr.number, created: pr.created }, "pull request ready");

@@ -242,6 +242,18 @@ export class Workspace {
     return true;
   }
 
+  /**
+   * Puts the worktree back to its last commit: what a test command wrote (reports, snapshots,
+   * build output that is not ignored) is not Claude's work and must not be committed as such.
+   * Ignored files (dependencies, caches) stay. Call it only once Claude's work is committed.
+   */
+  async discardChanges(dir: string): Promise<void> {
+    await this.assertLinked(dir);
+    await git(["reset", "--hard", "--quiet"], { cwd: dir, log: this.log });
+    await this.assertLinked(dir);
+    await git(["clean", "-d", "--force", "--quiet"], { cwd: dir, log: this.log });
+  }
+
   /** Pushes HEAD to the task branch with this machine's git credentials; never forces. */
   async push(prepared: PreparedWorktree): Promise<void> {
     await this.assertLinked(prepared.dir);

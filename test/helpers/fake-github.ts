@@ -9,16 +9,18 @@ import {
   type FakeStatus,
   type FakeComment,
   type FakeIssue,
+  type FakeMutation,
   type FakePull,
   type FakeReview,
   type FakeReviewComment,
   type Role,
 } from "./fake-github/github-state.js";
+import { graphqlRoutes } from "./fake-github/graphql-routes.js";
 import { issueRoutes } from "./fake-github/issue-routes.js";
 import { pullRoutes } from "./fake-github/pull-routes.js";
 import { notFound, type Reply, type Route } from "./fake-github/route.js";
 
-export type { FakeCheckRun, FakeComment, FakeIssue, FakePull, FakeReview, FakeReviewComment, FakeStatus, Reply, Role };
+export type { FakeCheckRun, FakeComment, FakeIssue, FakeMutation, FakePull, FakeReview, FakeReviewComment, FakeStatus, Reply, Role };
 
 export interface LoggedRequest {
   method: string;
@@ -55,6 +57,10 @@ export interface FakeGitHub {
   pulls(repo: string): FakePull[];
   /** Workflow runs cancelled through the API, in order. */
   cancelledRuns(repo: string): number[];
+  /** GraphQL mutations received (`enablePullRequestAutoMerge`), oldest first. */
+  mutations(): FakeMutation[];
+  /** Answer auto-merge requests on the repository with this GraphQL error; undefined enables it again. */
+  refuseAutoMerge(repo: string, message: string | undefined): void;
   /** Set the state up. */
   setRole(login: string, role: Role): void;
   /** The issue's title, body, state or GitHub "blocked by" dependencies (`owner/repo#n`); it exists from then on. */
@@ -88,7 +94,7 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes];
+const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...graphqlRoutes];
 const RATE_HEADERS = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-resource": "core", "x-ratelimit-used": "679" };
 
 /**
@@ -163,6 +169,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     labels: (repo, number) => [...(state.repo(repo).issues.get(number)?.labels ?? [])],
     pulls: (repo) => [...state.repo(repo).pulls],
     cancelledRuns: (repo) => [...state.repo(repo).cancelledRuns],
+    mutations: () => [...state.mutations],
+    refuseAutoMerge: (repo, message) => void (state.repo(repo).autoMergeRefusal = message),
     setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),
     setIssue: (repo, number, fields) => Object.assign(state.issue(repo, number), fields),
     hideRepo: (repo) => void state.hiddenRepos.add(repo),

@@ -42,6 +42,14 @@ export interface FakePull {
   headSha?: string;
   /** Who opened it. @defaultValue the app */
   user?: FakeComment["user"];
+  /** Set by the GraphQL `enablePullRequestAutoMerge` mutation: GitHub would merge it once its checks pass. */
+  autoMerge?: { mergeMethod: string };
+}
+
+/** One GraphQL mutation the fake answered, in order: its name and variables. */
+export interface FakeMutation {
+  name: string;
+  variables: Record<string, unknown>;
 }
 
 /** An inline review comment on a pull request's diff. */
@@ -107,6 +115,11 @@ export interface FakeRepo {
   statuses: FakeStatus[];
   /** The local bare repository standing in for the repository's git: PR heads are read from it. */
   origin?: { dir: string; url: string };
+  /**
+   * What GitHub answers `enablePullRequestAutoMerge` with, as a GraphQL error, instead of enabling
+   * it: "Auto merge is not allowed for this repository", "Pull request is in clean status".
+   */
+  autoMergeRefusal?: string;
 }
 
 /** The user the app's own writes are attributed to. */
@@ -122,6 +135,8 @@ export class GitHubState {
   readonly hiddenRepos = new Set<string>();
   /** What GET /repos/:o/:r/installation answers for every repository. */
   installationId = 4242;
+  /** GraphQL mutations received, oldest first. */
+  readonly mutations: FakeMutation[] = [];
   private lastCommentId = 1000;
 
   repo(fullName: string): FakeRepo {

@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { APP_USER, type FakePull } from "./github-state.js";
+import { pullNodeId } from "./graphql-routes.js";
 import { repoPath, json, notFound, validationFailed, type Route, type RouteContext } from "./route.js";
 
 const pullJson = (ctx: RouteContext, pull: FakePull) => ({
   id: pull.number,
+  node_id: pullNodeId(ctx.fullName, pull.number),
   number: pull.number,
   title: pull.title,
   body: pull.body,
