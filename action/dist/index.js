@@ -68311,6 +68311,26 @@ function describeDependsOn(record2) {
   ].join(", ");
 }
 
+// src/queue/describe-pr-ci.ts
+function describePrCi(ci, name = (check2) => check2) {
+  const failing = ci.failing.length > 0 ? `: ${ci.failing.slice(0, 5).map(name).join(", ")}${ci.failing.length > 5 ? ` and ${ci.failing.length - 5} more` : ""}` : "";
+  const of = (attempts, max) => `attempt ${attempts}${max !== void 0 ? ` of ${max}` : ""}`;
+  const checks = {
+    pending: "CI running",
+    green: "CI green",
+    red: `CI red${failing}`,
+    fixing: `CI red${failing}; Claude is fixing it, ${of(ci.attempts, ci.maxAttempts)}`,
+    "gave-up": `CI red${failing}; Claude gave up after ${ci.attempts} ${ci.attempts === 1 ? "attempt" : "attempts"}`
+  }[ci.state];
+  const merge3 = ci.conflict === void 0 ? void 0 : {
+    clean: "merges cleanly",
+    conflict: "conflicts with its base",
+    resolving: `conflicts with its base; Claude is merging it, ${of(ci.conflictAttempts ?? 1, ci.conflictMaxAttempts)}`,
+    "gave-up": "conflicts with its base; Claude gave up"
+  }[ci.conflict];
+  return merge3 ? `${checks} \xB7 ${merge3}` : checks;
+}
+
 // src/reporter/render-auto-merge.ts
 function autoMergeLine(record2, target) {
   const outcome = record2.autoMergeOutcome;
@@ -68348,6 +68368,9 @@ function renderTrackingComment(record2, now, host) {
   const sections = [trackingMarker(record2.taskId), statusLine(record2, target, now), detailsLine(record2, now, target)];
   const ciFix = ciFixLine(record2);
   if (ciFix) sections.push(ciFix);
+  if (record2.prCi && record2.prNumber !== void 0 && (record2.state === "pr-open" || record2.pullRequest)) {
+    sections.push(`**Pull request** ${describePrCi(record2.prCi, (name) => codeSpan(name, 80))}`);
+  }
   const progress = progressLine(record2);
   if (progress) sections.push(progress);
   const capped2 = cappedLine(record2, target);
