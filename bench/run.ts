@@ -20,6 +20,7 @@ interface Bench {
 const benches: Bench[] = [
   { name: "webhook-ingest", run: async () => (await import("./webhook-ingest.js")).benchWebhookIngest() },
   { name: "dispatch", run: async () => (await import("./dispatch.js")).benchDispatch() },
+  { name: "ci-fix", run: async () => (await import("./ci-fix.js")).benchCiFix() },
   // Needs dist/: `npm run bench` builds first.
   { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {

@@ -16,12 +16,8 @@ import { AgentRegistry } from "../src/store/agent-registry.js";
 const REPO = "octo-org/hello";
 const SETTLE = { CCC_CI_SETTLE_SECONDS: "1", CCC_RECONCILE_SECONDS: "1" };
 
-/**
- * A CI-fix task is a task like any other: an app that was down when GitHub sent the red check,
- * an agent killed in the middle of the fix, and a usage limit in the middle of it each end in
- * one fix, pushed once, with one attempt counted.
- */
-describe("CI fixes through faults, with a lone agent", () => {
+/** What both describes share: a cluster, a lone agent's settings, and reading its runs and records. */
+function ciFaultsBed() {
   const cluster = useCluster({ env: SETTLE });
   const scratch = mkdtempSync(join(tmpdir(), "ccc-ci-faults-"));
   const runLog = join(scratch, "runs.jsonl");
@@ -30,44 +26,58 @@ describe("CI fixes through faults, with a lone agent", () => {
   const reset = join(scratch, "reset");
   writeFileSync(scenario, "edit");
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-  const fixRuns = () =>
-    existsSync(runLog)
-      ? readFileSync(runLog, "utf8")
-          .split("\n")
-          .filter((line) => line.includes("ci-failures"))
-          .map((line) => JSON.parse(line) as { prompt: string; cwd: string })
-      : [];
-  const task = (number: number) => cluster.store.get(`${REPO}#${number}`);
   const recordIn = (number: number, check: (r: TaskRecord) => boolean) => async () => {
-    const record = await task(number);
+    const record = await cluster.store.get(`${REPO}#${number}`);
     return record && check(record) ? record : undefined;
   };
-  const checks = (pr: number) => new PullRequestChecks(cluster.redis, cluster.prefix).get("octo-org", "hello", pr);
-  const isAncestor = async (older: string, newer: string) =>
-    (await execa("git", ["merge-base", "--is-ancestor", older, newer], { cwd: cluster.origin.dir, reject: false })).exitCode === 0;
-  const agentEnv = {
-    FAKE_CLAUDE_RUN_LOG: runLog,
-    FAKE_CLAUDE_HOLD_FILE: hold,
-    FAKE_CLAUDE_SCENARIO_FILE: scenario,
-    FAKE_CLAUDE_RESET_FILE: reset,
-    CCC_USAGE_RESET_MARGIN_SECONDS: "1",
-    // BullMQ notices a dead agent's job within a few seconds.
-    CCC_LOCK_SECONDS: "3",
+  return {
+    cluster,
+    runLog,
+    hold,
+    scenario,
+    reset,
+    recordIn,
+    agentEnv: {
+      FAKE_CLAUDE_RUN_LOG: runLog,
+      FAKE_CLAUDE_HOLD_FILE: hold,
+      FAKE_CLAUDE_SCENARIO_FILE: scenario,
+      FAKE_CLAUDE_RESET_FILE: reset,
+      CCC_USAGE_RESET_MARGIN_SECONDS: "1",
+      // BullMQ notices a dead agent's job within a few seconds.
+      CCC_LOCK_SECONDS: "3",
+    },
+    fixRuns: () =>
+      existsSync(runLog)
+        ? readFileSync(runLog, "utf8")
+            .split("\n")
+            .filter((line) => line.includes("ci-failures"))
+            .map((line) => JSON.parse(line) as { prompt: string; cwd: string })
+        : [],
+    checks: (pr: number) => new PullRequestChecks(cluster.redis, cluster.prefix).get("octo-org", "hello", pr),
+    isAncestor: async (older: string, newer: string) =>
+      (await execa("git", ["merge-base", "--is-ancestor", older, newer], { cwd: cluster.origin.dir, reject: false })).exitCode === 0,
+    /** Issue `number` through to its PR; returns the PR's number, branch and head. */
+    openPullRequest: async (number: number, title: string) => {
+      writeFileSync(hold, "");
+      expect((await cluster.deliver("issues", labeledPayload("claude", { number, title, cloneUrl: cluster.origin.url }))).status).toBe(200);
+      const opened = await waitFor(
+        `issue #${number}'s PR`,
+        recordIn(number, (r) => r.state === "pr-open"),
+        40_000,
+      );
+      return { pr: opened.prNumber!, branch: opened.branch, red: opened.pushedSha! };
+    },
+    failTests: (sha: string) => cluster.github.addCheckRun(REPO, { headSha: sha, name: "unit-tests", conclusion: "failure", output: { title: "1 failed" } }),
   };
-  /** Issue `number` through to its PR; returns the PR's number, branch and head. */
-  const openPullRequest = async (number: number, title: string) => {
-    writeFileSync(hold, "");
-    expect((await cluster.deliver("issues", labeledPayload("claude", { number, title, cloneUrl: cluster.origin.url }))).status).toBe(200);
-    const opened = await waitFor(
-      `issue #${number}'s PR`,
-      recordIn(number, (r) => r.state === "pr-open"),
-      40_000,
-    );
-    return { pr: opened.prNumber!, branch: opened.branch, red: opened.pushedSha! };
-  };
-  const failTests = (sha: string) =>
-    cluster.github.addCheckRun(REPO, { headSha: sha, name: "unit-tests", conclusion: "failure", output: { title: "1 failed" } });
+}
+
+/**
+ * A CI-fix task is a task like any other: an app that was down when GitHub sent the red check,
+ * an agent killed in the middle of the fix, and a usage limit in the middle of it each end in
+ * one fix, pushed once, with one attempt counted.
+ */
+describe("CI fixes through faults, with a lone agent", () => {
+  const { cluster, agentEnv, fixRuns, checks, isAncestor, openPullRequest, failTests, recordIn } = ciFaultsBed();
 
   it("a red check GitHub sent while the app was down is fixed all the same: the look queued at the push finds it after the restart", async () => {
     cluster.github.useOrigin(REPO, cluster.origin);
@@ -96,46 +106,7 @@ describe("CI fixes through faults, with a lone agent", () => {
 });
 
 describe("CI fixes through a killed agent and a usage limit, with a lone agent", () => {
-  const cluster = useCluster({ env: SETTLE });
-  const scratch = mkdtempSync(join(tmpdir(), "ccc-ci-faults-"));
-  const runLog = join(scratch, "runs.jsonl");
-  const hold = join(scratch, "release");
-  const scenario = join(scratch, "scenario");
-  const reset = join(scratch, "reset");
-  writeFileSync(scenario, "edit");
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-  const env = {
-    FAKE_CLAUDE_RUN_LOG: runLog,
-    FAKE_CLAUDE_HOLD_FILE: hold,
-    FAKE_CLAUDE_SCENARIO_FILE: scenario,
-    FAKE_CLAUDE_RESET_FILE: reset,
-    CCC_USAGE_RESET_MARGIN_SECONDS: "1",
-    CCC_LOCK_SECONDS: "3",
-  };
-  const fixRuns = () =>
-    existsSync(runLog)
-      ? readFileSync(runLog, "utf8")
-          .split("\n")
-          .filter((line) => line.includes("ci-failures"))
-          .map((line) => JSON.parse(line) as { prompt: string; cwd: string })
-      : [];
-  const recordIn = (number: number, check: (r: TaskRecord) => boolean) => async () => {
-    const record = await cluster.store.get(`${REPO}#${number}`);
-    return record && check(record) ? record : undefined;
-  };
-  const checks = (pr: number) => new PullRequestChecks(cluster.redis, cluster.prefix).get("octo-org", "hello", pr);
-  const isAncestor = async (older: string, newer: string) =>
-    (await execa("git", ["merge-base", "--is-ancestor", older, newer], { cwd: cluster.origin.dir, reject: false })).exitCode === 0;
-  const openPullRequest = async (number: number, title: string) => {
-    writeFileSync(hold, "");
-    expect((await cluster.deliver("issues", labeledPayload("claude", { number, title, cloneUrl: cluster.origin.url }))).status).toBe(200);
-    const opened = await waitFor(
-      `issue #${number}'s PR`,
-      recordIn(number, (r) => r.state === "pr-open"),
-      40_000,
-    );
-    return { pr: opened.prNumber!, branch: opened.branch, red: opened.pushedSha! };
-  };
+  const { cluster, agentEnv: env, hold, scenario, reset, runLog, fixRuns, checks, isAncestor, openPullRequest, recordIn } = ciFaultsBed();
   const goRed = async (pr: number, sha: string) => {
     cluster.github.addCheckRun(REPO, { headSha: sha, name: "unit-tests", conclusion: "failure", output: { title: "1 failed" } });
     expect((await cluster.deliver("check_suite", checkSuiteCompletedPayload(sha, "failure", { pullRequests: [pr] }))).status).toBe(200);

@@ -7,7 +7,7 @@ import { PullRequestChecks } from "../../store/pull-request-checks.js";
 import { CI_FAILED_LABEL } from "../../reporter/render-ci-gave-up.js";
 import { readPullRequest } from "../enqueue-pull-request.js";
 import type { IntakeDeps } from "../intake-deps.js";
-import type { IssueContext } from "../issue-context.js";
+import { watchContext } from "./watch-context.js";
 import { fixRedChecks, type CiFixOutcome } from "./fix-red-checks.js";
 
 export type SettleOutcome =
@@ -74,17 +74,7 @@ export async function settleChecks(deps: IntakeDeps & { getOctokit: GetOctokit }
         );
         return { kind: "config-error" };
       }
-      const ctx: IssueContext = {
-        octokit,
-        deliveryId: `checks-${watch.sha}`,
-        installationId: watch.installationId,
-        owner: watch.owner,
-        repo: watch.repo,
-        cloneUrl: pr.cloneUrl ?? `https://github.com/${watch.owner}/${watch.repo}.git`,
-        defaultBranch: pr.defaultBranch ?? pr.baseBranch,
-        issue: { number: pr.number, title: pr.title, body: pr.body, url: pr.url, author: pr.author, labels: [], comments: 0 },
-        actor: "ci",
-      };
+      const ctx = watchContext(watch, octokit, pr, `checks-${watch.sha}`);
       const fix = await fixRedChecks(deps, {
         ctx,
         config: config.config,

@@ -5,7 +5,7 @@ import { codeSpan } from "../../reporter/markdown.js";
 import { PullRequestChecks } from "../../store/pull-request-checks.js";
 import { enqueuePullRequestTask, readPullRequest, type PullRequestEnqueueOutcome } from "../enqueue-pull-request.js";
 import type { IntakeDeps } from "../intake-deps.js";
-import type { IssueContext } from "../issue-context.js";
+import { watchContext } from "./watch-context.js";
 
 export type MergeableOutcome =
   | { kind: "gone" }
@@ -68,17 +68,7 @@ export async function settleMergeable(deps: IntakeDeps & { getOctokit: GetOctoki
     });
     return { kind: "gave-up", attempts: claim.attempts };
   }
-  const ctx: IssueContext = {
-    octokit,
-    deliveryId: `conflict-${pr.headSha}-${watch.sha}`,
-    installationId: watch.installationId,
-    owner: watch.owner,
-    repo: watch.repo,
-    cloneUrl: pr.cloneUrl ?? `https://github.com/${watch.owner}/${watch.repo}.git`,
-    defaultBranch: pr.defaultBranch ?? pr.baseBranch,
-    issue: { number: pr.number, title: pr.title, body: pr.body, url: pr.url, author: pr.author, labels: [], comments: 0 },
-    actor: "ci",
-  };
+  const ctx = watchContext(watch, octokit, pr, `conflict-${pr.headSha}-${watch.sha}`);
   const outcome = await enqueuePullRequestTask(deps, {
     ctx,
     config: config.config,
