@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +25,8 @@ const SETTLE_SECONDS = 1;
  */
 export async function benchCiFix(options: { samples?: number } = {}): Promise<{ name: string; lines: string[] }> {
   const samples = options.samples ?? 8;
+  // The app and agent processes sign and check tasks with the key they inherit: one of the bench's own.
+  process.env.CCC_TASK_SECRET ??= randomBytes(32).toString("hex");
   const redis = await startBenchRedis();
   const cluster = await startCluster({ redisUrl: redis.url, env: { CCC_CI_SETTLE_SECONDS: String(SETTLE_SECONDS) } });
   const scratch = mkdtempSync(join(tmpdir(), "ccc-bench-ci-"));
