@@ -201,6 +201,11 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     const blocked = await waitFor("the reconciler to explain the frontend task", async () => (await deps.store.get("octo-org/hello#45"))?.blockedBy, 20_000);
     expect(blocked).toContain("no live agent serves `frontend`");
 
+    // A task whose pull request's CI is red and being fixed, as the CI watch publishes it.
+    const withPr = await claimTestTask(deps, { number: 46, title: "Add a changelog entry", cloneUrl: "file:///nowhere" });
+    const prCi = { state: "fixing" as const, failing: ["unit-tests"], attempts: 1, maxAttempts: 3, conflict: "clean" as const };
+    expect(await deps.store.update(withPr.taskId, { state: "pr-open", prNumber: 47, prUrl: "https://github.com/octo-org/hello/pull/47", prCi })).toBe(true);
+
     // Over budget: $45 puts `team` past its $40 per 7 d on its own; the app publishes the gate, and an
     // agent of that account, seeing it, reports itself `over-budget` in its heartbeat.
     await new UsageStore(redis, prefix).record({
@@ -234,6 +239,7 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
 
     expect(await cells("tasks", "octo-org/hello#45").nth(2).innerText()).toBe("queued");
     expect(await cells("tasks", "octo-org/hello#45").nth(6).innerText()).toBe(`waits: ${blocked}`);
+    expect(await cells("tasks", "octo-org/hello#46").nth(6).innerText()).toBe("#47 CI red: unit-tests; Claude is fixing it, attempt 1 of 3 · merges cleanly");
 
     const budget = page.locator("#usage tbody tr").filter({ hasText: "team" }).locator(".gate");
     await expect.poll(() => budget.locator(".state").innerText()).toBe("over-budget");
