@@ -13,12 +13,14 @@ import {
   checkRunCompletedPayload,
   checkSuiteCompletedPayload,
   closedPullRequestPayload,
+  commentPayload,
   labeledPayload,
   pullRequestCommentPayload,
   statusPayload,
   synchronizePayload,
 } from "./helpers/payloads.js";
 import { PullRequestFates } from "../src/store/pull-request-fates.js";
+import { runCcc } from "./helpers/ccc-cli.js";
 
 const REPO = "octo-org/hello";
 const BRANCH = "claude/issue-7-add-a-changelog-entry";
@@ -166,6 +168,16 @@ describe("red CI on the cluster's pull request, through the app and a lone agent
     // The issue's own tracking comment says where its pull request stands.
     await cluster.waitForGitHub("the issue's comment names the fix", async () =>
       botComments(7).some((c) => c.bodies.some((body) => body.includes("**Pull request** CI red: `unit-tests`, `lint`; Claude is fixing it, attempt 1 of 2"))),
+    );
+    // `ccc tasks` says the same after the PR's link, and `/claude status` on the issue too.
+    const listed = await runCcc(cluster.prefix, ["tasks"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/octo-org\/hello#7 .*\/pull\/8 \(CI (red: unit-tests, lint; Claude is fixing it, attempt 1 of 2|running)/);
+    const ask = github.addComment(REPO, 7, "/claude status");
+    expect((await cluster.deliver("issue_comment", commentPayload(ask.body, { commentId: ask.id, cloneUrl: cluster.origin.url }))).status).toBe(200);
+    await cluster.waitForGitHub("the status reply", async () => botComments(7).find((c) => c.body.startsWith("Claude task on this issue")));
+    expect(botComments(7).find((c) => c.body.startsWith("Claude task on this issue"))!.body).toMatch(
+      /\(CI (red: `unit-tests`, `lint`; Claude is fixing it, attempt 1 of 2|running)/,
     );
     // Nothing the job printed reached GitHub.
     expect(github.requests.some((r) => JSON.stringify(r.body).includes(LEAKED_TOKEN))).toBe(false);
