@@ -9,7 +9,7 @@ import { waitFor } from "./helpers/agent-process.js";
 import { startAppProcess } from "./helpers/app-process.js";
 import { useCluster } from "./helpers/cluster.js";
 import { tip } from "./helpers/git-origin.js";
-import { checkSuiteCompletedPayload, labeledPayload } from "./helpers/payloads.js";
+import { checkSuiteCompletedPayload, closedIssuePayload, labeledPayload } from "./helpers/payloads.js";
 import { REDIS_URL } from "./helpers/redis.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 
@@ -172,6 +172,31 @@ describe("CI fixes through a killed agent and a usage limit, with a lone agent",
       60_000,
     );
     expect(done.startedAt!).toBeGreaterThanOrEqual(resetAt * 1000);
+    expect(done.ciFix).toMatchObject({ attempt: 1 });
+    expect(await isAncestor(red, (await tip(cluster.origin.dir, branch))!)).toBe(true);
+    expect(await checks(pr)).toMatchObject({ attempts: 1, fixRuns: 1 });
+  }, 120_000);
+
+  it("a login that expires in the middle of a fix: once its session-timeout issue is closed after a new login, the lone agent finishes the fix", async () => {
+    const { pr, branch, red } = await openPullRequest(70, "Login expires mid-fix");
+    writeFileSync(scenario, "not-logged-in");
+    await goRed(pr, red);
+    await waitFor(
+      "the fix waiting for a new login",
+      recordIn(pr, (r) => r.state === "waiting" && r.ciFix !== undefined),
+      40_000,
+    );
+    const issue = await waitFor("the session-timeout issue", async () =>
+      cluster.github.issues(REPO).find((i) => i.labels.includes("session-timeout") && i.state === "open"),
+    );
+    writeFileSync(scenario, "edit"); // `claude /login` on the agent's machine
+    expect((await cluster.deliver("issues", closedIssuePayload(issue.number, issue.title, issue.labels))).status).toBe(200);
+
+    const done = await waitFor(
+      "the fix after the new login",
+      recordIn(pr, (r) => r.state === "pr-open"),
+      60_000,
+    );
     expect(done.ciFix).toMatchObject({ attempt: 1 });
     expect(await isAncestor(red, (await tip(cluster.origin.dir, branch))!)).toBe(true);
     expect(await checks(pr)).toMatchObject({ attempts: 1, fixRuns: 1 });
