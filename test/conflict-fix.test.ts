@@ -65,6 +65,28 @@ describe("the base of the cluster's pull request moves, through the app and a lo
     expect(await task(PR)).toBeUndefined();
   }, 90_000);
 
+  it("behind a base that branch protection wants merged in first, the agent merges it with no Claude run", async () => {
+    cluster.github.requireUpToDate(REPO, true);
+    const runsBefore = runs().length;
+    const before = (await tip(cluster.origin.dir, BRANCH))!;
+    const main = await moveMain({ "DOCS.md": "more\n" }, "Another unrelated change on main");
+    const updated = await waitFor(
+      "the branch brought up to date",
+      async () => {
+        const record = await task(PR);
+        return record?.state === "pr-open" && record.conflict?.behind === true && record;
+      },
+      60_000,
+    );
+    expect(updated.result).toMatchObject({ costUsd: 0, turns: 0, commits: 1 });
+    const after = (await tip(cluster.origin.dir, BRANCH))!;
+    expect((await git("rev-list", "--parents", "-n", "1", after)).split(" ").slice(1)).toEqual([before, main]);
+    expect(runs()).toHaveLength(runsBefore);
+    // Up to date now: the attempts against conflicts are untouched.
+    expect((await new PullRequestChecks(cluster.redis, cluster.prefix).get("octo-org", "hello", PR))?.conflictAttempts ?? 0).toBe(0);
+    cluster.github.requireUpToDate(REPO, false);
+  }, 90_000);
+
   it("a base that conflicts: the agent merges it in, Claude resolves the named files, and the merge is pushed on top (no rebase, no force push)", async () => {
     const before = (await tip(cluster.origin.dir, BRANCH))!;
     const main = await moveMain({ "CLAUDE_CHANGE.md": "# Changes\n\n- a change made on main\n" }, "A conflicting change on main");
@@ -72,7 +94,7 @@ describe("the base of the cluster's pull request moves, through the app and a lo
       "the conflict task to push",
       async () => {
         const record = await task(PR);
-        return record?.state === "pr-open" && record.conflict !== undefined && record;
+        return record?.state === "pr-open" && record.conflict !== undefined && !record.conflict.behind && record;
       },
       60_000,
     );
@@ -134,6 +156,6 @@ describe("the base of the cluster's pull request moves, through the app and a lo
       "still conflicts with `main` after 2 attempts",
     );
     expect(await tip(cluster.origin.dir, BRANCH)).toBe(before);
-    expect((await task(PR))?.run).toBe(3);
+    expect((await task(PR))?.run).toBe(4);
   }, 120_000);
 });

@@ -68144,7 +68144,14 @@ function newTaskRecord(task, queue) {
     // A PR task's pull request exists already: status and the tracking comment link it from the start.
     ...task.pullRequest ? { pullRequest: task.pullRequest, prNumber: task.pullRequest.number, prUrl: task.issue.url } : {},
     ...task.ciFix ? { ciFix: { attempt: task.ciFix.attempt, maxAttempts: task.ciFix.maxAttempts, checks: task.ciFix.checks.map((check2) => check2.name) } } : {},
-    ...task.conflict && task.pullRequest ? { conflict: { attempt: task.conflict.attempt, maxAttempts: task.conflict.maxAttempts, baseBranch: task.pullRequest.baseBranch } } : {}
+    ...task.conflict && task.pullRequest ? {
+      conflict: {
+        attempt: task.conflict.attempt,
+        maxAttempts: task.conflict.maxAttempts,
+        baseBranch: task.pullRequest.baseBranch,
+        ...task.conflict.behind ? { behind: true } : {}
+      }
+    } : {}
   };
 }
 
@@ -68448,7 +68455,9 @@ function elapsed(record2, now) {
 }
 function ciFixLine(record2) {
   if (record2.conflict) {
-    const { baseBranch, attempt: attempt2, maxAttempts: maxAttempts2 } = record2.conflict;
+    const { baseBranch, attempt: attempt2, maxAttempts: maxAttempts2, behind } = record2.conflict;
+    if (behind)
+      return `\u{1F500} **Merging ${codeSpan(baseBranch, 120)} in**: the branch is behind it, and the repository wants branches up to date before they merge`;
     return `\u{1F500} **Resolving conflicts** with ${codeSpan(baseBranch, 120)}, attempt ${attempt2} of ${maxAttempts2}`;
   }
   if (!record2.ciFix) return void 0;

@@ -73,6 +73,8 @@ export const conflictFixSchema = z.object({
   maxAttempts: z.number().int().min(1),
   /** The base branch's commit GitHub found the conflict with; the agent merges what origin has then. */
   baseSha: z.string(),
+  /** No conflict: the branch is only behind a base the repository's branch protection wants merged in. */
+  behind: z.boolean().optional(),
   /** The files git left conflicted, filled in by the agent for the prompt (never by the app). */
   files: z.array(z.string()).optional(),
 });

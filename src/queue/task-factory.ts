@@ -37,7 +37,14 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
       ? { ciFix: { attempt: task.ciFix.attempt, maxAttempts: task.ciFix.maxAttempts, checks: task.ciFix.checks.map((check) => check.name) } }
       : {}),
     ...(task.conflict && task.pullRequest
-      ? { conflict: { attempt: task.conflict.attempt, maxAttempts: task.conflict.maxAttempts, baseBranch: task.pullRequest.baseBranch } }
+      ? {
+          conflict: {
+            attempt: task.conflict.attempt,
+            maxAttempts: task.conflict.maxAttempts,
+            baseBranch: task.pullRequest.baseBranch,
+            ...(task.conflict.behind ? { behind: true } : {}),
+          },
+        }
       : {}),
   };
 }

@@ -198,7 +198,7 @@ export interface TaskRecord {
   /** A CI-fix run on the pull request: which attempt, of how many, on which failing checks (their names). */
   ciFix?: TaskCiFix;
   /** A conflict run on the pull request: merging its base branch in, which attempt of how many. */
-  conflict?: { attempt: number; maxAttempts: number; baseBranch: string };
+  conflict?: { attempt: number; maxAttempts: number; baseBranch: string; behind?: boolean };
   /** Where the pull request's checks and mergeability stand (`publishPullRequestCi`), for every view of the task. */
   prCi?: TaskPrCi;
   /** The one tracking comment, once the reporter has created it. */
@@ -295,7 +295,7 @@ export const taskRecordSchema = z.object({
   closedAt: z.number().optional(),
   pullRequest: pullRequestSchema.optional(),
   ciFix: z.object({ attempt: z.number(), maxAttempts: z.number(), checks: z.array(z.string()) }).optional(),
-  conflict: z.object({ attempt: z.number(), maxAttempts: z.number(), baseBranch: z.string() }).optional(),
+  conflict: z.object({ attempt: z.number(), maxAttempts: z.number(), baseBranch: z.string(), behind: z.boolean().optional() }).optional(),
   prCi: z
     .object({
       state: z.enum(["pending", "green", "red", "fixing", "gave-up"]),

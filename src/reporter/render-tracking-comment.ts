@@ -138,7 +138,9 @@ function elapsed(record: TaskRecord, now: number): string {
 /** A CI-fix or conflict run: which checks it fixes (or which base it merges), and which of its bounded attempts this is. */
 function ciFixLine(record: TaskRecord): string | undefined {
   if (record.conflict) {
-    const { baseBranch, attempt, maxAttempts } = record.conflict;
+    const { baseBranch, attempt, maxAttempts, behind } = record.conflict;
+    if (behind)
+      return `🔀 **Merging ${codeSpan(baseBranch, 120)} in**: the branch is behind it, and the repository wants branches up to date before they merge`;
     return `🔀 **Resolving conflicts** with ${codeSpan(baseBranch, 120)}, attempt ${attempt} of ${maxAttempts}`;
   }
   if (!record.ciFix) return undefined;

@@ -184,6 +184,18 @@ export class PullRequestChecks {
     await withDefaults(this.redis.multi().hset(key, fields), key).pexpire(key, this.retentionMs).exec();
   }
 
+  /** The claimed conflict attempt could not be queued (another task is live on the PR): give it back. */
+  async unclaimConflict(owner: string, repo: string, pr: number, at: number): Promise<void> {
+    const key = this.key(owner, repo, pr);
+    await this.redis
+      .multi()
+      .hincrby(key, "conflictAttempts", -1)
+      .hincrby(key, "conflictRuns", -1)
+      .hdel(key, "conflictHandled")
+      .hset(key, { conflictState: JSON.stringify("conflict"), updatedAt: JSON.stringify(at) })
+      .exec();
+  }
+
   /** The cluster's open pull requests in the repository, with the base branch each targets. */
   async openPullRequests(owner: string, repo: string): Promise<Map<number, string>> {
     const raw = await this.redis.hgetall(this.openKey(owner, repo));

@@ -79,6 +79,8 @@ export interface FakeGitHub {
   ): FakeReviewComment;
   /** A submitted review of pull request `number`. */
   addReview(repo: string, number: number, review: { body: string; state: FakeReview["state"]; user?: FakeComment["user"] }): FakeReview;
+  /** Branch protection's "require branches to be up to date": a PR behind its base reads `mergeable_state: behind`. */
+  requireUpToDate(repo: string, on: boolean): void;
   /** The local bare repository that stands for the repository's git: pull requests' head commits and clone URL come from it. */
   useOrigin(repo: string, origin: { dir: string; url: string }): void;
   /** A check run on commit `headSha`; completed with `conclusion` unless `status` says otherwise. Change its fields to move it on. */
@@ -209,6 +211,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       return added;
     },
     useOrigin: (repo, origin) => void (state.repo(repo).origin = origin),
+    requireUpToDate: (repo, on) => void (state.repo(repo).requireUpToDate = on),
     addCheckRun: (repo, run) => {
       const added: FakeCheckRun = {
         status: "completed",

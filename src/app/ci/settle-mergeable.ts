@@ -17,6 +17,8 @@ export type MergeableOutcome =
   | { kind: "duplicate" }
   | { kind: "gave-up"; attempts: number }
   | { kind: "queued"; attempt: number; maxAttempts: number }
+  /** Only behind a base the repository wants merged in first: a merge with no Claude run is queued. */
+  | { kind: "updating" }
   | { kind: "busy"; outcome: Exclude<PullRequestEnqueueOutcome, { status: "queued" }> }
   | { kind: "config-error" };
 
@@ -34,7 +36,9 @@ export async function settleMergeable(deps: IntakeDeps & { getOctokit: GetOctoki
   if (pr.mergeable === null) return { kind: "unknown" };
   const checks = new PullRequestChecks(deps.redis, deps.prefix);
   const now = (deps.now ?? Date.now)();
-  if (pr.mergeable || pr.mergeableState !== "dirty") {
+  // Behind a base that branch protection wants merged in first: the agent merges it, with no Claude run.
+  const behind = pr.mergeable === true && pr.mergeableState === "behind";
+  if (!behind && (pr.mergeable || pr.mergeableState !== "dirty")) {
     await checks.mergesCleanly(watch.owner, watch.repo, watch.pr, now);
     return { kind: "clean", state: pr.mergeableState };
   }
@@ -48,6 +52,13 @@ export async function settleMergeable(deps: IntakeDeps & { getOctokit: GetOctoki
   });
   if (!config.ok) return { kind: "config-error" };
   if (config.config.ciFixAttempts === 0) return { kind: "off" };
+  const ctx = watchContext(watch, octokit, pr, `conflict-${pr.headSha}-${watch.sha}`);
+  const request = { ctx, config: config.config, pr, trigger: { kind: "checks" as const }, command: { name: "run" as const } };
+  if (behind) {
+    // Not a conflict: nothing to count against the attempts. One look per base commit, one update.
+    const outcome = await enqueuePullRequestTask(deps, { ...request, conflict: { attempt: 1, maxAttempts: 1, baseSha: watch.sha, behind: true } });
+    return outcome.status === "queued" ? { kind: "updating" } : { kind: "busy", outcome };
+  }
   const maxAttempts = config.config.ciFixAttempts;
   const claim = await checks.claimConflict(
     watch.owner,
@@ -68,16 +79,12 @@ export async function settleMergeable(deps: IntakeDeps & { getOctokit: GetOctoki
     });
     return { kind: "gave-up", attempts: claim.attempts };
   }
-  const ctx = watchContext(watch, octokit, pr, `conflict-${pr.headSha}-${watch.sha}`);
-  const outcome = await enqueuePullRequestTask(deps, {
-    ctx,
-    config: config.config,
-    pr,
-    trigger: { kind: "checks" },
-    command: { name: "run" },
-    conflict: { attempt: claim.attempt, maxAttempts, baseSha: watch.sha },
-  });
-  if (outcome.status !== "queued") return { kind: "busy", outcome };
+  const outcome = await enqueuePullRequestTask(deps, { ...request, conflict: { attempt: claim.attempt, maxAttempts, baseSha: watch.sha } });
+  if (outcome.status !== "queued") {
+    // Another run is live on the PR: its push makes a new head, looked at when the base moves again.
+    await checks.unclaimConflict(watch.owner, watch.repo, watch.pr, now);
+    return { kind: "busy", outcome };
+  }
   deps.log.info({ repo: `${watch.owner}/${watch.repo}`, pr: pr.number, base: pr.baseBranch, attempt: claim.attempt, maxAttempts }, "conflict task queued");
   return { kind: "queued", attempt: claim.attempt, maxAttempts };
 }

@@ -113,6 +113,8 @@ export interface FakeRepo {
   cancelledRuns: number[];
   checkRuns: FakeCheckRun[];
   statuses: FakeStatus[];
+  /** Branch protection asks for branches up to date with their base: a PR behind it is `behind`, not `clean`. */
+  requireUpToDate?: boolean;
   /** The local bare repository standing in for the repository's git: PR heads are read from it. */
   origin?: { dir: string; url: string };
   /**

@@ -39,9 +39,15 @@ function mergeability(ctx: RouteContext, pull: FakePull): { mergeable: boolean |
   }
   try {
     execFileSync("git", ["merge-tree", "--write-tree", `refs/heads/${pull.base}`, `refs/heads/${head}`], { cwd: origin.dir, stdio: "ignore" });
-    return { mergeable: true, mergeable_state: "clean" };
   } catch {
     return { mergeable: false, mergeable_state: "dirty" };
+  }
+  if (!ctx.state.repo(ctx.fullName).requireUpToDate) return { mergeable: true, mergeable_state: "clean" };
+  try {
+    execFileSync("git", ["merge-base", "--is-ancestor", `refs/heads/${pull.base}`, `refs/heads/${head}`], { cwd: origin.dir, stdio: "ignore" });
+    return { mergeable: true, mergeable_state: "clean" };
+  } catch {
+    return { mergeable: true, mergeable_state: "behind" };
   }
 }
 
