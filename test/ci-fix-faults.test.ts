@@ -2,12 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, describe, expect, it } from "vitest";
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { PullRequestChecks } from "../src/store/pull-request-checks.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { startAppProcess } from "./helpers/app-process.js";
-import { useCluster } from "./helpers/cluster.js";
+import { startCluster, useCluster, type Cluster } from "./helpers/cluster.js";
+import { freePort } from "./helpers/app-server.js";
+import { startRedis, stopRedis } from "./helpers/redis-server.js";
 import { tip } from "./helpers/git-origin.js";
 import { checkSuiteCompletedPayload, closedIssuePayload, labeledPayload } from "./helpers/payloads.js";
 import { REDIS_URL } from "./helpers/redis.js";
@@ -201,4 +205,61 @@ describe("CI fixes through a killed agent and a usage limit, with a lone agent",
     expect(await isAncestor(red, (await tip(cluster.origin.dir, branch))!)).toBe(true);
     expect(await checks(pr)).toMatchObject({ attempts: 1, fixRuns: 1 });
   }, 120_000);
+});
+
+describe("a red commit's look survives a Redis restart (AOF): the fix runs once after it", () => {
+  let dir: string;
+  let port: number;
+  let server: ChildProcess;
+  let cluster: Cluster;
+  let runLog: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "ccc-ci-aof-"));
+    runLog = join(dir, "runs.jsonl");
+    port = await freePort();
+    server = await startRedis(port, dir);
+    // A settle time long enough for the restart to land between the red events and the look.
+    cluster = await startCluster({ redisUrl: `redis://127.0.0.1:${port}`, env: { CCC_CI_SETTLE_SECONDS: "8", CCC_RECONCILE_SECONDS: "1" } });
+    await cluster.startAgent({ name: "aof-pc", env: { FAKE_CLAUDE_RUN_LOG: runLog } });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    if (server) await stopRedis(server);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("the red events' look waits in Redis through the restart and starts one CI fix", async () => {
+    cluster.github.useOrigin(REPO, cluster.origin);
+    expect(
+      (await cluster.deliver("issues", labeledPayload("claude", { number: 90, title: "Red across a Redis restart", cloneUrl: cluster.origin.url }))).status,
+    ).toBe(200);
+    const opened = await waitFor(
+      "the PR",
+      async () => {
+        const record = await cluster.store.get(`${REPO}#90`);
+        return record?.state === "pr-open" && record;
+      },
+      40_000,
+    );
+    const [pr, red] = [opened.prNumber!, opened.pushedSha!];
+    cluster.github.addCheckRun(REPO, { headSha: red, name: "unit-tests", conclusion: "failure", output: { title: "1 failed" } });
+    expect((await cluster.deliver("check_suite", checkSuiteCompletedPayload(red, "failure", { pullRequests: [pr] }))).status).toBe(200);
+
+    await stopRedis(server);
+    server = await startRedis(port, dir);
+    const done = await waitFor(
+      "the fix after the restart",
+      async () => {
+        const record = await cluster.store.get(`${REPO}#${pr}`).catch(() => undefined);
+        return record?.state === "pr-open" && record;
+      },
+      90_000,
+    );
+    expect(done).toMatchObject({ run: 1, ciFix: { attempt: 1, checks: ["unit-tests"] } });
+    expect(
+      readFileSync(runLog, "utf8")
+        .split("\n")
+        .filter((line) => line.includes("<ci-failures")),
+    ).toHaveLength(1);
+  }, 150_000);
 });
