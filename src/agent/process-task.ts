@@ -9,14 +9,15 @@ import type { TaskRecord } from "../queue/task-record.js";
 import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { capSettings } from "./cap-settings.js";
 import { cloneUrl } from "./clone-url.js";
-import { pushWithRetry } from "./push-with-retry.js";
+import { pushStep } from "./push-step.js";
 import { runTestStep, withFixes } from "./test-step.js";
+import { finishMerge, mergedByGit, startMerge } from "./merge-step.js";
 import { forgetRemoteWait, isRemoteOutage, waitForRemote } from "./wait-for-remote.js";
 import { ProgressTracker } from "../claude/progress-tracker.js";
 import type { Resumable } from "./session-keeper.js";
 import type { PreparedWorktree } from "../workspace/workspace.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
-import { aborted, branchMoved, failed, isBranchMoved, stale, type TaskEnd } from "./run-endings.js";
+import { aborted, failed, stale, type TaskEnd } from "./run-endings.js";
 
 export type { TaskEnd };
 
@@ -110,8 +111,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       throw new UnrecoverableError(message);
     }
     // A conflict task merges the PR's base in first: Claude runs only on what git could not merge.
-    const merge = data.conflict && data.pullRequest ? await ctx.workspace.mergeBase(prepared, data.pullRequest.baseBranch) : undefined;
-    const task: TaskData = merge?.kind === "conflicts" ? { ...data, conflict: { ...data.conflict!, files: merge.files } } : data;
+    const { merge, task } = await startMerge(ctx.workspace, data, prepared);
     // 3. Claude, with progress streamed to the task record; the session id as soon as Claude names it.
     const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
     let sessionWrite: Promise<unknown> = Promise.resolve();
@@ -176,15 +176,10 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       return await failed(ctx, job, token, data, attempt, outcome.failure, own.lease);
     }
 
-    if (merge?.kind === "conflicts") {
-      // Claude's resolution is checked, never trusted: a marker left in means nothing is pushed.
-      const left = await ctx.workspace.conflictMarkers(prepared.dir, merge.files);
-      if (left.length > 0) {
-        keep = true;
-        const message = `conflict markers are still in ${left.join(", ")} after Claude's run, so nothing was pushed. Resolve the conflict by hand, or comment \`/claude run\` on the pull request to have Claude try again.`;
-        return await failed(ctx, job, token, data, attempt, { kind: "invalid-request", message, retryable: false }, own.lease);
-      }
-      await ctx.workspace.commitMerge(prepared.dir);
+    const unresolved = await finishMerge(ctx.workspace, prepared.dir, merge);
+    if (unresolved) {
+      keep = true;
+      return await failed(ctx, job, token, data, attempt, { kind: "invalid-request", message: unresolved, retryable: false }, own.lease);
     }
     // 5. Commit what Claude left uncommitted, push, let the reporter open the PR.
     await ctx.workspace.commitLeftovers(prepared.dir, `Work on #${data.issue.number}: uncommitted changes left by Claude`);
@@ -241,20 +236,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     // Still ours? Checked before the push, so a stale run never pushes over the new one.
     const pushedSha = await ctx.workspace.headSha(prepared);
     if (!(await ctx.store.update(data.taskId, { result, tests, pushedSha }, ["running"], own))) return stale(ctx, data);
-    let pushBlocked = false;
-    await pushWithRetry(() => ctx.workspace.push(prepared), {
-      windowMs: ctx.options.gitRetryMinutes * 60_000,
-      ...ctx.pushRetry,
-      signal,
-      log,
-      // The issue says what holds the finished work up, until the push goes through.
-      onRetry: async (error, nextAt) => {
-        pushBlocked = true;
-        const waitingFor = `the push of ${data.branch} to go through (${error.message}); next try at ${new Date(nextAt).toISOString()}`;
-        if (await ctx.store.update(data.taskId, { waitingFor }, ["running"], own)) await ctx.events.emit({ type: "task-changed", taskId: data.taskId });
-      },
-    }).catch((error: unknown) => (data.pullRequest && isBranchMoved(error) ? branchMoved(ctx, data, own.lease) : Promise.reject(error)));
-    if (pushBlocked) await ctx.store.update(data.taskId, { waitingFor: null }, ["running"], own);
+    await pushStep(ctx, data, prepared, signal, log, own.lease);
     await ctx.events.emit({ type: "pushed", taskId: data.taskId, run: data.run });
     log.info({ commits: result.commits, costUsd: result.costUsd, turns: result.turns, tests: tests.status }, "branch pushed");
     return "pushed";
@@ -263,16 +245,6 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       log.warn({ err: error }, keep ? "could not keep the worktree" : "worktree cleanup failed"),
     );
   }
-}
-
-/** A base merged by git alone: no Claude run, no cost, and a summary saying so. */
-function mergedByGit(kind: "merged" | "up-to-date", data: TaskData): ClaudeRunOutcome {
-  const base = data.pullRequest?.baseBranch ?? data.repo.defaultBranch;
-  const summary =
-    kind === "merged"
-      ? `Merged \`${base}\` into the branch: git merged it without a conflict, so Claude did not run.`
-      : `The branch already has everything on \`${base}\`: nothing to merge.`;
-  return { ok: true, result: { summary, costUsd: 0, turns: 0, durationMs: 0 } };
 }
 
 /** Names the worktree directory and the transcripts: an issue's and a pull request's never share one. */
