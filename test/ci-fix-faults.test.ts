@@ -2,16 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { PullRequestChecks } from "../src/store/pull-request-checks.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { startAppProcess } from "./helpers/app-process.js";
-import { startCluster, useCluster, type Cluster } from "./helpers/cluster.js";
-import { freePort } from "./helpers/app-server.js";
-import { startRedis, stopRedis } from "./helpers/redis-server.js";
+import { useCluster } from "./helpers/cluster.js";
+import { useAofCluster } from "./helpers/redis-server.js";
 import { tip } from "./helpers/git-origin.js";
 import { checkSuiteCompletedPayload, closedIssuePayload, labeledPayload } from "./helpers/payloads.js";
 import { REDIS_URL } from "./helpers/redis.js";
@@ -208,27 +205,11 @@ describe("CI fixes through a killed agent and a usage limit, with a lone agent",
 });
 
 describe("a red commit's look survives a Redis restart (AOF): the fix runs once after it", () => {
-  let dir: string;
-  let port: number;
-  let server: ChildProcess;
-  let cluster: Cluster;
-  let runLog: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "ccc-ci-aof-"));
-    runLog = join(dir, "runs.jsonl");
-    port = await freePort();
-    server = await startRedis(port, dir);
-    // A settle time long enough for the restart to land between the red events and the look.
-    cluster = await startCluster({ redisUrl: `redis://127.0.0.1:${port}`, env: { CCC_CI_SETTLE_SECONDS: "8", CCC_RECONCILE_SECONDS: "1" } });
-    await cluster.startAgent({ name: "aof-pc", env: { FAKE_CLAUDE_RUN_LOG: runLog } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    if (server) await stopRedis(server);
-    await rm(dir, { recursive: true, force: true });
-  });
+  // A settle time long enough for the restart to land between the red events and the look.
+  const bed = useAofCluster({ env: { CCC_CI_SETTLE_SECONDS: "8", CCC_RECONCILE_SECONDS: "1" }, agent: "aof-pc" });
 
   it("the red events' look waits in Redis through the restart and starts one CI fix", async () => {
+    const { cluster, runLog } = bed;
     cluster.github.useOrigin(REPO, cluster.origin);
     expect(
       (await cluster.deliver("issues", labeledPayload("claude", { number: 90, title: "Red across a Redis restart", cloneUrl: cluster.origin.url }))).status,
@@ -245,8 +226,7 @@ describe("a red commit's look survives a Redis restart (AOF): the fix runs once 
     cluster.github.addCheckRun(REPO, { headSha: red, name: "unit-tests", conclusion: "failure", output: { title: "1 failed" } });
     expect((await cluster.deliver("check_suite", checkSuiteCompletedPayload(red, "failure", { pullRequests: [pr] }))).status).toBe(200);
 
-    await stopRedis(server);
-    server = await startRedis(port, dir);
+    await bed.restartRedis();
     const done = await waitFor(
       "the fix after the restart",
       async () => {

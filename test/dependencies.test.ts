@@ -1,17 +1,15 @@
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STATE_LABELS } from "../src/shared/task-state.js";
 import { waitFor } from "./helpers/agent-process.js";
 import { startAppProcess } from "./helpers/app-process.js";
-import { deliver, freePort } from "./helpers/app-server.js";
-import { startCluster, useCluster, type Cluster } from "./helpers/cluster.js";
+import { deliver } from "./helpers/app-server.js";
+import { useCluster, type Cluster } from "./helpers/cluster.js";
 import { closedIssuePayload, commentPayload, labeledPayload } from "./helpers/payloads.js";
 import { REDIS_URL } from "./helpers/redis.js";
-import { startRedis, stopRedis } from "./helpers/redis-server.js";
+import { useAofCluster } from "./helpers/redis-server.js";
 
 const REPO = "octo-org/hello";
 
@@ -201,34 +199,17 @@ describe("a missed close event: the reconciler's periodic check starts the task"
 });
 
 describe("a blocked task survives a Redis restart (AOF), and its blocker's close still starts it once", () => {
-  let dir: string;
-  let port: number;
-  let server: ChildProcess;
-  let cluster: Cluster;
-  let runLog: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "ccc-deps-aof-"));
-    runLog = join(dir, "runs.jsonl");
-    port = await freePort();
-    server = await startRedis(port, dir);
-    cluster = await startCluster({ redisUrl: `redis://127.0.0.1:${port}`, env: { CCC_RECONCILE_SECONDS: "1", CCC_DEPENDENCY_CHECK_SECONDS: "3600" } });
-    await cluster.startAgent({ name: "aof-pc", env: { FAKE_CLAUDE_RUN_LOG: runLog } });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    if (server) await stopRedis(server);
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bed = useAofCluster({ env: { CCC_RECONCILE_SECONDS: "1", CCC_DEPENDENCY_CHECK_SECONDS: "3600" }, agent: "aof-pc" });
 
   it("held job, record and index come back from the AOF; the close after the restart runs it, one PR", async () => {
+    const { cluster, runLog } = bed;
     cluster.github.setIssue(REPO, 900, { title: "Numbering starts above here" });
     cluster.github.setIssue(REPO, 81, { title: "Issue 81", body: "Blocked by #80" });
     const labeled = labeledPayload("claude", { number: 81, title: "Issue 81", body: "Blocked by #80", cloneUrl: cluster.origin.url });
     expect((await cluster.deliver("issues", labeled)).status).toBe(200);
     await waitFor("#81 to be blocked", async () => (await cluster.store.get(`${REPO}#81`))?.state === "blocked");
 
-    await stopRedis(server);
-    server = await startRedis(port, dir);
+    await bed.restartRedis();
     await waitFor("Redis to answer again, with the record", async () => (await cluster.store.get(`${REPO}#81`).catch(() => undefined))?.state === "blocked");
 
     cluster.github.setIssue(REPO, 80, { state: "closed" });
