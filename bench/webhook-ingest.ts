@@ -259,7 +259,7 @@ async function countTaskJobs(redis: Redis, prefix: string): Promise<{ total: num
   const byQueue = new Map<string, number>();
   for (const name of [...names].sort()) {
     const queue = new Queue(name, { connection: redis, prefix });
-    const counts = await queue.getJobCounts("wait", "prioritized", "delayed", "active", "paused", "completed", "failed");
+    const counts = await queue.getJobCounts("wait", "prioritized", "delayed", "active", "completed", "failed");
     await queue.close();
     byQueue.set(
       name,

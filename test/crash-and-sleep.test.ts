@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { Worker } from "bullmq";
+import { UnrecoverableError, Worker } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { taskQueueName } from "../src/queue/task-queues.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
@@ -191,8 +191,7 @@ describe("the reconciler: no task stays running without a live job", () => {
         await deps.store.update(data.taskId, { state: "running", agent: "ghost", startedAt: Date.now() });
         // As BullMQ fails a job that stalled too often: at once, whatever attempts are left.
         if (number === 81) {
-          job.discard();
-          await job.moveToFailed(new Error("job stalled more than allowable limit"), `ghost:${number}`, false);
+          await job.moveToFailed(new UnrecoverableError("job stalled more than allowable limit"), `ghost:${number}`, false);
         } else await job.remove().catch(async () => cluster.redis.del(`${cluster.prefix}:${taskQueueName("general")}:${job.id}`));
       }
       const stalled = await waitFor(
