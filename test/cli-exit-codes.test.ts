@@ -40,7 +40,7 @@ const BAD_REDIS_URL = /^ccc: REDIS_URL is not valid \(Invalid URL\): set it to t
 const including = (...items: object[]) => matchers.arrayContaining(items.map((item) => matchers.objectContaining(item)));
 
 const success: Case[] = [
-  { args: ["status"], code: 0, stdout: /Agents live: 0[\s\S]*No tasks yet\./ },
+  { args: ["status"], code: 0, stdout: /^Cluster: running\nAgents live: 0[\s\S]*No tasks yet\./ },
   { args: ["status", "--json"], code: 0, json: { agents: 0, queues: including({ queue: "tasks-general", waiting: 0 }), tasks: [] } },
   {
     args: ["status", "--json"],

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { AgentRegistry } from "../store/agent-registry.js";
+import { ClusterControl, type ControlState } from "../store/cluster-control.js";
 import { cancelTask } from "../control/cancel-task.js";
 import { TaskQueues, taskQueueName } from "../queue/task-queues.js";
 import { TaskStore } from "../queue/task-store.js";
@@ -32,10 +33,20 @@ export async function agentsCommand(deps: ClusterDeps): Promise<ExitCode> {
   return ExitCode.ok;
 }
 
-/** `ccc status`: queue depths and the most recent tasks. */
+/** The cluster's switch in one line: running, or paused or stopped, by whom, since when, and what lifts it. */
+export function describeControl(control: ControlState, now: number): string {
+  if (control.mode === "running") return "Cluster: running";
+  const by = control.by ? ` by ${control.by}` : "";
+  const since = control.at > 0 ? ` ${ago(now - control.at)}` : "";
+  return control.mode === "paused"
+    ? `Cluster: PAUSED${by}${since}: agents finish what they run and take nothing new; \`ccc resume\` lifts it`
+    : `Cluster: STOPPED (emergency stop)${by}${since}: nothing runs; \`ccc resume\` lifts it`;
+}
+
+/** `ccc status`: the cluster's switch, queue depths and the most recent tasks. */
 export async function statusCommand(deps: ClusterDeps): Promise<ExitCode> {
   const registry = new AgentRegistry(deps.redis, deps.prefix);
-  const agents = await registry.list();
+  const [agents, control] = await Promise.all([registry.list(), new ClusterControl(deps.redis, deps.prefix).get()]);
   const specialties = new Set<string>([GENERAL, ...DEFAULT_SPECIALTIES, ...agents.flatMap((a) => a.specialties)]);
   const queues = new TaskQueues({ connection: deps.redis, prefix: deps.prefix });
   try {
@@ -53,9 +64,10 @@ export async function statusCommand(deps: ClusterDeps): Promise<ExitCode> {
     );
     const tasks = await new TaskStore(deps.redis, deps.prefix).recent(20);
     if (deps.json) {
-      deps.output.out(JSON.stringify({ agents: agents.length, queues: depths, tasks }, null, 2));
+      deps.output.out(JSON.stringify({ control, agents: agents.length, queues: depths, tasks }, null, 2));
       return ExitCode.ok;
     }
+    deps.output.out(describeControl(control, Date.now()));
     deps.output.out(`Agents live: ${agents.length}\n`);
     deps.output.out(
       table(

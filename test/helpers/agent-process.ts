@@ -27,9 +27,11 @@ export async function startAgentProcess(options: {
   extraArgs?: string[];
   /** The agent's --workdir, e.g. a killed agent's to start it again on the same PC. @defaultValue a new one */
   workdir?: string;
+  /** Another build's bin/ccc.js. @defaultValue this checkout's */
+  bin?: string;
 }): Promise<AgentProcess> {
   const workdir = options.workdir ?? (await mkdtemp(join(tmpdir(), `ccc-agent-${options.name}-`)));
-  const args = [CCC_BIN, "agent", "--name", options.name, "--workdir", workdir];
+  const args = [options.bin ?? CCC_BIN, "agent", "--name", options.name, "--workdir", workdir];
   if (options.specialties) args.push("--specialties", options.specialties);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, {

@@ -15,11 +15,17 @@ export interface AppProcess {
   stop(): Promise<number | null>;
 }
 
-/** The app from its source (`npm run dev`, tsx src/app/main.ts) as a real child process with its own port and prefix. */
-export async function startAppProcess(options: { prefix: string; env?: Record<string, string | undefined> }): Promise<AppProcess> {
+/**
+ * The app from its source (`npm run dev`, tsx src/app/main.ts) as a real child process with its
+ * own port and prefix; or, given `entry`, a built app (`node <entry>`, run from its folder's parent).
+ */
+export async function startAppProcess(options: { prefix: string; env?: Record<string, string | undefined>; entry?: string }): Promise<AppProcess> {
   const port = await freePort();
-  const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], {
-    cwd: REPO_ROOT,
+  const [command, args, cwd] = options.entry
+    ? [process.execPath, [options.entry], join(options.entry, "../../..")]
+    : [join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], REPO_ROOT];
+  const child = spawn(command, args, {
+    cwd,
     env: appProcessEnv(options.prefix, port, options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });

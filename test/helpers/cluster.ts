@@ -25,6 +25,8 @@ export interface ClusterOptions {
   env?: Record<string, string | undefined>;
   /** The Redis the app, the agents and the test share. @defaultValue the tests' Redis (REDIS_URL) */
   redisUrl?: string;
+  /** A built app to run instead of this checkout's source (see startAppProcess). */
+  appEntry?: string;
 }
 
 export interface EventCounts {
@@ -43,6 +45,8 @@ export interface AgentOptions {
   extraArgs?: string[];
   /** The agent's --workdir: a killed agent's, to start it again on the same PC. @defaultValue a new one */
   workdir?: string;
+  /** Another build's bin/ccc.js. @defaultValue this checkout's */
+  bin?: string;
 }
 
 /** The product as users run it: `npm start` and `ccc agent` processes, on a fake GitHub and a local origin. */
@@ -90,7 +94,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await redis.quit();
   };
   try {
-    app = await startAppProcess({ prefix, env: { ...github.env, REDIS_URL: redisUrl, ...options.env } });
+    app = await startAppProcess({
+      prefix,
+      env: { ...github.env, REDIS_URL: redisUrl, ...options.env },
+      ...(options.appEntry ? { entry: options.appEntry } : {}),
+    });
   } catch (error) {
     await stop();
     throw error;
