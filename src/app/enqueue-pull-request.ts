@@ -14,6 +14,7 @@ import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
 import { inActionsMode, queueDraft, taskSettings, type EnqueueOutcome } from "./enqueue-task.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
+import { traceField } from "../telemetry/trace-carrier.js";
 
 /** What the handlers need of a pull request, read fresh from GitHub (`pulls.get`). */
 export interface PullRequestInfo {
@@ -164,6 +165,7 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
     branch: pr.headBranch,
     settings: taskSettings(config, classification.specialty),
     createdAt: now,
+    ...traceField(),
     ...(command.name === "run" && command.notBefore !== undefined && command.notBefore > now ? { notBefore: command.notBefore } : {}),
     pullRequest: { number: pr.number, headBranch: pr.headBranch, baseBranch: pr.baseBranch, ...(since !== undefined ? { feedbackSince: since } : {}) },
     ...(command.instructions ? { instructions: command.instructions } : {}),

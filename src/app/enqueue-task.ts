@@ -8,6 +8,7 @@ import { classify } from "../router/classify.js";
 import type { Priority } from "../shared/priority.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES } from "../shared/task-state.js";
+import { traceField } from "../telemetry/trace-carrier.js";
 import { branchName } from "../workspace/branch-name.js";
 import { fetchCommentsUpTo } from "../github/fetch-comments.js";
 import { judgeIssue } from "./check-dependencies.js";
@@ -92,6 +93,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     branch: branchName(ctx.issue.number, ctx.issue.title),
     settings: taskSettings(config, classification.specialty),
     createdAt: now,
+    ...traceField(),
     ...(request.notBefore !== undefined && request.notBefore > now ? { notBefore: request.notBefore } : {}),
   };
   if (!request.force) {

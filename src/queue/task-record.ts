@@ -201,6 +201,8 @@ export interface TaskRecord {
   conflict?: { attempt: number; maxAttempts: number; baseBranch: string; behind?: boolean };
   /** Where the pull request's checks and mergeability stand (`publishPullRequestCi`), for every view of the task. */
   prCi?: TaskPrCi;
+  /** The trace id of the task's latest run (W3C, 32 hex), when tracing was on: views link to it. */
+  traceId?: string;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -307,6 +309,7 @@ export const taskRecordSchema = z.object({
       conflictMaxAttempts: z.number().optional(),
     })
     .optional(),
+  traceId: z.string().optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),
