@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/shared/logger.js";
 import { carrierOf, contextFrom, traceCarrierSchema, traceField, traceIdOf } from "../src/telemetry/trace-carrier.js";
-import { withSpan } from "../src/telemetry/tracer.js";
+import { tracingOn, withSpan } from "../src/telemetry/tracer.js";
 import { startInMemoryTracing } from "./helpers/in-memory-tracing.js";
 
 const CARRIER = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
@@ -42,6 +42,10 @@ describe("the trace carrier, with tracing off", () => {
     expect(traceCarrierSchema.safeParse(CARRIER).success).toBe(true);
   });
 
+  it("says tracing is off", () => {
+    expect(tracingOn()).toBe(false);
+  });
+
   it("runs withSpan's function with the API's no-op span and returns its value", async () => {
     await expect(withSpan("noop", {}, async (span) => span.isRecording())).resolves.toBe(false);
   });
@@ -54,6 +58,10 @@ describe("spans with tracing on", () => {
   });
   afterEach(() => tracing.reset());
   afterAll(() => tracing.stop());
+
+  it("says tracing is on", () => {
+    expect(tracingOn()).toBe(true);
+  });
 
   it("makes the new span active through awaits, so a carrier taken inside names it", async () => {
     const inside = await withSpan("outer", {}, async (span) => {

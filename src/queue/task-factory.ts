@@ -31,7 +31,7 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     draftPullRequest: task.settings.draftPullRequest,
     ...(task.settings.autoMerge ? { autoMerge: task.settings.autoMerge } : {}),
     queuedAt: task.createdAt,
-    ...(task.trace ? { traceId: traceIdOf(task.trace) } : {}),
+    ...(task.trace ? { trace: task.trace, traceId: traceIdOf(task.trace) } : {}),
     ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
     // A PR task's pull request exists already: status and the tracking comment link it from the start.
     ...(task.pullRequest ? { pullRequest: task.pullRequest, prNumber: task.pullRequest.number, prUrl: task.issue.url } : {}),

@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type SpanKind } from "@opentelemetry/api";
+import { context, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type SpanKind } from "@opentelemetry/api";
 import { redactSecrets } from "../shared/redact.js";
 import { contextFrom, type TraceCarrier } from "./trace-carrier.js";
 import { PRODUCT_VERSION } from "./product-version.js";
@@ -11,6 +11,15 @@ const TRACER_NAME = "claude-code-cluster";
  * life of the process; `withSpan` asks the API afresh, so a test may start tracing twice.
  */
 export const tracer = trace.getTracer(TRACER_NAME, PRODUCT_VERSION);
+
+/**
+ * Whether spans are recorded (startTracing registered a provider): for the rare span whose
+ * parent costs a read to find, so that tracing off costs nothing.
+ */
+export function tracingOn(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME, PRODUCT_VERSION) !== undefined;
+}
 
 export interface WithSpanOptions {
   /** Ids, names, numbers and outcomes only: never what a user wrote, nor a token. */
