@@ -11,6 +11,20 @@ module.exports = {
       to: { path: "^src/(?!shared/)" },
     },
     {
+      name: "telemetry-uses-only-shared",
+      severity: "error",
+      comment: "src/telemetry sits just above src/shared: every layer may trace, so it may use nothing else of ours.",
+      from: { path: "^src/telemetry/" },
+      to: { path: "^src/(?!shared/|telemetry/)" },
+    },
+    {
+      name: "only-telemetry-loads-the-sdk",
+      severity: "error",
+      comment: "The OpenTelemetry SDK and exporters are loaded by src/telemetry alone (and only when tracing is on); the rest uses @opentelemetry/api.",
+      from: { path: "^(src|action/src)/", pathNot: "^src/telemetry/" },
+      to: { path: "node_modules/@opentelemetry/(?!api/)" },
+    },
+    {
       name: "action-uses-no-app",
       severity: "error",
       comment: "The Action runs on a runner, not in the app.",

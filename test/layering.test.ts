@@ -9,22 +9,24 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(ROOT, "src");
 
 /** Folders every process and library may use, lowest first. */
-const LIBRARIES = ["shared", "config", "router", "commands", "workspace", "queue", "store", "claude", "github", "control", "ops"] as const;
+const LIBRARIES = ["shared", "telemetry", "config", "router", "commands", "workspace", "queue", "store", "claude", "github", "control", "ops"] as const;
 
 /** What each top-level folder of src/ may import besides itself. A new folder must be placed here. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   shared: [],
-  config: ["shared"],
-  router: ["shared", "config"],
-  commands: ["shared", "config"],
-  workspace: ["shared", "config"],
+  // OpenTelemetry: the one module that sets the SDK up and hands out spans; everything above may trace.
+  telemetry: ["shared"],
+  config: ["shared", "telemetry"],
+  router: ["shared", "telemetry", "config"],
+  commands: ["shared", "telemetry", "config"],
+  workspace: ["shared", "telemetry", "config"],
   // The store layer: task records and queues (queue), every other Redis store (store).
-  queue: ["shared", "config"],
-  store: ["shared", "config", "queue"],
-  claude: ["shared", "config", "queue"],
-  github: ["shared", "config", "queue"],
-  control: ["shared", "config", "queue", "store"],
-  ops: ["shared", "config", "queue", "store", "control"],
+  queue: ["shared", "telemetry", "config"],
+  store: ["shared", "telemetry", "config", "queue"],
+  claude: ["shared", "telemetry", "config", "queue"],
+  github: ["shared", "telemetry", "config", "queue"],
+  control: ["shared", "telemetry", "config", "queue", "store"],
+  ops: ["shared", "telemetry", "config", "queue", "store", "control"],
   // Processes: any library, and another process only where it hosts or runs it.
   reporter: LIBRARIES,
   agent: LIBRARIES,

@@ -1,7 +1,10 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimTask, newTaskRecord, type TaskDraft } from "../src/queue/task-factory.js";
+import { taskDataSchema } from "../src/queue/task-data.js";
+import { signTask, verifyTaskJob } from "../src/queue/task-signature.js";
 import { TaskStore } from "../src/queue/task-store.js";
+import { TEST_TASK_SECRETS } from "./helpers/task-secret.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 
 const DRAFT: TaskDraft = {
@@ -38,6 +41,18 @@ describe("the task factory", () => {
       draftPullRequest: true,
       queuedAt: 1_700_000_000_000,
     });
+  });
+
+  it("keeps the trace the task was queued in: its carrier in the job data (signed with the rest), its trace id on the record", () => {
+    const trace = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
+    const task = taskDataSchema.parse({ ...DRAFT, run: 1, trace });
+    expect(task.trace).toEqual(trace);
+    const data = signTask(task, "tasks-frontend", TEST_TASK_SECRETS);
+    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data }, TEST_TASK_SECRETS)).toEqual({ ok: true, task });
+    const moved = { ...data, trace: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b8-01" } };
+    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data: moved }, TEST_TASK_SECRETS)).toMatchObject({ ok: false });
+    expect(newTaskRecord({ ...DRAFT, trace }, "tasks-frontend").traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(newTaskRecord(DRAFT, "tasks-frontend")).not.toHaveProperty("traceId");
   });
 
   describe("claimTask", () => {

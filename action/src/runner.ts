@@ -3,6 +3,7 @@ import { runClaude } from "../../src/claude/run-claude.js";
 import { ConfigError } from "../../src/config/env-error.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { UserFacingError } from "../../src/shared/user-facing-error.js";
+import { startTracing } from "../../src/telemetry/start-tracing.js";
 import { actionInputsSchema, INPUT_NAMES, type ActionInputs } from "./inputs.js";
 import { basicCredential } from "./lib/git-credential-config.js";
 import { readJobContext } from "./lib/job-context.js";
@@ -23,6 +24,8 @@ export function readInputs(): ActionInputs {
  * `waiting` (usage limit, expired login) is not the job's fault.
  */
 export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome | undefined> {
+  // Off unless the workflow sets an OTLP endpoint (OTEL_* in the job's env); then `ccc-action`.
+  const tracing = await startTracing("action", overrides.log ?? createLogger({ name: "ccc-action" }));
   try {
     const inputs = readInputs();
     core.setSecret(inputs["github-token"]);
@@ -48,6 +51,8 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
   } catch (error) {
     core.setFailed(jobFailure(error));
     return undefined;
+  } finally {
+    await tracing.shutdown();
   }
 }
 

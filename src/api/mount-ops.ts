@@ -1,9 +1,11 @@
 import type { ApplicationFunction } from "probot";
 import { ProbotOctokit } from "probot";
 import type { AppEnv } from "../config/app-env.js";
+import type { Tracing } from "../telemetry/start-tracing.js";
 import { ClusterControl } from "../store/cluster-control.js";
 import { AppMetrics } from "../ops/metrics/app-metrics.js";
 import { githubMetricsPlugin } from "../ops/metrics/github-metrics-plugin.js";
+import { githubTracingPlugin } from "../github/github-tracing-plugin.js";
 import { instrumentWebhooks } from "../ops/metrics/instrument-webhooks.js";
 import { parseBudgets } from "../config/parse-budgets.js";
 import { UsageMonitor } from "../ops/usage/usage-monitor.js";
@@ -19,7 +21,7 @@ export type MountOpsDeps = Omit<ApiDeps, "control" | "usage" | "metrics" | "acce
  * webhook and GitHub API counters, and the usage monitor. Throws a ConfigError before
  * anything starts when the API would have to run without a token.
  */
-export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.ProcessEnv = process.env) {
+export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.ProcessEnv = process.env, tracing?: Pick<Tracing, "droppedSpans">) {
   // Without APP_ID Probot only serves its setup page, which loads none of this app.
   const access = processEnv.APP_ID ? resolveApiAccess({ token: env.CCC_API_TOKEN, allowNoToken: env.CCC_API_ALLOW_NO_TOKEN, host: env.HOST }) : undefined;
   const budgets = parseBudgets(env.CCC_BUDGETS);
@@ -30,7 +32,7 @@ export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.Pro
     log: deps.log.child({ component: "usage" }),
     onAlert: (alert) => metrics.usageAlerts.inc({ account: alert.account, level: alert.level }),
   });
-  const metrics = new AppMetrics({ redis: deps.redis, prefix: deps.prefix, queues: deps.queues, usage });
+  const metrics = new AppMetrics({ redis: deps.redis, prefix: deps.prefix, queues: deps.queues, usage }, Date.now, () => tracing?.droppedSpans() ?? 0);
 
   /** Loads `appFn`, then mounts the ops routes beside its webhook route. */
   const wrap =
@@ -50,8 +52,8 @@ export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.Pro
 
   return {
     wrap,
-    /** For Probot's `run`: every GitHub client it makes counts its requests; it logs through our redacting logger. */
-    runOptions: { Octokit: ProbotOctokit.plugin(githubMetricsPlugin(metrics)), log: deps.log.child({ component: "probot" }) },
+    /** For Probot's `run`: every GitHub client it makes counts its requests and traces each as a span; it logs through our redacting logger. */
+    runOptions: { Octokit: ProbotOctokit.plugin(githubMetricsPlugin(metrics), githubTracingPlugin()), log: deps.log.child({ component: "probot" }) },
     stop: () => usage.stop(),
   };
 }

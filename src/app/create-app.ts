@@ -10,6 +10,7 @@ import { handleCheckEvent } from "./ci/handle-check-events.js";
 import { handlePush } from "./ci/handle-push.js";
 import { handleSynchronize } from "./ci/handle-synchronize.js";
 import type { IntakeDeps } from "./intake-deps.js";
+import { traceDeliveries } from "./trace-deliveries.js";
 
 /**
  * The Probot app. Handlers only check, parse, classify and enqueue: everything they write
@@ -28,6 +29,8 @@ export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): App
       }
     };
   return (app) => {
+    // First: each delivery's span is active for every handler below.
+    traceDeliveries(app);
     app.on("issues.labeled", guard(handleLabeled));
     app.on("issues.unlabeled", guard(handleUnlabeled));
     app.on("issues.closed", guard(handleClosed));

@@ -8,12 +8,15 @@ import { httpStatus } from "../github/github-errors.js";
 import type { CiFix, ConflictFix, PullRequestFeedback } from "../queue/task-data.js";
 import type { TaskDraft } from "../queue/task-factory.js";
 import type { TaskRecord } from "../queue/task-record.js";
-import { classify } from "../router/classify.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
-import { inActionsMode, queueDraft, taskSettings, type EnqueueOutcome } from "./enqueue-task.js";
+import { classifySpan, inActionsMode, outcomeAttributes, queueDraft, taskSettings, type EnqueueOutcome } from "./enqueue-task.js";
+import { runSpanOptions } from "./run-span-options.js";
+import { withSpan } from "../telemetry/tracer.js";
+import { SpanKind } from "@opentelemetry/api";
 import type { IntakeDeps } from "./intake-deps.js";
 import type { IssueContext } from "./issue-context.js";
+import { traceField } from "../telemetry/trace-carrier.js";
 
 /** What the handlers need of a pull request, read fresh from GitHub (`pulls.get`). */
 export interface PullRequestInfo {
@@ -108,7 +111,7 @@ export type PullRequestEnqueueOutcome =
  * The caller has checked the actor, the repo config and `pullRequestRefusal`.
  */
 export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequestEnqueueRequest): Promise<PullRequestEnqueueOutcome> {
-  const { ctx, config, pr, command } = request;
+  const { ctx, pr, command } = request;
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: pr.number });
   const [previous, live] = await Promise.all([deps.store.get(taskId), deps.liveSpecialties()]);
   if (previous && LIVE_STATES.includes(previous.state)) return { status: "already-live", taskId, state: previous.state };
@@ -118,14 +121,38 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
   if (linked?.task && LIVE_STATES.includes(linked.task.state) && linked.task.branch === pr.headBranch) {
     return { status: "issue-task-live", issueNumber: linked.number, state: linked.task.state };
   }
+  const attributes = { "ccc.task.id": taskId, "github.issue.number": pr.number, "ccc.trigger": request.trigger.kind, "ccc.command": command.name };
+  const spanOptions = { kind: SpanKind.PRODUCER, attributes, ...runSpanOptions(previous?.trace, linked?.task?.trace) };
+  return withSpan("enqueue pull request task", spanOptions, async (span) => {
+    const outcome = await classifyAndQueue(deps, request, { taskId, previous, live, linked });
+    span.setAttributes({
+      ...outcomeAttributes(outcome),
+      ...(request.ciFix ? { "ccc.ci_fix.attempt": request.ciFix.attempt } : {}),
+      ...(request.conflict ? { "ccc.conflict.attempt": request.conflict.attempt } : {}),
+    });
+    return outcome;
+  });
+}
+
+interface Known {
+  taskId: string;
+  previous: TaskRecord | undefined;
+  live: Set<string>;
+  linked: LinkedIssue | undefined;
+}
+
+async function classifyAndQueue(deps: IntakeDeps, request: PullRequestEnqueueRequest, known: Known): Promise<PullRequestEnqueueOutcome> {
+  const { ctx, config, pr, command } = request;
+  const { taskId, previous, live, linked } = known;
   // The PR continues its issue's work: the same specialty, unless a retry repeats this PR's own.
   const specialty =
     command.name === "retry" ? previous?.specialty : command.name === "fix-ci" ? (linked?.task?.specialty ?? previous?.specialty) : linked?.task?.specialty;
   const priority = command.name === "run" ? (command.priority ?? previous?.priority) : previous?.priority;
-  const classification = classify({ title: pr.title, body: pr.body, labels: ctx.issue.labels }, config, servedSpecialties(config, live), {
-    ...(specialty ? { specialty } : {}),
-    ...(priority ? { priority } : {}),
-  });
+  const hint = { ...(specialty ? { specialty } : {}), ...(priority ? { priority } : {}) };
+  const classification = await classifySpan(
+    [{ title: pr.title, body: pr.body, labels: ctx.issue.labels }, config, servedSpecialties(config, live), hint],
+    taskId,
+  );
   if (inActionsMode(config, classification.specialty)) return { status: "actions-mode", specialty: classification.specialty };
 
   const since = feedbackSince(previous);
@@ -164,6 +191,7 @@ export async function enqueuePullRequestTask(deps: IntakeDeps, request: PullRequ
     branch: pr.headBranch,
     settings: taskSettings(config, classification.specialty),
     createdAt: now,
+    ...traceField(),
     ...(command.name === "run" && command.notBefore !== undefined && command.notBefore > now ? { notBefore: command.notBefore } : {}),
     pullRequest: { number: pr.number, headBranch: pr.headBranch, baseBranch: pr.baseBranch, ...(since !== undefined ? { feedbackSince: since } : {}) },
     ...(command.instructions ? { instructions: command.instructions } : {}),

@@ -1,3 +1,4 @@
+import { SpanKind, trace, type Attributes } from "@opentelemetry/api";
 import type { RepoConfig } from "../config/repo-config.js";
 import { ACTIONS_QUEUE, addActionsTask } from "../dispatcher/actions-queue.js";
 import { servedSpecialties } from "../dispatcher/served-specialties.js";
@@ -8,6 +9,9 @@ import { classify } from "../router/classify.js";
 import type { Priority } from "../shared/priority.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES } from "../shared/task-state.js";
+import { traceField } from "../telemetry/trace-carrier.js";
+import { runSpanOptions } from "./run-span-options.js";
+import { withSpan } from "../telemetry/tracer.js";
 import { branchName } from "../workspace/branch-name.js";
 import { fetchCommentsUpTo } from "../github/fetch-comments.js";
 import { judgeIssue } from "./check-dependencies.js";
@@ -43,7 +47,7 @@ export function alreadyLiveReply(state: string): string {
  * Reads from GitHub only what the prompt and the dependencies need; writes nothing there.
  */
 export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Promise<EnqueueOutcome> {
-  const { ctx, config } = request;
+  const { ctx } = request;
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
   const [existing, live] = await Promise.all([deps.store.get(taskId), deps.liveSpecialties()]);
   if (existing && LIVE_STATES.includes(existing.state)) {
@@ -57,11 +61,37 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     }
   }
 
-  const classification = classify(
-    { title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels },
-    config,
-    servedSpecialties(config, live),
-    request.hint,
+  const attributes = { "ccc.task.id": taskId, "github.issue.number": ctx.issue.number, "ccc.trigger": request.trigger.kind };
+  return withSpan("enqueue task", { kind: SpanKind.PRODUCER, attributes, ...runSpanOptions(existing?.trace) }, async (span) => {
+    const outcome = await classifyAndQueue(deps, request, taskId, live);
+    span.setAttributes(outcomeAttributes(outcome));
+    return outcome;
+  });
+}
+
+/** What became of an enqueue, for its span: ids, names and numbers. */
+export function outcomeAttributes(outcome: { status: string } | EnqueueOutcome): Attributes {
+  const queued = "run" in outcome && outcome.status === "queued" ? outcome : undefined;
+  return {
+    "ccc.outcome": outcome.status,
+    ...(queued ? { "ccc.specialty": queued.specialty, "ccc.priority": queued.priority, "ccc.task.run": queued.run } : {}),
+  };
+}
+
+/** The issue's classification, as a span: its outcome only (the reason may quote the issue). */
+export function classifySpan(input: Parameters<typeof classify>, taskId: string): Promise<ReturnType<typeof classify>> {
+  return withSpan("classify", { attributes: { "ccc.task.id": taskId } }, async (span) => {
+    const classification = classify(...input);
+    span.setAttributes({ "ccc.specialty": classification.specialty, "ccc.priority": classification.priority });
+    return classification;
+  });
+}
+
+async function classifyAndQueue(deps: IntakeDeps, request: EnqueueRequest, taskId: string, live: ReadonlySet<string>): Promise<EnqueueOutcome> {
+  const { ctx, config } = request;
+  const classification = await classifySpan(
+    [{ title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels }, config, servedSpecialties(config, live), request.hint],
+    taskId,
   );
   const comments =
     ctx.issue.comments > 0 || request.trigger.kind === "comment"
@@ -92,6 +122,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
     branch: branchName(ctx.issue.number, ctx.issue.title),
     settings: taskSettings(config, classification.specialty),
     createdAt: now,
+    ...traceField(),
     ...(request.notBefore !== undefined && request.notBefore > now ? { notBefore: request.notBefore } : {}),
   };
   if (!request.force) {
@@ -141,6 +172,12 @@ export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: Rep
     return { status: "already-live", taskId, state: "queued" };
   }
   const data = claim.task;
+  trace.getActiveSpan()?.setAttributes({
+    "messaging.system": "bullmq",
+    "messaging.operation.type": "send",
+    "messaging.destination.name": queue,
+    "messaging.message.id": `${taskId}@${data.run}`,
+  });
   try {
     await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data));
   } catch (error) {

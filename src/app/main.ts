@@ -7,6 +7,7 @@ import { EventQueue } from "../queue/event-queue.js";
 import { Reporter } from "../reporter/reporter.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
+import { startTracing } from "../telemetry/start-tracing.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
 import { Dispatcher } from "../dispatcher/dispatcher.js";
 import { mountOps } from "../api/mount-ops.js";
@@ -54,6 +55,9 @@ async function main(): Promise<void> {
   const env = readAppEnv(settings);
   const taskSecrets = requireTaskSecret(env.CCC_TASK_SECRET, "app");
   const log = createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT, name: "ccc-app" });
+  // Before anything that makes spans; off (the API's no-op) unless an OTLP endpoint is set. The
+  // dispatcher runs in this process, so its spans are the app's (`ccc-app`).
+  const tracing = await startTracing("app", log, settings);
   if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
   if (firstRunSecret) log.info(`first run: wrote a random CCC_TASK_SECRET to ${dotEnvPath()}; the app signs tasks with it, so give every agent a copy`);
   const redis = await connectRedis(env.REDIS_URL);
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
     ciWatch: new CiWatchQueue({ connection: redis, prefix: env.CCC_PREFIX }),
     ciSettleMs: env.CCC_CI_SETTLE_SECONDS * 1000,
   };
-  const ops = mountOps(env, deps, settings);
+  const ops = mountOps(env, deps, settings, tracing);
 
   let reporter: Reporter | undefined;
   let dispatcher: Dispatcher | undefined;
@@ -170,6 +174,8 @@ async function main(): Promise<void> {
     await deps.queues.close();
     await deps.events.close();
     await deps.ciWatch?.close();
+    // The last spans, a few seconds at most: a collector that hangs does not hold up the exit.
+    await tracing.shutdown();
     redis.disconnect();
     log.info({ signal }, "stopped");
     process.exit(0);

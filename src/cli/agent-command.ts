@@ -4,6 +4,7 @@ import { readAgentOptions, loadAgentEnvFile, type AgentFlags } from "../config/a
 import { requireTaskSecret } from "../config/task-secret.js";
 import { connectRedis } from "../shared/connect-redis.js";
 import { createLogger } from "../shared/logger.js";
+import { startTracing } from "../telemetry/start-tracing.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
 import { readCliEnv } from "./read-cli-env.js";
 
@@ -18,6 +19,8 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   const options = readAgentOptions(flags, env);
   const taskSecrets = requireTaskSecret(options.CCC_TASK_SECRET, "agent");
   const log = createLogger({ level: options.LOG_LEVEL, format: options.LOG_FORMAT, name: "ccc-agent" });
+  // Off (the API's no-op) unless an OTLP endpoint is set, in the shell or the agent's settings file.
+  const tracing = await startTracing("agent", log, env);
 
   const claude = await checkClaudeBinary(options.claudeBin);
   if (!claude.ok) throw new UserFacingError(claude.message, { code: "claude-missing" });
@@ -44,6 +47,8 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
     log.info({ signal }, "stopping: running tasks go back to the queue");
     started
       .then(() => agent.stop())
+      // The last spans, a few seconds at most: a collector that hangs does not hold up the exit.
+      .then(() => tracing.shutdown())
       .then(() => redis.quit())
       .then(() => process.exit(0))
       .catch((error: Error) => {

@@ -1,3 +1,8 @@
+import { SpanKind } from "@opentelemetry/api";
+import type { TaskData } from "../queue/task-data.js";
+import type { TaskRecord } from "../queue/task-record.js";
+import { traceField } from "../telemetry/trace-carrier.js";
+import { withSpan } from "../telemetry/tracer.js";
 import type { AgentRegistry } from "../store/agent-registry.js";
 import { claimTask } from "../queue/task-factory.js";
 import { taskQueueName, type TaskQueues } from "../queue/task-queues.js";
@@ -46,16 +51,30 @@ export async function retryTask(deps: RetryDeps, taskId: string, by: string): Pr
     };
   }
 
+  // The new run continues the task's trace: a child of the last run's carrier.
+  const attributes = { "ccc.task.id": taskId, "ccc.trigger": "retry" };
+  return withSpan("retry task", { kind: SpanKind.PRODUCER, parent: record.trace ?? last.task.trace, attributes }, async (span) => {
+    const outcome = await queueRetry(deps, record, last.task, by);
+    span.setAttributes({
+      "ccc.outcome": outcome.status,
+      ...(outcome.status === "queued" ? { "ccc.task.run": outcome.run, "ccc.specialty": outcome.specialty } : {}),
+    });
+    return outcome;
+  });
+}
+
+async function queueRetry(deps: RetryDeps, record: TaskRecord, lastTask: TaskData, by: string): Promise<RetryOutcome> {
+  const { taskId } = record;
   const live = await deps.registry.liveSpecialties();
   const specialty = live.has(record.specialty) ? record.specialty : GENERAL;
   const reason = specialty === record.specialty ? `retry by ${by}` : `retry by ${by}; no live agent serves ${record.specialty}`;
   const queue = taskQueueName(specialty);
   const now = (deps.now ?? Date.now)();
   // The last run's task, as a new run: the record is derived from it (task-factory).
-  const { run: _lastRun, ...lastTask } = last.task;
-  const claim = await claimTask(deps.store, { ...lastTask, specialty, reason, createdAt: now }, queue);
+  const { run: _lastRun, ...draft } = lastTask;
+  const claim = await claimTask(deps.store, { ...draft, ...traceField(), specialty, reason, createdAt: now }, queue);
   if (!claim.created) return { status: "already-live", state: "queued" };
-  const data = { ...claim.task, trigger: { ...last.task.trigger, actor: by, deliveryId: `retry-${claim.task.run}-${now}` } };
+  const data = { ...claim.task, trigger: { ...lastTask.trigger, actor: by, deliveryId: `retry-${claim.task.run}-${now}` } };
   try {
     await deps.queues.add(data);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
+import { traceField } from "../telemetry/trace-carrier.js";
 import { ageSeconds, EVENT_JOBS_KEPT, FAILED_EVENT_MS, QUEUE_EVENTS_MAX_LEN, readRetention, type Retention } from "./retention.js";
 import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./reporter-event.js";
 
@@ -52,7 +53,8 @@ export class EventQueue {
   }
 
   async emit(event: ReporterEvent, options: EmitOptions = {}): Promise<void> {
-    const data = reporterEventSchema.parse(event);
+    // Sent from inside a span (an agent's run, the app's handler): the reporter's work joins its trace.
+    const data = reporterEventSchema.parse(event.trace ? event : { ...event, ...traceField() });
     const key = options.jobId ?? (data.type === "reply" || data.type === "labels" ? data.dedupeKey : undefined);
     const jobOptions: JobsOptions = {
       attempts: EVENT_ATTEMPTS,

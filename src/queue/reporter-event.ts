@@ -1,11 +1,16 @@
 import { z } from "zod";
+import { traceCarrierSchema } from "../telemetry/trace-carrier.js";
 
 /** The one BullMQ queue every reporter event goes through, so each is written to GitHub once. */
 export const EVENTS_QUEUE = "events";
 
+/** Every event may name the span it was sent from: the reporter's work on it joins that trace. */
+const trace = traceCarrierSchema.optional();
+
 /** Something about a task changed: render its tracking comment and label from the stored record. */
 export const taskChangedEventSchema = z.object({
   type: z.literal("task-changed"),
+  trace,
   /** `owner/repo#n`. The record is read fresh, so late or reordered events are harmless. */
   taskId: z.string(),
 });
@@ -13,6 +18,7 @@ export const taskChangedEventSchema = z.object({
 /** The agent pushed `record.branch` with commits: open (or reuse) the pull request. */
 export const pushedEventSchema = z.object({
   type: z.literal("pushed"),
+  trace,
   /** `owner/repo#n`; branch, base, title and summary come from the record. */
   taskId: z.string(),
   /** The run that pushed: a later run of the task is never ended by this event. Absent from older agents. */
@@ -22,6 +28,7 @@ export const pushedEventSchema = z.object({
 /** One plain comment that is not the tracking comment: help, refusals, config errors. */
 export const replyEventSchema = z.object({
   type: z.literal("reply"),
+  trace,
   /** GitHub App installation to write through. */
   installationId: z.number().int(),
   owner: z.string(),
@@ -36,6 +43,7 @@ export const replyEventSchema = z.object({
 /** Labels that are not a task's state label (`claude:ci-failed`), added or taken off an issue or pull request. */
 export const labelsEventSchema = z.object({
   type: z.literal("labels"),
+  trace,
   installationId: z.number().int(),
   owner: z.string(),
   repo: z.string(),
@@ -56,6 +64,7 @@ export const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hoo
 export const reactEventSchema = z
   .object({
     type: z.literal("react"),
+    trace,
     /** GitHub App installation to write through. */
     installationId: z.number().int(),
     owner: z.string(),
@@ -73,6 +82,7 @@ export const reactEventSchema = z
 /** An agent's Claude login failed: open (once) a session-timeout issue for it. */
 export const sessionExpiredEventSchema = z.object({
   type: z.literal("session-expired"),
+  trace,
   /** Agent name; one open session-timeout issue per agent. */
   agent: z.string(),
   host: z.string(),
@@ -88,6 +98,7 @@ export const sessionExpiredEventSchema = z.object({
 /** The agent checked its login after its issue was closed (or `ccc resume --agent`). */
 export const sessionVerifiedEventSchema = z.object({
   type: z.literal("session-verified"),
+  trace,
   agent: z.string(),
   /** True: resumed, say so and forget the issue. False: reopen it with `message`. */
   ok: z.boolean(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { mergeMethodSchema } from "../config/repo-config.js";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
+import { traceCarrierSchema } from "../telemetry/trace-carrier.js";
 
 /** The pull request a review-feedback task works on; the task record holds the same. */
 export const pullRequestSchema = z.object({
@@ -157,6 +158,12 @@ export const taskDataSchema = z.object({
   ciFix: ciFixSchema.optional(),
   /** A conflict task on the pull request (set only with `pullRequest`): merge the base branch in. */
   conflict: conflictFixSchema.optional(),
+  /**
+   * The trace this run belongs to (W3C trace context: ids only), for the agent's spans to join.
+   * Absent with tracing off, so the job is byte for byte what it was; an agent older than this
+   * field would drop it and refuse the signature, as with any new field.
+   */
+  trace: traceCarrierSchema.optional(),
 });
 
 export type TaskData = z.infer<typeof taskDataSchema>;

@@ -1,3 +1,4 @@
+import { traceIdOf } from "../telemetry/trace-carrier.js";
 import type { TaskData } from "./task-data.js";
 import type { TaskDependsOn, TaskRecord } from "./task-record.js";
 import type { TaskStore } from "./task-store.js";
@@ -30,6 +31,7 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
     draftPullRequest: task.settings.draftPullRequest,
     ...(task.settings.autoMerge ? { autoMerge: task.settings.autoMerge } : {}),
     queuedAt: task.createdAt,
+    ...(task.trace ? { trace: task.trace, traceId: traceIdOf(task.trace) } : {}),
     ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
     // A PR task's pull request exists already: status and the tracking comment link it from the start.
     ...(task.pullRequest ? { pullRequest: task.pullRequest, prNumber: task.pullRequest.number, prUrl: task.issue.url } : {}),

@@ -3,6 +3,7 @@ import { mergeMethodSchema, type MergeMethod } from "../config/repo-config.js";
 import { prioritySchema, type Priority } from "../shared/priority.js";
 import { taskStateSchema, type TaskState } from "../shared/task-state.js";
 import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
+import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {
@@ -201,6 +202,10 @@ export interface TaskRecord {
   conflict?: { attempt: number; maxAttempts: number; baseBranch: string; behind?: boolean };
   /** Where the pull request's checks and mergeability stand (`publishPullRequestCi`), for every view of the task. */
   prCi?: TaskPrCi;
+  /** The trace id of the task's latest run (W3C, 32 hex), when tracing was on: views link to it. */
+  traceId?: string;
+  /** The latest run's trace carrier (its job data's `trace`): the next run of the task continues that trace. */
+  trace?: TraceCarrier;
   /** The one tracking comment, once the reporter has created it. */
   commentId?: number;
   /** Bumped on every change; the reporter skips a render that would show nothing new. */
@@ -307,6 +312,8 @@ export const taskRecordSchema = z.object({
       conflictMaxAttempts: z.number().optional(),
     })
     .optional(),
+  traceId: z.string().optional(),
+  trace: traceCarrierSchema.optional(),
   commentId: z.number().optional(),
   version: z.number(),
   renderedVersion: z.number().optional(),

@@ -3,6 +3,7 @@ import { FINAL_STATES, LIVE_STATES, type TaskState } from "../shared/task-state.
 import { readRetention } from "./retention.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
 import { taskRecordSchema, type TaskRecord } from "./task-record.js";
+import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier.js";
 
 /**
  * Fields a later run of the same issue keeps: the tracking comment is one per issue, and the
@@ -140,6 +141,19 @@ export class TaskStore {
     const raw = await this.redis.hgetall(key);
     if (!raw.state) return undefined;
     return checkStored(taskRecordSchema, decodeStoredFields(raw, key), key);
+  }
+
+  /** The trace carrier of the task's latest run (one field read), for work on the task that came without one. */
+  async traceOf(taskId: string): Promise<TraceCarrier | undefined> {
+    const raw = await this.redis.hget(this.key(taskId), "trace");
+    if (!raw) return undefined;
+    try {
+      const parsed = traceCarrierSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      // A trace is a nicety: a bad one is no trace, never a failed event.
+      return undefined;
+    }
   }
 
   /**

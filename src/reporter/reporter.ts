@@ -1,3 +1,4 @@
+import { SpanKind } from "@opentelemetry/api";
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { TaskStore } from "../queue/task-store.js";
@@ -11,7 +12,8 @@ import { pullRequestCi } from "../store/publish-pull-request-ci.js";
 const DEFAULT_CI_SETTLE_MS = 20_000;
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { EventQueue, eventJobId } from "../queue/event-queue.js";
-import { EVENTS_QUEUE, reporterEventSchema, type LabelsEvent, type ReactEvent, type ReplyEvent } from "../queue/reporter-event.js";
+import { EVENTS_QUEUE, reporterEventSchema, type LabelsEvent, type ReactEvent, type ReplyEvent, type ReporterEvent } from "../queue/reporter-event.js";
+import { tracingOn, withSpan } from "../telemetry/tracer.js";
 import type { GetOctokit } from "../github/github-client.js";
 import { httpStatus, isGitHubUnavailable, isRetryable, rateLimitedUntil } from "../github/github-errors.js";
 import { enableAutoMerge } from "./enable-auto-merge.js";
@@ -117,10 +119,38 @@ export class Reporter {
     await this.events.close();
   }
 
+  /**
+   * One event, as a CONSUMER span in the trace of the span that sent it (the app's enqueue, an
+   * agent's run). Waiting for a lock, a rate limit or an outage is an outcome, not an error.
+   */
   private async process(job: Job, token: string | undefined): Promise<void> {
     const parsed = reporterEventSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed reporter event: ${parsed.error.message}`);
     const event = parsed.data;
+    const attributes = {
+      "messaging.system": "bullmq",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": EVENTS_QUEUE,
+      "messaging.message.id": String(job.id),
+      "ccc.event.type": event.type,
+      ...("taskId" in event ? { "ccc.task.id": event.taskId } : {}),
+    };
+    // An agent without tracing sends no trace: a task's event then joins the task's own trace.
+    const parent = event.trace ?? ("taskId" in event && tracingOn() ? await this.options.store.traceOf(event.taskId) : undefined);
+    const waiting = await withSpan(`reporter ${event.type}`, { kind: SpanKind.CONSUMER, parent, attributes }, async (span) => {
+      try {
+        await this.handle(event, job, token);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof DelayedError)) throw error;
+        span.setAttribute("ccc.outcome", "delayed");
+        return error;
+      }
+    });
+    if (waiting) throw waiting;
+  }
+
+  private async handle(event: ReporterEvent, job: Job, token: string | undefined): Promise<void> {
     // Task events serialise per task, session events per agent: two replicas must never
     // create two tracking comments or two session-timeout issues.
     const lockKey =
@@ -195,7 +225,11 @@ export class Reporter {
     const octokit = await this.getOctokit(record.installationId);
     let pr: OpenedPullRequest;
     try {
-      pr = await openPullRequest(octokit, record, log);
+      pr = await withSpan("open pull request", { attributes: { "ccc.task.id": taskId, "ccc.task.run": record.run } }, async (span) => {
+        const opened = await openPullRequest(octokit, record, log);
+        span.setAttributes({ "ccc.pr.number": opened.number, "ccc.pr.created": opened.created });
+        return opened;
+      });
     } catch (error) {
       if (isRetryable(error) || rateLimitedUntil(error, Date.now()) !== undefined) throw error;
       // GitHub will never accept it (no commits between the branches, base gone, no access):
@@ -246,7 +280,11 @@ export class Reporter {
   private async render(taskId: string, job: Job, token: string | undefined, log: Logger): Promise<void> {
     const now = this.now();
     const deps = { store: this.options.store, getOctokit: this.getOctokit, log, now, coalesceMs: this.coalesceMs };
-    const outcome = await renderTask(deps, taskId);
+    const outcome = await withSpan("update tracking comment", { attributes: { "ccc.task.id": taskId } }, async (span) => {
+      const rendered = await renderTask(deps, taskId);
+      span.setAttribute("ccc.outcome", rendered.kind);
+      return rendered;
+    });
     if (outcome.kind !== "deferred") return;
     // One flush per task and due time: a burst of changes collapses into one delayed job.
     const flushKey = `flush-${taskId}-${outcome.until}`;

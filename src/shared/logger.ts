@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type LogFn, type Logger, type LoggerOptions } from "pino";
 import { prettyFactory } from "pino-pretty";
 import { redactSecrets } from "./redact.js";
@@ -64,9 +65,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     hooks: { streamWrite: redactSecrets, logMethod: foldParagraphs() },
     // One `name` per line: a child's `name` binding would be a second one; it goes out as `module`.
+    // A line written inside a span names it, so a trace backend and the logs meet.
     mixin: (_object, _level, logger) => {
       const module = (logger as Named)[MODULE];
-      return module ? { module } : {};
+      return { ...(module ? { module } : {}), ...activeSpanIds() };
     },
   };
   const isTty = options.destination ? false : Boolean(process.stdout.isTTY);
@@ -74,6 +76,15 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const out = options.destination ?? pino.destination({ dest: 1, sync: true });
   const logger = pino(settings, format === "pretty" ? prettyStream(out) : out);
   return withOneName(logger);
+}
+
+/**
+ * `trace_id` and `span_id` of the active span, when there is a valid one. With tracing off the
+ * active context is always the root (the API's no-op context manager): one lookup, no ids.
+ */
+export function activeSpanIds(): { trace_id?: string; span_id?: string } {
+  const spanContext = trace.getSpanContext(context.active());
+  return spanContext && isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
 }
 
 /**

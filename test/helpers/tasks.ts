@@ -15,6 +15,8 @@ export interface TestTaskOptions {
   /** Queue recorded on the task; defaults to the specialty's. */
   queue?: string;
   settings?: Partial<TaskData["settings"]>;
+  /** The trace the task was queued in, as the app writes it when tracing is on. */
+  trace?: TaskData["trace"];
 }
 
 /** Claims a task record and builds its job data the way the app does, without queueing it. */
@@ -39,6 +41,7 @@ export async function claimTestTask(deps: IntakeDeps, options: TestTaskOptions):
     branch,
     settings: { maxTurns: 5, timeoutMinutes: 5, allowedTools: ["Edit"], permissionMode: "acceptEdits", draftPullRequest: false, ...options.settings },
     createdAt: Date.now(),
+    ...(options.trace ? { trace: options.trace } : {}),
   };
   const claim = await claimTask(deps.store, draft, options.queue ?? taskQueueName(specialty));
   // A live run keeps its number; the tests that claim twice look at what the second claim did.

@@ -34,6 +34,11 @@ export class AppMetrics {
     labelNames: ["resource"],
     registers: [this.registry],
   });
+  readonly tracesDropped = new Counter({
+    name: "ccc_trace_spans_dropped_total",
+    help: "OpenTelemetry spans this replica lost: the export queue was full, or the collector failed or did not answer.",
+    registers: [this.registry],
+  });
   readonly usageAlerts = new Counter({
     name: "ccc_usage_alerts_total",
     help: "Budget alerts this replica raised, by account and level.",
@@ -41,10 +46,14 @@ export class AppMetrics {
     registers: [this.registry],
   });
   private readonly cluster: ClusterGauges | undefined;
+  /** What `droppedSpans` said at the last scrape: the counter goes up by the difference. */
+  private droppedSeen = 0;
 
   constructor(
     private readonly source?: ClusterSource,
     private readonly now: () => number = Date.now,
+    /** Spans this process's tracing lost (`Tracing.droppedSpans`). @defaultValue none: the counter stays 0 */
+    private readonly droppedSpans: () => number = () => 0,
   ) {
     if (source) this.cluster = new ClusterGauges(this.registry);
     collectDefaultMetrics({ register: this.registry, prefix: "ccc_app_" });
@@ -57,6 +66,9 @@ export class AppMetrics {
   /** The exposition text, with the cluster gauges read from Redis just now. */
   async text(): Promise<string> {
     if (this.source && this.cluster) this.cluster.update(await readClusterSnapshot(this.source), this.now());
+    const dropped = this.droppedSpans();
+    if (dropped > this.droppedSeen) this.tracesDropped.inc(dropped - this.droppedSeen);
+    this.droppedSeen = Math.max(this.droppedSeen, dropped);
     return this.registry.metrics();
   }
 }
