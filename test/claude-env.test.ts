@@ -90,6 +90,32 @@ describe("claudeEnv", () => {
     ["the owner's list cannot pass a never-passed name", { CCC_CLAUDE_ENV_PASS: "REDIS_URL,CCC_*,GH_TOKEN,SSH_AUTH_SOCK,PRIVATE_KEY*", ...SECRETS }, {}],
     ["a bare * in the owner's list passes nothing", { CCC_CLAUDE_ENV_PASS: "*", NPM_TOKEN: "n" }, {}],
     ["unset values are left out", { PATH: undefined, HOME: "/h" }, { HOME: "/h" }],
+    [
+      "Claude's telemetry and the agent's OTEL_* settings (a collector's API key in its headers) stay out by default",
+      {
+        CLAUDE_CODE_ENABLE_TELEMETRY: "1",
+        CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: "1",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=secret",
+      },
+      {},
+    ],
+    [
+      "Claude's telemetry passes when the owner names it, with the OTEL_* settings the owner names",
+      {
+        CCC_CLAUDE_ENV_PASS: "CLAUDE_CODE_ENABLE_TELEMETRY,CLAUDE_CODE_ENHANCED_TELEMETRY_BETA,OTEL_*",
+        CLAUDE_CODE_ENABLE_TELEMETRY: "1",
+        CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: "1",
+        OTEL_TRACES_EXPORTER: "otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      },
+      { CLAUDE_CODE_ENABLE_TELEMETRY: "1", CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: "1", OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" },
+    ],
+    [
+      "a trace context the agent was started with never passes, even when named: each run gets its own",
+      { CCC_CLAUDE_ENV_PASS: "TRACEPARENT,TRACESTATE", TRACEPARENT: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", TRACESTATE: "a=b" },
+      {},
+    ],
   ])("%s", (_name, parent, expected) => {
     expect(claudeEnv(parent)).toEqual(expected);
   });

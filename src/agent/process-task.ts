@@ -18,6 +18,9 @@ import type { Resumable } from "./session-keeper.js";
 import type { PreparedWorktree } from "../workspace/workspace.js";
 import type { AbortReason, TaskContext } from "./task-context.js";
 import { aborted, failed, stale, type TaskEnd } from "./run-endings.js";
+import { SpanKind } from "@opentelemetry/api";
+import { withSpan } from "../telemetry/tracer.js";
+import { recordQueueWait, recordRunOutcome, recordTestRun, recordWorkspaceTimings, taskAttributes, traceEnv } from "./run-spans.js";
 
 export type { TaskEnd };
 
@@ -30,7 +33,17 @@ export async function processTask(ctx: TaskContext, job: Job, token: string | un
   const data = taskDataSchema.parse(job.data);
   ctx.sessions.begin(data.taskId);
   try {
-    return await runTask(ctx, job, token, signal, data);
+    // One span per pick-up, in the task's trace: its context came in the signed job data.
+    recordQueueWait(data, job, ctx.now());
+    return await withSpan(
+      "task run",
+      { kind: SpanKind.CONSUMER, parent: data.trace, attributes: taskAttributes(data, job, ctx.options.name) },
+      async (span) => {
+        const end = await runTask(ctx, job, token, signal, data);
+        span.setAttribute("ccc.task.end", end);
+        return end;
+      },
+    );
   } finally {
     ctx.sessions.done(data.taskId);
   }
@@ -83,16 +96,19 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
   });
   const prepared: PreparedWorktree =
     resumable?.prepared ??
-    (await ctx.workspace
-      .prepare({
+    (await withSpan("workspace prepare", {}, async () => {
+      const startedAt = Date.now();
+      const fresh = await ctx.workspace.prepare({
         owner: data.repo.owner,
         repo: data.repo.name,
         cloneUrl: cloneUrl(ctx.options.gitUrl, data.repo),
         branch: data.branch,
         baseBranch: data.pullRequest?.baseBranch ?? data.repo.defaultBranch,
         taskKey: taskKey(data),
-      })
-      .catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error))));
+      });
+      recordWorkspaceTimings(fresh, startedAt, false);
+      return fresh;
+    }).catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error))));
   await forgetRemoteWait(job);
   log.info({ dir: prepared.dir, reusedBranch: prepared.reusedBranch, resumed: resumable !== undefined, ...prepared.timings }, "worktree ready");
   // Known as kept from now on, so that even a crash of this agent leaves the session resumable here.
@@ -115,9 +131,29 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     // 3. Claude, with progress streamed to the task record; the session id as soon as Claude names it.
     const progress = new ProgressTracker(ctx.progressIntervalMs, ctx.now);
     let sessionWrite: Promise<unknown> = Promise.resolve();
+    // One span per executor run, which Claude joins through TRACEPARENT (docs/observability.md).
     const run = (prompt: string, sessionId: string | undefined) =>
+      withSpan(
+        "executor run",
+        {
+          attributes: {
+            "ccc.executor": "claude",
+            "gen_ai.system": "anthropic",
+            "gen_ai.request.model": settings.model ?? "default",
+            "ccc.run.resumed": sessionId !== undefined,
+          },
+        },
+        async (span) => {
+          let model: string | undefined;
+          const outcome = await runClaude(prompt, sessionId, traceEnv(), (name) => (model = name));
+          recordRunOutcome(span, outcome, model);
+          return outcome;
+        },
+      );
+    const runClaude = (prompt: string, sessionId: string | undefined, env: Record<string, string>, onModel: (model: string) => void) =>
       ctx.runClaude({
         bin: ctx.options.claudeBin,
+        env,
         prompt,
         resume: sessionId,
         cwd: prepared.dir,
@@ -133,6 +169,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
           progress.observe(event);
           if (progress.due()) void reportProgress(ctx, data, progress, own.lease);
           if (event.type === "init") {
+            if (event.model) onModel(event.model);
             const session = { id: event.sessionId, agent: ctx.options.name, dir: prepared.dir, run: data.run, promptedAt: data.createdAt };
             sessionWrite = ctx.store
               .update(data.taskId, { session }, ["running"], own)
@@ -200,7 +237,11 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
       policy: ctx.options.testCommands,
       runTests: async (test) => {
         await reportTestsRunning(ctx, data, progress, test.command, own.lease);
-        const ran = await ctx.runTestCommand({ command: test.command, cwd: prepared.dir, timeoutMs: test.timeoutMinutes * 60_000, signal, log });
+        const ran = await withSpan("test command", {}, async (span) => {
+          const tested = await ctx.runTestCommand({ command: test.command, cwd: prepared.dir, timeoutMs: test.timeoutMinutes * 60_000, signal, log });
+          recordTestRun(span, tested);
+          return tested;
+        });
         await ctx.workspace.discardChanges(prepared.dir);
         return ran;
       },
@@ -236,7 +277,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     // Still ours? Checked before the push, so a stale run never pushes over the new one.
     const pushedSha = await ctx.workspace.headSha(prepared);
     if (!(await ctx.store.update(data.taskId, { result, tests, pushedSha }, ["running"], own))) return stale(ctx, data);
-    await pushStep(ctx, data, prepared, signal, log, own.lease);
+    await withSpan("git push", { attributes: { "ccc.commits": result.commits } }, () => pushStep(ctx, data, prepared, signal, log, own.lease));
     await ctx.events.emit({ type: "pushed", taskId: data.taskId, run: data.run });
     log.info({ commits: result.commits, costUsd: result.costUsd, turns: result.turns, tests: tests.status }, "branch pushed");
     return "pushed";

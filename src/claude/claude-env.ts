@@ -51,6 +51,19 @@ const PASSED_PREFIXES = ["LC_", "ANTHROPIC_", "CLAUDE_", "DISABLE_"];
 const NEVER_NAMES = new Set(["REDIS_URL", "GH_TOKEN", "GITHUB_TOKEN", "SSH_AUTH_SOCK", "WEBHOOK_SECRET", "APP_ID", "CLAUDE_BIN"]);
 const NEVER_PREFIXES = ["CCC_", "PRIVATE_KEY"];
 
+/**
+ * Claude Code's own telemetry switches: passed only when the owner names them in
+ * `CCC_CLAUDE_ENV_PASS` (with the `OTEL_*` settings Claude should export with), although they
+ * start `CLAUDE_`. Claude's spans carry the account's e-mail address (docs/observability.md).
+ */
+const OPT_IN_NAMES = new Set(["CLAUDE_CODE_ENABLE_TELEMETRY", "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA"]);
+
+/**
+ * Never passed from the agent's own environment: the run's trace context is given per run
+ * (`traceEnv` in src/agent/run-spans.ts), never one the agent was started with.
+ */
+const PER_RUN_NAMES = new Set(["TRACEPARENT", "TRACESTATE"]);
+
 /** The agent owner's extra names or `PREFIX_*` patterns, comma-separated, e.g. `JAVA_HOME,NVM_*`. */
 export const CLAUDE_ENV_PASS = "CCC_CLAUDE_ENV_PASS";
 
@@ -61,7 +74,11 @@ export function claudeEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
   const cloud = (name: string) => clouds.some((c) => c.names.includes(name) || c.prefixes.some((prefix) => name.startsWith(prefix)));
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {
-    if (value === undefined || never(name)) continue;
+    if (value === undefined || never(name) || PER_RUN_NAMES.has(name)) continue;
+    if (OPT_IN_NAMES.has(name)) {
+      if (extra(name)) env[name] = value;
+      continue;
+    }
     if (PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || cloud(name) || extra(name)) env[name] = value;
   }
   return env;

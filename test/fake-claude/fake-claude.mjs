@@ -20,7 +20,8 @@
 // FAKE_CLAUDE_DELAY_MS   sleep this long before the result line
 // FAKE_CLAUDE_HOLD_FILE  before the result line, wait until this file exists (a test releases the run)
 // FAKE_CLAUDE_ARGS_FILE  write {"argv": [...], "cwd": "...", "prompt": "...", "promptBytes": n} here
-// FAKE_CLAUDE_RUN_LOG   append one JSON line per run: {"at": <start ms>, "cwd", "branch": <checked-out branch or null>, "prompt"}
+// FAKE_CLAUDE_RUN_LOG   append one JSON line per run: {"at": <start ms>, "cwd", "branch": <checked-out branch or null>, "prompt",
+//                        "traceparent", "tracestate": the W3C trace context it was given, or null}
 // FAKE_CLAUDE_ENV_FILE   write this process's whole environment here, as JSON
 // FAKE_CLAUDE_SPAWN_LOG  append `${Date.now()}\n` at start (spawn latency benchmarks)
 // FAKE_CLAUDE_PIDS_FILE  `hang`: write {"pid", "childPid"} here once the child runs
@@ -65,7 +66,8 @@ if (env.FAKE_CLAUDE_RUN_LOG) {
   } catch {
     // Not in a git worktree (the login probe).
   }
-  appendFileSync(env.FAKE_CLAUDE_RUN_LOG, `${JSON.stringify({ at: started, cwd: process.cwd(), branch, prompt })}\n`);
+  const trace = { traceparent: env.TRACEPARENT ?? null, tracestate: env.TRACESTATE ?? null };
+  appendFileSync(env.FAKE_CLAUDE_RUN_LOG, `${JSON.stringify({ at: started, cwd: process.cwd(), branch, prompt, ...trace })}\n`);
 }
 if (env.FAKE_CLAUDE_ARGS_LOG)
   appendFileSync(env.FAKE_CLAUDE_ARGS_LOG, `${JSON.stringify({ argv, cwd: process.cwd(), prompt, promptBytes: Buffer.byteLength(prompt) })}\n`);

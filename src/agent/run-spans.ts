@@ -1,0 +1,100 @@
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
+import type { Job } from "bullmq";
+import type { ClaudeRunOutcome } from "../claude/run-claude.js";
+import type { TaskData } from "../queue/task-data.js";
+import { carrierOf, contextFrom } from "../telemetry/trace-carrier.js";
+import { tracer } from "../telemetry/tracer.js";
+import type { PreparedWorktree } from "../workspace/workspace.js";
+
+/**
+ * The agent's part of a task's trace (docs/observability.md, "Agent spans"). Ids, names,
+ * numbers and outcomes only: never the issue's text, the prompt, the transcript, the test
+ * command or a secret. With tracing off every span here is the API's no-op.
+ */
+
+/** What names the task on each of the agent's spans. */
+export function taskAttributes(data: TaskData, job: Job, agent: string): Attributes {
+  return {
+    "ccc.task.id": data.taskId,
+    "ccc.task.run": data.run,
+    "ccc.task.attempt": job.attemptsMade + 1,
+    "ccc.specialty": data.specialty,
+    "ccc.priority": data.priority,
+    "ccc.agent": agent,
+    "messaging.system": "bullmq",
+    "messaging.destination.name": job.queueName,
+    "messaging.message.id": String(job.id),
+    ...(data.pullRequest ? { "ccc.pull_request": data.pullRequest.number } : {}),
+  };
+}
+
+/**
+ * The job's wait on its queue, from when it was added (or came due, for a scheduled task or a
+ * retry's backoff) to this pick-up: a span drawn after the fact under the task's trace.
+ */
+export function recordQueueWait(data: TaskData, job: Job, now: number): void {
+  const added = job.timestamp;
+  const due = Math.max(added + (job.opts.delay ?? 0), data.notBefore ?? 0);
+  const start = Math.min(due, now);
+  const span = tracer.startSpan(
+    "queue wait",
+    { kind: SpanKind.CONSUMER, startTime: start, attributes: { "messaging.destination.name": job.queueName, "ccc.queue.wait_ms": now - start } },
+    contextFrom(data.trace),
+  );
+  span.end(now);
+}
+
+/** A test command's end on its span: passed or not, its exit code and how long it took. Never the command or its output. */
+export function recordTestRun(span: Span, ran: { exitCode: number | null; timedOut: boolean; durationMs: number }): void {
+  span.setAttributes({
+    "ccc.test.passed": ran.exitCode === 0,
+    "ccc.test.timed_out": ran.timedOut,
+    "ccc.duration_ms": Math.round(ran.durationMs),
+    ...(ran.exitCode !== null ? { "process.exit.code": ran.exitCode } : {}),
+  });
+  if (ran.exitCode !== 0) span.setStatus({ code: SpanStatusCode.ERROR, message: ran.timedOut ? "timed out" : "tests failed" });
+}
+
+/** The mirror fetch and the worktree as two spans under the active one, from the workspace's own timings. */
+export function recordWorkspaceTimings(prepared: PreparedWorktree, startedAt: number, resumed: boolean): void {
+  const parent = trace.getActiveSpan();
+  if (!parent?.isRecording()) return;
+  parent.setAttributes({ "ccc.workspace.reused_branch": prepared.reusedBranch, "ccc.workspace.resumed": resumed });
+  const { mirrorMs, worktreeMs } = prepared.timings;
+  if (mirrorMs > 0)
+    tracer.startSpan("mirror fetch", { startTime: startedAt, attributes: { "ccc.duration_ms": Math.round(mirrorMs) } }).end(startedAt + mirrorMs);
+  tracer
+    .startSpan("worktree", { startTime: startedAt + mirrorMs, attributes: { "ccc.duration_ms": Math.round(worktreeMs) } })
+    .end(startedAt + mirrorMs + worktreeMs);
+}
+
+/**
+ * What the executor is given to join the trace: the run span's W3C context as `TRACEPARENT`
+ * and `TRACESTATE`, which Claude Code reads in headless mode (docs/observability.md). Empty
+ * with tracing off.
+ */
+export function traceEnv(): Record<string, string> {
+  const carrier = carrierOf();
+  if (!carrier) return {};
+  return { TRACEPARENT: carrier.traceparent, ...(carrier.tracestate ? { TRACESTATE: carrier.tracestate } : {}) };
+}
+
+/** The executor run's outcome on its span: model, cost, tokens, turns, and how it ended. */
+export function recordRunOutcome(span: Span, outcome: ClaudeRunOutcome, model: string | undefined): void {
+  const result = outcome.result;
+  span.setAttributes({
+    "ccc.run.outcome": outcome.ok ? "success" : outcome.failure.kind,
+    ...(model ? { "gen_ai.response.model": model } : {}),
+    ...(result
+      ? {
+          "ccc.run.cost_usd": result.costUsd,
+          "ccc.run.turns": result.turns,
+          "ccc.run.duration_ms": result.durationMs,
+          ...(result.inputTokens !== undefined ? { "gen_ai.usage.input_tokens": result.inputTokens } : {}),
+          ...(result.outputTokens !== undefined ? { "gen_ai.usage.output_tokens": result.outputTokens } : {}),
+          ...(result.sessionId ? { "ccc.run.session_id": result.sessionId } : {}),
+        }
+      : {}),
+  });
+  if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.kind });
+}

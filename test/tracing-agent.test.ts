@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskRecord } from "../src/queue/task-record.js";
+import { waitFor } from "./helpers/agent-process.js";
+import { startCluster, type Cluster } from "./helpers/cluster.js";
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
+import { labeledPayload } from "./helpers/payloads.js";
+
+const REPO = "octo-org/hello";
+const CONFIG = ".github/claude-cluster.yml";
+// Words no span may carry: what a user wrote in the issue, and the repository's test command.
+const TITLE = "Wombat sorbet release notes";
+const BODY = "Narwhal crumpet, add the line please.";
+const TEST_COMMAND = "echo 'capybara tests passed'";
+const PRIVATE_WORDS = ["Wombat", "sorbet", "Narwhal", "crumpet", "capybara"];
+
+const CONSUMER = 5;
+
+/** Claude's runs (login probes left out), with the trace context each was given. */
+function runs(log: string): Array<{ branch: string | null; traceparent: string | null }> {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { branch: string | null; prompt: string; traceparent: string | null })
+    .filter((run) => !run.prompt.startsWith("Reply with the single word OK"));
+}
+
+describe("one trace per task across the app's and the agent's processes", () => {
+  let receiver: OtlpReceiver;
+  let dir: string;
+  let cluster: Cluster;
+  const setScenario = (name: string) => writeFile(join(dir, "scenario"), name);
+  const runLog = () => join(dir, "runs.jsonl");
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    dir = await mkdtemp(join(tmpdir(), "ccc-tracing-agent-"));
+    await setScenario("edit");
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" };
+    cluster = await startCluster({ env: { ...tracing, CCC_RECONCILE_SECONDS: "1" } });
+    await cluster.startAgent({
+      name: "traced-pc",
+      env: {
+        ...tracing,
+        FAKE_CLAUDE_RUN_LOG: runLog(),
+        FAKE_CLAUDE_SCENARIO_FILE: join(dir, "scenario"),
+        FAKE_CLAUDE_RESET_FILE: join(dir, "reset"),
+        CCC_USAGE_RESET_MARGIN_SECONDS: "1",
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await receiver?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const recordIn = (number: number, state: TaskRecord["state"]) => async () => {
+    const record = await cluster.store.get(`${REPO}#${number}`);
+    return record?.state === state ? record : undefined;
+  };
+  const label = (number: number) =>
+    cluster.deliver("issues", labeledPayload("claude", { number, title: `${TITLE} ${number}`, body: BODY, cloneUrl: cluster.origin.url }));
+  const named = (spans: ReceivedSpan[], name: string) => spans.filter((span) => span.name === name);
+
+  it("label → PR: the agent's pick-up, workspace, executor run, tests and push sit in the app's trace, and Claude is given the run span's TRACEPARENT", async () => {
+    cluster.github.setFile(REPO, CONFIG, `test: ${JSON.stringify(TEST_COMMAND)}\n`);
+    expect((await label(31)).status).toBe(200);
+    const done = await waitFor("#31's PR", recordIn(31, "pr-open"), 60_000);
+    const traceId = done.traceId!;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const inTrace = () => receiver.spans().filter((span) => span.traceId === traceId);
+    // Spans leave each process as they end, the task's run before the reporter's PR.
+    await waitFor("the agent's and the app's spans", async () => named(inTrace(), "task run").length > 0 && named(inTrace(), "open pull request").length > 0);
+    const spans = inTrace();
+    const one = (name: string) => {
+      const found = named(spans, name);
+      expect(found, name).toHaveLength(1);
+      return found[0]!;
+    };
+
+    const enqueue = one("enqueue task");
+    const run = one("task run");
+    expect(run).toMatchObject({ kind: CONSUMER, parentSpanId: enqueue.spanId, service: "ccc-agent" });
+    expect(run.attributes).toMatchObject({ "ccc.task.id": `${REPO}#31`, "ccc.task.run": 1, "ccc.agent": "traced-pc", "ccc.task.end": "pushed" });
+    const wait = one("queue wait");
+    expect(wait).toMatchObject({ kind: CONSUMER, parentSpanId: enqueue.spanId, service: "ccc-agent" });
+    expect(wait.attributes["ccc.queue.wait_ms"]).toBeGreaterThanOrEqual(0);
+    const prepare = one("workspace prepare");
+    expect(prepare.parentSpanId).toBe(run.spanId);
+    expect(one("worktree").parentSpanId).toBe(prepare.spanId);
+    expect(one("mirror fetch").parentSpanId).toBe(prepare.spanId);
+    const executor = one("executor run");
+    expect(executor.parentSpanId).toBe(run.spanId);
+    expect(executor.attributes).toMatchObject({ "ccc.executor": "claude", "ccc.run.outcome": "success", "gen_ai.request.model": "default" });
+    expect(executor.attributes["ccc.run.cost_usd"]).toBeGreaterThan(0);
+    expect(executor.attributes["ccc.run.turns"]).toBeGreaterThan(0);
+    expect(executor.attributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
+    expect(typeof executor.attributes["gen_ai.response.model"]).toBe("string");
+    const tests = one("test command");
+    expect(tests.parentSpanId).toBe(run.spanId);
+    expect(tests.attributes).toMatchObject({ "ccc.test.passed": true, "process.exit.code": 0 });
+    expect(one("git push").parentSpanId).toBe(run.spanId);
+    // The reporter's handling of the agent's push is the run's child, across the two processes.
+    const pushed = named(spans, "reporter pushed");
+    expect(pushed.length).toBeGreaterThan(0);
+    for (const span of pushed) expect(span).toMatchObject({ parentSpanId: run.spanId, service: "ccc-app" });
+
+    // Claude was given the executor run's context, and nothing else of the trace.
+    const given = runs(runLog()).filter((r) => r.branch?.startsWith("claude/issue-31-"));
+    expect(given.map((r) => r.traceparent)).toEqual([`00-${traceId}-${executor.spanId}-01`]);
+
+    const everything = JSON.stringify(receiver.spans());
+    for (const word of PRIVATE_WORDS) expect(everything).not.toContain(word);
+  }, 90_000);
+
+  it("a usage limit mid-run: the retried run after the reset stays in the task's trace, and its failure is marked", async () => {
+    cluster.github.setFile(REPO, CONFIG, "");
+    const resetAt = Math.ceil(Date.now() / 1000) + 3;
+    await writeFile(join(dir, "reset"), String(resetAt));
+    await setScenario("usage-limit");
+    expect((await label(32)).status).toBe(200);
+    await waitFor("#32 waiting for the reset", recordIn(32, "waiting"), 30_000);
+    await setScenario("edit");
+    const done = await waitFor("#32's PR after the reset", recordIn(32, "pr-open"), 60_000);
+
+    const traceId = done.traceId!;
+    const inTrace = () => receiver.spans().filter((span) => span.traceId === traceId);
+    await waitFor("both runs' spans", async () => named(inTrace(), "task run").length === 2 && named(inTrace(), "executor run").length === 2);
+    const executors = named(inTrace(), "executor run");
+    const limited = executors.find((span) => span.attributes["ccc.run.outcome"] === "usage-limit");
+    expect(limited?.status.code).toBe(2);
+    expect(executors.find((span) => span.attributes["ccc.run.outcome"] === "success")?.attributes["ccc.run.resumed"]).toBe(true);
+    // Each run was given its own executor span's context, both in the task's one trace.
+    const given = runs(runLog())
+      .filter((r) => r.branch?.startsWith("claude/issue-32-"))
+      .map((r) => r.traceparent);
+    expect(given).toHaveLength(2);
+    expect(new Set(given)).toEqual(new Set(executors.map((span) => `00-${traceId}-${span.spanId}-01`)));
+  }, 90_000);
+});
