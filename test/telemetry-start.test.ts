@@ -170,7 +170,7 @@ describe("startTracing", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const { log } = capture();
+      const { log, lines } = capture();
       const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       tracing = await startTracing("app", log, {
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
@@ -179,12 +179,20 @@ describe("startTracing", () => {
       });
       await withSpan("work", {}, async () => {});
       await until(() => seen.length > 0);
+      expect(lines.find((line) => line.msg === "OpenTelemetry tracing on")).toMatchObject({ url: `${endpoint}/v1/traces`, protocol: "http/protobuf" });
       expect(seen[0]).toEqual({ url: "/v1/traces", type: "application/x-protobuf", key: "k1" });
       expect(tracing.droppedSpans()).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("never logs a password the endpoint's URL holds", async () => {
+    const { log, lines } = capture();
+    tracing = await startTracing("app", log, { OTEL_EXPORTER_OTLP_ENDPOINT: "https://user:s3cr3t-key@collector.example:4318" });
+    expect(lines.find((line) => line.msg === "OpenTelemetry tracing on")?.url).toBe("https://collector.example:4318/v1/traces");
+    expect(JSON.stringify(lines)).not.toContain("s3cr3t");
   });
 
   it("exports over gRPC when asked; a collector that is not there costs the spans, counted", async () => {
