@@ -279,8 +279,9 @@ describe("a cluster that runs wave after wave of tasks", () => {
 
     console.info(`after each wave of ${TASKS_PER_WAVE} tasks:`, JSON.stringify(perWave));
     const counts = perWave.map((w) => w.keys);
-    // Without retention every wave would add a record, a job and several events per task.
-    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(4);
+    // Without retention every wave would add a record, a job and several events per task. A wave
+    // may end with a few short-lived keys (locks, dedupe marks) already gone: fewer is no leak.
+    expect(Math.max(...counts) - counts[0]!).toBeLessThanOrEqual(4);
     for (const w of perWave) expect(w.recentTasks).toBeLessThanOrEqual(live.length + TASKS_PER_WAVE);
     await bed.stopAgents();
   }, 240_000);
