@@ -15,7 +15,8 @@ import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";
 import { cancelRun, cancelRuns, holdWaiting, liftHold, refusedRequeue, type HoldDeps } from "./dispatcher-holds.js";
 import { newDispatchId } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
-import { dispatchWorkflow, workflowPath } from "./dispatch-workflow.js";
+import { dispatchTraced } from "./dispatch-traced.js";
+import { workflowPath } from "./dispatch-workflow.js";
 import type { DispatcherOptions } from "./dispatcher-options.js";
 import { RunnerPool, idleRunnersFor, requiredLabels } from "./runner-pool.js";
 
@@ -42,6 +43,8 @@ export class Dispatcher {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly control: ClusterControl;
+  /** Repositories warned once that their workflow lacks the `traceparent` input. */
+  private readonly warnedTraceparent = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private again = false;
@@ -172,7 +175,7 @@ export class Dispatcher {
     const target = { workflow: config.actions.workflow, ref: config.actions.ref ?? data.repo.defaultBranch };
     const id = newDispatchId();
     try {
-      await dispatchWorkflow(octokit, data, target, id);
+      await dispatchTraced({ octokit, log, warned: this.warnedTraceparent }, data, target, id);
     } catch (error) {
       if (isRetryable(error) || rateLimitedUntil(error, this.now()) !== undefined) {
         log.warn({ err: error }, "workflow dispatch failed; trying again next tick");
