@@ -53,9 +53,10 @@ describe("the claude-agent workflow", () => {
         createdAt: 0,
       },
       "0123456789abcdef",
+      { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
     );
     const declared = agent.on.workflow_dispatch.inputs as Yaml;
-    expect(Object.keys(sent)).toEqual(expect.arrayContaining(["permission-mode", "draft-pull-request", "role", "model"]));
+    expect(Object.keys(sent)).toEqual(expect.arrayContaining(["permission-mode", "draft-pull-request", "role", "model", "traceparent"]));
     expect(Object.keys(sent).filter((name) => !(name in declared))).toEqual([]);
     // What GitHub will name the run and the job once the expressions are filled in.
     const fill = (text: string) => text.replace(/\$\{\{ inputs\.([a-z-]+) \}\}/g, (_, name: string) => sent[name] ?? "");

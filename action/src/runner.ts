@@ -28,6 +28,7 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
   const tracing = await startTracing("action", overrides.log ?? createLogger({ name: "ccc-action" }));
   try {
     const inputs = readInputs();
+    if (inputs.traceparent && "ignored" in inputs.traceparent) core.warning(inputs.traceparent.ignored);
     core.setSecret(inputs["github-token"]);
     core.setSecret(basicCredential(inputs["github-token"]));
     const job = readJobContext(process.env, inputs.account);
