@@ -17,11 +17,20 @@ import { formatTaskId } from "../src/shared/task-id.js";
 import { createOrigin } from "../test/helpers/git-origin.js";
 import { startBenchRedis } from "./bench-redis.js";
 import { describeMachine } from "./machine.js";
-import { ms, summarise, verdict } from "./stats.js";
+import { ms, summarise, verdict, type Summary } from "./stats.js";
+import { startTracing } from "../src/telemetry/start-tracing.js";
 
 export interface DispatchOptions {
   /** Measured tasks, one at a time on an idle agent. @defaultValue 30 */
   samples?: number;
+  /** OTEL_* settings: the agent traces each task as `ccc agent` does with them set (bench/tracing.ts). */
+  tracing?: Record<string, string>;
+}
+
+/** The figures bench/tracing.ts compares: enqueue → claude spawned, excluding the worktree, and end to end. */
+export interface DispatchFigures {
+  agentOwn: Summary;
+  total: Summary;
 }
 
 const FAKE_CLAUDE = fileURLToPath(new URL("../test/fake-claude/fake-claude.mjs", import.meta.url));
@@ -43,7 +52,7 @@ interface WorktreeLog {
  * local bare origin. The worktree (mirror fetch + `git worktree add` + checkout) is reported
  * apart, from the agent's own `worktree ready` log line.
  */
-export async function benchDispatch(options: DispatchOptions = {}): Promise<{ name: string; lines: string[] }> {
+export async function benchDispatch(options: DispatchOptions = {}): Promise<{ name: string; lines: string[]; figures?: DispatchFigures }> {
   const samples = options.samples ?? 30;
   const missing = await missingPieces();
   if (missing.length > 0) {
@@ -97,7 +106,9 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
     workdir: join(tmp, "agent"),
     claudeBin: FAKE_CLAUDE,
   });
-  const agent = new Agent(agentOptions, { redis, taskSecrets, log: pino({ level: "info" }, capture) });
+  const log = pino({ level: "info" }, capture);
+  const agent = new Agent(agentOptions, { redis, taskSecrets, log });
+  const tracing = options.tracing ? await startTracing("agent", pino({ level: "silent" }), options.tracing) : undefined;
 
   try {
     await agent.start();
@@ -141,6 +152,7 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
     const agentOwn = summarise(excludingWorktree.map((v, i) => v - boots[i]!));
     return {
       name: "dispatch",
+      figures: { agentOwn, total },
       lines: [
         `what: a task job added to tasks-general (TaskStore.claim + TaskQueues.add, as enqueueTask does) until the fake claude's first line`,
         `      (it appends Date.now() to FAKE_CLAUDE_SPAWN_LOG as it starts); one real Agent in this process, concurrency 1, idle before each task;`,
@@ -166,6 +178,7 @@ export async function benchDispatch(options: DispatchOptions = {}): Promise<{ na
     };
   } finally {
     await agent.stop().catch(() => {});
+    await tracing?.shutdown();
     if (savedEnv.log === undefined) delete process.env.FAKE_CLAUDE_SPAWN_LOG;
     else process.env.FAKE_CLAUDE_SPAWN_LOG = savedEnv.log;
     if (savedEnv.scenario === undefined) delete process.env.FAKE_CLAUDE_SCENARIO;

@@ -21,6 +21,7 @@ const benches: Bench[] = [
   { name: "webhook-ingest", run: async () => (await import("./webhook-ingest.js")).benchWebhookIngest() },
   { name: "dispatch", run: async () => (await import("./dispatch.js")).benchDispatch() },
   { name: "ci-fix", run: async () => (await import("./ci-fix.js")).benchCiFix() },
+  { name: "tracing", run: async () => (await import("./tracing.js")).benchTracing() },
   // Needs dist/: `npm run bench` builds first.
   { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {

@@ -29,8 +29,8 @@ export interface WebhookIngestOptions {
   seconds?: number;
 }
 
-const OWNER = "octo-org";
-const REPO = "hello";
+export const OWNER = "octo-org";
+export const REPO = "hello";
 const SENDER = "maintainer";
 const THROUGHPUT_TARGET = 0.7;
 const P99_TARGET_MS = 20;
@@ -209,7 +209,7 @@ interface RunningServer {
 }
 
 /** Probot's Server as in production (default ProbotOctokit, with retry and throttling), GitHub at `baseUrl`. */
-async function startServer(appFn: ApplicationFunction, baseUrl: string): Promise<RunningServer> {
+export async function startServer(appFn: ApplicationFunction, baseUrl: string): Promise<RunningServer> {
   const port = await freePort();
   const server = new Server({
     Probot: Probot.defaults({ appId: 1, privateKey: PRIVATE_KEY, secret: WEBHOOK_SECRET, baseUrl, log: silentLogger }),
@@ -223,7 +223,7 @@ async function startServer(appFn: ApplicationFunction, baseUrl: string): Promise
 }
 
 /** What a running cluster has in Redis: the caches filled by earlier deliveries, and an agent alive. */
-async function warmCaches(redis: Redis, prefix: string): Promise<void> {
+export async function warmCaches(redis: Redis, prefix: string): Promise<void> {
   const hour = 3600;
   await redis.set(`${prefix}:perm:${OWNER}/${REPO}:${SENDER}`, "write", "EX", hour);
   // The marker load-repo-config.ts caches for "no .github/claude-cluster.yml".

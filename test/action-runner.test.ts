@@ -14,6 +14,7 @@ import { FAKE_CLAUDE, waitFor } from "./helpers/agent-process.js";
 import { branchCommits, listBranches, pushCommit } from "./helpers/git-origin.js";
 import { API } from "./helpers/github-nock.js";
 import { serveOverHttp, type HttpGitServer } from "./helpers/http-git-server.js";
+import { startOtlpReceiver } from "./helpers/otlp-receiver.js";
 
 const TASK = `${OWNER}/${REPO}#7`;
 const ISSUE = `/repos/${OWNER}/${REPO}/issues/7`;
@@ -305,6 +306,36 @@ describe("the action's runner on a self-hosted runner", () => {
     const { outcome } = await runJob({ "issue-number": "7", "github-token": "" });
     expect(outcome).toBeUndefined();
     expect(process.exitCode).toBe(1);
+  });
+
+  it("with an OTLP endpoint set, the job is one `task run` span of ccc-action with its GitHub calls under it, exported before the job ends", async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      nockIssue(written);
+      nock(API)
+        .get(`/repos/${OWNER}/${REPO}/pulls`)
+        .query(true)
+        .reply(200, [])
+        .post(`/repos/${OWNER}/${REPO}/pulls`)
+        .reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
+      const { outcome } = await runJob(INPUTS, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
+      expect(outcome?.conclusion).toBe("pr-open");
+      // runner() shuts tracing down before it returns: the spans are there already.
+      const spans = receiver.spans();
+      // No traceparent input (a job run by hand, or an older dispatcher): a trace of its own.
+      const run = spans.find((span) => span.name === "task run");
+      expect(run).toMatchObject({
+        service: "ccc-action",
+        parentSpanId: "",
+        attributes: expect.objectContaining({ "github.issue.number": 7, "ccc.task.end": "pr-open" }),
+      });
+      const calls = spans.filter((span) => span.name.startsWith("GitHub "));
+      expect(calls.map((span) => span.name)).toContain("GitHub POST /repos/{owner}/{repo}/pulls");
+      expect(calls.every((span) => span.traceId === run?.traceId)).toBe(true);
+      expect(JSON.stringify(spans)).not.toContain("CHANGELOG");
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

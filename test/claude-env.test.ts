@@ -109,7 +109,12 @@ describe("claudeEnv", () => {
         OTEL_TRACES_EXPORTER: "otlp",
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
       },
-      { CLAUDE_CODE_ENABLE_TELEMETRY: "1", CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: "1", OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" },
+      {
+        CLAUDE_CODE_ENABLE_TELEMETRY: "1",
+        CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: "1",
+        OTEL_TRACES_EXPORTER: "otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      },
     ],
     [
       "a trace context the agent was started with never passes, even when named: each run gets its own",

@@ -53,6 +53,8 @@ const success: Case[] = [
   { args: ["tasks"], code: 0, stdout: /^No tasks\.$/m },
   { args: ["tasks", "--json"], cluster: "a queued task", code: 0, json: { tasks: [{ taskId: TASK, state: "queued" }] } },
   { args: ["tasks", "--state", "failed", "--limit", "5", "--json"], cluster: "a queued task", code: 0, json: { tasks: [] } },
+  { args: ["tasks", "show", TASK], cluster: "a queued task", code: 0, stdout: /^Task: {7}octo-org\/hello#7\nTitle: .*\nState: {6}queued\n/ },
+  { args: ["tasks", "show", TASK, "--json"], cluster: "a queued task", code: 0, json: { task: { taskId: TASK, state: "queued" } } },
   { args: ["usage", "--json"], env: { CCC_BUDGETS: "team=5/5h" }, code: 0, json: { accounts: [], budgets: [{ account: "team", usd: 5, window: "5h" }] } },
   { args: ["cancel", TASK, "--json"], cluster: "a queued task", code: 0, json: { taskId: TASK, outcome: "cancelled" } },
   { args: ["retry", TASK, "--json"], cluster: "a failed task", code: 0, json: { taskId: TASK, status: "queued", run: 2 } },
@@ -83,6 +85,7 @@ const failure: Case[] = [
   { args: ["retry", TASK, "--json"], code: 1, json: { taskId: TASK, status: "not-found" } },
   { args: ["retry", TASK, "--json"], cluster: "a queued task", code: 1, json: { taskId: TASK, status: "already-live", state: "queued" } },
   { args: ["resume", "--agent", "ghost"], code: 1, stderr: /^No live agent named ghost\./, oneLine: true },
+  { args: ["tasks", "show", TASK], code: 1, stderr: /^octo-org\/hello#7 is not a task \(or its record has expired\)\.$/m, oneLine: true },
   // doctor reports a malformed REDIS_URL as a failed check rather than checking another Redis.
   {
     args: ["doctor", "--json"],
@@ -115,6 +118,14 @@ const usage: Case[] = [
     oneLine: true,
   },
   { args: ["tasks", "--limit", "0", "--json"], code: 2, stderr: /--limit/, oneLine: true },
+  { args: ["tasks", "show", "hello#5"], code: 2, stderr: /owner\/repo#number/, oneLine: true },
+  {
+    args: ["tasks", "show", TASK],
+    env: { CCC_TRACE_URL: "https://jaeger.example/trace/" },
+    code: 2,
+    stderr: /^ccc: CCC_TRACE_URL is not valid \(an http\(s\) URL with \{traceId\} in it.*\): give your tracing UI's trace page/,
+    oneLine: true,
+  },
   { args: ["resume", "--agent", "no spaces"], code: 2, stderr: /^ccc: option '--agent <name>' argument 'no spaces' is invalid/, oneLine: true },
   { args: ["resume", "--agent"], code: 2, stderr: /^ccc: option '--agent <name>' argument missing\. See `ccc resume --help`\.$/m, oneLine: true },
   // Usage is checked before Redis is asked: a usage error wins over an unreachable Redis.

@@ -31,7 +31,10 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
   beforeAll(async () => {
     redis = connectRedis();
     deps = intakeDeps(redis, prefix);
-    app = await startAppProcess({ prefix, env: { CCC_BUDGETS: "team=40", CCC_USAGE_CHECK_SECONDS: "1" } });
+    app = await startAppProcess({
+      prefix,
+      env: { CCC_BUDGETS: "team=40", CCC_USAGE_CHECK_SECONDS: "1", CCC_TRACE_URL: "https://jaeger.example/trace/{traceId}" },
+    });
     profile = mkdtempSync(join(tmpdir(), "ccc-chromium-"));
     // A fresh profile per run (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(profile, {
@@ -204,7 +207,11 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     // A task whose pull request's CI is red and being fixed, as the CI watch publishes it.
     const withPr = await claimTestTask(deps, { number: 46, title: "Add a changelog entry", cloneUrl: "file:///nowhere" });
     const prCi = { state: "fixing" as const, failing: ["unit-tests"], attempts: 1, maxAttempts: 3, conflict: "clean" as const };
-    expect(await deps.store.update(withPr.taskId, { state: "pr-open", prNumber: 47, prUrl: "https://github.com/octo-org/hello/pull/47", prCi })).toBe(true);
+    // Its latest run's trace (the record's traceId), linked through CCC_TRACE_URL.
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    expect(await deps.store.update(withPr.taskId, { state: "pr-open", prNumber: 47, prUrl: "https://github.com/octo-org/hello/pull/47", prCi, traceId })).toBe(
+      true,
+    );
 
     // Over budget: $45 puts `team` past its $40 per 7 d on its own; the app publishes the gate, and an
     // agent of that account, seeing it, reports itself `over-budget` in its heartbeat.
@@ -240,6 +247,9 @@ describe.skipIf(missing !== "")(`the dashboard in headless Chromium${missing}`, 
     expect(await cells("tasks", "octo-org/hello#45").nth(2).innerText()).toBe("queued");
     expect(await cells("tasks", "octo-org/hello#45").nth(6).innerText()).toBe(`waits: ${blocked}`);
     expect(await cells("tasks", "octo-org/hello#46").nth(6).innerText()).toBe("#47 CI red: unit-tests; Claude is fixing it, attempt 1 of 3 · merges cleanly");
+    const trace = cells("tasks", "octo-org/hello#46").nth(0).locator("a", { hasText: "trace 0af76519" });
+    expect(await trace.getAttribute("href")).toBe(`https://jaeger.example/trace/${traceId}`);
+    expect(await cells("tasks", "octo-org/hello#44").nth(0).innerText()).toBe("octo-org/hello#44");
 
     const budget = page.locator("#usage tbody tr").filter({ hasText: "team" }).locator(".gate");
     await expect.poll(() => budget.locator(".state").innerText()).toBe("over-budget");

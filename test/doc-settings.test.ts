@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { agentOptionsSchema } from "../src/config/agent-options.js";
 import { appEnvSchema } from "../src/config/app-env.js";
 import { sharedEnvSchema } from "../src/config/shared-env.js";
+import { OTEL_SETTINGS } from "../src/telemetry/tracing-env.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -42,11 +43,14 @@ function schemaDefaults(): Map<string, string> {
 /** Read outside the zod schemas: the agent's pass-list for Claude's environment, and the log format (src/shared/logger.ts). */
 const READ_ELSEWHERE = ["CCC_CLAUDE_ENV_PASS", "LOG_FORMAT"];
 
+/** Read by src/telemetry (tracing-env.ts): the standard OpenTelemetry variables, in every process. */
+const OTEL = [...OTEL_SETTINGS];
+
 /** Read by Probot (and @probot/get-private-key) from the settings the app hands it; the app relies on each. */
 const PROBOT = ["APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "PORT", "WEBHOOK_PATH", "WEBHOOK_PROXY_URL", "GHE_HOST", "GHE_PROTOCOL"];
 
 const SETTINGS = [
-  ...new Set([...Object.keys(sharedEnvSchema.shape), ...Object.keys(appEnvSchema.shape), ...agentEnvNames(), ...READ_ELSEWHERE, ...PROBOT]),
+  ...new Set([...Object.keys(sharedEnvSchema.shape), ...Object.keys(appEnvSchema.shape), ...agentEnvNames(), ...READ_ELSEWHERE, ...PROBOT, ...OTEL]),
 ].sort();
 
 const DOCS = [
@@ -67,6 +71,11 @@ describe("every setting is documented, and every documented setting exists", () 
       expect.arrayContaining(["REDIS_URL", "CCC_TASK_SECRET", "CCC_API_TOKEN", "HOST", "CCC_AGENT_NAME", "CCC_MAX_PERMISSION_MODE", "CLAUDE_BIN"]),
     );
     expect(agentEnvNames().length).toBeGreaterThanOrEqual(15);
+  });
+
+  it("lists every OTEL_ variable the tracing reads", () => {
+    const read_ = [...new Set(read("src/telemetry/tracing-env.ts").match(/"OTEL_[A-Z_]*[A-Z]"/g) ?? [])].map((name) => name.slice(1, -1));
+    expect(read_.filter((name) => !OTEL.includes(name as (typeof OTEL)[number]))).toEqual([]);
   });
 
   it("Probot still reads the variables the docs list as Probot's", () => {

@@ -43,14 +43,23 @@ describe("the task factory", () => {
     });
   });
 
-  it("keeps the trace the task was queued in: its carrier in the job data (signed with the rest), its trace id on the record", () => {
+  it("keeps the trace the task was queued in: its carrier in the job data (outside the signature), its trace id on the record", () => {
     const trace = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
     const task = taskDataSchema.parse({ ...DRAFT, run: 1, trace });
     expect(task.trace).toEqual(trace);
     const data = signTask(task, "tasks-frontend", TEST_TASK_SECRETS);
     expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data }, TEST_TASK_SECRETS)).toEqual({ ok: true, task });
+    // Outside the MAC: an agent older than the field drops it and still finds the signature good;
+    // a changed carrier only moves the agent's spans to another trace. Everything else stays signed.
+    const { trace: _dropped, ...asAnOldAgentReadsIt } = data;
+    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data: asAnOldAgentReadsIt }, TEST_TASK_SECRETS)).toMatchObject({ ok: true });
     const moved = { ...data, trace: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b8-01" } };
-    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data: moved }, TEST_TASK_SECRETS)).toMatchObject({ ok: false });
+    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data: moved }, TEST_TASK_SECRETS)).toMatchObject({ ok: true });
+    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data: { ...moved, branch: "elsewhere" } }, TEST_TASK_SECRETS)).toMatchObject({
+      ok: false,
+    });
+    const malformed = { ...data, trace: { traceparent: "--dangerously-skip-permissions" } };
+    expect(verifyTaskJob({ id: "octo/hello#7@1", queueName: "tasks-frontend", data: malformed }, TEST_TASK_SECRETS)).toMatchObject({ ok: false });
     expect(newTaskRecord({ ...DRAFT, trace }, "tasks-frontend").traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     expect(newTaskRecord(DRAFT, "tasks-frontend")).not.toHaveProperty("traceId");
   });

@@ -161,6 +161,54 @@ describe("startTracing", () => {
     expect(String(warnings[0]?.msg)).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL.*OTEL_BSP_SCHEDULE_DELAY/);
   });
 
+  it("exports http/protobuf by default, to <endpoint>/v1/traces, with the configured headers", async () => {
+    const seen: { url?: string; type?: string; key?: string }[] = [];
+    const server: Server = createServer((req, res) => {
+      seen.push({ url: req.url, type: req.headers["content-type"], key: req.headers["x-api-key"] as string | undefined });
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { log, lines } = capture();
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      tracing = await startTracing("app", log, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=k1",
+        OTEL_BSP_SCHEDULE_DELAY: "20",
+      });
+      await withSpan("work", {}, async () => {});
+      await until(() => seen.length > 0);
+      expect(lines.find((line) => line.msg === "OpenTelemetry tracing on")).toMatchObject({ url: `${endpoint}/v1/traces`, protocol: "http/protobuf" });
+      expect(seen[0]).toEqual({ url: "/v1/traces", type: "application/x-protobuf", key: "k1" });
+      expect(tracing.droppedSpans()).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("never logs a password the endpoint's URL holds", async () => {
+    const { log, lines } = capture();
+    tracing = await startTracing("app", log, { OTEL_EXPORTER_OTLP_ENDPOINT: "https://user:s3cr3t-key@collector.example:4318" });
+    expect(lines.find((line) => line.msg === "OpenTelemetry tracing on")?.url).toBe("https://collector.example:4318/v1/traces");
+    expect(JSON.stringify(lines)).not.toContain("s3cr3t");
+  });
+
+  it("exports over gRPC when asked; a collector that is not there costs the spans, counted", async () => {
+    const { log } = capture();
+    tracing = await startTracing("agent", log, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_BSP_SCHEDULE_DELAY: "20",
+      OTEL_BSP_EXPORT_TIMEOUT: "1000",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "500",
+    });
+    expect(tracing.enabled).toBe(true);
+    await withSpan("work", {}, async () => {});
+    await until(() => tracing!.droppedSpans() === 1);
+  });
+
   for (const mode of ["hang", "500"] as const) {
     it(`counts the spans a collector that ${mode === "hang" ? "hangs" : "answers 500"} loses, without slowing the spans, and shuts down in bounded time`, async () => {
       const server = await collector(mode);

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
-import { waitFor } from "./helpers/agent-process.js";
+import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
+import { runCcc } from "./helpers/ccc-cli.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
 import { labeledPayload } from "./helpers/payloads.js";
@@ -18,6 +19,7 @@ const TEST_COMMAND = "echo 'capybara tests passed'";
 const PRIVATE_WORDS = ["Wombat", "sorbet", "Narwhal", "crumpet", "capybara"];
 
 const CONSUMER = 5;
+const TRACE_URL = "https://jaeger.example/trace/{traceId}";
 
 /** Claude's runs (login probes left out), with the trace context each was given. */
 function runs(log: string): Array<{ branch: string | null; traceparent: string | null }> {
@@ -33,6 +35,7 @@ describe("one trace per task across the app's and the agent's processes", () => 
   let receiver: OtlpReceiver;
   let dir: string;
   let cluster: Cluster;
+  let agent: AgentProcess;
   const setScenario = (name: string) => writeFile(join(dir, "scenario"), name);
   const runLog = () => join(dir, "runs.jsonl");
 
@@ -41,8 +44,8 @@ describe("one trace per task across the app's and the agent's processes", () => 
     dir = await mkdtemp(join(tmpdir(), "ccc-tracing-agent-"));
     await setScenario("edit");
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" };
-    cluster = await startCluster({ env: { ...tracing, CCC_RECONCILE_SECONDS: "1" } });
-    await cluster.startAgent({
+    cluster = await startCluster({ env: { ...tracing, CCC_RECONCILE_SECONDS: "1", CCC_TRACE_URL: TRACE_URL } });
+    agent = await cluster.startAgent({
       name: "traced-pc",
       env: {
         ...tracing,
@@ -116,6 +119,21 @@ describe("one trace per task across the app's and the agent's processes", () => 
 
     const everything = JSON.stringify(receiver.spans());
     for (const word of PRIVATE_WORDS) expect(everything).not.toContain(word);
+
+    // Logs meet traces: the agent's lines inside the run carry its ids.
+    const worktreeLine = agent
+      .output()
+      .split("\n")
+      .find((line) => line.includes('"worktree ready"') && line.includes(`${REPO}#31`));
+    expect(JSON.parse(worktreeLine!)).toMatchObject({ trace_id: traceId, span_id: run.spanId });
+    // Where a person finds it: `ccc tasks show`, the API and its link.
+    const link = `https://jaeger.example/trace/${traceId}`;
+    const shown = await runCcc(cluster.prefix, ["tasks", "show", `${REPO}#31`], { CCC_TRACE_URL: TRACE_URL });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^Trace: {6}${link}$`, "m"));
+    expect((await runCcc(cluster.prefix, ["tasks", "show", `${REPO}#31`])).stdout).toMatch(new RegExp(`^Trace: {6}${traceId}$`, "m"));
+    const api = (await (await cluster.app.request("/api/v1/tasks/octo-org/hello/31")).json()) as { task: { traceId: string; traceUrl: string } };
+    expect(api.task).toMatchObject({ traceId, traceUrl: link });
   }, 90_000);
 
   it("a usage limit mid-run: the retried run after the reset stays in the task's trace, and its failure is marked", async () => {

@@ -105,6 +105,27 @@ describe("tracing through the processes: label → PR is one trace of the app's 
     const everything = JSON.stringify(receiver.spans());
     for (const word of ["Quokka", "marmalade", "Zebrafish", "pumpernickel"]) expect(everything).not.toContain(word);
   }, 90_000);
+
+  it("a second run of the task (labelled again after its PR) stays in the task's trace, linked to the delivery that started it", async () => {
+    const first = (await cluster.store.get(`${REPO}#7`))!;
+    expect(first.state).toBe("pr-open");
+    const response = await cluster.deliver(
+      "issues",
+      labeledPayload("claude", { cloneUrl: cluster.origin.url, number: 7, title: TITLE, body: BODY }),
+      `again-${Date.now()}`,
+    );
+    expect(response.status).toBe(200);
+    const again = await waitFor("the second run's enqueue span", async () =>
+      receiver.spans().find((span) => span.name === "enqueue task" && span.attributes["ccc.task.run"] === 2),
+    );
+    expect(again.traceId).toBe(first.traceId);
+    expect(again.parentSpanId).toBe(first.trace?.traceparent.split("-")[2]);
+    // The delivery's span ends after the enqueue's, so it may come in a later export.
+    const delivery = await waitFor("the delivery's span", async () => receiver.spans().find((span) => span.spanId === again.links[0]?.spanId));
+    expect(delivery).toMatchObject({ name: "webhook issues", parentSpanId: "" });
+    expect(delivery?.traceId).not.toBe(first.traceId);
+    expect((await cluster.store.get(`${REPO}#7`))?.traceId).toBe(first.traceId);
+  }, 60_000);
 });
 
 describe("a collector that hangs or fails costs spans, never the work", () => {

@@ -40,8 +40,8 @@ describe("runner mode in one trace: the dispatcher's span is the Action's parent
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    // The dispatcher runs in this process, its spans exported as the app's would be.
-    tracing = await startTracing("dispatcher", createLogger({ level: "silent" }), {
+    // The dispatcher runs in this process, as it runs inside the app: its spans are ccc-app's.
+    tracing = await startTracing("app", createLogger({ level: "silent" }), {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_BSP_SCHEDULE_DELAY: "50",
@@ -113,7 +113,7 @@ describe("runner mode in one trace: the dispatcher's span is the Action's parent
     const named = (name: string): ReceivedSpan | undefined => inTrace().find((span) => span.name === name);
     await waitFor("the dispatcher's and the Action's spans", async () => named("dispatch workflow") && named("task run") && named("enqueue task"));
     const sent = named("dispatch workflow")!;
-    expect(sent).toMatchObject({ kind: PRODUCER, parentSpanId: enqueueSpan, service: "ccc-dispatcher" });
+    expect(sent).toMatchObject({ kind: PRODUCER, parentSpanId: enqueueSpan, service: "ccc-app" });
     expect(dispatch?.inputs.traceparent).toBe(`00-${traceId}-${sent.spanId}-01`);
     expect(sent.attributes).toMatchObject({
       "ccc.task.id": `${REPO}#7`,

@@ -41,6 +41,7 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
       warn: core.warning,
       ...overrides,
     };
+    // The job's "task run" span (main.ts) is in the task's trace when the dispatcher sent its traceparent.
     const outcome = await main(deps, inputs);
     core.setOutput("conclusion", outcome.conclusion);
     core.setOutput("branch", outcome.branch);

@@ -25,4 +25,6 @@ export interface ApiDeps {
   checkGitHub: () => Promise<void>;
   log: Logger;
   now?: () => number;
+  /** `CCC_TRACE_URL`: a tracing UI's page for `{traceId}`, to link each task's trace. */
+  traceUrl?: string | undefined;
 }

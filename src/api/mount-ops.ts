@@ -44,7 +44,7 @@ export function mountOps(env: AppEnv, deps: MountOpsDeps, processEnv: NodeJS.Pro
       const control = new ClusterControl(deps.redis, deps.prefix);
       // No retries and a short timeout: a readiness probe must answer quickly.
       const checkGitHub = async () => void (await (await app.auth()).request("GET /app", { request: { retries: 0, signal: AbortSignal.timeout(5_000) } }));
-      options.addHandler(createOpsHandler({ ...deps, control, usage, metrics, access, checkGitHub }));
+      options.addHandler(createOpsHandler({ ...deps, control, usage, metrics, access, checkGitHub, traceUrl: env.CCC_TRACE_URL }));
       usage.start(env.CCC_USAGE_CHECK_SECONDS * 1000);
       if (access.kind === "open-loopback")
         deps.log.warn("the control API runs without a token (CCC_API_ALLOW_NO_TOKEN set to loopback-only): anyone on this host can steer the cluster");

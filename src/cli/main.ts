@@ -77,9 +77,9 @@ program
       return (deps) => cancelCommand(deps, task);
     }),
   );
-program
+const tasks = program
   .command("tasks")
-  .description("recent tasks, newest first")
+  .description("recent tasks, newest first; `ccc tasks show owner/repo#n` for one")
   .addOption(new Option("--state <state>", "only tasks in this state").choices(TASK_STATES))
   .option("--limit <n>", "at most this many, up to 1000", limitOption, 30)
   .option("--json", "machine-readable output")
@@ -87,6 +87,19 @@ program
     onCluster(flags, async () => {
       const { tasksCommand } = await import("./tasks-command.js");
       return (deps) => tasksCommand(deps, flags);
+    }),
+  );
+tasks
+  .command("show")
+  .description("one task: its state, run, agent, times, PR, cost and its latest run's trace (a link with CCC_TRACE_URL)")
+  .argument("<task>", "the issue, written owner/repo#n", taskArgument)
+  .option("--json", "machine-readable output")
+  // `--json` after `show` is taken by `ccc tasks`, which has one too: read both.
+  .action((task: IssueRef, _flags: Json, command: Command) =>
+    onCluster(command.optsWithGlobals<Json>(), async () => {
+      const [{ readCliEnv }, { taskShowCommand }] = await Promise.all([import("./read-cli-env.js"), import("./task-show-command.js")]);
+      const { CCC_TRACE_URL } = readCliEnv();
+      return (deps) => taskShowCommand(deps, task, CCC_TRACE_URL);
     }),
   );
 program

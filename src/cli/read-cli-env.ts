@@ -11,6 +11,7 @@ const FIX: Record<string, string> = {
   LOG_LEVEL: "use trace, debug, info, warn, error, fatal or silent",
   LOG_FORMAT: "unset or auto prints readable lines on a terminal and JSON otherwise",
   CCC_TASK_SECRET: "copy it from the app's .env (comma-separated keys during a rotation, each 32+ characters)",
+  CCC_TRACE_URL: "give your tracing UI's trace page with {traceId} where the id goes, e.g. https://jaeger.example/trace/{traceId}",
 };
 
 /**

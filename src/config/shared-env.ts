@@ -32,6 +32,16 @@ export const sharedEnvSchema = z.object({
    * `ccc retry`. Never written to Redis. Required where it is used (requireTaskSecret).
    */
   CCC_TASK_SECRET: taskSecretSchema,
+  /**
+   * Where a person looks at a trace: a URL with `{traceId}` in it, e.g.
+   * `https://jaeger.example/trace/{traceId}`. `ccc tasks show`, the API and the dashboard link
+   * a task's trace with it. Unset: they show the trace id alone.
+   */
+  CCC_TRACE_URL: z
+    .string()
+    .url()
+    .refine((url) => /^https?:\/\//.test(url) && url.includes("{traceId}"), "an http(s) URL with {traceId} in it, e.g. https://jaeger.example/trace/{traceId}")
+    .optional(),
   /** pino level. */
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Log lines as JSON, or `pretty` for people; `auto` is pretty when stdout is a terminal, JSON otherwise. */

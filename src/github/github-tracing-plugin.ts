@@ -1,4 +1,4 @@
-import { SpanKind } from "@opentelemetry/api";
+import { context, SpanKind, trace } from "@opentelemetry/api";
 import type { ProbotOctokit } from "probot";
 import { withSpan } from "../telemetry/tracer.js";
 
@@ -8,11 +8,14 @@ type OctokitPlugin = Parameters<typeof ProbotOctokit.plugin>[0];
  * An Octokit plugin that makes each GitHub API request a CLIENT span, a child of whatever span
  * is active (a webhook's handler, the reporter's event): the method, the route template
  * (`/repos/{owner}/{repo}/pulls`, never the filled-in path or a body) and the status code. A
- * request that fails is an ERROR span with its status. With tracing off, a no-op span.
+ * request that fails is an ERROR span with its status. A request made outside any recording
+ * span (tracing off; the reconciler's and the CI watch's polling) makes none: a trace of one
+ * GitHub call is noise.
  */
 export function githubTracingPlugin(): OctokitPlugin {
   return (octokit) => {
     octokit.hook.wrap("request", async (request, options) => {
+      if (!trace.getSpan(context.active())?.isRecording()) return request(options);
       const method = String(options.method);
       const route = String(options.url);
       return withSpan(

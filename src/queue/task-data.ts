@@ -160,8 +160,8 @@ export const taskDataSchema = z.object({
   conflict: conflictFixSchema.optional(),
   /**
    * The trace this run belongs to (W3C trace context: ids only), for the agent's spans to join.
-   * Absent with tracing off, so the job is byte for byte what it was; an agent older than this
-   * field would drop it and refuse the signature, as with any new field.
+   * Absent with tracing off, so the job is byte for byte what it was. Outside the signature
+   * (task-signature.ts): an agent older than this field drops it and still runs the job.
    */
   trace: traceCarrierSchema.optional(),
 });

@@ -30,10 +30,16 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** The MAC covers the queue and the whole task, taskId and run (the job id) included. */
+/**
+ * The MAC covers the queue and the whole task, taskId and run (the job id) included, except its
+ * `trace`: ids that only place the agent's spans, which a forger could do nothing with but
+ * mislabel a trace. Left out, an agent that predates the field (it drops it when it parses the
+ * job) still finds the signature good: turning tracing on needs no agent upgraded first.
+ */
 function mac(secret: string, queue: string, task: TaskData): Buffer {
+  const { trace: _trace, ...signed } = task;
   return createHmac("sha256", secret)
-    .update(`ccc-task-${VERSION}\n${queue}\n${canonicalJson(task)}`)
+    .update(`ccc-task-${VERSION}\n${queue}\n${canonicalJson(signed)}`)
     .digest();
 }
 

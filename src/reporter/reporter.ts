@@ -1,4 +1,3 @@
-import { SpanKind } from "@opentelemetry/api";
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { TaskStore } from "../queue/task-store.js";
@@ -13,7 +12,8 @@ const DEFAULT_CI_SETTLE_MS = 20_000;
 import { silentLogger, type Logger } from "../shared/logger.js";
 import { EventQueue, eventJobId } from "../queue/event-queue.js";
 import { EVENTS_QUEUE, reporterEventSchema, type LabelsEvent, type ReactEvent, type ReplyEvent, type ReporterEvent } from "../queue/reporter-event.js";
-import { tracingOn, withSpan } from "../telemetry/tracer.js";
+import { withSpan } from "../telemetry/tracer.js";
+import { withEventSpan } from "./event-span.js";
 import type { GetOctokit } from "../github/github-client.js";
 import { httpStatus, isGitHubUnavailable, isRetryable, rateLimitedUntil } from "../github/github-errors.js";
 import { enableAutoMerge } from "./enable-auto-merge.js";
@@ -119,35 +119,12 @@ export class Reporter {
     await this.events.close();
   }
 
-  /**
-   * One event, as a CONSUMER span in the trace of the span that sent it (the app's enqueue, an
-   * agent's run). Waiting for a lock, a rate limit or an outage is an outcome, not an error.
-   */
+  /** One event, in a span of the trace that sent it (event-span.ts). */
   private async process(job: Job, token: string | undefined): Promise<void> {
     const parsed = reporterEventSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed reporter event: ${parsed.error.message}`);
     const event = parsed.data;
-    const attributes = {
-      "messaging.system": "bullmq",
-      "messaging.operation.type": "process",
-      "messaging.destination.name": EVENTS_QUEUE,
-      "messaging.message.id": String(job.id),
-      "ccc.event.type": event.type,
-      ...("taskId" in event ? { "ccc.task.id": event.taskId } : {}),
-    };
-    // An agent without tracing sends no trace: a task's event then joins the task's own trace.
-    const parent = event.trace ?? ("taskId" in event && tracingOn() ? await this.options.store.traceOf(event.taskId) : undefined);
-    const waiting = await withSpan(`reporter ${event.type}`, { kind: SpanKind.CONSUMER, parent, attributes }, async (span) => {
-      try {
-        await this.handle(event, job, token);
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof DelayedError)) throw error;
-        span.setAttribute("ccc.outcome", "delayed");
-        return error;
-      }
-    });
-    if (waiting) throw waiting;
+    await withEventSpan(event, job.id, this.options.store, () => this.handle(event, job, token));
   }
 
   private async handle(event: ReporterEvent, job: Job, token: string | undefined): Promise<void> {

@@ -63,7 +63,7 @@ export async function startTracing(service: TracedProcess, log: Logger, env: Rec
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  log.info({ protocol: settings.protocol, url: settings.url, service: settings.serviceName }, "OpenTelemetry tracing on");
+  log.info({ protocol: settings.protocol, url: withoutCredentials(settings.url), service: settings.serviceName }, "OpenTelemetry tracing on");
 
   let stopping: Promise<void> | undefined;
   return {
@@ -92,6 +92,14 @@ export async function startTracing(service: TracedProcess, log: Logger, env: Rec
       return stopping;
     },
   };
+}
+
+/** The URL as the log may show it: a user and password in it (`https://user:key@host`) are left out. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = "";
+  parsed.password = "";
+  return parsed.toString();
 }
 
 /** The OTLP exporter of the configured protocol, each loaded only when chosen. */

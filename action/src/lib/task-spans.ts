@@ -13,6 +13,7 @@ export function actionTaskAttributes(inputs: ActionInputs, job: JobContext): Att
   const taskId = inputs["task-id"] ?? `${job.owner}/${job.repo}#${inputs["issue-number"]}`;
   return {
     ...taskSpanAttributes({ taskId, run: inputs.run, specialty: inputs.specialty ?? GENERAL }),
+    "github.issue.number": inputs["issue-number"],
     "ccc.runner": job.RUNNER_NAME,
     "cicd.pipeline.run.id": job.GITHUB_RUN_ID,
     ...(inputs["dispatch-id"] ? { "ccc.dispatch.id": inputs["dispatch-id"] } : {}),

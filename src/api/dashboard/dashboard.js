@@ -97,7 +97,7 @@ function renderTasks({ tasks }) {
       el(
         "tr",
         {},
-        td(link(t.issueUrl, t.taskId)),
+        td(el("span", {}, link(t.issueUrl, t.taskId), trace(t))),
         td(t.title, "title"),
         td(scheduled(t) ? el("span", { title: `starts ${new Date(t.notBefore).toLocaleString()}` }, badge("scheduled")) : badge(t.state)),
         td(t.specialty),
@@ -128,6 +128,13 @@ function prCiText(ci) {
     "gave-up": "conflicts with its base; Claude gave up",
   }[ci.conflict];
   return merge ? `${checks} · ${merge}` : (checks ?? "");
+}
+
+/** The latest run's trace: a link where CCC_TRACE_URL gives one, else its id to copy; nothing with tracing off. */
+function trace(t) {
+  if (!t.traceId) return "";
+  const short = el("span", { class: "muted trace", title: `trace ${t.traceId}` }, ` trace ${t.traceId.slice(0, 8)}`);
+  return t.traceUrl ? el("span", {}, " ", link(t.traceUrl, `trace ${t.traceId.slice(0, 8)}`)) : short;
 }
 
 /** A queued task whose start time has not come (`/claude run at|in`). */

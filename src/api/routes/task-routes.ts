@@ -7,6 +7,7 @@ import { taskStateSchema } from "../../shared/task-state.js";
 import type { ApiDeps } from "../api-deps.js";
 import { HttpError } from "../http-kit.js";
 import type { Route, RouteRequest } from "../http-routes.js";
+import { traceLink } from "../../telemetry/trace-link.js";
 
 const listQuery = z.object({
   /** Only tasks in this state. */
@@ -17,9 +18,10 @@ const listQuery = z.object({
 
 const TASK_PATH = "/api/v1/tasks/:owner/:repo/:number";
 
-/** Links people click: the issue and, once opened, the pull request. */
-export function withLinks(record: TaskRecord): TaskRecord & { issueUrl: string } {
-  return { ...record, issueUrl: `https://github.com/${record.owner}/${record.repo}/issues/${record.issueNumber}` };
+/** Links people click: the issue, the pull request once opened, and the latest run's trace where `CCC_TRACE_URL` says. */
+export function withLinks(record: TaskRecord, traceUrl?: string): TaskRecord & { issueUrl: string; traceUrl?: string } {
+  const trace = traceLink(traceUrl, record.traceId);
+  return { ...record, issueUrl: `https://github.com/${record.owner}/${record.repo}/issues/${record.issueNumber}`, ...(trace ? { traceUrl: trace } : {}) };
 }
 
 function taskIdOf({ params }: RouteRequest): string {
@@ -47,7 +49,7 @@ export function taskRoutes(deps: ApiDeps): Route[] {
           tasks: recent
             .filter((t) => !state || t.state === state)
             .slice(0, limit)
-            .map(withLinks),
+            .map((t) => withLinks(t, deps.traceUrl)),
         };
       },
     },
@@ -61,7 +63,7 @@ export function taskRoutes(deps: ApiDeps): Route[] {
         const job = record.jobId ? await deps.queues.queue(record.queue).getJob(record.jobId) : undefined;
         const jobState = job ? await job.getState() : undefined;
         return {
-          task: withLinks(record),
+          task: withLinks(record, deps.traceUrl),
           job: job
             ? {
                 id: job.id,
