@@ -1,7 +1,6 @@
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { buildPrompt } from "../../src/claude/build-prompt.js";
 import { executorAttributes, recordRunOutcome } from "../../src/claude/executor-span.js";
-import type { ClaudeFailure } from "../../src/claude/classify-failure.js";
 import { ProgressTracker } from "../../src/claude/progress-tracker.js";
 import { runnerReportLine, type RunnerReport } from "../../src/claude/runner-report.js";
 import { runUsage } from "../../src/claude/run-usage.js";
@@ -20,7 +19,7 @@ import type { JobContext } from "./lib/job-context.js";
 import { loadTask } from "./lib/load-task.js";
 import { removePersistedCredentials } from "./lib/remove-persisted-credentials.js";
 import { reportTask } from "./lib/report-task.js";
-import { ensureSessionTimeoutIssue } from "./lib/session-timeout-issue.js";
+import { claudeFailed } from "./lib/claude-failed.js";
 import { actionTaskAttributes, inputTrace } from "./lib/task-spans.js";
 
 export interface MainDeps {
@@ -149,7 +148,7 @@ async function runTask(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
     if (usage) runnerReport.usage = usage;
     const figures = outcome.result ? { costUsd: outcome.result.costUsd, turns: outcome.result.turns } : {};
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
-    if (!outcome.ok) return { ...(await failed(deps, record, report, runnerReport, outcome.failure)), branch: data.branch, ...figures };
+    if (!outcome.ok) return { ...(await claudeFailed(deps, record, report, runnerReport, outcome.failure)), branch: data.branch, ...figures };
 
     // 4. Commit leftovers, push, open or reuse the pull request.
     const commits = await commitRun(task, `Work on #${data.issue.number}: uncommitted changes left by Claude`, log);
@@ -179,49 +178,6 @@ async function runTask(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
     await report({ state: "failed", failure: { kind: "crash", message: `${message} (logs: ${job.runUrl})` }, progress: undefined, finishedAt: deps.now() });
     return { conclusion: "failed", branch: data.branch };
   }
-}
-
-/** Claude did not succeed: wait (limit, login) or fail, as in daemon mode, as far as a job can. */
-async function failed(
-  deps: MainDeps,
-  record: TaskRecord,
-  report: (patch: Partial<TaskRecord>) => Promise<void>,
-  runnerReport: RunnerReport,
-  failure: ClaudeFailure,
-): Promise<{ conclusion: Conclusion }> {
-  const { job } = deps;
-  const runner = job.RUNNER_NAME;
-  if (failure.kind === "usage-limit") {
-    // The app queues the task again for this time (parse-reset-time), not a fixed wait.
-    if (failure.resetAt !== undefined) runnerReport.resetAt = failure.resetAt;
-    const until = failure.resetAt !== undefined ? `reset at ${new Date(failure.resetAt).toISOString()}` : "reset";
-    await report({
-      state: "waiting",
-      failure: { kind: failure.kind, message: failure.message },
-      progress: undefined,
-      waitingFor: `the usage limit to ${until} (runner ${runner}); the cluster dispatches the task again`,
-    });
-    return { conclusion: "waiting" };
-  }
-  if (failure.kind === "session-expired") {
-    const issue = await ensureSessionTimeoutIssue(deps.octokit, { owner: job.owner, repo: job.repo, runner, message: failure.message, runUrl: job.runUrl });
-    // Closing it dispatches the task again at once.
-    runnerReport.sessionIssue = issue.number;
-    await report({
-      state: "waiting",
-      failure: { kind: failure.kind, message: failure.message },
-      progress: undefined,
-      waitingFor: `a new Claude login on runner ${runner} (issue #${issue.number}: run claude /login as the runner's user, then close it)`,
-    });
-    return { conclusion: "waiting" };
-  }
-  await report({
-    state: "failed",
-    failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` },
-    progress: undefined,
-    finishedAt: deps.now(),
-  });
-  return { conclusion: "failed" };
 }
 
 /** Whether the issue carries `claude:cancelled`: the app cancelled the task this job runs. */
