@@ -53,6 +53,8 @@ describe("one trace per task across the app's and the agent's processes", () => 
         FAKE_CLAUDE_SCENARIO_FILE: join(dir, "scenario"),
         FAKE_CLAUDE_RESET_FILE: join(dir, "reset"),
         CCC_USAGE_RESET_MARGIN_SECONDS: "1",
+        // Malformed: named in a warning at start, its default used; the agent runs all the same.
+        OTEL_BSP_MAX_QUEUE_SIZE: "plenty",
       },
     });
   }, 60_000);
@@ -120,6 +122,7 @@ describe("one trace per task across the app's and the agent's processes", () => 
     const everything = JSON.stringify(receiver.spans());
     for (const word of PRIVATE_WORDS) expect(everything).not.toContain(word);
 
+    expect(agent.output()).toMatch(/"msg":"OpenTelemetry settings ignored: [^"]*OTEL_BSP_MAX_QUEUE_SIZE/);
     // Logs meet traces: the agent's lines inside the run carry its ids.
     const worktreeLine = agent
       .output()
