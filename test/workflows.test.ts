@@ -64,6 +64,10 @@ describe("the claude-agent workflow", () => {
     expect(dispatchIdFrom(fill(job.name))).toBe("0123456789abcdef");
   });
 
+  it("declares as many workflow_dispatch inputs as GitHub takes (25; 10 before December 2025)", () => {
+    expect(Object.keys(agent.on.workflow_dispatch.inputs as Yaml).length).toBeLessThanOrEqual(25);
+  });
+
   it("checks out without persisting the job's token in .git/config, where Claude could read it", () => {
     const checkout = (job.steps as Yaml[]).find((s) => String(s.uses).startsWith("actions/checkout@"))!;
     expect(checkout.with?.["persist-credentials"]).toBe(false);
@@ -81,6 +85,12 @@ describe("the claude-agent workflow", () => {
 });
 
 describe("the action's metadata", () => {
+  it("documents every input of action.yml, in order, in the inputs table of docs/self-hosted-runners.md", () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs/self-hosted-runners.md"), "utf8");
+    const rows = [...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((match) => match[1]);
+    expect(rows.filter((name) => name! in (action.inputs as Yaml))).toEqual(Object.keys(action.inputs as Yaml));
+  });
+
   it("runs dist/index.js on node24 and has the outputs the cluster reads", () => {
     expect(action.runs).toEqual({ using: "node24", main: "dist/index.js" });
     expect(Object.keys(action.outputs).sort()).toEqual(["branch", "conclusion", "cost", "pr-url", "turns"]);
