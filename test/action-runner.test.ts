@@ -308,7 +308,7 @@ describe("the action's runner on a self-hosted runner", () => {
     expect(process.exitCode).toBe(1);
   });
 
-  it("with an OTLP endpoint set, the job is one `action run` span of ccc-action with its GitHub calls under it, exported before the job ends", async () => {
+  it("with an OTLP endpoint set, the job is one `task run` span of ccc-action with its GitHub calls under it, exported before the job ends", async () => {
     const receiver = await startOtlpReceiver();
     try {
       nockIssue(written);
@@ -322,11 +322,12 @@ describe("the action's runner on a self-hosted runner", () => {
       expect(outcome?.conclusion).toBe("pr-open");
       // runner() shuts tracing down before it returns: the spans are there already.
       const spans = receiver.spans();
-      const run = spans.find((span) => span.name === "action run");
+      // No traceparent input (a job run by hand, or an older dispatcher): a trace of its own.
+      const run = spans.find((span) => span.name === "task run");
       expect(run).toMatchObject({
         service: "ccc-action",
         parentSpanId: "",
-        attributes: expect.objectContaining({ "github.issue.number": 7, "ccc.outcome": "pr-open" }),
+        attributes: expect.objectContaining({ "github.issue.number": 7, "ccc.task.end": "pr-open" }),
       });
       const calls = spans.filter((span) => span.name.startsWith("GitHub "));
       expect(calls.map((span) => span.name)).toContain("GitHub POST /repos/{owner}/{repo}/pulls");

@@ -53,14 +53,19 @@ describe("the claude-agent workflow", () => {
         createdAt: 0,
       },
       "0123456789abcdef",
+      { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
     );
     const declared = agent.on.workflow_dispatch.inputs as Yaml;
-    expect(Object.keys(sent)).toEqual(expect.arrayContaining(["permission-mode", "draft-pull-request", "role", "model"]));
+    expect(Object.keys(sent)).toEqual(expect.arrayContaining(["permission-mode", "draft-pull-request", "role", "model", "traceparent"]));
     expect(Object.keys(sent).filter((name) => !(name in declared))).toEqual([]);
     // What GitHub will name the run and the job once the expressions are filled in.
     const fill = (text: string) => text.replace(/\$\{\{ inputs\.([a-z-]+) \}\}/g, (_, name: string) => sent[name] ?? "");
     expect(dispatchIdFrom(fill(agent["run-name"]))).toBe("0123456789abcdef");
     expect(dispatchIdFrom(fill(job.name))).toBe("0123456789abcdef");
+  });
+
+  it("declares as many workflow_dispatch inputs as GitHub takes (25; 10 before December 2025)", () => {
+    expect(Object.keys(agent.on.workflow_dispatch.inputs as Yaml).length).toBeLessThanOrEqual(25);
   });
 
   it("checks out without persisting the job's token in .git/config, where Claude could read it", () => {
@@ -80,6 +85,12 @@ describe("the claude-agent workflow", () => {
 });
 
 describe("the action's metadata", () => {
+  it("documents every input of action.yml, in order, in the inputs table of docs/self-hosted-runners.md", () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs/self-hosted-runners.md"), "utf8");
+    const rows = [...doc.matchAll(/^\| `([a-z-]+)` \|/gm)].map((match) => match[1]);
+    expect(rows.filter((name) => name! in (action.inputs as Yaml))).toEqual(Object.keys(action.inputs as Yaml));
+  });
+
   it("runs dist/index.js on node24 and has the outputs the cluster reads", () => {
     expect(action.runs).toEqual({ using: "node24", main: "dist/index.js" });
     expect(Object.keys(action.outputs).sort()).toEqual(["branch", "conclusion", "cost", "pr-url", "turns"]);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { specialtySchema } from "../../src/shared/specialty.js";
+import { traceCarrierSchema, type TraceCarrier } from "../../src/telemetry/trace-carrier.js";
 
 const optionalText = z
   .string()
@@ -12,6 +13,22 @@ const count = (fallback: number, max: number) =>
     .string()
     .transform((value) => (value.trim() === "" ? fallback : Number(value.trim())))
     .pipe(z.number().int().min(1).max(max));
+
+/** The `traceparent` input: the trace the job's spans join, or why the value was ignored. */
+export type TraceparentInput = { carrier: TraceCarrier } | { ignored: string };
+
+/**
+ * A W3C traceparent checked with the carrier schema the cluster's job data uses. An invalid one
+ * is ignored (the job's spans start a trace of their own), never a reason to fail the job.
+ */
+const traceparentInput = optionalText.transform((value): TraceparentInput | undefined => {
+  if (value === undefined) return undefined;
+  const parsed = traceCarrierSchema.safeParse({ traceparent: value });
+  if (parsed.success) return { carrier: parsed.data };
+  // A hand-run job's input is not a secret, but it is not ours to echo at length either.
+  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  return { ignored: `the traceparent input "${shown}" is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>); the job's spans start a trace of their own` };
+});
 
 /**
  * The action's inputs (action.yml), validated. Names are the action's, with dashes; the
@@ -55,6 +72,8 @@ export const actionInputsSchema = z.object({
   "claude-bin": optionalText,
   /** The dispatcher's id for this run, echoed in logs. */
   "dispatch-id": optionalText,
+  /** The dispatch span's W3C context, set by the dispatcher with tracing on: the job's spans join the task's trace. */
+  traceparent: traceparentInput,
 });
 
 export type ActionInputs = z.infer<typeof actionInputsSchema>;

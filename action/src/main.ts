@@ -1,5 +1,6 @@
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { buildPrompt } from "../../src/claude/build-prompt.js";
-import type { ClaudeFailure } from "../../src/claude/classify-failure.js";
+import { executorAttributes, recordRunOutcome } from "../../src/claude/executor-span.js";
 import { ProgressTracker } from "../../src/claude/progress-tracker.js";
 import { runnerReportLine, type RunnerReport } from "../../src/claude/runner-report.js";
 import { runUsage } from "../../src/claude/run-usage.js";
@@ -9,6 +10,8 @@ import type { TaskRecord } from "../../src/queue/task-record.js";
 import type { GitHubClient } from "../../src/github/github-client.js";
 import { openPullRequest } from "../../src/reporter/open-pull-request.js";
 import type { Logger } from "../../src/shared/logger.js";
+import { traceEnv } from "../../src/telemetry/trace-env.js";
+import { withSpan } from "../../src/telemetry/tracer.js";
 import type { ActionInputs } from "./inputs.js";
 import { checkoutTaskBranch, commitRun, identityEnv, pushTaskBranch } from "./lib/checkout-branch.js";
 import { gitCredentialConfig } from "./lib/git-credential-config.js";
@@ -16,7 +19,8 @@ import type { JobContext } from "./lib/job-context.js";
 import { loadTask } from "./lib/load-task.js";
 import { removePersistedCredentials } from "./lib/remove-persisted-credentials.js";
 import { reportTask } from "./lib/report-task.js";
-import { ensureSessionTimeoutIssue } from "./lib/session-timeout-issue.js";
+import { claudeFailed } from "./lib/claude-failed.js";
+import { actionTaskAttributes, inputTrace } from "./lib/task-spans.js";
 
 export interface MainDeps {
   octokit: GitHubClient;
@@ -54,8 +58,23 @@ const HIDDEN_FROM_CLAUDE = [
   "ACTIONS_ID_TOKEN_REQUEST_URL",
 ];
 
-/** One task on a self-hosted runner, as the daemon runs it, reporting to GitHub directly. */
+/**
+ * One task on a self-hosted runner, as the daemon runs it, reporting to GitHub directly; in
+ * the task's trace when the dispatcher passed its span as the `traceparent` input
+ * (docs/observability.md, "Runner mode").
+ */
 export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
+  const options = { kind: SpanKind.CONSUMER, attributes: actionTaskAttributes(inputs, deps.job) };
+  const trace = inputTrace(inputs);
+  return withSpan("task run", trace ? { ...options, parent: trace } : options, async (span) => {
+    const outcome = await runTask(deps, inputs);
+    span.setAttribute("ccc.task.end", outcome.conclusion);
+    if (outcome.conclusion === "failed") span.setStatus({ code: SpanStatusCode.ERROR, message: "the task failed" });
+    return outcome;
+  });
+}
+
+async function runTask(deps: MainDeps, inputs: ActionInputs): Promise<Outcome> {
   const { octokit, job, log } = deps;
 
   // 1. The task: issue, comments, settings, branch name; the issue shows it running, unless it
@@ -101,28 +120,35 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
 
     // 3. Claude, with the job's tokens out of its environment and its progress in the tracking comment.
     const progress = new ProgressTracker(deps.progressIntervalMs ?? 15_000, deps.now);
-    const outcome = await deps.runClaude({
-      bin: inputs["claude-bin"] ?? job.CLAUDE_BIN,
-      prompt: inputs.prompt ?? buildPrompt(data),
-      cwd: task.dir,
-      model: data.settings.model,
-      maxTurns: data.settings.maxTurns,
-      permissionMode: data.settings.permissionMode,
-      allowedTools: data.settings.allowedTools,
-      timeoutMs: data.settings.timeoutMinutes * 60_000,
-      env: { ...Object.fromEntries(HIDDEN_FROM_CLAUDE.map((name) => [name, undefined])), ...(await identityEnv(task.dir, log)) },
-      signal: stop.signal,
-      log,
-      onEvent: (event) => {
-        progress.observe(event);
-        if (progress.due()) report({ progress: progress.take() }).catch((error: unknown) => log.warn({ err: error }, "could not report progress"));
-      },
+    // One span per executor run, which Claude joins through TRACEPARENT, as on an agent.
+    const outcome = await withSpan("executor run", { attributes: executorAttributes(data.settings.model, false) }, async (span) => {
+      let model: string | undefined;
+      const ran = await deps.runClaude({
+        bin: inputs["claude-bin"] ?? job.CLAUDE_BIN,
+        prompt: inputs.prompt ?? buildPrompt(data),
+        cwd: task.dir,
+        model: data.settings.model,
+        maxTurns: data.settings.maxTurns,
+        permissionMode: data.settings.permissionMode,
+        allowedTools: data.settings.allowedTools,
+        timeoutMs: data.settings.timeoutMinutes * 60_000,
+        env: { ...Object.fromEntries(HIDDEN_FROM_CLAUDE.map((name) => [name, undefined])), ...(await identityEnv(task.dir, log)), ...traceEnv() },
+        signal: stop.signal,
+        log,
+        onEvent: (event) => {
+          if (event.type === "init" && event.model) model = event.model;
+          progress.observe(event);
+          if (progress.due()) report({ progress: progress.take() }).catch((error: unknown) => log.warn({ err: error }, "could not report progress"));
+        },
+      });
+      recordRunOutcome(span, ran, model);
+      return ran;
     });
     const usage = runUsage(outcome);
     if (usage) runnerReport.usage = usage;
     const figures = outcome.result ? { costUsd: outcome.result.costUsd, turns: outcome.result.turns } : {};
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
-    if (!outcome.ok) return { ...(await failed(deps, record, report, runnerReport, outcome.failure)), branch: data.branch, ...figures };
+    if (!outcome.ok) return { ...(await claudeFailed(deps, record, report, runnerReport, outcome.failure)), branch: data.branch, ...figures };
 
     // 4. Commit leftovers, push, open or reuse the pull request.
     const commits = await commitRun(task, `Work on #${data.issue.number}: uncommitted changes left by Claude`, log);
@@ -132,12 +158,16 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
       return { conclusion: "no-changes", branch: data.branch, ...figures };
     }
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
-    await pushTaskBranch(task, auth, log);
+    await withSpan("git push", { attributes: { "ccc.commits": commits } }, () => pushTaskBranch(task, auth, log));
     // Cancelled while it pushed: the branch stays, but no pull request is opened for it.
     if (await cancelled()) return { ...cancelledOutcome(log, data.branch), ...figures };
     // The repository's test command is not run here (the dispatcher does not pass it): the PR says so.
     Object.assign(record, { result, tests: { status: "runner" } });
-    const pr = await openPullRequest(octokit, record, log);
+    const pr = await withSpan("open pull request", {}, async (span) => {
+      const opened = await openPullRequest(octokit, record, log);
+      span.setAttributes({ "ccc.pr.number": opened.number, "ccc.pr.created": opened.created });
+      return opened;
+    });
     await report({ state: "pr-open", prUrl: pr.url, prNumber: pr.number, progress: undefined, finishedAt: deps.now() });
     log.info({ pr: pr.url, created: pr.created, commits }, "pull request ready");
     return { conclusion: "pr-open", branch: data.branch, prUrl: pr.url, ...figures };
@@ -148,49 +178,6 @@ export async function main(deps: MainDeps, inputs: ActionInputs): Promise<Outcom
     await report({ state: "failed", failure: { kind: "crash", message: `${message} (logs: ${job.runUrl})` }, progress: undefined, finishedAt: deps.now() });
     return { conclusion: "failed", branch: data.branch };
   }
-}
-
-/** Claude did not succeed: wait (limit, login) or fail, as in daemon mode, as far as a job can. */
-async function failed(
-  deps: MainDeps,
-  record: TaskRecord,
-  report: (patch: Partial<TaskRecord>) => Promise<void>,
-  runnerReport: RunnerReport,
-  failure: ClaudeFailure,
-): Promise<{ conclusion: Conclusion }> {
-  const { job } = deps;
-  const runner = job.RUNNER_NAME;
-  if (failure.kind === "usage-limit") {
-    // The app queues the task again for this time (parse-reset-time), not a fixed wait.
-    if (failure.resetAt !== undefined) runnerReport.resetAt = failure.resetAt;
-    const until = failure.resetAt !== undefined ? `reset at ${new Date(failure.resetAt).toISOString()}` : "reset";
-    await report({
-      state: "waiting",
-      failure: { kind: failure.kind, message: failure.message },
-      progress: undefined,
-      waitingFor: `the usage limit to ${until} (runner ${runner}); the cluster dispatches the task again`,
-    });
-    return { conclusion: "waiting" };
-  }
-  if (failure.kind === "session-expired") {
-    const issue = await ensureSessionTimeoutIssue(deps.octokit, { owner: job.owner, repo: job.repo, runner, message: failure.message, runUrl: job.runUrl });
-    // Closing it dispatches the task again at once.
-    runnerReport.sessionIssue = issue.number;
-    await report({
-      state: "waiting",
-      failure: { kind: failure.kind, message: failure.message },
-      progress: undefined,
-      waitingFor: `a new Claude login on runner ${runner} (issue #${issue.number}: run claude /login as the runner's user, then close it)`,
-    });
-    return { conclusion: "waiting" };
-  }
-  await report({
-    state: "failed",
-    failure: { kind: failure.kind, message: `${failure.message} (logs: ${job.runUrl})` },
-    progress: undefined,
-    finishedAt: deps.now(),
-  });
-  return { conclusion: "failed" };
 }
 
 /** Whether the issue carries `claude:cancelled`: the app cancelled the task this job runs. */

@@ -1,11 +1,9 @@
 import * as core from "@actions/core";
-import { SpanKind } from "@opentelemetry/api";
 import { runClaude } from "../../src/claude/run-claude.js";
 import { ConfigError } from "../../src/config/env-error.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { UserFacingError } from "../../src/shared/user-facing-error.js";
 import { startTracing } from "../../src/telemetry/start-tracing.js";
-import { withSpan } from "../../src/telemetry/tracer.js";
 import { actionInputsSchema, INPUT_NAMES, type ActionInputs } from "./inputs.js";
 import { basicCredential } from "./lib/git-credential-config.js";
 import { readJobContext } from "./lib/job-context.js";
@@ -30,6 +28,7 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
   const tracing = await startTracing("action", overrides.log ?? createLogger({ name: "ccc-action" }));
   try {
     const inputs = readInputs();
+    if (inputs.traceparent && "ignored" in inputs.traceparent) core.warning(inputs.traceparent.ignored);
     core.setSecret(inputs["github-token"]);
     core.setSecret(basicCredential(inputs["github-token"]));
     const job = readJobContext(process.env, inputs.account);
@@ -42,18 +41,8 @@ export async function runner(overrides: Partial<MainDeps> = {}): Promise<Outcome
       warn: core.warning,
       ...overrides,
     };
-    // The job as one span of `ccc-action` (its own trace: a dispatch carries no trace context).
-    const attributes = {
-      "github.issue.number": inputs["issue-number"],
-      "ccc.task.run": inputs.run,
-      ...(inputs["task-id"] ? { "ccc.task.id": inputs["task-id"] } : {}),
-      ...(inputs["dispatch-id"] ? { "ccc.dispatch.id": inputs["dispatch-id"] } : {}),
-    };
-    const outcome = await withSpan("action run", { kind: SpanKind.CONSUMER, attributes }, async (span) => {
-      const ended = await main(deps, inputs);
-      span.setAttribute("ccc.outcome", ended.conclusion);
-      return ended;
-    });
+    // The job's "task run" span (main.ts) is in the task's trace when the dispatcher sent its traceparent.
+    const outcome = await main(deps, inputs);
     core.setOutput("conclusion", outcome.conclusion);
     core.setOutput("branch", outcome.branch);
     core.setOutput("pr-url", outcome.prUrl ?? "");

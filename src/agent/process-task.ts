@@ -20,7 +20,9 @@ import type { AbortReason, TaskContext } from "./task-context.js";
 import { aborted, failed, stale, type TaskEnd } from "./run-endings.js";
 import { SpanKind } from "@opentelemetry/api";
 import { withSpan } from "../telemetry/tracer.js";
-import { recordQueueWait, recordRunOutcome, recordTestRun, recordWorkspaceTimings, taskAttributes, traceEnv } from "./run-spans.js";
+import { traceEnv } from "../telemetry/trace-env.js";
+import { executorAttributes, recordRunOutcome } from "../claude/executor-span.js";
+import { recordQueueWait, recordTestRun, recordWorkspaceTimings, taskAttributes } from "./run-spans.js";
 
 export type { TaskEnd };
 
@@ -133,23 +135,12 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
     let sessionWrite: Promise<unknown> = Promise.resolve();
     // One span per executor run, which Claude joins through TRACEPARENT (docs/observability.md).
     const run = (prompt: string, sessionId: string | undefined) =>
-      withSpan(
-        "executor run",
-        {
-          attributes: {
-            "ccc.executor": "claude",
-            "gen_ai.system": "anthropic",
-            "gen_ai.request.model": settings.model ?? "default",
-            "ccc.run.resumed": sessionId !== undefined,
-          },
-        },
-        async (span) => {
-          let model: string | undefined;
-          const outcome = await runClaude(prompt, sessionId, traceEnv(), (name) => (model = name));
-          recordRunOutcome(span, outcome, model);
-          return outcome;
-        },
-      );
+      withSpan("executor run", { attributes: executorAttributes(settings.model, sessionId !== undefined) }, async (span) => {
+        let model: string | undefined;
+        const outcome = await runClaude(prompt, sessionId, traceEnv(), (name) => (model = name));
+        recordRunOutcome(span, outcome, model);
+        return outcome;
+      });
     const runClaude = (prompt: string, sessionId: string | undefined, env: Record<string, string>, onModel: (model: string) => void) =>
       ctx.runClaude({
         bin: ctx.options.claudeBin,

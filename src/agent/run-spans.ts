@@ -1,8 +1,8 @@
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import type { Job } from "bullmq";
-import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import type { TaskData } from "../queue/task-data.js";
-import { carrierOf, contextFrom } from "../telemetry/trace-carrier.js";
+import { taskSpanAttributes } from "../queue/task-span-attributes.js";
+import { contextFrom } from "../telemetry/trace-carrier.js";
 import { tracer } from "../telemetry/tracer.js";
 import type { PreparedWorktree } from "../workspace/workspace.js";
 
@@ -12,19 +12,15 @@ import type { PreparedWorktree } from "../workspace/workspace.js";
  * command or a secret. With tracing off every span here is the API's no-op.
  */
 
-/** What names the task on each of the agent's spans. */
+/** What names the task on each of the agent's spans: the task's own (as the Action names it too), its job and the agent. */
 export function taskAttributes(data: TaskData, job: Job, agent: string): Attributes {
   return {
-    "ccc.task.id": data.taskId,
-    "ccc.task.run": data.run,
+    ...taskSpanAttributes(data),
     "ccc.task.attempt": job.attemptsMade + 1,
-    "ccc.specialty": data.specialty,
-    "ccc.priority": data.priority,
     "ccc.agent": agent,
     "messaging.system": "bullmq",
     "messaging.destination.name": job.queueName,
     "messaging.message.id": String(job.id),
-    ...(data.pullRequest ? { "ccc.pull_request": data.pullRequest.number } : {}),
   };
 }
 
@@ -66,35 +62,4 @@ export function recordWorkspaceTimings(prepared: PreparedWorktree, startedAt: nu
   tracer
     .startSpan("worktree", { startTime: startedAt + mirrorMs, attributes: { "ccc.duration_ms": Math.round(worktreeMs) } })
     .end(startedAt + mirrorMs + worktreeMs);
-}
-
-/**
- * What the executor is given to join the trace: the run span's W3C context as `TRACEPARENT`
- * and `TRACESTATE`, which Claude Code reads in headless mode (docs/observability.md). Empty
- * with tracing off.
- */
-export function traceEnv(): Record<string, string> {
-  const carrier = carrierOf();
-  if (!carrier) return {};
-  return { TRACEPARENT: carrier.traceparent, ...(carrier.tracestate ? { TRACESTATE: carrier.tracestate } : {}) };
-}
-
-/** The executor run's outcome on its span: model, cost, tokens, turns, and how it ended. */
-export function recordRunOutcome(span: Span, outcome: ClaudeRunOutcome, model: string | undefined): void {
-  const result = outcome.result;
-  span.setAttributes({
-    "ccc.run.outcome": outcome.ok ? "success" : outcome.failure.kind,
-    ...(model ? { "gen_ai.response.model": model } : {}),
-    ...(result
-      ? {
-          "ccc.run.cost_usd": result.costUsd,
-          "ccc.run.turns": result.turns,
-          "ccc.run.duration_ms": result.durationMs,
-          ...(result.inputTokens !== undefined ? { "gen_ai.usage.input_tokens": result.inputTokens } : {}),
-          ...(result.outputTokens !== undefined ? { "gen_ai.usage.output_tokens": result.outputTokens } : {}),
-          ...(result.sessionId ? { "ccc.run.session_id": result.sessionId } : {}),
-        }
-      : {}),
-  });
-  if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.kind });
 }

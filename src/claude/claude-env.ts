@@ -60,7 +60,7 @@ const OPT_IN_NAMES = new Set(["CLAUDE_CODE_ENABLE_TELEMETRY", "CLAUDE_CODE_ENHAN
 
 /**
  * Never passed from the agent's own environment: the run's trace context is given per run
- * (`traceEnv` in src/agent/run-spans.ts), never one the agent was started with.
+ * (`traceEnv` in src/telemetry/trace-env.ts), never one the agent was started with.
  */
 const PER_RUN_NAMES = new Set(["TRACEPARENT", "TRACESTATE"]);
 

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { SpanKind } from "@opentelemetry/api";
 import type { Job } from "bullmq";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG, type RepoConfig } from "../config/repo-config.js";
@@ -16,10 +15,10 @@ import { ACTIONS_QUEUE, requeueActionsTask } from "./actions-queue.js";
 import { cancelRun, cancelRuns, holdWaiting, liftHold, refusedRequeue, type HoldDeps } from "./dispatcher-holds.js";
 import { newDispatchId } from "./dispatch-id.js";
 import { DispatchStore, type DispatchRecord } from "../store/dispatch-store.js";
-import { dispatchWorkflow, workflowPath } from "./dispatch-workflow.js";
+import { dispatchTraced } from "./dispatch-traced.js";
+import { workflowPath } from "./dispatch-workflow.js";
 import type { DispatcherOptions } from "./dispatcher-options.js";
 import { RunnerPool, idleRunnersFor, requiredLabels } from "./runner-pool.js";
-import { withSpan } from "../telemetry/tracer.js";
 
 // Deletes the lock only if it is still ours.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -44,6 +43,8 @@ export class Dispatcher {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly control: ClusterControl;
+  /** Repositories warned once that their workflow lacks the `traceparent` input. */
+  private readonly warnedTraceparent = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private again = false;
@@ -174,9 +175,7 @@ export class Dispatcher {
     const target = { workflow: config.actions.workflow, ref: config.actions.ref ?? data.repo.defaultBranch };
     const id = newDispatchId();
     try {
-      // The task's trace: its runner job is the next step of the same work.
-      const attributes = { "ccc.task.id": data.taskId, "ccc.task.run": data.run, "ccc.dispatch.id": id, "ccc.workflow": target.workflow };
-      await withSpan("dispatch workflow", { kind: SpanKind.PRODUCER, parent: data.trace, attributes }, () => dispatchWorkflow(octokit, data, target, id));
+      await dispatchTraced({ octokit, log, warned: this.warnedTraceparent }, data, target, id);
     } catch (error) {
       if (isRetryable(error) || rateLimitedUntil(error, this.now()) !== undefined) {
         log.warn({ err: error }, "workflow dispatch failed; trying again next tick");

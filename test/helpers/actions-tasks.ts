@@ -16,7 +16,7 @@ export const ACTIONS_REPO = "hello";
 /** Queues an actions-mode task the way the app does for a repository in `mode: actions`. */
 export async function enqueueActionsTask(
   deps: IntakeDeps,
-  options: { number: number; specialty?: string; installationId?: number; settings?: Partial<TaskData["settings"]> },
+  options: { number: number; specialty?: string; installationId?: number; settings?: Partial<TaskData["settings"]>; trace?: TaskData["trace"] },
 ): Promise<TaskData> {
   const data = await claimTestTask(deps, {
     owner: ACTIONS_OWNER,
@@ -26,6 +26,7 @@ export async function enqueueActionsTask(
     installationId: options.installationId ?? 4242,
     queue: ACTIONS_QUEUE,
     settings: { maxTurns: 7, timeoutMinutes: 20, allowedTools: ["Edit", "Read"], ...options.settings },
+    ...(options.trace ? { trace: options.trace } : {}),
   });
   await addActionsTask(deps.queues, data);
   return data;

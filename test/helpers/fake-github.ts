@@ -8,19 +8,22 @@ import {
   type FakeCheckRun,
   type FakeStatus,
   type FakeComment,
+  type FakeDispatch,
   type FakeIssue,
   type FakeMutation,
   type FakePull,
   type FakeReview,
   type FakeReviewComment,
+  type FakeRunner,
   type Role,
 } from "./fake-github/github-state.js";
 import { graphqlRoutes } from "./fake-github/graphql-routes.js";
 import { issueRoutes } from "./fake-github/issue-routes.js";
 import { pullRoutes } from "./fake-github/pull-routes.js";
+import { workflowRoutes } from "./fake-github/workflow-routes.js";
 import { notFound, type Reply, type Route } from "./fake-github/route.js";
 
-export type { FakeCheckRun, FakeComment, FakeIssue, FakeMutation, FakePull, FakeReview, FakeReviewComment, FakeStatus, Reply, Role };
+export type { FakeCheckRun, FakeComment, FakeDispatch, FakeIssue, FakeRunner, FakeMutation, FakePull, FakeReview, FakeReviewComment, FakeStatus, Reply, Role };
 
 export interface LoggedRequest {
   method: string;
@@ -57,6 +60,10 @@ export interface FakeGitHub {
   pulls(repo: string): FakePull[];
   /** Workflow runs cancelled through the API, in order. */
   cancelledRuns(repo: string): number[];
+  /** Workflow dispatches accepted (checked against the workflow file's declared inputs), in order. */
+  dispatches(repo: string): FakeDispatch[];
+  /** The repository's self-hosted runners, as the runners API lists them. */
+  setRunners(repo: string, runners: FakeRunner[]): void;
   /** GraphQL mutations received (`enablePullRequestAutoMerge`), oldest first. */
   mutations(): FakeMutation[];
   /** Answer auto-merge requests on the repository with this GraphQL error; undefined enables it again. */
@@ -96,7 +103,7 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...graphqlRoutes];
+const ROUTES: Route[] = [...appRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...graphqlRoutes, ...workflowRoutes];
 const RATE_HEADERS = { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-resource": "core", "x-ratelimit-used": "679" };
 
 /**
@@ -171,6 +178,8 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     labels: (repo, number) => [...(state.repo(repo).issues.get(number)?.labels ?? [])],
     pulls: (repo) => [...state.repo(repo).pulls],
     cancelledRuns: (repo) => [...state.repo(repo).cancelledRuns],
+    dispatches: (repo) => [...state.repo(repo).dispatches],
+    setRunners: (repo, runners) => void (state.repo(repo).runners = [...runners]),
     mutations: () => [...state.mutations],
     refuseAutoMerge: (repo, message) => void (state.repo(repo).autoMergeRefusal = message),
     setRole: (login, role) => void state.roles.set(login.toLowerCase(), role),

@@ -15,6 +15,19 @@ export const appRoutes: Route[] = [
   },
   { method: "GET", path: /^\/app$/, handle: () => json(200, { id: 1, slug: "ccc-test", name: "ccc test" }) },
   {
+    // The repository itself, as the Action reads it: clone URL (the origin's when set) and default branch.
+    method: "GET",
+    path: repoPath(""),
+    handle: ({ state, fullName }) =>
+      json(200, {
+        full_name: fullName,
+        name: fullName.split("/")[1],
+        owner: { login: fullName.split("/")[0] },
+        default_branch: "main",
+        clone_url: state.repo(fullName).origin?.url ?? `https://github.com/${fullName}.git`,
+      }),
+  },
+  {
     method: "GET",
     path: repoPath("/installation"),
     handle: ({ state }) => json(200, { id: state.installationId, app_id: 1, target_type: "Organization" }),
@@ -42,7 +55,6 @@ export const appRoutes: Route[] = [
       return json(200, { type: "file", path, encoding: "base64", content: Buffer.from(text).toString("base64") });
     },
   },
-  { method: "GET", path: repoPath("/actions/runners"), handle: () => json(200, { total_count: 0, runners: [] }) },
   {
     // Cancelling a run: remembered, so a test can see which runs the dispatcher stopped.
     method: "POST",

@@ -99,6 +99,23 @@ export interface FakeReview {
   submittedAt: string;
 }
 
+/** A self-hosted runner as the runners API lists it. */
+export interface FakeRunner {
+  id: number;
+  name: string;
+  os: string;
+  status: string;
+  busy: boolean;
+  labels: { id: number; name: string; type: string }[];
+}
+
+/** A `workflow_dispatch` GitHub accepted: the workflow file, the ref and the inputs. */
+export interface FakeDispatch {
+  workflow: string;
+  ref: string;
+  inputs: Record<string, string>;
+}
+
 export interface FakeRepo {
   issues: Map<number, FakeIssue>;
   comments: FakeComment[];
@@ -111,6 +128,10 @@ export interface FakeRepo {
   labels: Set<string>;
   /** Workflow runs cancelled with POST /repos/:o/:r/actions/runs/:id/cancel, in order. */
   cancelledRuns: number[];
+  /** Runners GET /repos/:o/:r/actions/runners lists, as GitHub shapes them. */
+  runners: FakeRunner[];
+  /** Workflow dispatches GitHub accepted, in order. */
+  dispatches: FakeDispatch[];
   checkRuns: FakeCheckRun[];
   statuses: FakeStatus[];
   /** Branch protection asks for branches up to date with their base: a PR behind it is `behind`, not `clean`. */
@@ -153,6 +174,8 @@ export class GitHubState {
         files: new Map(),
         labels: new Set(),
         cancelledRuns: [],
+        runners: [],
+        dispatches: [],
         checkRuns: [],
         statuses: [],
       };
