@@ -8,7 +8,7 @@ import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { runCcc } from "./helpers/ccc-cli.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
-import { labeledPayload } from "./helpers/payloads.js";
+import { labeledPayload, pullRequestCommentPayload } from "./helpers/payloads.js";
 
 const REPO = "octo-org/hello";
 const CONFIG = ".github/claude-cluster.yml";
@@ -45,6 +45,8 @@ describe("one trace per task across the app's and the agent's processes", () => 
     await setScenario("edit");
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" };
     cluster = await startCluster({ env: { ...tracing, CCC_RECONCILE_SECONDS: "1", CCC_TRACE_URL: TRACE_URL } });
+    // Pull requests are numbered after the fake's issues: keep them clear of the issues the tests label.
+    cluster.github.setIssue(REPO, 900, { title: "Numbering starts above here" });
     agent = await cluster.startAgent({
       name: "traced-pc",
       env: {
@@ -137,6 +139,37 @@ describe("one trace per task across the app's and the agent's processes", () => 
     expect((await runCcc(cluster.prefix, ["tasks", "show", `${REPO}#31`])).stdout).toMatch(new RegExp(`^Trace: {6}${traceId}$`, "m"));
     const api = (await (await cluster.app.request("/api/v1/tasks/octo-org/hello/31")).json()) as { task: { traceId: string; traceUrl: string } };
     expect(api.task).toMatchObject({ traceId, traceUrl: link });
+  }, 90_000);
+
+  it("review feedback on the PR: the pull request's task links to its issue's trace, and its own run is traced through the agent", async () => {
+    const issue = (await cluster.store.get(`${REPO}#31`))!;
+    expect(issue.prNumber).toBeDefined();
+    const response = await cluster.deliver(
+      "issue_comment",
+      pullRequestCommentPayload("/claude run rename the heading, please", { number: issue.prNumber!, commentId: 3131, cloneUrl: cluster.origin.url }),
+    );
+    expect(response.status).toBe(200);
+    const prTask = `${REPO}#${issue.prNumber}`;
+    const done = await waitFor(
+      "the PR task's push",
+      async () => {
+        const found = await cluster.store.get(prTask);
+        return found && found.state === "pr-open" && found.run === 1 && found.result ? found : undefined;
+      },
+      60_000,
+    );
+    const enqueue = await waitFor("the PR task's enqueue span", async () =>
+      receiver.spans().find((span) => span.name === "enqueue pull request task" && span.traceId === done.traceId),
+    );
+    expect(enqueue.links).toEqual([expect.objectContaining({ traceId: issue.traceId, attributes: { "ccc.link": "follows-task" } })]);
+    const run = await waitFor("the PR task's run on the agent", async () =>
+      receiver.spans().find((span) => span.name === "task run" && span.traceId === done.traceId),
+    );
+    expect(run).toMatchObject({
+      parentSpanId: enqueue.spanId,
+      service: "ccc-agent",
+      attributes: expect.objectContaining({ "ccc.pull_request": issue.prNumber }),
+    });
   }, 90_000);
 
   it("a usage limit mid-run: the retried run after the reset stays in the task's trace, and its failure is marked", async () => {
