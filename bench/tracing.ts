@@ -85,7 +85,15 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
     const redis = await connectRedis(benchRedis.url);
     const prefix = `ccc-bench-${randomBytes(4).toString("hex")}`;
     const deps = intakeDeps(redis, prefix);
-    let ingest: { off: LoadResult[]; on: LoadResult[]; spansPerDelivery: number };
+    type Mode = "off" | "on" | "sampled" | "unsampled";
+    let ingest: Record<Mode, LoadResult[]> & { spansPerDelivery: number };
+    // "sampled": 1 trace in 10 recorded (parentbased_traceidratio 0.1); "unsampled": none recorded
+    // (always_off), which leaves what the context manager and the unrecorded spans cost.
+    const settings: Record<Exclude<Mode, "off">, Record<string, string>> = {
+      on,
+      sampled: { ...on, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" },
+      unsampled: { ...on, OTEL_TRACES_SAMPLER: "always_off" },
+    };
     try {
       await warmCaches(redis, prefix);
       const server = await startServer(createApp(deps), github.baseUrl);
@@ -105,9 +113,9 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
       };
       try {
         await load(300);
-        const results = { off: [] as LoadResult[], on: [] as LoadResult[] };
-        for (const mode of ["off", "on", "on", "off"] as const) {
-          const tracing: Tracing | undefined = mode === "on" ? await startTracing("app", silent, on) : undefined;
+        const results: Record<Mode, LoadResult[]> = { off: [], on: [], sampled: [], unsampled: [] };
+        for (const mode of ["off", "on", "sampled", "unsampled", "unsampled", "sampled", "on", "off"] as const) {
+          const tracing: Tracing | undefined = mode === "off" ? undefined : await startTracing("app", silent, settings[mode]);
           if (tracing) await load(100); // the SDK's first spans, not counted
           results[mode].push(await load(deliveries));
           await tracing?.shutdown();
@@ -138,6 +146,7 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
 
     const rate = (results: LoadResult[]) => (results.length * deliveries) / (results.reduce((s, r) => s + r.elapsedMs, 0) / 1000);
     const [offRate, onRate] = [rate(ingest.off), rate(ingest.on)];
+    const lost = (mode: Mode) => `${((1 - rate(ingest[mode]) / offRate) * 100).toFixed(1)} %`;
     const offIngest = summarise(ingest.off.flatMap((r) => r.latenciesMs));
     const onIngest = summarise(ingest.on.flatMap((r) => r.latenciesMs));
     const ingestCost = 1 - onRate / offRate;
@@ -154,10 +163,12 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
         `a span with tracing off: withSpan(name, attributes, async () => {}) costs ${offSpanNs.toFixed(0)} ns more than the bare call (${calls} calls, best of two)`,
         `  × ${ingest.spansPerDelivery.toFixed(1)} spans per delivery (counted over http/json) = ${offSpansUs.toFixed(2)} µs per delivery,` +
           ` ${((offSpansUs / 1000 / offIngest.p50) * 100).toFixed(2)} % of an answer's p50 with tracing off  ${verdict(offSpansUs / 1000 < offIngest.p50 * 0.01)} (off: no measurable cost, < 1 %)`,
-        `webhook ingest (signed issues.labeled → task queued, ${CONCURRENCY} clients, ${deliveries} deliveries per round):`,
+        `webhook ingest (signed issues.labeled → task queued, ${CONCURRENCY} clients, ${deliveries} deliveries per round, rounds off/on/sampled/unsampled and back):`,
         `  off: ${Math.round(offRate)} deliveries/s, answer p50 ${ms(offIngest.p50)}, p99 ${ms(offIngest.p99)}`,
         `  on:  ${Math.round(onRate)} deliveries/s, answer p50 ${ms(onIngest.p50)}, p99 ${ms(onIngest.p99)}`,
         `  throughput lost with tracing on: ${(ingestCost * 100).toFixed(1)} %  (target ≤ ${ON_TARGET * 100} %)  ${verdict(ingestCost <= ON_TARGET)}`,
+        `  where it goes: with no trace recorded (OTEL_TRACES_SAMPLER=always_off: the context manager and unrecorded spans) ${lost("unsampled")} lost;` +
+          ` one trace in ten recorded (parentbased_traceidratio 0.1) ${lost("sampled")} lost`,
         `enqueue → claude spawned on one idle agent (bench dispatch, ${samples} tasks per round, mean of the rounds' p50s):`,
         `  off: end to end ${ms(offTotal)}, excluding the worktree and the CLI's start-up ${ms(offOwn)}`,
         `  on:  end to end ${ms(onTotal)}, excluding the worktree and the CLI's start-up ${ms(onOwn)}`,
