@@ -81,6 +81,16 @@ function nockIssue(written: Written, options: { existingComment?: boolean } = {}
   }
 }
 
+/** GitHub's side of opening the task's pull request: no open one yet, then #31 created. */
+function nockPullRequest() {
+  nock(API)
+    .get(`/repos/${OWNER}/${REPO}/pulls`)
+    .query(true)
+    .reply(200, [])
+    .post(`/repos/${OWNER}/${REPO}/pulls`)
+    .reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
+}
+
 describe("the action's runner on a self-hosted runner", () => {
   let job: ActionJob | undefined;
   let savedEnv: NodeJS.ProcessEnv;
@@ -312,12 +322,7 @@ describe("the action's runner on a self-hosted runner", () => {
     const receiver = await startOtlpReceiver();
     try {
       nockIssue(written);
-      nock(API)
-        .get(`/repos/${OWNER}/${REPO}/pulls`)
-        .query(true)
-        .reply(200, [])
-        .post(`/repos/${OWNER}/${REPO}/pulls`)
-        .reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
+      nockPullRequest();
       const { outcome } = await runJob(INPUTS, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
       expect(outcome?.conclusion).toBe("pr-open");
       // runner() shuts tracing down before it returns: the spans are there already.
@@ -358,15 +363,6 @@ describe("the job's token on a self-hosted runner", () => {
     job = undefined;
     server = undefined;
   });
-
-  function nockPullRequest() {
-    nock(API)
-      .get(`/repos/${OWNER}/${REPO}/pulls`)
-      .query(true)
-      .reply(200, [])
-      .post(`/repos/${OWNER}/${REPO}/pulls`)
-      .reply(201, { number: 31, html_url: `https://github.com/${OWNER}/${REPO}/pull/31` });
-  }
 
   /**
    * The job with its origin behind a server that wants the token, as GitHub does, and a Claude

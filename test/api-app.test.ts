@@ -179,7 +179,8 @@ describe("the app process: /metrics and the control API on real Redis", () => {
     expect(alerts.alerts[0]).toMatchObject({ account: "team", level: "warning" });
     expect(alerts.alerts[0].message).toContain("$9.00 of its $10 budget per 7d");
     expect(alerts.budgets[0].forecast).toMatchObject({ spentUsd: 9, level: "warning" });
-    expect(app.output()).toContain('"alert":"usage-budget"');
+    // The monitor stores the alert, then logs it: the API can show it a moment before the line is out.
+    await waitFor("the alert's log line", async () => app.output().includes('"alert":"usage-budget"'));
     expect(sampleValue(await metrics(), "ccc_usage_alerts_total", { account: "team", level: "warning" })).toBe(1);
     expect((await json("/api/v1/agents")).body.agents[0]).toMatchObject({ name: "pc-1", state: "busy" });
   });
