@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { waitFor, type AgentProcess } from "./helpers/agent-process.js";
 import { runCcc } from "./helpers/ccc-cli.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
 import { labeledPayload, pullRequestCommentPayload } from "./helpers/payloads.js";
@@ -36,6 +37,7 @@ describe("one trace per task across the app's and the agent's processes", () => 
   let dir: string;
   let cluster: Cluster;
   let agent: AgentProcess;
+  let tracing: Record<string, string>;
   const setScenario = (name: string) => writeFile(join(dir, "scenario"), name);
   const runLog = () => join(dir, "runs.jsonl");
 
@@ -43,7 +45,7 @@ describe("one trace per task across the app's and the agent's processes", () => 
     receiver = await startOtlpReceiver();
     dir = await mkdtemp(join(tmpdir(), "ccc-tracing-agent-"));
     await setScenario("edit");
-    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" };
+    tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" };
     cluster = await startCluster({ env: { ...tracing, CCC_RECONCILE_SECONDS: "1", CCC_TRACE_URL: TRACE_URL } });
     // Pull requests are numbered after the fake's issues: keep them clear of the issues the tests label.
     cluster.github.setIssue(REPO, 900, { title: "Numbering starts above here" });
@@ -196,4 +198,47 @@ describe("one trace per task across the app's and the agent's processes", () => 
     expect(given).toHaveLength(2);
     expect(new Set(given)).toEqual(new Set(executors.map((span) => `00-${traceId}-${span.spanId}-01`)));
   }, 90_000);
+
+  it("an agent killed mid-run (SIGKILL) and started again: its second pick-up of the stalled job is in the task's trace", async () => {
+    // The lone agent of this test: the other one stops, so that nobody else takes the stalled job.
+    expect(await agent.stop()).toBe(0);
+    await setScenario("edit");
+    const hold = join(dir, "release");
+    const env = {
+      ...tracing,
+      FAKE_CLAUDE_RUN_LOG: runLog(),
+      FAKE_CLAUDE_SCENARIO_FILE: join(dir, "scenario"),
+      FAKE_CLAUDE_HOLD_FILE: hold,
+      CCC_LOCK_SECONDS: "3",
+    };
+    const doomed = await cluster.startAgent({ name: "crash-pc", env });
+    expect((await label(33)).status).toBe(200);
+    const running = await waitFor("#33 running with Claude holding", async () => {
+      const found = await cluster.store.get(`${REPO}#33`);
+      return found?.state === "running" && runs(runLog()).some((r) => r.branch?.startsWith("claude/issue-33-")) ? found : undefined;
+    });
+    doomed.child.kill("SIGKILL");
+    const registry = new AgentRegistry(cluster.redis, cluster.prefix);
+    await waitFor("the killed agent's name to be free", async () => !(await registry.list()).some((a) => a.name === "crash-pc"), 30_000);
+    await writeFile(hold, "");
+    const again = await cluster.startAgent({ name: "crash-pc", env, workdir: doomed.workdir });
+    try {
+      const done = await waitFor("#33's PR after the restart", recordIn(33, "pr-open"), 60_000);
+      expect(done.traceId).toBe(running.traceId);
+      const inTrace = () => receiver.spans().filter((span) => span.traceId === done.traceId);
+      // The killed run's own `task run` never ended, so it was never sent; its pick-up's wait was.
+      const run = await waitFor("the second pick-up's run span", async () =>
+        named(inTrace(), "task run").find((span) => span.attributes["ccc.task.end"] === "pushed"),
+      );
+      const enqueue = named(inTrace(), "enqueue task")[0]!;
+      expect(run).toMatchObject({ parentSpanId: enqueue.spanId, service: "ccc-agent" });
+      expect(named(inTrace(), "queue wait")).toHaveLength(2);
+      // Claude's second start was given that run's executor span, in the same trace.
+      const given = runs(runLog()).filter((r) => r.branch?.startsWith("claude/issue-33-"));
+      expect(given).toHaveLength(2);
+      for (const r of given) expect(r.traceparent).toMatch(new RegExp(`^00-${done.traceId}-[0-9a-f]{16}-01$`));
+    } finally {
+      await again.stop();
+    }
+  }, 120_000);
 });
