@@ -11,7 +11,7 @@ import { startFakeGitHub } from "../test/helpers/fake-github.js";
 import { closeIntakeDeps, intakeDeps } from "../test/helpers/intake.js";
 import { startBenchRedis } from "./bench-redis.js";
 import { benchDispatch, type DispatchFigures } from "./dispatch.js";
-import { runLoad, type LoadResult } from "./load-client.js";
+import { runLoad, type LoadMode, type LoadResult } from "./load-client.js";
 import { describeMachine } from "./machine.js";
 import { ms, summarise, verdict } from "./stats.js";
 import { OWNER, REPO, startServer, warmCaches } from "./webhook-ingest.js";
@@ -25,6 +25,8 @@ export interface TracingBenchOptions {
 
 const ON_TARGET = 0.1;
 const CONCURRENCY = 8;
+const OPEN_RATE = 100;
+const OPEN_SECONDS = 5;
 
 /** A collector that answers every export 200 at once, counting requests and (for http/json) spans. */
 async function startSink(): Promise<{ url: string; requests(): number; spans(): number; close(): Promise<void> }> {
@@ -86,7 +88,7 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
     const prefix = `ccc-bench-${randomBytes(4).toString("hex")}`;
     const deps = intakeDeps(redis, prefix);
     type Mode = "off" | "on" | "sampled" | "unsampled";
-    let ingest: Record<Mode, LoadResult[]> & { spansPerDelivery: number };
+    let ingest: Record<Mode, LoadResult[]> & { open: Record<"off" | "on", number[]>; spansPerDelivery: number };
     // "sampled": 1 trace in 10 recorded (parentbased_traceidratio 0.1); "unsampled": none recorded
     // (always_off), which leaves what the context manager and the unrecorded spans cost.
     const settings: Record<Exclude<Mode, "off">, Record<string, string>> = {
@@ -98,16 +100,8 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
       await warmCaches(redis, prefix);
       const server = await startServer(createApp(deps), github.baseUrl);
       let nextIssue = 1;
-      const load = async (count: number) => {
-        const result = await runLoad({
-          url: server.url,
-          secret: WEBHOOK_SECRET,
-          owner: OWNER,
-          repo: REPO,
-          firstIssue: nextIssue,
-          count,
-          mode: { kind: "closed", concurrency: CONCURRENCY },
-        });
+      const load = async (count: number, mode: LoadMode = { kind: "closed", concurrency: CONCURRENCY }) => {
+        const result = await runLoad({ url: server.url, secret: WEBHOOK_SECRET, owner: OWNER, repo: REPO, firstIssue: nextIssue, count, mode });
         nextIssue += count;
         return result;
       };
@@ -120,12 +114,19 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
           results[mode].push(await load(deliveries));
           await tracing?.shutdown();
         }
+        // Open loop at a rate a busy organisation sends: the answer's latency, off/on/on/off.
+        const open: Record<"off" | "on", number[]> = { off: [], on: [] };
+        for (const mode of ["off", "on", "on", "off"] as const) {
+          const tracing = mode === "on" ? await startTracing("app", silent, on) : undefined;
+          open[mode].push(...(await load(OPEN_RATE * OPEN_SECONDS, { kind: "open", perSecond: OPEN_RATE })).latenciesMs);
+          await tracing?.shutdown();
+        }
         // Spans per delivery, counted over http/json.
         const counting = await startTracing("app", silent, { ...on, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" });
         const before = sink.spans();
         await load(200);
         await counting.shutdown();
-        ingest = { ...results, spansPerDelivery: (sink.spans() - before) / 200 };
+        ingest = { ...results, open, spansPerDelivery: (sink.spans() - before) / 200 };
       } finally {
         await server.stop();
       }
@@ -146,6 +147,7 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
 
     const rate = (results: LoadResult[]) => (results.length * deliveries) / (results.reduce((s, r) => s + r.elapsedMs, 0) / 1000);
     const [offRate, onRate] = [rate(ingest.off), rate(ingest.on)];
+    const [openOff, openOn] = [summarise(ingest.open.off), summarise(ingest.open.on)];
     const lost = (mode: Mode) => `${((1 - rate(ingest[mode]) / offRate) * 100).toFixed(1)} %`;
     const offIngest = summarise(ingest.off.flatMap((r) => r.latenciesMs));
     const onIngest = summarise(ingest.on.flatMap((r) => r.latenciesMs));
@@ -166,7 +168,9 @@ export async function benchTracing(options: TracingBenchOptions = {}): Promise<{
         `webhook ingest (signed issues.labeled → task queued, ${CONCURRENCY} clients, ${deliveries} deliveries per round, rounds off/on/sampled/unsampled and back):`,
         `  off: ${Math.round(offRate)} deliveries/s, answer p50 ${ms(offIngest.p50)}, p99 ${ms(offIngest.p99)}`,
         `  on:  ${Math.round(onRate)} deliveries/s, answer p50 ${ms(onIngest.p50)}, p99 ${ms(onIngest.p99)}`,
-        `  throughput lost with tracing on: ${(ingestCost * 100).toFixed(1)} %  (target ≤ ${ON_TARGET * 100} %)  ${verdict(ingestCost <= ON_TARGET)}`,
+        `  closed loop, throughput lost with tracing on: ${(ingestCost * 100).toFixed(1)} %  (target ≤ ${ON_TARGET * 100} %)  ${verdict(ingestCost <= ON_TARGET)}`,
+        `  open loop, ${OPEN_RATE} deliveries/s for ${OPEN_SECONDS} s per round: answer p50 ${ms(openOff.p50)} off, ${ms(openOn.p50)} on;` +
+          ` p99 ${ms(openOff.p99)} off, ${ms(openOn.p99)} on  (p50 ${verdict(openOn.p50 <= openOff.p50 * (1 + ON_TARGET))} within ${ON_TARGET * 100} %)`,
         `  where it goes: with no trace recorded (OTEL_TRACES_SAMPLER=always_off: the context manager and unrecorded spans) ${lost("unsampled")} lost;` +
           ` one trace in ten recorded (parentbased_traceidratio 0.1) ${lost("sampled")} lost`,
         `enqueue → claude spawned on one idle agent (bench dispatch, ${samples} tasks per round, mean of the rounds' p50s):`,
