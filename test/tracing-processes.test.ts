@@ -160,7 +160,8 @@ describe("a collector that hangs or fails costs spans, never the work", () => {
       const before = await dropped();
       const requestsBefore = receiver.requests();
       await labelToPullRequest(cluster, number);
-      expect(await cluster.store.get(`${REPO}#${number}`)).toMatchObject({ state: "pr-open" });
+      // The reporter opens the PR on GitHub first, then records it.
+      await waitFor("the task at pr-open", async () => (await cluster.store.get(`${REPO}#${number}`))?.state === "pr-open");
       await waitFor("the collector to be asked", async () => receiver.requests() > requestsBefore, 20_000);
       await waitFor("the dropped-spans counter to rise", async () => (await dropped()) > before, 20_000);
       expect(receiver.spans()).toEqual([]);
