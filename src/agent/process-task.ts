@@ -108,7 +108,7 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
         baseBranch: data.pullRequest?.baseBranch ?? data.repo.defaultBranch,
         taskKey: taskKey(data),
       });
-      recordWorkspaceTimings(fresh, startedAt, false);
+      recordWorkspaceTimings(fresh, startedAt);
       return fresh;
     }).catch((error: unknown) => (isRemoteOutage(error) ? waitForRemote(ctx, job, token, data, error, own.lease) : Promise.reject(error))));
   await forgetRemoteWait(job);

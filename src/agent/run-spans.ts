@@ -52,10 +52,10 @@ export function recordTestRun(span: Span, ran: { exitCode: number | null; timedO
 }
 
 /** The mirror fetch and the worktree as two spans under the active one, from the workspace's own timings. */
-export function recordWorkspaceTimings(prepared: PreparedWorktree, startedAt: number, resumed: boolean): void {
+export function recordWorkspaceTimings(prepared: PreparedWorktree, startedAt: number): void {
   const parent = trace.getActiveSpan();
   if (!parent?.isRecording()) return;
-  parent.setAttributes({ "ccc.workspace.reused_branch": prepared.reusedBranch, "ccc.workspace.resumed": resumed });
+  parent.setAttribute("ccc.workspace.reused_branch", prepared.reusedBranch);
   const { mirrorMs, worktreeMs } = prepared.timings;
   if (mirrorMs > 0)
     tracer.startSpan("mirror fetch", { startTime: startedAt, attributes: { "ccc.duration_ms": Math.round(mirrorMs) } }).end(startedAt + mirrorMs);
