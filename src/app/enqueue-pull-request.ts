@@ -10,7 +10,7 @@ import type { TaskDraft } from "../queue/task-factory.js";
 import type { TaskRecord } from "../queue/task-record.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES, type TaskState } from "../shared/task-state.js";
-import { classifySpan, inActionsMode, outcomeAttributes, queueDraft, taskSettings, type EnqueueOutcome } from "./enqueue-task.js";
+import { classifyRecorded, inActionsMode, outcomeAttributes, queueDraft, taskSettings, type EnqueueOutcome } from "./enqueue-task.js";
 import { runSpanOptions } from "./run-span-options.js";
 import { withSpan } from "../telemetry/tracer.js";
 import { SpanKind } from "@opentelemetry/api";
@@ -149,10 +149,7 @@ async function classifyAndQueue(deps: IntakeDeps, request: PullRequestEnqueueReq
     command.name === "retry" ? previous?.specialty : command.name === "fix-ci" ? (linked?.task?.specialty ?? previous?.specialty) : linked?.task?.specialty;
   const priority = command.name === "run" ? (command.priority ?? previous?.priority) : previous?.priority;
   const hint = { ...(specialty ? { specialty } : {}), ...(priority ? { priority } : {}) };
-  const classification = await classifySpan(
-    [{ title: pr.title, body: pr.body, labels: ctx.issue.labels }, config, servedSpecialties(config, live), hint],
-    taskId,
-  );
+  const classification = classifyRecorded({ title: pr.title, body: pr.body, labels: ctx.issue.labels }, config, servedSpecialties(config, live), hint);
   if (inActionsMode(config, classification.specialty)) return { status: "actions-mode", specialty: classification.specialty };
 
   const since = feedbackSince(previous);
