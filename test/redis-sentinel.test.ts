@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRedisTopology } from "../src/config/read-redis-topology.js";
 import { connectRedis } from "../src/shared/connect-redis.js";
@@ -36,25 +37,41 @@ describe("Redis Sentinel: wrong settings", () => {
   });
 
   it.each([
-    ["REDIS_URL and REDIS_SENTINELS both set", () => ({ ...set.env, REDIS_URL: "redis://127.0.0.1:6379" }), /^ccc: REDIS_URL and REDIS_SENTINELS are both set: unset REDIS_URL/],
-    ["a malformed sentinel list", () => ({ REDIS_SENTINELS: "127.0.0.1" }), /^ccc: REDIS_SENTINELS is not a list of host:port \("127.0.0.1" is not one\): write it as host:port,host:port/],
+    [
+      "REDIS_URL and REDIS_SENTINELS both set",
+      () => ({ ...set.env, REDIS_URL: "redis://127.0.0.1:6379" }),
+      /^ccc: REDIS_URL and REDIS_SENTINELS are both set: unset REDIS_URL/,
+    ],
+    [
+      "a malformed sentinel list",
+      () => ({ REDIS_SENTINELS: "127.0.0.1" }),
+      /^ccc: REDIS_SENTINELS is not a list of host:port \("127.0.0.1" is not one\): write it as host:port,host:port/,
+    ],
     [
       "a master group the sentinels do not know",
       () => ({ ...set.env, REDIS_SENTINEL_NAME: "no-such-group" }),
       /^ccc: REDIS_SENTINEL_NAME "no-such-group" is not a master group the sentinels at 127\.0\.0\.1:\d+ monitor \(they monitor: mymaster\): set REDIS_SENTINEL_NAME to/,
     ],
-    ["no sentinel answering", () => ({ REDIS_SENTINELS: "127.0.0.1:1" }), /^ccc: Redis is not reachable at sentinel master group "mymaster" via 127\.0\.0\.1:1 \(no sentinel answered: .*Start the sentinels/],
+    [
+      "no sentinel answering",
+      () => ({ REDIS_SENTINELS: "127.0.0.1:1" }),
+      /^ccc: Redis is not reachable at sentinel master group "mymaster" via 127\.0\.0\.1:1 \(no sentinel answered: .*Start the sentinels/,
+    ],
     [
       "an unreadable CA file",
       () => ({ ...set.env, REDIS_TLS_CA: "/nowhere/ca.pem" }),
       /^ccc: REDIS_TLS_CA \/nowhere\/ca\.pem cannot be read \(ENOENT\): set it to the path of the PEM file/,
     ],
-  ])("%s: `ccc status` exits 1 naming the variable and the fix", async (_, env, message) => {
-    const result = await ccc(["status"], env());
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(result.code).toBe(1);
-  }, 30_000);
+  ])(
+    "%s: `ccc status` exits 1 naming the variable and the fix",
+    async (_, env, message) => {
+      const result = await ccc(["status"], env());
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.code).toBe(1);
+    },
+    30_000,
+  );
 
   it("`ccc agent` with a group the sentinels do not know exits 1 too", async () => {
     const result = await ccc(["agent", "--name", "wrong-group", "--workdir", "/tmp"], {
@@ -66,6 +83,31 @@ describe("Redis Sentinel: wrong settings", () => {
     expect(result.stderr + result.stdout).toMatch(/REDIS_SENTINEL_NAME "no-such-group" is not a master group/);
     expect(result.code).toBe(1);
   }, 30_000);
+
+  // Last: it swaps the set's primary and replica.
+  // Sentinel kills the normal clients of the primary it demotes, so this is a reconnect, not the
+  // READONLY answer that reconnectOnFailover covers (a demotion Sentinel did not make).
+  it("a graceful failover (SENTINEL FAILOVER, the old primary demoted alive): a connected client follows it and its write lands on the new primary", async () => {
+    const client = await connectRedis(readRedisTopology(set.env));
+    client.on("error", () => {});
+    try {
+      await client.set("sentinel-test:before", "1");
+      const sentinel = new Redis({ port: set.sentinelPorts[0]!, maxRetriesPerRequest: null });
+      await sentinel.call("SENTINEL", "FAILOVER", set.name);
+      sentinel.disconnect();
+      await waitFor("the sentinels to name the replica", async () => (await set.primaryNow()) === set.replicaPort, 30_000);
+      const demoted = new Redis({ port: set.primaryPort, maxRetriesPerRequest: null });
+      await waitFor("the old primary to be a replica", async () => /role:slave/.test(await demoted.info("replication")), 30_000);
+      demoted.disconnect();
+      // The client's socket is still open to the old primary, which now refuses writes.
+      await client.set("sentinel-test:after", "2");
+      const primary = new Redis({ port: set.replicaPort, maxRetriesPerRequest: null });
+      expect(await primary.get("sentinel-test:after")).toBe("2");
+      primary.disconnect();
+    } finally {
+      client.disconnect();
+    }
+  }, 60_000);
 });
 
 describe("Redis Sentinel: the primary killed mid-run", () => {
@@ -113,7 +155,11 @@ describe("Redis Sentinel: the primary killed mid-run", () => {
     })();
     await probe.set(`${cluster.prefix}:failover-probe`, "written");
     const firstWriteMs = Date.now() - killedAt;
-    const promotedMs = await waitFor("the sentinels to name the replica", async () => (await set.primaryNow()) === set.replicaPort && Date.now() - killedAt, 30_000);
+    const promotedMs = await waitFor(
+      "the sentinels to name the replica",
+      async () => (await set.primaryNow()) === set.replicaPort && Date.now() - killedAt,
+      30_000,
+    );
     probe.disconnect();
     const duringMs = await during;
     console.log(

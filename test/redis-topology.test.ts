@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readRedisTopology } from "../src/config/read-redis-topology.js";
 import { RedisUnavailableError, connectRedis } from "../src/shared/connect-redis.js";
-import { reconnectOnReadonly, redisOptions } from "../src/shared/redis-options.js";
+import { reconnectOnFailover, redisOptions } from "../src/shared/redis-options.js";
 import { RedisSettingsError } from "../src/shared/redis-settings-error.js";
 import { describeTopology, type RedisTopology } from "../src/shared/redis-topology.js";
 
@@ -128,9 +128,10 @@ describe("the ioredis options of a topology", () => {
     expect(redisOptions({ kind: "single", url: "redis://u:p%21@h:1", tls: false })).toMatchObject({ username: "u", password: "p!" });
   });
 
-  it("a READONLY answer (a demoted primary) reconnects and resends; other errors do not", () => {
-    expect(reconnectOnReadonly(new Error("READONLY You can't write against a read only replica."))).toBe(2);
-    expect(reconnectOnReadonly(new Error("ERR wrong number of arguments"))).toBe(false);
+  it("a READONLY answer (a demoted primary) or LOADING reconnects and resends; other errors do not", () => {
+    expect(reconnectOnFailover(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+    expect(reconnectOnFailover(new Error("LOADING Redis is loading the dataset in memory"))).toBe(2);
+    expect(reconnectOnFailover(new Error("ERR wrong number of arguments"))).toBe(false);
   });
 });
 

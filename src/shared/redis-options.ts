@@ -10,12 +10,13 @@ export interface RedisOptionsExtras {
 }
 
 /**
- * A primary demoted to replica (a failover its clients did not see: the old primary came back
- * as a replica, or a network split healed) answers writes with READONLY. Reconnecting asks the
+ * A primary demoted to replica while its clients stay connected (`SENTINEL FAILOVER`, an old
+ * primary back as a replica, a healed network split; a managed service's role swap) answers
+ * writes with READONLY, and a node still reading its AOF answers LOADING. Reconnecting asks the
  * sentinels for the primary again; `2` resends the command, which Redis refused, so it did not run.
  */
-export function reconnectOnReadonly(error: Error): 2 | false {
-  return error.message.startsWith("READONLY") ? 2 : false;
+export function reconnectOnFailover(error: Error): 2 | false {
+  return /^(READONLY|LOADING)\b/.test(error.message) ? 2 : false;
 }
 
 /**
@@ -28,7 +29,7 @@ export function redisOptions(topology: RedisTopology, extras: RedisOptionsExtras
     maxRetriesPerRequest: null,
     lazyConnect: true,
     connectTimeout: extras.connectTimeoutMs ?? 5_000,
-    reconnectOnError: reconnectOnReadonly,
+    reconnectOnError: reconnectOnFailover,
     ...(topology.username ? { username: topology.username } : {}),
     ...(topology.password ? { password: topology.password } : {}),
   };
