@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRedisTopology } from "../src/config/read-redis-topology.js";
 import { connectRedis } from "../src/shared/connect-redis.js";
 import { CCC_BIN, REPO_ROOT, waitFor } from "./helpers/agent-process.js";
+import { appProcessEnv } from "./helpers/app-process.js";
+import { freePort } from "./helpers/app-server.js";
+import { randomPrefix } from "./helpers/redis.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
 import { labeledPayload } from "./helpers/payloads.js";
 import { startSentinelSet, type SentinelSet } from "./helpers/redis-sentinel.js";
@@ -83,6 +86,27 @@ describe("Redis Sentinel: wrong settings", () => {
     expect(result.stderr + result.stdout).toMatch(/REDIS_SENTINEL_NAME "no-such-group" is not a master group/);
     expect(result.code).toBe(1);
   }, 30_000);
+
+  it("the app with a group the sentinels do not know exits 1 with the same line, and no password in it", async () => {
+    const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["src/app/main.ts"], {
+      cwd: REPO_ROOT,
+      env: {
+        ...appProcessEnv(randomPrefix(), await freePort(), { ...set.env, REDIS_URL: undefined, REDIS_SENTINEL_NAME: "no-such-group" }),
+        REDIS_PASSWORD: "data-password-1234",
+        REDIS_SENTINEL_PASSWORD: "sentinel-password-1234",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(output).toMatch(
+      /REDIS_SENTINEL_NAME \\"no-such-group\\" is not a master group the sentinels at 127\.0\.0\.1:\d+ monitor \(they monitor: mymaster\)/,
+    );
+    expect(output).not.toMatch(/password-1234/);
+    expect(code).toBe(1);
+  }, 60_000);
 
   // Last: it swaps the set's primary and replica.
   // Sentinel kills the normal clients of the primary it demotes, so this is a reconnect, not the
