@@ -11,14 +11,18 @@ const REPO = "octo-org/hello";
 const APP_PASSWORD = "app-password-for-this-test-only";
 const AGENT_PASSWORD = "agent-password-for-this-test-only";
 
-/** The agents' ACL exactly as docs/operations.md gives it, for this prefix and password. */
-function documentedAgentAcl(prefix: string): string[] {
+/** The ACL of `user` exactly as docs/operations.md gives it, for this prefix and password. */
+function documentedAcl(user: "ccc-app" | "ccc-agent", prefix: string, password: string): string[] {
   const line = readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8")
     .split("\n")
     .map((l) => l.trim())
-    .find((l) => l.startsWith("ACL SETUSER ccc-agent "));
-  if (!line) throw new Error("docs/operations.md gives no `ACL SETUSER ccc-agent …` line");
-  return line.replaceAll("ccc:", `${prefix}:`).replace("AGENT_PASSWORD", AGENT_PASSWORD).split(/\s+/).slice(2);
+    .find((l) => l.startsWith(`ACL SETUSER ${user} `));
+  if (!line) throw new Error(`docs/operations.md gives no \`ACL SETUSER ${user} …\` line`);
+  return line
+    .replaceAll("ccc:", `${prefix}:`)
+    .replace(/>[A-Z_]+_PASSWORD/, `>${password}`)
+    .split(/\s+/)
+    .slice(2);
 }
 
 describe("Redis over TLS with ACL users: rediss://, REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS_CA", () => {
@@ -29,8 +33,8 @@ describe("Redis over TLS with ACL users: rediss://, REDIS_USERNAME, REDIS_PASSWO
     tls = await startTlsRedis();
     if (!tls.ok) return;
     const { admin, port, caFile } = tls.redis;
-    await admin.call("ACL", "SETUSER", "ccc-app", "on", `>${APP_PASSWORD}`, "~*", "&*", "+@all");
-    await admin.call("ACL", "SETUSER", ...documentedAgentAcl(prefix));
+    await admin.call("ACL", "SETUSER", ...documentedAcl("ccc-app", prefix, APP_PASSWORD));
+    await admin.call("ACL", "SETUSER", ...documentedAcl("ccc-agent", prefix, AGENT_PASSWORD));
     cluster = await startCluster({
       prefix,
       redisEnv: { REDIS_URL: `rediss://127.0.0.1:${port}`, REDIS_USERNAME: "ccc-app", REDIS_PASSWORD: APP_PASSWORD, REDIS_TLS_CA: caFile },
@@ -42,7 +46,7 @@ describe("Redis over TLS with ACL users: rediss://, REDIS_USERNAME, REDIS_PASSWO
     if (tls?.ok) await tls.redis.stop();
   });
 
-  it("the app and an agent under the documented agent ACL run a task to its PR, and Redis denied the agent nothing", async ({ skip }) => {
+  it("the app and an agent under the documented ACLs run a task to its PR, and Redis denied them nothing", async ({ skip }) => {
     if (!tls.ok) return skip(tls.reason);
     const { admin } = tls.redis;
     const c = cluster!;
@@ -51,6 +55,9 @@ describe("Redis over TLS with ACL users: rediss://, REDIS_USERNAME, REDIS_PASSWO
     expect(c.github.pulls(REPO)).toHaveLength(1);
     expect(await c.store.get(`${REPO}#201`)).toMatchObject({ agent: "acl-agent" });
 
+    // The operators' views read every queue and record: under the app's ACL too.
+    expect((await c.app.request("/metrics")).status).toBe(200);
+    expect((await c.app.request("/api/v1/tasks")).status).toBe(200);
     const clients = ((await admin.call("CLIENT", "LIST")) as string).split("\n");
     expect(clients.filter((line) => / user=ccc-agent /.test(line)).length).toBeGreaterThan(0);
     expect(clients.filter((line) => / user=ccc-app /.test(line)).length).toBeGreaterThan(0);
