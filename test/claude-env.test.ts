@@ -88,6 +88,19 @@ describe("claudeEnv", () => {
       { JAVA_HOME: "/jdk", NVM_DIR: "/nvm", NVM_BIN: "/nvm/bin" },
     ],
     ["the owner's list cannot pass a never-passed name", { CCC_CLAUDE_ENV_PASS: "REDIS_URL,CCC_*,GH_TOKEN,SSH_AUTH_SOCK,PRIVATE_KEY*", ...SECRETS }, {}],
+    [
+      "the Redis topology settings never pass, not even named by the owner",
+      {
+        CCC_CLAUDE_ENV_PASS: "REDIS_*,REDIS_PASSWORD,REDIS_SENTINEL_PASSWORD",
+        REDIS_SENTINELS: "10.0.0.1:26379",
+        REDIS_SENTINEL_NAME: "mymaster",
+        REDIS_SENTINEL_PASSWORD: "sentinel-secret",
+        REDIS_USERNAME: "ccc-agent",
+        REDIS_PASSWORD: "hunter2hunter2",
+        REDIS_TLS_CA: "/etc/ccc/redis-ca.pem",
+      },
+      {},
+    ],
     ["a bare * in the owner's list passes nothing", { CCC_CLAUDE_ENV_PASS: "*", NPM_TOKEN: "n" }, {}],
     ["unset values are left out", { PATH: undefined, HOME: "/h" }, { HOME: "/h" }],
     [

@@ -11,16 +11,22 @@ import { handlePush } from "./ci/handle-push.js";
 import { handleSynchronize } from "./ci/handle-synchronize.js";
 import type { IntakeDeps } from "./intake-deps.js";
 import { traceDeliveries } from "./trace-deliveries.js";
+import { waitForRedis } from "./wait-for-redis.js";
 
 /**
  * The Probot app. Handlers only check, parse, classify and enqueue: everything they write
  * goes to Redis, so the webhook is answered without waiting on GitHub writes.
  */
 export function createApp(deps: IntakeDeps, onLoad?: (app: Probot) => void): ApplicationFunction {
-  /** A delivery whose handling failed is forgotten, so its redelivery is not dropped as a duplicate. */
+  /**
+   * A delivery whose handling failed is forgotten, so its redelivery is not dropped as a
+   * duplicate. One that arrives while Redis is away waits for it a few seconds, then is answered
+   * 503 before anything of it is written (waitForRedis).
+   */
   const guard =
     <C extends { id: string }>(handler: (deps: IntakeDeps, context: C) => Promise<void>) =>
     async (context: C): Promise<void> => {
+      await waitForRedis(deps.redis, deps.redisWaitMs);
       try {
         await handler(deps, context);
       } catch (error) {

@@ -17,6 +17,8 @@ export interface OpsRepoClient {
 /** Everything the webhook handlers touch. None of it writes to GitHub. */
 export interface IntakeDeps {
   redis: Redis;
+  /** How long a delivery waits for a Redis that is away before it is answered 503. @defaultValue REDIS_WAIT_MS (7 s) */
+  redisWaitMs?: number;
   prefix: string;
   store: TaskStore;
   queues: TaskQueues;

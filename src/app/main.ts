@@ -6,6 +6,8 @@ import { TaskStore } from "../queue/task-store.js";
 import { EventQueue } from "../queue/event-queue.js";
 import { Reporter } from "../reporter/reporter.js";
 import { connectRedis } from "../shared/connect-redis.js";
+import { readRedisTopology } from "../config/read-redis-topology.js";
+import { describeTopology } from "../shared/redis-topology.js";
 import { createLogger } from "../shared/logger.js";
 import { startTracing } from "../telemetry/start-tracing.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   const settings = { ...process.env };
   requireWebhookSecret(settings);
   const env = readAppEnv(settings);
+  const topology = readRedisTopology(settings);
   const taskSecrets = requireTaskSecret(env.CCC_TASK_SECRET, "app");
   const log = createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT, name: "ccc-app" });
   // Before anything that makes spans; off (the API's no-op) unless an OTLP endpoint is set. The
@@ -60,8 +63,9 @@ async function main(): Promise<void> {
   const tracing = await startTracing("app", log, settings);
   if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
   if (firstRunSecret) log.info(`first run: wrote a random CCC_TASK_SECRET to ${dotEnvPath()}; the app signs tasks with it, so give every agent a copy`);
-  const redis = await connectRedis(env.REDIS_URL);
+  const redis = await connectRedis(topology);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
+  log.info({ redis: describeTopology(topology) }, "connected to Redis");
   const store = new TaskStore(redis, env.CCC_PREFIX);
   const registry = new AgentRegistry(redis, env.CCC_PREFIX);
   const deps: IntakeDeps = {

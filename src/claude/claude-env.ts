@@ -46,10 +46,22 @@ const PASSED_PREFIXES = ["LC_", "ANTHROPIC_", "CLAUDE_", "DISABLE_"];
 
 /**
  * Never passed, even when `CCC_CLAUDE_ENV_PASS` names them: the agent's own settings and
- * secrets. `CLAUDE_BIN` is the agent's setting (which CLI to start), not the CLI's.
+ * secrets. `CLAUDE_BIN` is the agent's setting (which CLI to start), not the CLI's. `REDIS_`
+ * covers the cluster's Redis settings: REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_NAME,
+ * REDIS_SENTINEL_PASSWORD, REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS_CA.
  */
-const NEVER_NAMES = new Set(["REDIS_URL", "GH_TOKEN", "GITHUB_TOKEN", "SSH_AUTH_SOCK", "WEBHOOK_SECRET", "APP_ID", "CLAUDE_BIN"]);
-const NEVER_PREFIXES = ["CCC_", "PRIVATE_KEY"];
+const NEVER_NAMES = new Set([
+  "REDIS_URL",
+  "REDIS_PASSWORD",
+  "REDIS_SENTINEL_PASSWORD",
+  "GH_TOKEN",
+  "GITHUB_TOKEN",
+  "SSH_AUTH_SOCK",
+  "WEBHOOK_SECRET",
+  "APP_ID",
+  "CLAUDE_BIN",
+]);
+const NEVER_PREFIXES = ["CCC_", "PRIVATE_KEY", "REDIS_"];
 
 /**
  * Claude Code's own telemetry switches: passed only when the owner names them in

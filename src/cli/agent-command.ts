@@ -3,6 +3,7 @@ import { Agent } from "../agent/agent.js";
 import { readAgentOptions, loadAgentEnvFile, type AgentFlags } from "../config/agent-options.js";
 import { requireTaskSecret } from "../config/task-secret.js";
 import { connectRedis } from "../shared/connect-redis.js";
+import { readRedisTopology } from "../config/read-redis-topology.js";
 import { createLogger } from "../shared/logger.js";
 import { startTracing } from "../telemetry/start-tracing.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
@@ -16,6 +17,7 @@ import { readCliEnv } from "./read-cli-env.js";
 export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const settingsFile = loadAgentEnvFile(flags, env);
   readCliEnv(env);
+  const topology = readRedisTopology(env);
   const options = readAgentOptions(flags, env);
   const taskSecrets = requireTaskSecret(options.CCC_TASK_SECRET, "agent");
   const log = createLogger({ level: options.LOG_LEVEL, format: options.LOG_FORMAT, name: "ccc-agent" });
@@ -24,7 +26,7 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
 
   const claude = await checkClaudeBinary(options.claudeBin);
   if (!claude.ok) throw new UserFacingError(claude.message, { code: "claude-missing" });
-  const redis = await connectRedis(options.REDIS_URL);
+  const redis = await connectRedis(topology);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
 
   const agent = new Agent(options, {

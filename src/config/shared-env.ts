@@ -15,6 +15,21 @@ function positiveNumber(unit: string, max: number) {
 export const sharedEnvSchema = z.object({
   /** Redis that holds the queues, task records and agent registry. */
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /**
+   * Redis Sentinel instead of REDIS_URL: `host:port,host:port,…` of the sentinels, which name the
+   * primary and follow it across failovers. Checked by readRedisTopology (src/config/read-redis-topology.ts).
+   */
+  REDIS_SENTINELS: z.string().optional(),
+  /** The sentinels' master group (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_NAME: z.string().default("mymaster"),
+  /** The sentinels' own password (`requirepass` in sentinel.conf), when they have one. */
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** ACL user for the data connections; wins over a user in REDIS_URL. */
+  REDIS_USERNAME: z.string().optional(),
+  /** Password for the data connections (the ACL user's, or `requirepass`); wins over one in REDIS_URL. */
+  REDIS_PASSWORD: z.string().optional(),
+  /** PEM file of the CA that signed Redis's certificate; with `rediss://`, or TLS to the primary with sentinels. */
+  REDIS_TLS_CA: z.string().optional(),
   /** Prefix of every Redis key the cluster writes; lets several clusters share one Redis. */
   CCC_PREFIX: z
     .string()

@@ -23,7 +23,8 @@ export async function startAgentProcess(options: {
   prefix: string;
   redis: Redis;
   specialties?: string;
-  env?: Record<string, string>;
+  /** More environment; an `undefined` value removes the variable (REDIS_URL in sentinel mode). */
+  env?: Record<string, string | undefined>;
   extraArgs?: string[];
   /** The agent's --workdir, e.g. a killed agent's to start it again on the same PC. @defaultValue a new one */
   workdir?: string;

@@ -1,7 +1,9 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
+import { readRedisTopology } from "../../src/config/read-redis-topology.js";
 import { TaskStore } from "../../src/queue/task-store.js";
+import { connectRedis } from "../../src/shared/connect-redis.js";
 import { EVENTS_QUEUE } from "../../src/queue/reporter-event.js";
 import { startAgentProcess, waitFor, type AgentProcess } from "./agent-process.js";
 import { startAppProcess, type AppProcess } from "./app-process.js";
@@ -25,6 +27,12 @@ export interface ClusterOptions {
   env?: Record<string, string | undefined>;
   /** The Redis the app, the agents and the test share. @defaultValue the tests' Redis (REDIS_URL) */
   redisUrl?: string;
+  /**
+   * The Redis settings instead of `redisUrl`, as the processes read them (`REDIS_SENTINELS`,
+   * `REDIS_USERNAME`, `REDIS_TLS_CA`, …): the app and every agent get them with REDIS_URL unset
+   * unless they set it, and the test's own client connects with them through `connectRedis`.
+   */
+  redisEnv?: Record<string, string | undefined>;
   /** A built app to run instead of this checkout's source (see startAppProcess). */
   appEntry?: string;
 }
@@ -41,7 +49,7 @@ export interface AgentOptions {
   name: string;
   specialties?: string;
   /** More environment for the agent, e.g. `FAKE_CLAUDE_DELAY_MS`. */
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
   extraArgs?: string[];
   /** The agent's --workdir: a killed agent's, to start it again on the same PC. @defaultValue a new one */
   workdir?: string;
@@ -81,7 +89,10 @@ export interface Cluster {
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const prefix = options.prefix ?? randomPrefix();
   const redisUrl = options.redisUrl ?? REDIS_URL;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redisEnv = options.redisEnv ? { REDIS_URL: undefined, ...options.redisEnv } : { REDIS_URL: redisUrl };
+  const redis = options.redisEnv ? await connectRedis(readRedisTopology(redisEnv)) : new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // Reconnecting through a failover is expected; ioredis would print each attempt otherwise.
+  if (options.redisEnv) redis.on("error", () => {});
   const agents: AgentProcess[] = [];
   const [github, origin] = await Promise.all([startFakeGitHub(), createOrigin()]);
   let app: AppProcess | undefined;
@@ -96,7 +107,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     app = await startAppProcess({
       prefix,
-      env: { ...github.env, REDIS_URL: redisUrl, ...options.env },
+      env: { ...github.env, ...redisEnv, ...options.env },
       ...(options.appEntry ? { entry: options.appEntry } : {}),
     });
   } catch (error) {
@@ -129,7 +140,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     store,
     deliver: (event, payload, deliveryId) => deliver(`${started.base}/api/github/webhooks`, event, payload, deliveryId),
     startAgent: async (agent) => {
-      const process = await startAgentProcess({ ...agent, prefix, redis, env: { REDIS_URL: redisUrl, ...agent.env } });
+      const process = await startAgentProcess({ ...agent, prefix, redis, env: { ...redisEnv, ...agent.env } });
       agents.push(process);
       return process;
     },

@@ -8,8 +8,8 @@ import { waitFor } from "./agent-process.js";
 import { freePort } from "./app-server.js";
 import { startCluster, type Cluster } from "./cluster.js";
 
-/** A redis-server of this test's own, with AOF as docs/operations.md asks for production. */
-export async function startRedis(port: number, dir: string): Promise<ChildProcess> {
+/** A redis-server of this test's own, with AOF as docs/operations.md asks for production; `extraArgs` e.g. `--replicaof`. */
+export async function startRedis(port: number, dir: string, extraArgs: string[] = []): Promise<ChildProcess> {
   const server = spawn(
     "redis-server",
     [
@@ -27,6 +27,7 @@ export async function startRedis(port: number, dir: string): Promise<ChildProces
       "",
       "--maxmemory-policy",
       "noeviction",
+      ...extraArgs,
     ],
     { stdio: "ignore" },
   );

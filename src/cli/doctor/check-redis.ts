@@ -1,4 +1,6 @@
+import type { Redis } from "ioredis";
 import { connectRedis } from "../../shared/connect-redis.js";
+import { describeTopology, type RedisTopology } from "../../shared/redis-topology.js";
 import type { CheckResult } from "./check.js";
 
 /** Oldest Redis BullMQ 5 supports. */
@@ -8,23 +10,39 @@ function infoField(info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, "m").exec(info)?.[1]?.trim();
 }
 
+/** Where the connection landed: with sentinels, the primary they named (the socket's far end). */
+function topologyResult(topology: RedisTopology, redis: Redis): CheckResult {
+  const where = describeTopology(topology);
+  if (topology.kind === "single") return { name: "redis topology", status: "ok", detail: `one server, ${where}` };
+  const socket = (redis as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+  const primary = socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unknown";
+  return { name: "redis topology", status: "ok", detail: `${where}: primary ${primary}` };
+}
+
 /**
  * Redis reachable, new enough, and set up so that BullMQ loses nothing: `noeviction` (an
  * evicted key is a lost job) and AOF (a restart keeps the queues). Read with INFO, which
  * managed Redis services allow where CONFIG is often blocked.
  */
-export async function checkRedis(url: string): Promise<CheckResult[]> {
+export async function checkRedis(topology: RedisTopology): Promise<CheckResult[]> {
   let redis;
   try {
-    redis = await connectRedis(url, 3_000);
+    redis = await connectRedis(topology, { timeoutMs: 3_000 });
   } catch (error) {
-    return [{ name: "redis", status: "fail", detail: (error as Error).message, fix: "start redis-server, or set REDIS_URL to the cluster's Redis" }];
+    return [
+      {
+        name: "redis",
+        status: "fail",
+        detail: (error as Error).message,
+        fix: "start redis-server, or set REDIS_URL (or REDIS_SENTINELS and REDIS_SENTINEL_NAME) to the cluster's Redis",
+      },
+    ];
   }
   try {
     const info = await redis.info();
     const version = infoField(info, "redis_version") ?? "unknown";
     const [major = 0, minor = 0] = version.split(".").map(Number);
-    const results: CheckResult[] = [];
+    const results: CheckResult[] = [topologyResult(topology, redis)];
     const oldEnough = major > MIN_VERSION[0]! || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1]!);
     results.push(
       oldEnough

@@ -1,4 +1,6 @@
+import { readRedisTopology } from "../../config/read-redis-topology.js";
 import { sharedEnvSchema } from "../../config/shared-env.js";
+import type { RedisTopology } from "../../shared/redis-topology.js";
 import { table, type Output } from "../output.js";
 import type { CheckResult } from "./check.js";
 import { checkClaude } from "./check-claude.js";
@@ -20,18 +22,27 @@ const MARK = { ok: "ok", warn: "WARN", fail: "FAIL", skip: "skip" } as const;
 export async function doctorCommand(options: DoctorOptions): Promise<number> {
   const env = options.env ?? process.env;
   // A malformed REDIS_URL is a failed check here, not the default Redis checked in its place.
+  // So is a wrong sentinel setting: the check names it.
   const redisUrl = sharedEnvSchema.shape.REDIS_URL.safeParse(env.REDIS_URL);
+  let topology: RedisTopology | Error;
+  try {
+    topology = readRedisTopology(env);
+  } catch (error) {
+    topology = error as Error;
+  }
   const [redis, claude, git, app] = await Promise.all([
-    redisUrl.success
-      ? checkRedis(redisUrl.data)
-      : ([
+    !redisUrl.success
+      ? ([
           {
             name: "redis",
             status: "fail",
             detail: `REDIS_URL is not a URL: ${redisUrl.error.issues[0]?.message}`,
             fix: "set REDIS_URL to the cluster's Redis, e.g. redis://127.0.0.1:6379",
           },
-        ] satisfies CheckResult[]),
+        ] satisfies CheckResult[])
+      : topology instanceof Error
+        ? ([{ name: "redis", status: "fail", detail: topology.message, fix: "see docs/configuration.md (Redis)" }] satisfies CheckResult[])
+        : checkRedis(topology),
     checkClaude(env.CLAUDE_BIN ?? "claude"),
     checkGit(options.repo, env.CCC_GIT_URL),
     checkGitHubApp(env),
