@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { claimTask, type TaskDraft } from "../src/queue/task-factory.js";
 import { taskQueueName, TaskQueues } from "../src/queue/task-queues.js";
 import { TaskStore } from "../src/queue/task-store.js";
+import { AgentRegistry } from "../src/store/agent-registry.js";
 import { GENERAL } from "../src/shared/specialty.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { startBenchRedis } from "./bench-redis.js";
@@ -27,6 +28,7 @@ const SPECIALTIES = [GENERAL, "frontend", "backend"];
 
 interface BacklogFigures {
   queued: number;
+  agent: boolean;
   fillSeconds: number;
   redisBytes: number;
   rssPeakMb: number;
@@ -53,19 +55,26 @@ export async function benchBacklog(options: { counts?: number[] } = {}): Promise
     if (!existsSync(join(ROOT, file))) return { name: "backlog", lines: [`skipped: ${file} is missing; run \`npm run build\` (npm run bench does)`] };
   const lines = [
     `machine: ${describeMachine()}`,
-    `app: node dist/app/main.js, CCC_RECONCILE_SECONDS=${PASS_SECONDS}, CCC_USAGE_CHECK_SECONDS=${PASS_SECONDS} (defaults 5 and 60), CCC_REPORTER=off (no GitHub), no agents;`,
+    `app: node dist/app/main.js, CCC_RECONCILE_SECONDS=${PASS_SECONDS}, CCC_USAGE_CHECK_SECONDS=${PASS_SECONDS} (defaults 5 and 60), CCC_REPORTER=off (no GitHub);`,
     `  measured after ${SETTLE_MS / 1000} s of passes; RSS sampled every 250 ms from /proc/<pid>/status (steady: median of the last 5 s)`,
     `/metrics: 5 scrapes one after another; ccc status --json: 3 runs of node dist/cli/main.js (process start included)`,
   ];
-  for (const queued of counts) {
-    const f = await measure(queued);
+  const runs = [
+    ...counts.map((queued) => ({ queued, agent: true })),
+    ...counts
+      .slice(-1)
+      .filter((n) => n > 0)
+      .map((queued) => ({ queued, agent: false })),
+  ];
+  for (const { queued, agent } of runs) {
+    const f = await measure(queued, agent);
     const steady = f.rssSteadyMb;
     const metrics = summarise(f.metricsMs);
     const status = summarise(f.statusMs);
     const passes = summarise(f.passes);
     lines.push(
       ``,
-      `${queued.toLocaleString("en")} queued (filled in ${f.fillSeconds.toFixed(1)} s)`,
+      `${queued.toLocaleString("en")} queued, ${agent ? "one busy agent serving every specialty" : "no agent (a reason written on every task the reconciler reaches)"} (filled in ${f.fillSeconds.toFixed(1)} s)`,
       `  app RSS: peak ${f.rssPeakMb.toFixed(0)} MB, steady ${steady.toFixed(0)} MB  (target ≤ ${RSS_TARGET_MB} MB)  ${verdict(f.rssPeakMb <= RSS_TARGET_MB)}`,
       `  /metrics: p50 ${ms(metrics.p50)}, max ${ms(metrics.max)}  (target < ${METRICS_TARGET_MS} ms)  ${verdict(metrics.max < METRICS_TARGET_MS)}`,
       `  ccc status --json: p50 ${ms(status.p50)}, max ${ms(status.max)}  (target < ${STATUS_TARGET_MS} ms)  ${verdict(status.max < STATUS_TARGET_MS)};` +
@@ -81,7 +90,13 @@ export async function benchBacklog(options: { counts?: number[] } = {}): Promise
   return { name: "backlog", lines };
 }
 
-async function measure(queued: number): Promise<BacklogFigures> {
+/**
+ * With `agent`, one busy agent serving every specialty is registered, as in a cluster whose
+ * agents are at work while the backlog waits: the reconciler finds nothing to say on a queued
+ * task. Without, it writes "no agent is running" on each task it reaches (a page per pass) and
+ * has the reporter told: the heaviest first sight of a backlog.
+ */
+async function measure(queued: number, agent: boolean): Promise<BacklogFigures> {
   const server = await startBenchRedis();
   const prefix = `ccc-bench-${randomBytes(4).toString("hex")}`;
   const redis = new Redis(server.url, { maxRetriesPerRequest: null, enableAutoPipelining: true });
@@ -89,9 +104,27 @@ async function measure(queued: number): Promise<BacklogFigures> {
   try {
     const before = await usedMemory(redis);
     const t0 = performance.now();
-    await fill(redis, prefix, queued);
+    await fillBacklog(redis, prefix, queued);
     const fillSeconds = (performance.now() - t0) / 1000;
     const redisBytes = (await usedMemory(redis)) - before;
+    if (agent) {
+      const now = Date.now();
+      await new AgentRegistry(redis, prefix).heartbeat(
+        {
+          name: "bench-agent",
+          host: "bench",
+          account: "team",
+          specialties: SPECIALTIES.slice(1),
+          concurrency: 1,
+          state: "busy",
+          tasks: [],
+          startedAt: now,
+          lastSeen: now,
+          version: "bench",
+        },
+        600,
+      );
+    }
 
     app = await startAppProcess({
       prefix,
@@ -138,6 +171,7 @@ async function measure(queued: number): Promise<BacklogFigures> {
       });
     return {
       queued,
+      agent,
       fillSeconds,
       redisBytes,
       rssPeakMb: Math.max(...rss),
@@ -156,9 +190,9 @@ async function measure(queued: number): Promise<BacklogFigures> {
 }
 
 /** N queued tasks, each claimed and queued as the app does it, 500 in flight at a time. */
-async function fill(redis: Redis, prefix: string, count: number): Promise<void> {
+export async function fillBacklog(redis: Redis, prefix: string, count: number, secret = SECRET): Promise<void> {
   const store = new TaskStore(redis, prefix);
-  const queues = new TaskQueues({ connection: redis, prefix, secrets: [SECRET] });
+  const queues = new TaskQueues({ connection: redis, prefix, secrets: [secret] });
   let next = 0;
   const worker = async () => {
     for (let n = next++; n < count; n = next++) {

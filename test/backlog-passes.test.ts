@@ -4,6 +4,9 @@ import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { TaskStore } from "../src/queue/task-store.js";
 import type { TaskRecord } from "../src/queue/task-record.js";
 import { Reconciler } from "../src/reconciler/reconciler.js";
+import { AppMetrics } from "../src/ops/metrics/app-metrics.js";
+import { taskCensus } from "../src/ops/task-census.js";
+import { UsageMonitor } from "../src/ops/usage/usage-monitor.js";
 import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
 import { connectRedis, deletePrefix, randomPrefix } from "./helpers/redis.js";
 import { claimTestTask } from "./helpers/tasks.js";
@@ -73,5 +76,18 @@ describe("periodic passes over a backlog longer than their page", () => {
     expect(store.loaded).toBe(5);
     await reconciler.tick();
     expect(store.loaded).toBe(10);
+  });
+
+  it("a scrape counts every task of a census longer than one round trip, and reads no more than the census's limit", async () => {
+    const count = 1_200;
+    for (let n = 1; n <= count; n += 100) await Promise.all(Array.from({ length: 100 }, (_, i) => claimTestTask(deps, { number: n + i })));
+    const metrics = new AppMetrics({ redis, prefix, queues: deps.queues, usage: new UsageMonitor({ redis, prefix, budgets: [] }) });
+    expect(await metrics.text()).toContain(`ccc_tasks{state="queued",specialty="general"} ${count}`);
+
+    const census = await taskCensus(redis, prefix, 1_000);
+    expect(census).toHaveLength(1_000);
+    // The most recently queued first, as the limit keeps.
+    const recent = await redis.zrevrange(`${prefix}:tasks`, 0, 999);
+    expect(census.map((t) => t.taskId)).toEqual(recent);
   });
 });

@@ -27,13 +27,22 @@ const censusFieldsSchema = taskRecordSchema
 /** Scrapes read at most this many of the most recently queued tasks. */
 export const CENSUS_LIMIT = 5_000;
 
+/** Records read per round trip: a scrape holds this many replies at once, not the census's. */
+const CHUNK = 500;
+
 /**
- * The most recent task records, read in one pipeline with only the fields that counting
- * needs (no comments, no results), so a scrape costs one round trip.
+ * The most recent task records, with only the fields that counting needs (no comments, no
+ * results), read in pipelines of CHUNK records: a scrape costs limit / CHUNK round trips and
+ * holds one chunk's replies at a time.
  */
 export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LIMIT): Promise<TaskSummary[]> {
   const ids = await redis.zrevrange(`${prefix}:tasks`, 0, limit - 1);
-  if (ids.length === 0) return [];
+  const summaries: TaskSummary[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) summaries.push(...(await summarise(redis, prefix, ids.slice(i, i + CHUNK))));
+  return summaries;
+}
+
+async function summarise(redis: Redis, prefix: string, ids: readonly string[]): Promise<TaskSummary[]> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(`${prefix}:task:${id}`, ...FIELDS);
   const replies = (await pipeline.exec()) ?? [];

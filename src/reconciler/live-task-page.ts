@@ -1,5 +1,4 @@
 import type { Redis } from "ioredis";
-import type { TaskRecord } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";
 import { parseStored } from "../shared/parse-stored.js";
 import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
@@ -9,23 +8,18 @@ export const RECONCILE_PAGE_SIZE = 2_000;
 
 export interface LiveTaskPage {
   /** The live (blocked, queued, running, waiting) tasks among the page's ids, oldest first. */
-  tasks: TaskRecord[];
+  ids: string[];
   /** Where the next page starts: 0 once the index is done, so the next pass starts over. */
   next: number;
 }
 
 /**
  * One page of the recent-tasks index (oldest first) from `offset`: `pageSize` ids at most, one
- * state field each, then the live ones' records in full. A pass never reads more than a page,
- * however long the backlog; an index no longer than a page is read whole at every pass.
+ * state field each, and which of them are live (the caller reads their records). A pass never
+ * reads more than a page, however long the backlog; an index no longer than a page is read
+ * whole at every pass.
  */
-export async function liveTaskPage(
-  redis: Redis,
-  store: Pick<TaskStore, "key" | "get">,
-  prefix: string,
-  offset: number,
-  pageSize: number,
-): Promise<LiveTaskPage> {
+export async function liveTaskPage(redis: Redis, store: Pick<TaskStore, "key">, prefix: string, offset: number, pageSize: number): Promise<LiveTaskPage> {
   let start = offset;
   let ids = await redis.zrange(`${prefix}:tasks`, start, start + pageSize - 1);
   // The index shrank under the cursor (expired ids dropped): start over now rather than idle a pass.
@@ -34,7 +28,7 @@ export async function liveTaskPage(
     ids = await redis.zrange(`${prefix}:tasks`, 0, pageSize - 1);
   }
   const next = ids.length < pageSize ? 0 : start + ids.length;
-  if (ids.length === 0) return { tasks: [], next };
+  if (ids.length === 0) return { ids: [], next };
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hget(store.key(id), "state");
   const states = (await pipeline.exec()) ?? [];
@@ -42,6 +36,5 @@ export async function liveTaskPage(
     const raw = states[i]?.[1];
     return typeof raw === "string" && LIVE_STATES.includes(parseStored(taskStateSchema, raw, `${store.key(id)} state`));
   });
-  const records = await Promise.all(live.map((id) => store.get(id)));
-  return { tasks: records.filter((r): r is TaskRecord => r !== undefined), next };
+  return { ids: live, next };
 }

@@ -40,6 +40,9 @@ export interface ReconcilerOptions {
 /** The app claims a task's record before it adds the job (after reading the issue's comments). */
 const QUEUED_GRACE_MS = 120_000;
 
+/** Task records a pass holds at once. */
+const RECORD_CHUNK = 100;
+
 /** Queues the agents read are `tasks-<specialty>`; others (the actions queue) have their own dispatcher. */
 const AGENT_QUEUE = /^tasks-(.+)$/;
 
@@ -105,31 +108,36 @@ export class Reconciler {
     let read = 0;
     try {
       this.pendingPushes = undefined;
-      const tasks = await this.liveTasks();
-      read = tasks.length;
-      if (tasks.length === 0) return;
+      const ids = await this.livePage();
+      if (ids.length === 0) return;
       const [agents, control] = await Promise.all([this.options.registry.list(), this.control.get()]);
       const sessionIssues = await this.sessionIssues(agents);
       const reported = new Set(sessionIssues.keys());
       const blocked: TaskRecord[] = [];
-      for (const task of tasks) {
-        // No job yet, in either mode: its blockers decide, not the queues.
-        if (task.state === "blocked") {
-          blocked.push(task);
-          continue;
+      // A few records at a time, each chunk handled before the next is read: a pass holds
+      // RECORD_CHUNK records, not its page's.
+      for (let i = 0; i < ids.length; i += RECORD_CHUNK) {
+        const tasks = await this.records(ids.slice(i, i + RECORD_CHUNK));
+        read += tasks.length;
+        for (const task of tasks) {
+          // No job yet, in either mode: its blockers decide, not the queues.
+          if (task.state === "blocked") {
+            blocked.push(task);
+            continue;
+          }
+          const match = AGENT_QUEUE.exec(task.queue);
+          if (!match) continue;
+          if (task.state === "running") {
+            await this.checkRunning(task, agents);
+            continue;
+          }
+          if (!(await this.checkQueued(task))) continue;
+          await this.explain(
+            task,
+            describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues, priority: task.priority }),
+          );
+          await this.reportExpiredLogins(task, match[1]!, agents, reported);
         }
-        const match = AGENT_QUEUE.exec(task.queue);
-        if (!match) continue;
-        if (task.state === "running") {
-          await this.checkRunning(task, agents);
-          continue;
-        }
-        if (!(await this.checkQueued(task))) continue;
-        await this.explain(
-          task,
-          describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues, priority: task.priority }),
-        );
-        await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
       if (this.options.blocked) await checkBlockedTasks(blocked, this.options.blocked, this.now(), this.log);
     } finally {
@@ -139,12 +147,18 @@ export class Reconciler {
     }
   }
 
-  /** Live tasks of the next page of the recent-tasks index (finished ones skipped cheaply). */
-  private async liveTasks(): Promise<TaskRecord[]> {
+  /** Ids of the live tasks in the next page of the recent-tasks index (finished ones skipped cheaply). */
+  private async livePage(): Promise<string[]> {
     const { redis, prefix, store } = this.options;
     const page = await liveTaskPage(redis, store, prefix, this.cursor, this.options.pageSize ?? RECONCILE_PAGE_SIZE);
     this.cursor = page.next;
-    return page.tasks;
+    return page.ids;
+  }
+
+  /** Those tasks' records; one that ended or expired since its state was read is left out. */
+  private async records(ids: readonly string[]): Promise<TaskRecord[]> {
+    const records = await Promise.all(ids.map((id) => this.options.store.get(id)));
+    return records.filter((r): r is TaskRecord => r !== undefined);
   }
 
   private async sessionIssues(agents: AgentInfo[]): Promise<Map<string, string>> {
