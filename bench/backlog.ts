@@ -9,6 +9,7 @@ import { claimTask, type TaskDraft } from "../src/queue/task-factory.js";
 import { taskQueueName, TaskQueues } from "../src/queue/task-queues.js";
 import { TaskStore } from "../src/queue/task-store.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
+import { statusCommand } from "../src/cli/cluster-commands.js";
 import { GENERAL } from "../src/shared/specialty.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { startBenchRedis } from "./bench-redis.js";
@@ -37,6 +38,8 @@ interface BacklogFigures {
   statusMs: number[];
   /** `ccc agents --json`: the same start-up and connection with no backlog read, for comparison. */
   agentsMs: number[];
+  /** `statusCommand` in this process on a connected client: the command's own reads, no start-up. */
+  statusInProcessMs: number[];
   passes: number[];
   passRead: number[];
 }
@@ -78,7 +81,8 @@ export async function benchBacklog(options: { counts?: number[] } = {}): Promise
       `  app RSS: peak ${f.rssPeakMb.toFixed(0)} MB, steady ${steady.toFixed(0)} MB  (target ≤ ${RSS_TARGET_MB} MB)  ${verdict(f.rssPeakMb <= RSS_TARGET_MB)}`,
       `  /metrics: p50 ${ms(metrics.p50)}, max ${ms(metrics.max)}  (target < ${METRICS_TARGET_MS} ms)  ${verdict(metrics.max < METRICS_TARGET_MS)}`,
       `  ccc status --json: p50 ${ms(status.p50)}, max ${ms(status.max)}  (target < ${STATUS_TARGET_MS} ms)  ${verdict(status.max < STATUS_TARGET_MS)};` +
-        ` ccc agents --json (start-up and connection alone): p50 ${ms(summarise(f.agentsMs).p50)}`,
+        ` ccc agents --json (start-up and connection alone): p50 ${ms(summarise(f.agentsMs).p50)};` +
+        ` the status command's own work (in process, no start-up): p50 ${ms(summarise(f.statusInProcessMs).p50)}`,
       f.passes.length > 0
         ? `  reconciler passes: ${f.passes.length}, p50 ${ms(passes.p50)}, max ${ms(passes.max)}, task records read per pass: max ${Math.max(...f.passRead)}`
         : `  reconciler passes: none finished within the run`,
@@ -152,6 +156,9 @@ async function measure(queued: number, agent: boolean): Promise<BacklogFigures> 
     for (let i = 0; i < 5; i++) metricsMs.push(await timed(() => scrape(app!)));
     const statusMs: number[] = [];
     const agentsMs: number[] = [];
+    const statusInProcessMs: number[] = [];
+    const quiet = { out: () => {}, err: () => {} };
+    for (let i = 0; i < 3; i++) statusInProcessMs.push(await timed(async () => void (await statusCommand({ redis, prefix, output: quiet, json: true }))));
     for (let i = 0; i < 3; i++) {
       statusMs.push(await timed(() => cccStatus(server.url, prefix, queued)));
       agentsMs.push(await timed(() => ccc(server.url, prefix, ["agents", "--json"]).then(() => undefined)));
@@ -179,6 +186,7 @@ async function measure(queued: number, agent: boolean): Promise<BacklogFigures> 
       metricsMs,
       statusMs,
       agentsMs,
+      statusInProcessMs,
       passes: passLines.map((p) => p.durationMs!),
       passRead: passLines.map((p) => p.read ?? 0),
     };

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from "../shared/logger.js";
 import { checkBlockedTasks, type BlockedTaskHooks } from "./check-blocked-tasks.js";
 import { describeBlocker } from "./describe-blocker.js";
 import { liveTaskPage, RECONCILE_PAGE_SIZE } from "./live-task-page.js";
+import { readTaskViews, type TaskView } from "./task-view.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
 
 export interface ReconcilerOptions {
@@ -40,7 +41,7 @@ export interface ReconcilerOptions {
 /** The app claims a task's record before it adds the job (after reading the issue's comments). */
 const QUEUED_GRACE_MS = 120_000;
 
-/** Task records a pass holds at once. */
+/** Tasks a pass holds at once. */
 const RECORD_CHUNK = 100;
 
 /** Queues the agents read are `tasks-<specialty>`; others (the actions queue) have their own dispatcher. */
@@ -114,29 +115,32 @@ export class Reconciler {
       const sessionIssues = await this.sessionIssues(agents);
       const reported = new Set(sessionIssues.keys());
       const blocked: TaskRecord[] = [];
-      // A few records at a time, each chunk handled before the next is read: a pass holds
-      // RECORD_CHUNK records, not its page's.
+      // A few tasks at a time, each chunk handled before the next is read: a pass holds
+      // RECORD_CHUNK tasks, not its page's. A queued or waiting task is judged from a few of
+      // its fields (`TaskView`); running and blocked ones, which need more, are read in full.
       for (let i = 0; i < ids.length; i += RECORD_CHUNK) {
-        const tasks = await this.records(ids.slice(i, i + RECORD_CHUNK));
-        read += tasks.length;
-        for (const task of tasks) {
+        const views = await readTaskViews(this.options.redis, this.options.store, ids.slice(i, i + RECORD_CHUNK));
+        read += views.length;
+        for (const view of views) {
           // No job yet, in either mode: its blockers decide, not the queues.
-          if (task.state === "blocked") {
-            blocked.push(task);
+          if (view.state === "blocked") {
+            const task = await this.options.store.get(view.taskId);
+            if (task?.state === "blocked") blocked.push(task);
             continue;
           }
-          const match = AGENT_QUEUE.exec(task.queue);
+          const match = AGENT_QUEUE.exec(view.queue);
           if (!match) continue;
-          if (task.state === "running") {
-            await this.checkRunning(task, agents);
+          if (view.state === "running") {
+            const task = await this.options.store.get(view.taskId);
+            if (task?.state === "running") await this.checkRunning(task, agents);
             continue;
           }
-          if (!(await this.checkQueued(task))) continue;
+          if (!(await this.checkQueued(view))) continue;
           await this.explain(
-            task,
-            describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues, priority: task.priority }),
+            view,
+            describeBlocker({ specialty: match[1]!, repo: `${view.owner}/${view.repo}`, control, agents, sessionIssues, priority: view.priority }),
           );
-          await this.reportExpiredLogins(task, match[1]!, agents, reported);
+          await this.reportExpiredLogins(view, match[1]!, agents, reported);
         }
       }
       if (this.options.blocked) await checkBlockedTasks(blocked, this.options.blocked, this.now(), this.log);
@@ -155,12 +159,6 @@ export class Reconciler {
     return page.ids;
   }
 
-  /** Those tasks' records; one that ended or expired since its state was read is left out. */
-  private async records(ids: readonly string[]): Promise<TaskRecord[]> {
-    const records = await Promise.all(ids.map((id) => this.options.store.get(id)));
-    return records.filter((r): r is TaskRecord => r !== undefined);
-  }
-
   private async sessionIssues(agents: AgentInfo[]): Promise<Map<string, string>> {
     const issues = new Map<string, string>();
     for (const agent of agents) {
@@ -171,7 +169,7 @@ export class Reconciler {
     return issues;
   }
 
-  private async jobView(task: TaskRecord): Promise<JobView | undefined> {
+  private async jobView(task: Pick<TaskView, "queue" | "jobId">): Promise<JobView | undefined> {
     const job = await this.options.queues.queue(task.queue).getJob(task.jobId);
     return job
       ? {
@@ -185,18 +183,23 @@ export class Reconciler {
   }
 
   /** A queued or waiting task must have a job an agent can take; false when it was failed here. */
-  private async checkQueued(task: TaskRecord): Promise<boolean> {
+  private async checkQueued(task: TaskView): Promise<boolean> {
     if (this.now() - task.queuedAt < QUEUED_GRACE_MS) return true;
-    const view = await this.jobView(task);
+    // One small script per task: the job itself (its signed data) is loaded only when it ended or is missing.
+    const state = await this.options.queues.queue(task.queue).getJobState(task.jobId);
+    const view = state === "failed" || state === "completed" || state === "unknown" ? await this.jobView(task) : { state, attemptsMade: 0 };
     const verdict = judgeQueuedTask(view);
     if (verdict.kind === "ok") return true;
     // A released blocked task whose job never reached its queue still has its held job.
-    if (!view && (await this.options.blocked?.requeue(task))) return true;
+    if (!view && this.options.blocked) {
+      const record = await this.options.store.get(task.taskId);
+      if (record && (await this.options.blocked.requeue(record))) return true;
+    }
     await this.fail(task, verdict.message);
     return false;
   }
 
-  private async fail(task: TaskRecord, message: string): Promise<void> {
+  private async fail(task: TaskView, message: string): Promise<void> {
     const patch = { state: "failed" as const, progress: null, blockedBy: null, finishedAt: this.now(), failure: { kind: "crash" as const, message } };
     if (await this.options.store.update(task.taskId, patch, [task.state], { version: task.version })) {
       this.log.error({ taskId: task.taskId, agent: task.agent }, message);
@@ -255,7 +258,7 @@ export class Reconciler {
   }
 
   /** Writes why the task cannot be taken (or clears it), re-rendering the comment only on change. */
-  private async explain(task: TaskRecord, blockedBy: string | undefined): Promise<void> {
+  private async explain(task: TaskView, blockedBy: string | undefined): Promise<void> {
     if ((task.blockedBy ?? undefined) === blockedBy) return;
     const changed = await this.options.store.update(task.taskId, { blockedBy: blockedBy ?? null }, [task.state], { version: task.version });
     if (changed) await this.options.events.emit({ type: "task-changed", taskId: task.taskId });
@@ -265,7 +268,7 @@ export class Reconciler {
    * An agent whose login expired before it had a task (at start, with no CCC_OPS_REPO) had no
    * repository to report in: the first task that waits for it brings one.
    */
-  private async reportExpiredLogins(task: TaskRecord, specialty: string, agents: AgentInfo[], reported: Set<string>): Promise<void> {
+  private async reportExpiredLogins(task: TaskView, specialty: string, agents: AgentInfo[], reported: Set<string>): Promise<void> {
     for (const agent of agents) {
       if (agent.state !== "session-expired" || reported.has(agent.name)) continue;
       if (specialty !== "general" && !agent.specialties.includes(specialty)) continue;
