@@ -119,11 +119,27 @@ describe("periodic passes over a backlog longer than their page", () => {
     expect(jobLoads).toEqual([`${prefix}:tasks-general:octo-org/hello#2@1`]);
   });
 
-  it("a scrape counts every task of a census longer than one round trip, and reads no more than the census's limit", async () => {
+  it("a scrape counts every task of a census longer than one round trip, reads no more than the census's limit, and the next scrape reads only the records that changed", async () => {
     const count = 1_200;
     for (let n = 1; n <= count; n += 100) await Promise.all(Array.from({ length: 100 }, (_, i) => claimTestTask(deps, { number: n + i })));
-    const metrics = new AppMetrics({ redis, prefix, queues: deps.queues, usage: new UsageMonitor({ redis, prefix, budgets: [] }) });
-    expect(await metrics.text()).toContain(`ccc_tasks{state="queued",specialty="general"} ${count}`);
+    const reads = countTaskReads(reconcilerRedis, prefix);
+    const metrics = new AppMetrics({ redis: reconcilerRedis, prefix, queues: deps.queues, usage: new UsageMonitor({ redis, prefix, budgets: [] }) });
+    const scrape = async () => {
+      const text = await metrics.text();
+      const gauge = (state: string) => Number(new RegExp(`ccc_tasks\\{state="${state}",specialty="general"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { queued: gauge("queued"), running: gauge("running"), hmget: reads.take() };
+    };
+    const first = await scrape();
+    expect(first.queued).toBe(count);
+    expect(first.hmget.records).toBe(count);
+
+    // One task starts, one record goes (expired): the next scrape reads those two only, and counts them.
+    expect(await deps.store.update("octo-org/hello#7", { state: "running", agent: "pc-1", startedAt: Date.now() }, ["queued"])).toBe(true);
+    await redis.del(`${prefix}:task:octo-org/hello#8`);
+    const second = await scrape();
+    expect(second).toMatchObject({ queued: count - 2, running: 1 });
+    // Every record's version is read (one small field); only the changed one is read in full.
+    expect(second.hmget.commands).toBe(count + 1);
 
     const census = await taskCensus(redis, prefix, 1_000);
     expect(census).toHaveLength(1_000);

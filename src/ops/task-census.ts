@@ -31,15 +31,52 @@ export const CENSUS_LIMIT = 5_000;
 const CHUNK = 500;
 
 /**
+ * What the last scrape read, by task id: a record whose version has not moved since is not read
+ * again (every change to the fields counted here bumps it, a new run too). Holds at most the
+ * census's limit of small summaries.
+ */
+export type CensusCache = Map<string, { version: string; summary: TaskSummary }>;
+
+/**
  * The most recent task records, with only the fields that counting needs (no comments, no
  * results), read in pipelines of CHUNK records: a scrape costs limit / CHUNK round trips and
- * holds one chunk's replies at a time.
+ * holds one chunk's replies at a time. With `cache`, each record's version is read first and
+ * only records that changed since the last scrape are read and parsed.
  */
-export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LIMIT): Promise<TaskSummary[]> {
+export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LIMIT, cache?: CensusCache): Promise<TaskSummary[]> {
   const ids = await redis.zrevrange(`${prefix}:tasks`, 0, limit - 1);
   const summaries: TaskSummary[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) summaries.push(...(await summarise(redis, prefix, ids.slice(i, i + CHUNK))));
+  const seen: CensusCache = new Map();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    if (!cache) {
+      summaries.push(...(await summarise(redis, prefix, chunk)));
+      continue;
+    }
+    const versions = await readVersions(redis, prefix, chunk);
+    const changed = chunk.filter((id, j) => versions[j] !== undefined && cache.get(id)?.version !== versions[j]);
+    const fresh = new Map((await summarise(redis, prefix, changed)).map((summary) => [summary.taskId, summary]));
+    chunk.forEach((id, j) => {
+      const version = versions[j];
+      const summary = fresh.get(id) ?? (version !== undefined ? cache.get(id)?.summary : undefined);
+      if (version === undefined || !summary) return;
+      summaries.push(summary);
+      seen.set(id, { version, summary });
+    });
+  }
+  if (cache) {
+    cache.clear();
+    for (const [id, entry] of seen) cache.set(id, entry);
+  }
   return summaries;
+}
+
+/** Each record's version as stored (undefined: the record is gone). */
+async function readVersions(redis: Redis, prefix: string, ids: readonly string[]): Promise<Array<string | undefined>> {
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hget(`${prefix}:task:${id}`, "version");
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, value]) => (!error && typeof value === "string" ? value : undefined));
 }
 
 async function summarise(redis: Redis, prefix: string, ids: readonly string[]): Promise<TaskSummary[]> {
