@@ -146,7 +146,7 @@ export class Reconciler {
       if (this.options.blocked) await checkBlockedTasks(blocked, this.options.blocked, this.now(), this.log);
     } finally {
       await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
-      // `read`: task records loaded in this pass; the backlog bench reads these lines.
+      // `read`: live tasks read in this pass; the backlog bench reads these lines.
       this.log.debug({ durationMs: this.now() - started, read }, "reconciler pass");
     }
   }
