@@ -22,6 +22,8 @@ const benches: Bench[] = [
   { name: "dispatch", run: async () => (await import("./dispatch.js")).benchDispatch() },
   { name: "ci-fix", run: async () => (await import("./ci-fix.js")).benchCiFix() },
   { name: "tracing", run: async () => (await import("./tracing.js")).benchTracing() },
+  // Needs dist/ (the app and ccc run built); about 4 minutes, most of it filling 100,000 tasks.
+  { name: "backlog", run: async () => (await import("./backlog.js")).benchBacklog() },
   // Needs dist/: `npm run bench` builds first.
   { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {

@@ -27,13 +27,59 @@ const censusFieldsSchema = taskRecordSchema
 /** Scrapes read at most this many of the most recently queued tasks. */
 export const CENSUS_LIMIT = 5_000;
 
+/** Records read per round trip: a scrape holds this many replies at once, not the census's. */
+const CHUNK = 500;
+
 /**
- * The most recent task records, read in one pipeline with only the fields that counting
- * needs (no comments, no results), so a scrape costs one round trip.
+ * What the last scrape read, by task id: a record whose version has not moved since is not read
+ * again (every change to the fields counted here bumps it, a new run too). Holds at most the
+ * census's limit of small summaries.
  */
-export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LIMIT): Promise<TaskSummary[]> {
+export type CensusCache = Map<string, { version: string; summary: TaskSummary }>;
+
+/**
+ * The most recent task records, with only the fields that counting needs (no comments, no
+ * results), read in pipelines of CHUNK records: a scrape costs limit / CHUNK round trips and
+ * holds one chunk's replies at a time. With `cache`, each record's version is read first and
+ * only records that changed since the last scrape are read and parsed.
+ */
+export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LIMIT, cache?: CensusCache): Promise<TaskSummary[]> {
   const ids = await redis.zrevrange(`${prefix}:tasks`, 0, limit - 1);
-  if (ids.length === 0) return [];
+  const summaries: TaskSummary[] = [];
+  const seen: CensusCache = new Map();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    if (!cache) {
+      summaries.push(...(await summarise(redis, prefix, chunk)));
+      continue;
+    }
+    const versions = await readVersions(redis, prefix, chunk);
+    const changed = chunk.filter((id, j) => versions[j] !== undefined && cache.get(id)?.version !== versions[j]);
+    const fresh = new Map((await summarise(redis, prefix, changed)).map((summary) => [summary.taskId, summary]));
+    chunk.forEach((id, j) => {
+      const version = versions[j];
+      const summary = fresh.get(id) ?? (version !== undefined ? cache.get(id)?.summary : undefined);
+      if (version === undefined || !summary) return;
+      summaries.push(summary);
+      seen.set(id, { version, summary });
+    });
+  }
+  if (cache) {
+    cache.clear();
+    for (const [id, entry] of seen) cache.set(id, entry);
+  }
+  return summaries;
+}
+
+/** Each record's version as stored (undefined: the record is gone). */
+async function readVersions(redis: Redis, prefix: string, ids: readonly string[]): Promise<Array<string | undefined>> {
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hget(`${prefix}:task:${id}`, "version");
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, value]) => (!error && typeof value === "string" ? value : undefined));
+}
+
+async function summarise(redis: Redis, prefix: string, ids: readonly string[]): Promise<TaskSummary[]> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(`${prefix}:task:${id}`, ...FIELDS);
   const replies = (await pipeline.exec()) ?? [];

@@ -10,10 +10,10 @@ import type { EventQueue } from "../queue/event-queue.js";
 import { EVENTS_QUEUE } from "../queue/reporter-event.js";
 import { readSessionIssue } from "../store/session-issues.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
-import { parseStored } from "../shared/parse-stored.js";
-import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
 import { checkBlockedTasks, type BlockedTaskHooks } from "./check-blocked-tasks.js";
 import { describeBlocker } from "./describe-blocker.js";
+import { liveTaskPage, RECONCILE_PAGE_SIZE } from "./live-task-page.js";
+import { readTaskViews, type TaskView } from "./task-view.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
 
 export interface ReconcilerOptions {
@@ -27,6 +27,11 @@ export interface ReconcilerOptions {
   log?: Logger;
   /** How often live tasks are checked. @defaultValue 5000 */
   intervalMs?: number;
+  /**
+   * Ids of the recent-tasks index looked at per pass, oldest first, the next pass going on from
+   * there: a pass reads at most this many records, however long the backlog. @defaultValue 2000
+   */
+  pageSize?: number;
   /** @defaultValue Date.now */
   now?: () => number;
   /** What the app does with blocked tasks (src/app/check-dependencies.ts). @defaultValue none: blocked tasks are left as they are */
@@ -36,12 +41,16 @@ export interface ReconcilerOptions {
 /** The app claims a task's record before it adds the job (after reading the issue's comments). */
 const QUEUED_GRACE_MS = 120_000;
 
+/** Tasks a pass holds at once. */
+const RECORD_CHUNK = 100;
+
 /** Queues the agents read are `tasks-<specialty>`; others (the actions queue) have their own dispatcher. */
 const AGENT_QUEUE = /^tasks-(.+)$/;
 
 /**
  * The app-side safety net for tasks over real time. Every few seconds (one replica at a time)
- * it looks at each live task and:
+ * it looks at each live task of a page of the recent-tasks index (`pageSize` ids, all of them
+ * while the index is shorter; a longer backlog is gone through a page per pass) and:
  * - fails or requeues a `running` task that no live job stands behind (its job vanished, failed
  *   by stalling, or went back to the queue while the record still says running);
  * - says on a queued or waiting task why no agent can take it now and who can unblock it;
@@ -54,6 +63,8 @@ export class Reconciler {
   /** Read once per pass, when a pushed task looks unreported. */
   private pendingPushes: Set<string> | undefined;
   private ticking: Promise<void> | undefined;
+  /** Where the next pass's page of the recent-tasks index starts. */
+  private cursor = 0;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly control: ClusterControl;
@@ -94,53 +105,58 @@ export class Reconciler {
     const token = randomUUID();
     const lockMs = Math.max(2_000, this.options.intervalMs ?? 5_000);
     if ((await redis.set(lockKey, token, "PX", lockMs, "NX")) !== "OK") return;
+    const started = this.now();
+    let read = 0;
     try {
       this.pendingPushes = undefined;
-      const tasks = await this.liveTasks();
-      if (tasks.length === 0) return;
+      const ids = await this.livePage();
+      if (ids.length === 0) return;
       const [agents, control] = await Promise.all([this.options.registry.list(), this.control.get()]);
       const sessionIssues = await this.sessionIssues(agents);
       const reported = new Set(sessionIssues.keys());
       const blocked: TaskRecord[] = [];
-      for (const task of tasks) {
-        // No job yet, in either mode: its blockers decide, not the queues.
-        if (task.state === "blocked") {
-          blocked.push(task);
-          continue;
+      // A few tasks at a time, each chunk handled before the next is read: a pass holds
+      // RECORD_CHUNK tasks, not its page's. A queued or waiting task is judged from a few of
+      // its fields (`TaskView`); running and blocked ones, which need more, are read in full.
+      for (let i = 0; i < ids.length; i += RECORD_CHUNK) {
+        const views = await readTaskViews(this.options.redis, this.options.store, ids.slice(i, i + RECORD_CHUNK));
+        read += views.length;
+        for (const view of views) {
+          // No job yet, in either mode: its blockers decide, not the queues.
+          if (view.state === "blocked") {
+            const task = await this.options.store.get(view.taskId);
+            if (task?.state === "blocked") blocked.push(task);
+            continue;
+          }
+          const match = AGENT_QUEUE.exec(view.queue);
+          if (!match) continue;
+          if (view.state === "running") {
+            const task = await this.options.store.get(view.taskId);
+            if (task?.state === "running") await this.checkRunning(task, agents);
+            continue;
+          }
+          if (!(await this.checkQueued(view))) continue;
+          await this.explain(
+            view,
+            describeBlocker({ specialty: match[1]!, repo: `${view.owner}/${view.repo}`, control, agents, sessionIssues, priority: view.priority }),
+          );
+          await this.reportExpiredLogins(view, match[1]!, agents, reported);
         }
-        const match = AGENT_QUEUE.exec(task.queue);
-        if (!match) continue;
-        if (task.state === "running") {
-          await this.checkRunning(task, agents);
-          continue;
-        }
-        if (!(await this.checkQueued(task))) continue;
-        await this.explain(
-          task,
-          describeBlocker({ specialty: match[1]!, repo: `${task.owner}/${task.repo}`, control, agents, sessionIssues, priority: task.priority }),
-        );
-        await this.reportExpiredLogins(task, match[1]!, agents, reported);
       }
       if (this.options.blocked) await checkBlockedTasks(blocked, this.options.blocked, this.now(), this.log);
     } finally {
       await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
+      // `read`: live tasks read in this pass; the backlog bench reads these lines.
+      this.log.debug({ durationMs: this.now() - started, read }, "reconciler pass");
     }
   }
 
-  /** Queued, running and waiting tasks, from the recent-tasks index (finished ones skipped cheaply). */
-  private async liveTasks(): Promise<TaskRecord[]> {
+  /** Ids of the live tasks in the next page of the recent-tasks index (finished ones skipped cheaply). */
+  private async livePage(): Promise<string[]> {
     const { redis, prefix, store } = this.options;
-    const ids = await redis.zrange(`${prefix}:tasks`, 0, -1);
-    if (ids.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hget(store.key(id), "state");
-    const states = (await pipeline.exec()) ?? [];
-    const live = ids.filter((_, i) => {
-      const raw = states[i]?.[1];
-      return typeof raw === "string" && LIVE_STATES.includes(parseStored(taskStateSchema, raw, `${store.key(ids[i]!)} state`));
-    });
-    const records = await Promise.all(live.map((id) => store.get(id)));
-    return records.filter((r): r is TaskRecord => r !== undefined);
+    const page = await liveTaskPage(redis, store, prefix, this.cursor, this.options.pageSize ?? RECONCILE_PAGE_SIZE);
+    this.cursor = page.next;
+    return page.ids;
   }
 
   private async sessionIssues(agents: AgentInfo[]): Promise<Map<string, string>> {
@@ -153,7 +169,7 @@ export class Reconciler {
     return issues;
   }
 
-  private async jobView(task: TaskRecord): Promise<JobView | undefined> {
+  private async jobView(task: Pick<TaskView, "queue" | "jobId">): Promise<JobView | undefined> {
     const job = await this.options.queues.queue(task.queue).getJob(task.jobId);
     return job
       ? {
@@ -167,18 +183,23 @@ export class Reconciler {
   }
 
   /** A queued or waiting task must have a job an agent can take; false when it was failed here. */
-  private async checkQueued(task: TaskRecord): Promise<boolean> {
+  private async checkQueued(task: TaskView): Promise<boolean> {
     if (this.now() - task.queuedAt < QUEUED_GRACE_MS) return true;
-    const view = await this.jobView(task);
+    // One small script per task: the job itself (its signed data) is loaded only when it ended or is missing.
+    const state = await this.options.queues.queue(task.queue).getJobState(task.jobId);
+    const view = state === "failed" || state === "completed" || state === "unknown" ? await this.jobView(task) : { state, attemptsMade: 0 };
     const verdict = judgeQueuedTask(view);
     if (verdict.kind === "ok") return true;
     // A released blocked task whose job never reached its queue still has its held job.
-    if (!view && (await this.options.blocked?.requeue(task))) return true;
+    if (!view && this.options.blocked) {
+      const record = await this.options.store.get(task.taskId);
+      if (record && (await this.options.blocked.requeue(record))) return true;
+    }
     await this.fail(task, verdict.message);
     return false;
   }
 
-  private async fail(task: TaskRecord, message: string): Promise<void> {
+  private async fail(task: TaskView, message: string): Promise<void> {
     const patch = { state: "failed" as const, progress: null, blockedBy: null, finishedAt: this.now(), failure: { kind: "crash" as const, message } };
     if (await this.options.store.update(task.taskId, patch, [task.state], { version: task.version })) {
       this.log.error({ taskId: task.taskId, agent: task.agent }, message);
@@ -237,7 +258,7 @@ export class Reconciler {
   }
 
   /** Writes why the task cannot be taken (or clears it), re-rendering the comment only on change. */
-  private async explain(task: TaskRecord, blockedBy: string | undefined): Promise<void> {
+  private async explain(task: TaskView, blockedBy: string | undefined): Promise<void> {
     if ((task.blockedBy ?? undefined) === blockedBy) return;
     const changed = await this.options.store.update(task.taskId, { blockedBy: blockedBy ?? null }, [task.state], { version: task.version });
     if (changed) await this.options.events.emit({ type: "task-changed", taskId: task.taskId });
@@ -247,7 +268,7 @@ export class Reconciler {
    * An agent whose login expired before it had a task (at start, with no CCC_OPS_REPO) had no
    * repository to report in: the first task that waits for it brings one.
    */
-  private async reportExpiredLogins(task: TaskRecord, specialty: string, agents: AgentInfo[], reported: Set<string>): Promise<void> {
+  private async reportExpiredLogins(task: TaskView, specialty: string, agents: AgentInfo[], reported: Set<string>): Promise<void> {
     for (const agent of agents) {
       if (agent.state !== "session-expired" || reported.has(agent.name)) continue;
       if (specialty !== "general" && !agent.specialties.includes(specialty)) continue;

@@ -1,5 +1,6 @@
 import { knownQueues } from "../../ops/known-queues.js";
 import { queueDepths } from "../../ops/queue-depths.js";
+import { taskCensus } from "../../ops/task-census.js";
 import type { ApiDeps } from "../api-deps.js";
 import type { Route } from "../http-routes.js";
 
@@ -44,7 +45,8 @@ export function statusRoutes(deps: ApiDeps): Route[] {
       method: "GET",
       path: "/api/v1/queues",
       handle: async () => {
-        const [agents, tasks] = await Promise.all([deps.registry.list(), deps.store.recent(500)]);
+        // The recent tasks' queue names (a few fields each, not their records): the dashboard asks every 3 s.
+        const [agents, tasks] = await Promise.all([deps.registry.list(), taskCensus(deps.redis, deps.prefix, 500)]);
         return { queues: await queueDepths(deps.queues, knownQueues(agents, new Set(tasks.map((t) => t.queue)))) };
       },
     },

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ClusterGauges } from "./cluster-gauges.js";
 import { readClusterSnapshot, type ClusterSource } from "./cluster-snapshot.js";
+import type { CensusCache } from "../task-census.js";
 
 /**
  * The app's Prometheus registry. Cluster numbers come from Redis at each scrape (the same on
@@ -46,6 +47,8 @@ export class AppMetrics {
     registers: [this.registry],
   });
   private readonly cluster: ClusterGauges | undefined;
+  /** The task summaries the last scrape read (at most CENSUS_LIMIT), by task id and version. */
+  private readonly census: CensusCache = new Map();
   /** What `droppedSpans` said at the last scrape: the counter goes up by the difference. */
   private droppedSeen = 0;
 
@@ -65,7 +68,7 @@ export class AppMetrics {
 
   /** The exposition text, with the cluster gauges read from Redis just now. */
   async text(): Promise<string> {
-    if (this.source && this.cluster) this.cluster.update(await readClusterSnapshot(this.source), this.now());
+    if (this.source && this.cluster) this.cluster.update(await readClusterSnapshot(this.source, this.census), this.now());
     const dropped = this.droppedSpans();
     if (dropped > this.droppedSeen) this.tracesDropped.inc(dropped - this.droppedSeen);
     this.droppedSeen = Math.max(this.droppedSeen, dropped);

@@ -5,7 +5,7 @@ import { PullRequestFates, type PullRequestFate } from "../../store/pull-request
 import type { TaskQueues } from "../../queue/task-queues.js";
 import { knownQueues } from "../known-queues.js";
 import { queueDepths, type QueueDepth } from "../queue-depths.js";
-import { taskCensus, type TaskSummary } from "../task-census.js";
+import { CENSUS_LIMIT, taskCensus, type CensusCache, type TaskSummary } from "../task-census.js";
 import type { UsageMonitor, UsageReport } from "../usage/usage-monitor.js";
 
 /** Where the cluster's state is read from: the Redis every replica and agent shares. */
@@ -27,9 +27,10 @@ export interface ClusterSnapshot {
   pullRequests: PullRequestFate[];
 }
 
-export async function readClusterSnapshot(source: ClusterSource): Promise<ClusterSnapshot> {
+/** `census`: what the previous scrape read, so that unchanged records are not read again. */
+export async function readClusterSnapshot(source: ClusterSource, census?: CensusCache): Promise<ClusterSnapshot> {
   const [tasks, agents, control, usage, pullRequests] = await Promise.all([
-    taskCensus(source.redis, source.prefix),
+    taskCensus(source.redis, source.prefix, CENSUS_LIMIT, census),
     new AgentRegistry(source.redis, source.prefix).list(),
     new ClusterControl(source.redis, source.prefix).get(),
     source.usage.report(),
