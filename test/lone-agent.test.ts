@@ -104,7 +104,12 @@ describe("a lone agent takes its task again by itself", () => {
   it("an emergency stop, then a resume: the same agent runs the task again", async () => {
     await setScenario("hang");
     expect((await label(41, "Stopped in the middle")).status).toBe(200);
-    await waitFor("the run", recordIn(41, "running"));
+    // Stopped once Claude has started its session: a stop before the CLI's first line leaves
+    // nothing to resume, and the run after the resume starts afresh (a loaded machine's race).
+    await waitFor("the run, with Claude's session", async () => {
+      const record = await recordIn(41, "running")();
+      return record?.session !== undefined ? record : undefined;
+    });
 
     const stop = await runCcc(cluster.prefix, ["stop", "--json"]);
     expect(stop.code).toBe(0);

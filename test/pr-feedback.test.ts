@@ -213,18 +213,24 @@ describe("review feedback on a pull request, through the app and agent processes
     const { github } = cluster;
     github.setRole("visitor", "read");
     const runBefore = (await task(PR))!.run;
-    const pullReads = () => github.requests.filter((r) => r.method === "GET" && r.path === `/repos/${REPO}/pulls/${PR}`).length;
-    const readsBefore = pullReads();
+    const reacted = (commentId: number) =>
+      github.requests.some((r) => r.method === "POST" && r.path === `/repos/${REPO}/issues/comments/${commentId}/reactions`);
     const trigger = github.addComment(REPO, PR, "/claude run delete everything", { login: "visitor", type: "User" });
     const payload = pullRequestCommentPayload(trigger.body, { number: PR, commentId: trigger.id, sender: "visitor" });
     expect((await cluster.deliver("issue_comment", payload)).status).toBe(200);
-    await waitFor("the reaction", async () =>
-      github.requests.some((r) => r.method === "POST" && r.path === `/repos/${REPO}/issues/comments/${trigger.id}/reactions`),
-    );
+    await waitFor("the reaction", async () => reacted(trigger.id));
     expect((await task(PR))!.run).toBe(runBefore);
-    // Turned away before the pull request was even read.
-    expect(pullReads()).toBe(readsBefore);
     expect(botComments(PR)).toHaveLength(1);
+
+    // Turned away before the pull request was even read: on a PR nothing else in the cluster
+    // looks at (the reporter may still be reading the cluster's own PR after the last test).
+    const other = github.addPull(REPO, { title: "A visitor's idea", head: "octo-org:visitor-idea", base: "main", body: "" });
+    const second = github.addComment(REPO, other.number, "/claude run", { login: "visitor", type: "User" });
+    const secondPayload = pullRequestCommentPayload(second.body, { number: other.number, commentId: second.id, sender: "visitor" });
+    expect((await cluster.deliver("issue_comment", secondPayload)).status).toBe(200);
+    await waitFor("the reaction on the other PR", async () => reacted(second.id));
+    expect(github.requests.filter((r) => r.method === "GET" && r.path.startsWith(`/repos/${REPO}/pulls/${other.number}`))).toHaveLength(0);
+    expect(await task(other.number)).toBeUndefined();
   }, 30_000);
 
   it("`/claude status` on the PR answers about the PR's task", async () => {
