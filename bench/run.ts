@@ -22,6 +22,14 @@ const benches: Bench[] = [
   { name: "dispatch", run: async () => (await import("./dispatch.js")).benchDispatch() },
   { name: "ci-fix", run: async () => (await import("./ci-fix.js")).benchCiFix() },
   { name: "tracing", run: async () => (await import("./tracing.js")).benchTracing() },
+  {
+    name: "idle-agents",
+    // `npm run bench -- idle-agents 10`: fewer agents than the default 100.
+    run: async () => {
+      const agents = process.argv.slice(2).find((arg) => /^\d+$/.test(arg));
+      return (await import("./idle-agents.js")).benchIdleAgents(agents !== undefined ? { agents: Number(agents) } : {});
+    },
+  },
   // Needs dist/: `npm run bench` builds first.
   { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {
@@ -38,7 +46,7 @@ const benches: Bench[] = [
   },
 ];
 
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((arg) => !/^\d+$/.test(arg));
 const started = new Date();
 console.log(`# claude-code-cluster benchmarks`);
 console.log(`started ${started.toISOString()} on ${describeMachine()}`);
