@@ -160,16 +160,14 @@ export async function benchIdleAgents(options: IdleAgentsOptions = {}): Promise<
 
     const many = await timeTasks();
 
-    // The probe's own: INFO twice, CLIENT LIST once, CLIENT SETNAME-named; less than one a second.
-    const own = new Map([
-      ["info", 2],
-      ["client|list", 1],
-    ]);
+    // The probe's own between the two counts: the first count's INFO all and the second's INFO
+    // clients (a command is counted once it has run).
+    const ownInfo = 2;
     const byName = [...after.byName]
-      .map(([name, calls]) => [name, calls - (before.byName.get(name) ?? 0) - (own.get(name) ?? 0)] as const)
+      .map(([name, calls]) => [name, calls - (before.byName.get(name) ?? 0) - (name === "info" ? ownInfo : 0)] as const)
       .filter(([, calls]) => calls > 0)
       .sort((a, b) => b[1] - a[1]);
-    const processed = after.processed - before.processed - 3;
+    const processed = after.processed - before.processed - ownInfo;
     const perAgentSent = processed / seconds / count;
     const perAgentAll = byName.reduce((s, [, c]) => s + c, 0) / seconds / count;
     const connections = after.clients - 1;
