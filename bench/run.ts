@@ -24,6 +24,14 @@ const benches: Bench[] = [
   { name: "tracing", run: async () => (await import("./tracing.js")).benchTracing() },
   // Needs dist/ (the app and ccc run built); about 4 minutes, most of it filling 100,000 tasks.
   { name: "backlog", run: async () => (await import("./backlog.js")).benchBacklog() },
+  {
+    name: "idle-agents",
+    // `npm run bench -- idle-agents 10`: fewer agents than the default 100.
+    run: async () => {
+      const agents = process.argv.slice(2).find((arg) => /^\d+$/.test(arg));
+      return (await import("./idle-agents.js")).benchIdleAgents(agents !== undefined ? { agents: Number(agents) } : {});
+    },
+  },
   // Needs dist/: `npm run bench` builds first.
   { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {
@@ -40,7 +48,7 @@ const benches: Bench[] = [
   },
 ];
 
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((arg) => !/^\d+$/.test(arg));
 const started = new Date();
 console.log(`# claude-code-cluster benchmarks`);
 console.log(`started ${started.toISOString()} on ${describeMachine()}`);

@@ -87,6 +87,30 @@ describe("periodic passes over a backlog longer than their page", () => {
     expect(reads.take().records).toBe(PAGE);
   });
 
+  it("a running task whose job vanished is found at the first pass, however far past the page its id is; the running index follows the state", async () => {
+    for (let n = 1; n <= TASKS; n++) await deps.queues.add(await claimTestTask(deps, { number: n }));
+    const last = `octo-org/hello#${TASKS}`;
+    // The newest task, on the last page: its agent took it, then its job vanished (the agent's PC died with Redis losing the job).
+    expect(await deps.store.update(last, { state: "running", agent: "pc-gone", startedAt: Date.now() }, ["queued"])).toBe(true);
+    expect(await deps.queues.removeWaiting("tasks-general", `${last}@1`)).toBe(true);
+    expect(await deps.store.runningIds()).toEqual([last]);
+
+    const reconciler = new Reconciler({ ...deps, redis: reconcilerRedis, store: new TaskStore(reconcilerRedis, prefix), pageSize: PAGE });
+    await reconciler.tick();
+    const task = await deps.store.get(last);
+    expect(task?.state).toBe("failed");
+    expect(task?.failure?.message).toContain("its queue job disappeared while");
+    // Out of the running index with the state that took it out of running.
+    expect(await deps.store.runningIds()).toEqual([]);
+
+    // A new run of the task starts queued, not in the index; taking it puts it back.
+    const again = await claimTestTask(deps, { number: TASKS });
+    expect(again.run).toBe(2);
+    expect(await deps.store.runningIds()).toEqual([]);
+    expect(await deps.store.update(last, { state: "running", agent: "pc-2" }, ["queued"])).toBe(true);
+    expect(await deps.store.runningIds()).toEqual([last]);
+  });
+
   it("a backlog no longer than the page is read whole at every pass, as before paging", async () => {
     for (let n = 1; n <= 5; n++) await deps.queues.add(await claimTestTask(deps, { number: n }));
     const reads = countTaskReads(reconcilerRedis, prefix);

@@ -145,4 +145,17 @@ describe("FetchLoop: one order over every queue an agent serves", () => {
     await waitFor("both tasks running", async () => a.ran.length + b.ran.length === 2, 30_000);
     expect([a.ran.length, b.ran.length]).toEqual([1, 1]);
   });
+
+  it("five tasks queued at once wake five idle agents at once, with no poll", async () => {
+    prefix = randomPrefix();
+    const five = await Promise.all(Array.from({ length: 5 }, () => startAgent(["tasks-general"], { idlePollMs: 60_000, holdMs: 5_000 })));
+    await waitFor("every loop blocking", async () => ((await redis.client("LIST")) as string).split("cmd=bzpopmin").length - 1 >= 5, 10_000);
+    const queued = Date.now();
+    await queue("tasks-general").addBulk(Array.from({ length: 5 }, (_, i) => ({ name: `bulk-${i}`, data: {} })));
+    // Each holds its task 5 s: all five running at once means none waited for its poll.
+    await waitFor("all five running", async () => five.every((agent) => agent.ran.length === 1), 30_000);
+    const last = Math.max(...five.map((agent) => agent.ran[0]!.at));
+    console.info(`figure: five idle agents, five tasks in one bulk: the last started ${last - queued} ms after the bulk`);
+    expect(last - queued).toBeLessThan(5_000);
+  });
 });

@@ -37,6 +37,7 @@ import { workGate, type GateState } from "./work-gate.js";
 import { FetchLoop } from "./fetch-loop.js";
 import { RepoFilter } from "./repo-filter.js";
 import { startTaskWorkers, type TaskWorker } from "./task-worker.js";
+import { agentConnectionName } from "./agent-connection-name.js";
 
 export interface AgentDeps {
   redis: Redis;
@@ -49,7 +50,7 @@ export interface AgentDeps {
   usageResetMarginMs?: number;
   /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. @defaultValue 30000 */
   lockDurationMs?: number;
-  /** Longest an idle agent waits before looking at its queues again, if no queue marker woke it. @defaultValue 5000 */
+  /** Longest an idle agent waits before looking at its queues again, if no queue marker woke it. @defaultValue 60000 */
   idlePollMs?: number;
   /** `CCC_TASK_SECRET`: a job no key of it signed is refused. Without it the constructor throws. */
   taskSecrets?: TaskSecrets;
@@ -58,6 +59,13 @@ export interface AgentDeps {
 const VERSION = "0.1.0";
 /** How often an idle agent looks for kept worktrees whose task ended elsewhere. */
 const KEPT_SWEEP_MS = 10 * 60_000;
+/** How often an agent running tasks re-reads what the control channel announces (a cancel among them). */
+const RESYNC_MS = 2_000;
+/**
+ * How often an idle agent does: a message can only be missed while its subscriber reconnects,
+ * which re-reads at once, and the budget gate (announced too) is read again before any fetch.
+ */
+const IDLE_RESYNC_MS = 60_000;
 
 /**
  * An agent daemon: one fetch loop over its specialties' queues and `general` (most urgent,
@@ -104,7 +112,7 @@ export class Agent {
     this.nameClaim = new NameClaim({ redis: deps.redis, prefix, name: options.name, ttlMs: options.heartbeatTtlSeconds * 1000 });
     this.pauses = new AccountPauses(deps.redis, prefix);
     this.control = new ClusterControl(deps.redis, prefix);
-    this.subscriber = deps.redis.duplicate();
+    this.subscriber = deps.redis.duplicate({ connectionName: `${agentConnectionName(options.name)}:control` });
     const events = new EventQueue({ connection: deps.redis, prefix });
     const runClaude = deps.runClaude ?? realRunClaude;
     const probe = () => probeLogin(runClaude, { bin: options.claudeBin, cwd: options.workdir, log: this.log });
@@ -176,6 +184,8 @@ export class Agent {
     // Worktrees kept for tasks that ended while this agent was away, or over a lowered limit.
     await this.sweepKept();
     await subscribeControl(this.subscriber, this.options.CCC_PREFIX, this.log, (message) => this.onControl(message));
+    // Pub/sub drops what is published while the subscriber is away: re-read the state once it is back.
+    this.subscriber.on("ready", () => void this.resync().catch(() => {}));
     this.mode = (await this.control.get()).mode;
     this.limit.apply(await this.pauses.get(this.options.account));
     await this.budget.refresh();
@@ -202,14 +212,24 @@ export class Agent {
       capacity: () => (this.gate.open ? this.options.concurrency : 0),
       // An account on course to overspend its budget keeps what is left for urgent and high tasks.
       admits: (priority) => this.budget.admits(priority),
+      // The gate as stored, once work waits: a message this agent missed cannot let a task through.
+      refresh: () => this.refreshBudget(),
       log: this.log,
+      connectionName: `${agentConnectionName(this.options.name)}:fetch`,
       ...(this.deps.idlePollMs !== undefined ? { idlePollMs: this.deps.idlePollMs } : {}),
     });
     this.fetcher.start();
     const beat = (this.options.heartbeatTtlSeconds * 1000) / 3;
     this.timers.push(setInterval(() => void this.heartbeat().catch(() => {}), beat));
     // Pub/sub can miss a message while reconnecting; the stored state is the truth.
-    this.timers.push(setInterval(() => void this.resync().catch(() => {}), 2_000));
+    let lastResync = this.now();
+    this.timers.push(
+      setInterval(() => {
+        if (this.running.size === 0 && this.now() - lastResync < IDLE_RESYNC_MS) return;
+        lastResync = this.now();
+        void this.resync().catch(() => {});
+      }, RESYNC_MS),
+    );
     // Tasks that end elsewhere (cancelled while queued, failed by the reconciler) while this agent idles.
     this.timers.push(setInterval(() => void this.sweepKept(), KEPT_SWEEP_MS));
     await this.login.verify("start");
@@ -302,6 +322,12 @@ export class Agent {
       case "verify-login":
         if (message.agent === this.options.name) await this.login.verify("request");
         return;
+      case "budget-gates": {
+        const before = this.gateInputs();
+        this.budget.apply(message.gates);
+        if (this.gateInputs() !== before) this.applyGate();
+        return;
+      }
     }
   }
 
@@ -313,12 +339,25 @@ export class Agent {
     }
     // A closed session-timeout issue whose message this agent missed while reconnecting.
     if (this.login.state === "expired") await this.login.verifyIfIssueClosed();
+    const before = this.gateInputs();
     const [control, pause] = await Promise.all([this.control.get(), this.pauses.get(this.options.account)]);
     this.mode = control.mode;
     if (pause) this.limit.apply(pause);
     await this.budget.refresh();
-    // Also wakes the fetch loop if a change reached this process only through the stored state.
-    this.applyGate();
+    // A change that reached this process only through the stored state: apply it and wake the
+    // fetch loop. Nothing changed: no heartbeat and no look at the queues beyond the timers'.
+    if (this.gateInputs() !== before) this.applyGate();
+  }
+
+  private async refreshBudget(): Promise<void> {
+    const before = this.gateInputs();
+    await this.budget.refresh();
+    if (this.gateInputs() !== before) this.applyGate();
+  }
+
+  /** What the gate is decided by and the heartbeat shows, beyond the running tasks. */
+  private gateInputs(): string {
+    return JSON.stringify([this.mode, this.limit.until, this.login.state, this.budget.info ?? null]);
   }
 
   private async heartbeat(): Promise<void> {

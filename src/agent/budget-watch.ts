@@ -1,7 +1,7 @@
 import type { Logger } from "../shared/logger.js";
 import { bullmqPriority } from "../shared/priority.js";
 import type { AgentInfo } from "../store/agent-registry.js";
-import type { BudgetGate, BudgetGates } from "../store/budget-gates.js";
+import { liveGate, type BudgetGate, type BudgetGates } from "../store/budget-gates.js";
 
 export interface BudgetWatchOptions {
   gates: BudgetGates;
@@ -37,8 +37,21 @@ export class BudgetWatch {
 
   /** Re-reads the gate; a change of level is logged. */
   async refresh(): Promise<void> {
-    const { gates, account, now, log } = this.options;
-    const gate = await gates.get(account, now());
+    this.set(await this.options.gates.get(this.options.account, this.options.now()));
+  }
+
+  /** Takes this account's gate from the gates the app announced. */
+  apply(announced: readonly BudgetGate[]): void {
+    this.set(
+      liveGate(
+        announced.find((gate) => gate.account === this.options.account),
+        this.options.now(),
+      ),
+    );
+  }
+
+  private set(gate: BudgetGate | undefined): void {
+    const { account, log } = this.options;
     const level = gate?.level ?? "ok";
     if (level !== this.level) {
       if (level === "ok") log.info({ account }, "budget: taking every task again");

@@ -12,9 +12,16 @@ export interface FetchLoopOptions {
   /** Whether a task of this BullMQ priority may start now (an account near its budget takes only urgent and high). */
   admits: (priority: number) => boolean;
   log: Logger;
-  /** Longest wait before looking at the queues again when nothing woke the loop. @defaultValue 5000 */
+  /** Re-reads what `admits` decides by, when the queues hold work (an idle agent reads it less often). */
+  refresh?: () => Promise<void>;
+  /**
+   * Longest wait before looking at the queues again when nothing woke the loop: only a safety
+   * net, since new and due jobs wake it through their markers. @defaultValue 60000
+   */
   idlePollMs?: number;
   now?: () => number;
+  /** `CLIENT SETNAME` of the loop's blocking connection, to tell it apart in `CLIENT LIST`. */
+  connectionName?: string;
 }
 
 /**
@@ -22,7 +29,15 @@ export interface FetchLoopOptions {
  * task any of them holds, so an urgent `general` task never waits behind a low `backend` one.
  * Idle, it blocks on the queues' BullMQ markers (new or due jobs wake it within milliseconds)
  * and on a timer for the next delayed job; `wake()` (the gate opened, a task ended) looks again.
+ * BullMQ keeps one marker however many jobs wait, and one blocked agent takes it: an agent that
+ * fetched a job puts a marker back, so the next idle agent wakes for what is left.
  */
+const DEFAULT_IDLE_POLL_MS = 60_000;
+/** How soon an agent looks again while the queues hold only work it may not take now (its budget). */
+const HELD_BACK_POLL_MS = 5_000;
+/** BullMQ's base marker: "a job is waiting" (`addBaseMarkerIfNeeded`). */
+const BASE_MARKER = "0";
+
 export class FetchLoop {
   private readonly byQueue: Map<string, TaskWorker>;
   private readonly inFlight = new Set<Promise<void>>();
@@ -38,7 +53,7 @@ export class FetchLoop {
 
   constructor(private readonly options: FetchLoopOptions) {
     this.byQueue = new Map(options.workers.map((worker) => [worker.name, worker]));
-    this.blocker = options.redis.duplicate();
+    this.blocker = options.redis.duplicate(options.connectionName ? { connectionName: options.connectionName } : {});
     this.blocker.on("error", () => {});
     this.now = options.now ?? Date.now;
   }
@@ -80,14 +95,23 @@ export class FetchLoop {
 
   private async step(): Promise<void> {
     this.dirty = false;
-    const idlePollMs = this.options.idlePollMs ?? 5_000;
+    const idlePollMs = this.idlePollMs;
     if (this.inFlight.size >= this.options.capacity()) return this.wait(idlePollMs, false);
     const now = this.now();
     const peek = await peekQueues(this.options.redis, this.options.workers, now);
+    if (peek.heads.length > 0 && this.options.refresh) {
+      await this.options.refresh();
+      // The gate closed on what was read: the wake-up this agent may have taken is another's.
+      if (this.inFlight.size >= this.options.capacity()) return this.passMarkers(peek.heads.map((h) => h.queue));
+    }
     const head = pickHead(peek.heads, this.options.admits);
     if (!head) {
       const untilDue = peek.nextDueAt === undefined ? idlePollMs : Math.max(1, Math.min(idlePollMs, peek.nextDueAt - now));
-      return this.wait(untilDue, true);
+      if (peek.heads.length === 0) return this.wait(untilDue, true);
+      // Work this agent may not take now: the wake-up it may have taken is another agent's, and
+      // blocking on markers again would only take it back.
+      await this.passMarkers(peek.heads.map((h) => h.queue));
+      return this.wait(Math.min(untilDue, HELD_BACK_POLL_MS), false);
     }
     if (this.stopped) return;
     const worker = this.byQueue.get(head.queue)!;
@@ -106,6 +130,19 @@ export class FetchLoop {
         this.wake();
       });
     this.inFlight.add(run);
+    // A failure here only leaves the rest to the next marker or the idle poll.
+    void this.passMarkers([head.queue]).catch(() => {});
+  }
+
+  private get idlePollMs(): number {
+    return this.options.idlePollMs ?? DEFAULT_IDLE_POLL_MS;
+  }
+
+  /** Sets the queues' markers, so an idle agent blocked on them wakes and looks. */
+  private async passMarkers(queues: readonly string[]): Promise<void> {
+    const pass = this.options.redis.pipeline();
+    for (const name of new Set(queues)) pass.zadd(queueKey(this.byQueue.get(name)!, "marker"), 0, BASE_MARKER);
+    await pass.exec();
   }
 
   /** Waits for `wake()`, the timeout, or (idle) a BullMQ marker on any of the queues. */
@@ -131,7 +168,7 @@ export class FetchLoop {
   private block(): Promise<void> {
     this.pendingBlock ??= (async () => {
       const markers = this.options.workers.map((worker) => queueKey(worker, "marker"));
-      const seconds = (this.options.idlePollMs ?? 5_000) / 1000;
+      const seconds = this.idlePollMs / 1000;
       try {
         const popped = await this.blocker.bzpopmin(...markers, seconds);
         if (popped && (this.stopped || this.inFlight.size >= this.options.capacity())) {

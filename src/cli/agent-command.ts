@@ -1,5 +1,6 @@
 import { checkClaudeBinary } from "../claude/run-claude.js";
 import { Agent } from "../agent/agent.js";
+import { agentConnectionName } from "../agent/agent-connection-name.js";
 import { readAgentOptions, loadAgentEnvFile, type AgentFlags } from "../config/agent-options.js";
 import { requireTaskSecret } from "../config/task-secret.js";
 import { connectRedis } from "../shared/connect-redis.js";
@@ -28,6 +29,10 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   if (!claude.ok) throw new UserFacingError(claude.message, { code: "claude-missing" });
   const redis = await connectRedis(topology);
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
+  // Named, as the agent names the two it opens, so `CLIENT LIST` tells whose connections these are;
+  // ioredis names it again on every reconnect.
+  redis.options.connectionName = agentConnectionName(options.name);
+  await redis.client("SETNAME", redis.options.connectionName);
 
   const agent = new Agent(options, {
     redis,

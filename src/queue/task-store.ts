@@ -11,7 +11,8 @@ import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrie
  */
 const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt", "session"] as const;
 
-// Creates run n+1 unless a live run exists. KEYS[1] task hash, KEYS[2] recent-tasks zset;
+// Creates run n+1 unless a live run exists. KEYS[1] task hash, KEYS[2] recent-tasks zset,
+// KEYS[3] running-tasks zset (a new run is not running);
 // ARGV[1] JSON of live states, ARGV[2] JSON of the new record without run/version/jobId,
 // ARGV[3] JSON list of kept fields, ARGV[4] task id, ARGV[5] queued-at score,
 // ARGV[6] prefix of task hash keys, ARGV[7] score before which an id may be stale.
@@ -44,13 +45,15 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT
   if redis.call('EXISTS', ARGV[6] .. id) == 0 then redis.call('ZREM', KEYS[2], id) end
 end
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[4])
 return {1, tostring(run)}
 `;
 
 // Applies a patch only while the state is one of ARGV[1] (empty list: every state).
-// KEYS[1] task hash; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version;
+// KEYS[1] task hash, KEYS[2] running-tasks zset; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version;
 // ARGV[4] JSON of final states; ARGV[5] retention in ms; ARGV[6] JSON object of fields that
-// must hold these encoded values (a version as read, the run's lease) or nothing changes.
+// must hold these encoded values (a version as read, the run's lease) or nothing changes;
+// ARGV[7] the time, ARGV[8] the task id.
 const TRANSITION = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 for k, v in pairs(cjson.decode(ARGV[6])) do
@@ -74,9 +77,21 @@ if patch['state'] and patch['state'] ~= '__delete__' then
   for _, s in ipairs(cjson.decode(ARGV[4])) do if s == cjson.decode(patch['state']) then final = true end end
   if final then redis.call('PEXPIRE', KEYS[1], ARGV[5]) else redis.call('PERSIST', KEYS[1]) end
 end
+-- The running tasks' index, kept with the state in the same step: the reconciler checks every
+-- running task at each pass, however long the backlog it pages through.
+if patch['state'] then
+  if patch['state'] ~= '__delete__' and cjson.decode(patch['state']) == 'running' then
+    redis.call('ZADD', KEYS[2], ARGV[7], ARGV[8])
+  else
+    redis.call('ZREM', KEYS[2], ARGV[8])
+  end
+end
 if ARGV[3] == '1' then return redis.call('HINCRBY', KEYS[1], 'version', 1) end
 return 1
 `;
+
+/** More running tasks than this is a fleet the reconciler's page covers over several passes. */
+const RUNNING_LIMIT = 5_000;
 
 export type TaskPatch = { [K in keyof TaskRecord]?: TaskRecord[K] | null };
 
@@ -122,9 +137,10 @@ export class TaskStore {
   async claim(record: Omit<TaskRecord, "run" | "version" | "jobId">): Promise<ClaimResult> {
     const [created, run] = (await this.redis.eval(
       CLAIM,
-      2,
+      3,
       this.key(record.taskId),
       `${this.prefix}:tasks`,
+      this.runningKey(),
       JSON.stringify(LIVE_STATES),
       JSON.stringify(encode(record as TaskPatch)),
       JSON.stringify(KEPT_ACROSS_RUNS),
@@ -169,6 +185,19 @@ export class TaskStore {
     await this.apply(taskId, patch, undefined, false, where);
   }
 
+  /**
+   * Ids of the tasks whose record says `running`, longest running first: as many as agents run
+   * at once. Kept by the same scripts that change a task's state; a task that was running when
+   * a release without this index stopped is not in it until its next state change.
+   */
+  async runningIds(limit = RUNNING_LIMIT): Promise<string[]> {
+    return this.redis.zrange(this.runningKey(), 0, limit - 1);
+  }
+
+  private runningKey(): string {
+    return `${this.prefix}:tasks:running`;
+  }
+
   /** Most recently queued tasks first. */
   async recent(limit = 50): Promise<TaskRecord[]> {
     const ids = await this.redis.zrevrange(`${this.prefix}:tasks`, 0, limit - 1);
@@ -179,8 +208,9 @@ export class TaskStore {
   private async apply(taskId: string, patch: TaskPatch, from: readonly TaskState[] | undefined, bump: boolean, where: TaskCondition = {}): Promise<number> {
     return (await this.redis.eval(
       TRANSITION,
-      1,
+      2,
       this.key(taskId),
+      this.runningKey(),
       JSON.stringify(from ?? []),
       JSON.stringify(encode(patch)),
       bump ? "1" : "0",
@@ -188,6 +218,8 @@ export class TaskStore {
       String(this.retentionMs),
       // `version` is stored as a plain integer (HINCRBY), every other field JSON-encoded.
       JSON.stringify(Object.fromEntries(Object.entries(where).map(([k, v]) => [k, k === "version" ? String(v) : JSON.stringify(v)]))),
+      String(Date.now()),
+      taskId,
     )) as number;
   }
 }

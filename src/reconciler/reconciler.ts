@@ -151,12 +151,18 @@ export class Reconciler {
     }
   }
 
-  /** Ids of the live tasks in the next page of the recent-tasks index (finished ones skipped cheaply). */
+  /**
+   * Every running task (a dead agent's is found at the next pass, whatever the backlog), then
+   * the live tasks in the next page of the recent-tasks index (finished ones skipped cheaply).
+   */
   private async livePage(): Promise<string[]> {
     const { redis, prefix, store } = this.options;
-    const page = await liveTaskPage(redis, store, prefix, this.cursor, this.options.pageSize ?? RECONCILE_PAGE_SIZE);
+    const [running, page] = await Promise.all([
+      store.runningIds(),
+      liveTaskPage(redis, store, prefix, this.cursor, this.options.pageSize ?? RECONCILE_PAGE_SIZE),
+    ]);
     this.cursor = page.next;
-    return page.ids;
+    return [...new Set([...running, ...page.ids])];
   }
 
   private async sessionIssues(agents: AgentInfo[]): Promise<Map<string, string>> {

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { parseStored } from "../shared/parse-stored.js";
+import { budgetGateSchema, controlChannel, encodeControl } from "./control-channel.js";
 
 /**
  * What a budget lets an account's agents take now. `tight`: at the rate it has spent lately the
@@ -19,13 +20,7 @@ export interface BudgetGate {
   at: number;
 }
 
-const budgetGateSchema = z.object({
-  account: z.string(),
-  level: z.enum(["ok", "tight", "spent"]),
-  until: z.number().optional(),
-  message: z.string(),
-  at: z.number(),
-}) satisfies z.ZodType<BudgetGate>;
+budgetGateSchema satisfies z.ZodType<BudgetGate>;
 
 /**
  * A gate the app has not renewed for this long is ignored: the app that computes them (its
@@ -40,15 +35,19 @@ export class BudgetGates {
 
   constructor(
     private readonly redis: Redis,
-    prefix = "ccc",
+    private readonly prefix = "ccc",
   ) {
     this.key = `${prefix}:budget-gates`;
   }
 
-  /** Replaces every account's gate with these: an account whose budget was removed has none. */
+  /**
+   * Replaces every account's gate with these: an account whose budget was removed has none.
+   * Announced on the control channel too, so idle agents need not read the gates to see a change.
+   */
   async replace(gates: readonly BudgetGate[]): Promise<void> {
     const multi = this.redis.multi().del(this.key);
     if (gates.length > 0) multi.hset(this.key, Object.fromEntries(gates.map((gate) => [gate.account, JSON.stringify(gate)])));
+    multi.publish(controlChannel(this.prefix), encodeControl({ type: "budget-gates", gates: [...gates] }));
     await multi.exec();
   }
 
@@ -56,7 +55,11 @@ export class BudgetGates {
   async get(account: string, now: number): Promise<BudgetGate | undefined> {
     const raw = await this.redis.hget(this.key, account);
     if (raw === null) return undefined;
-    const gate = parseStored(budgetGateSchema, raw, `${this.key} ${account}`);
-    return now - gate.at > BUDGET_GATE_MAX_AGE_MS ? undefined : gate;
+    return liveGate(parseStored(budgetGateSchema, raw, `${this.key} ${account}`), now);
   }
+}
+
+/** The gate, unless the app stopped renewing it (`BUDGET_GATE_MAX_AGE_MS`). */
+export function liveGate(gate: BudgetGate | undefined, now: number): BudgetGate | undefined {
+  return gate && now - gate.at <= BUDGET_GATE_MAX_AGE_MS ? gate : undefined;
 }

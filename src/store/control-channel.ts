@@ -4,7 +4,8 @@ import type { Logger } from "../shared/logger.js";
 
 /**
  * The one pub/sub channel from the app, the CLI and the API to every agent. Messages are
- * hints: agents re-read the state they announce every 2 s, so a lost message costs 2 s.
+ * hints: the state they announce is stored too, and an agent re-reads it when its subscriber
+ * reconnects (the only time it can miss one), every 2 s while it runs tasks and every 60 s idle.
  */
 export function controlChannel(prefix: string): string {
   return `${prefix}:control`;
@@ -31,6 +32,17 @@ export const accountPauseSchema = z.object({
   guessed: z.boolean(),
 });
 
+/** An account's budget gate as stored and announced (`BudgetGates`' `BudgetGate`). */
+export const budgetGateSchema = z.object({
+  account: z.string(),
+  level: z.enum(["ok", "tight", "spent"]),
+  /** `spent`: when the window has rolled over enough for the account to work again. */
+  until: z.number().optional(),
+  message: z.string(),
+  /** When the app computed it. */
+  at: z.number(),
+});
+
 /** Every message on the control channel, told apart by `type`. */
 export const controlMessageSchema = z.discriminatedUnion("type", [
   /** A running task was cancelled: the agent running it aborts and pushes nothing. */
@@ -41,6 +53,8 @@ export const controlMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("account-paused"), pause: accountPauseSchema }),
   /** One agent should check its Claude login again (its session-timeout issue was closed). */
   z.object({ type: z.literal("verify-login"), agent: z.string() }),
+  /** The app's usage monitor wrote every account's budget gate: each agent takes its account's. */
+  z.object({ type: z.literal("budget-gates"), gates: z.array(budgetGateSchema) }),
 ]);
 
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
