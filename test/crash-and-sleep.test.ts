@@ -11,6 +11,7 @@ import { branchCommits } from "./helpers/git-origin.js";
 import { closeIntakeDeps, intakeDeps } from "./helpers/intake.js";
 import { labeledPayload } from "./helpers/payloads.js";
 import { claimTestTask } from "./helpers/tasks.js";
+import { duplicateClient } from "../src/shared/redis-client.js";
 
 const REPO = "octo-org/hello";
 
@@ -181,7 +182,7 @@ describe("the reconciler: no task stays running without a live job", () => {
 
   it("fails a task whose job failed by stalling, and one whose job vanished, each with a comment saying what to do", async () => {
     const deps = intakeDeps(cluster.redis, cluster.prefix);
-    const worker = new Worker(taskQueueName("general"), null, { connection: cluster.redis.duplicate(), prefix: cluster.prefix, autorun: false });
+    const worker = new Worker(taskQueueName("general"), null, { connection: duplicateClient(cluster.redis), prefix: cluster.prefix, autorun: false });
     try {
       for (const number of [81, 82]) {
         const data = await claimTestTask(deps, { number, installationId: 4242 });
@@ -217,7 +218,7 @@ describe("the reconciler: no task stays running without a live job", () => {
 
   it("reports a push again when the task's pushed event is gone, and the task ends with its PR", async () => {
     const deps = intakeDeps(cluster.redis, cluster.prefix);
-    const worker = new Worker(taskQueueName("general"), null, { connection: cluster.redis.duplicate(), prefix: cluster.prefix, autorun: false });
+    const worker = new Worker(taskQueueName("general"), null, { connection: duplicateClient(cluster.redis), prefix: cluster.prefix, autorun: false });
     try {
       const data = await claimTestTask(deps, { number: 83, installationId: 4242 });
       await deps.queues.add(data);

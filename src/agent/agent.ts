@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { UnrecoverableError, WaitingError, type Job } from "bullmq";
-import type { Redis } from "ioredis";
+import { duplicateClient, type RedisClient } from "../shared/redis-client.js";
 import { runClaude as realRunClaude } from "../claude/run-claude.js";
 import { runTestCommand } from "./run-test-command.js";
 import type { AgentOptions } from "../config/agent-options.js";
@@ -40,7 +40,7 @@ import { startTaskWorkers, type TaskWorker } from "./task-worker.js";
 import { agentConnectionName } from "./agent-connection-name.js";
 
 export interface AgentDeps {
-  redis: Redis;
+  redis: RedisClient;
   log?: Logger;
   runClaude?: TaskContext["runClaude"];
   now?: () => number;
@@ -83,7 +83,7 @@ export class Agent {
   private readonly nameClaim: NameClaim;
   private readonly pauses: AccountPauses;
   private readonly control: ClusterControl;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: number;
@@ -112,7 +112,7 @@ export class Agent {
     this.nameClaim = new NameClaim({ redis: deps.redis, prefix, name: options.name, ttlMs: options.heartbeatTtlSeconds * 1000 });
     this.pauses = new AccountPauses(deps.redis, prefix);
     this.control = new ClusterControl(deps.redis, prefix);
-    this.subscriber = deps.redis.duplicate({ connectionName: `${agentConnectionName(options.name)}:control` });
+    this.subscriber = duplicateClient(deps.redis, `${agentConnectionName(options.name)}:control`);
     const events = new EventQueue({ connection: deps.redis, prefix });
     const runClaude = deps.runClaude ?? realRunClaude;
     const probe = () => probeLogin(runClaude, { bin: options.claudeBin, cwd: options.workdir, log: this.log });

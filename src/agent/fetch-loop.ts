@@ -1,11 +1,11 @@
-import type { Redis } from "ioredis";
+import { duplicateClient, type RedisClient } from "../shared/redis-client.js";
 import type { Logger } from "../shared/logger.js";
 import { peekQueues, pickHead, queueKey } from "./queue-heads.js";
 import type { TaskWorker } from "./task-worker.js";
 
 export interface FetchLoopOptions {
   /** Reads the queues' heads. */
-  redis: Redis;
+  redis: RedisClient;
   workers: readonly TaskWorker[];
   /** How many tasks may run at once right now: 0 while the agent's gate is closed. */
   capacity: () => number;
@@ -41,7 +41,7 @@ const BASE_MARKER = "0";
 export class FetchLoop {
   private readonly byQueue: Map<string, TaskWorker>;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly blocker: Redis;
+  private readonly blocker: RedisClient;
   private readonly now: () => number;
   private stopped = false;
   /** Set by `wake()`; a wait that starts while it is set returns at once, so no wake is lost. */
@@ -53,7 +53,7 @@ export class FetchLoop {
 
   constructor(private readonly options: FetchLoopOptions) {
     this.byQueue = new Map(options.workers.map((worker) => [worker.name, worker]));
-    this.blocker = options.redis.duplicate(options.connectionName ? { connectionName: options.connectionName } : {});
+    this.blocker = duplicateClient(options.redis, options.connectionName);
     this.blocker.on("error", () => {});
     this.now = options.now ?? Date.now;
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { ago } from "../shared/ago.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
@@ -38,7 +38,7 @@ export class AgentNameTakenError extends UserFacingError {
 }
 
 export interface NameClaimOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   name: string;
   /** How long the name stays taken after the last renewal: the heartbeat TTL, so a crashed agent's name is free when it leaves the registry. */

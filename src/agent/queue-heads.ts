@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { bullmqPriority } from "../shared/priority.js";
 
 /** The BullMQ keys of one task queue that the fetch order reads. */
@@ -41,7 +41,7 @@ const UNRANKED = bullmqPriority("normal");
  * plain wait list, else the most urgent of the prioritized set; and a delayed job that is due,
  * which that same fetch promotes first. Two round trips whatever the number of queues.
  */
-export async function peekQueues(redis: Redis, queues: readonly QueueKeys[], now: number): Promise<QueuePeek> {
+export async function peekQueues(redis: RedisClient, queues: readonly QueueKeys[], now: number): Promise<QueuePeek> {
   const peek = redis.pipeline();
   for (const queue of queues) {
     peek.lindex(queueKey(queue, "wait"), -1);

@@ -1,5 +1,5 @@
 import { Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { Logger } from "../shared/logger.js";
 
 /**
@@ -48,13 +48,13 @@ export class TaskWorker extends Worker {
     }
   }
 
-  private get redis(): Redis {
-    return this.opts.connection as Redis;
+  private get redis(): RedisClient {
+    return this.opts.connection as RedisClient;
   }
 }
 
 export interface TaskWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** BullMQ lock; renewed while this process lives, so a dead agent's task is retaken after it. */
   lockDurationMs: number;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { AgentRegistry } from "../store/agent-registry.js";
 import type { ClusterControl } from "../store/cluster-control.js";
 import type { AppMetrics } from "../ops/metrics/app-metrics.js";
@@ -11,7 +11,7 @@ import type { ApiAccess } from "./api-access.js";
 
 /** What the control API, /metrics and the dashboard read and steer. */
 export interface ApiDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   store: TaskStore;
   queues: TaskQueues;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { GetOctokit } from "../github/github-client.js";
 import type { EventQueue } from "../queue/event-queue.js";
 import type { TaskQueues } from "../queue/task-queues.js";
@@ -7,7 +7,7 @@ import type { Logger } from "../shared/logger.js";
 
 /** What holding, checking and releasing a blocked task touch: the intake's stores, and GitHub to read blockers. */
 export interface DependencyDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   store: TaskStore;
   queues: TaskQueues;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { AgentRegistry } from "../store/agent-registry.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
@@ -16,7 +16,7 @@ export interface OpsRepoClient {
 
 /** Everything the webhook handlers touch. None of it writes to GitHub. */
 export interface IntakeDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** How long a delivery waits for a Redis that is away before it is answered 503. @defaultValue REDIS_WAIT_MS (7 s) */
   redisWaitMs?: number;
   prefix: string;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 
 /**
  * How long a delivery waits for a Redis that is away (a failover, a restart) before it is
@@ -18,7 +18,7 @@ export class RedisNotReadyError extends Error {
 }
 
 /** Resolves once the connection is ready, at once if it is; throws RedisNotReadyError after `timeoutMs`. */
-export async function waitForRedis(redis: Pick<Redis, "status" | "once" | "off">, timeoutMs = REDIS_WAIT_MS): Promise<void> {
+export async function waitForRedis(redis: Pick<RedisClient, "status" | "once" | "off">, timeoutMs = REDIS_WAIT_MS): Promise<void> {
   if (redis.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
     const onReady = () => {

@@ -27,12 +27,10 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
 
   const claude = await checkClaudeBinary(options.claudeBin);
   if (!claude.ok) throw new UserFacingError(claude.message, { code: "claude-missing" });
-  const redis = await connectRedis(topology);
-  redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
   // Named, as the agent names the two it opens, so `CLIENT LIST` tells whose connections these are;
   // ioredis names it again on every reconnect.
-  redis.options.connectionName = agentConnectionName(options.name);
-  await redis.client("SETNAME", redis.options.connectionName);
+  const redis = await connectRedis(topology, { connectionName: agentConnectionName(options.name) });
+  redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
 
   const agent = new Agent(options, {
     redis,

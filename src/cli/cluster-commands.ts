@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { AgentRegistry } from "../store/agent-registry.js";
 import { ClusterControl, type ControlState } from "../store/cluster-control.js";
 import { cancelTask } from "../control/cancel-task.js";
@@ -12,7 +12,7 @@ import { ExitCode } from "./exit-code.js";
 import { table, type Output } from "./output.js";
 
 export interface ClusterDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   output: Output;
   json: boolean;

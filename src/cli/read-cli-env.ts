@@ -1,7 +1,7 @@
 import { ConfigError } from "../config/env-error.js";
 import { requireTaskSecret } from "../config/task-secret.js";
 import type { TaskSecrets } from "../config/task-secret.js";
-import { sharedEnvSchema, type SharedEnv } from "../config/shared-env.js";
+import { clusterKeyPrefix, sharedEnvSchema, type SharedEnv } from "../config/shared-env.js";
 import { parseBudgets, type Budget } from "../config/parse-budgets.js";
 
 /** What to do about each variable, after zod's word on what is wrong with it. */
@@ -20,7 +20,7 @@ const FIX: Record<string, string> = {
  */
 export function readCliEnv(env: NodeJS.ProcessEnv = process.env): SharedEnv {
   const parsed = sharedEnvSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return clusterKeyPrefix(parsed.data, env);
   const problems = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? "the environment");
     return `${name} is not valid (${issue.message})${FIX[name] ? `: ${FIX[name]}` : ""}`;

@@ -6,7 +6,7 @@ import { GENERAL, specialtySchema } from "../shared/specialty.js";
 import { loadDotEnv } from "./dotenv.js";
 import { ConfigError } from "./env-error.js";
 import { DEFAULT_REPO_CONFIG } from "./repo-config.js";
-import { sharedEnvSchema } from "./shared-env.js";
+import { clusterKeyPrefix, sharedEnvSchema } from "./shared-env.js";
 
 /** Numbers come as text from flags and variables; the message gives the range. */
 function wholeNumber(min: number, max: number) {
@@ -193,5 +193,5 @@ export function readAgentOptions(flags: AgentFlags, env: NodeJS.ProcessEnv = pro
     const problems = parsed.error.issues.map((issue) => `${sourceOf(issue.path[0], flags)} is not valid: ${issue.message}`);
     throw new ConfigError(`${[...new Set(problems)].join("; ")}.`);
   }
-  return parsed.data;
+  return clusterKeyPrefix(parsed.data, env);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseBudgets } from "./parse-budgets.js";
 import { ConfigError } from "./env-error.js";
-import { sharedEnvSchema } from "./shared-env.js";
+import { clusterKeyPrefix, sharedEnvSchema } from "./shared-env.js";
 
 const seconds = (fallback: number) => z.coerce.number().int().min(0).max(86_400).default(fallback);
 
@@ -73,5 +73,5 @@ export type AppEnv = z.infer<typeof appEnvSchema>;
 export function readAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   const parsed = appEnvSchema.safeParse(env);
   if (!parsed.success) throw ConfigError.fromZod("The app's environment", parsed.error);
-  return parsed.data;
+  return clusterKeyPrefix(parsed.data, env);
 }

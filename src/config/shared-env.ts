@@ -20,6 +20,11 @@ export const sharedEnvSchema = z.object({
    * primary and follow it across failovers. Checked by readRedisTopology (src/config/read-redis-topology.ts).
    */
   REDIS_SENTINELS: z.string().optional(),
+  /**
+   * A Redis Cluster instead of REDIS_URL: `redis://host:port,…` (or `rediss://`) of some of its
+   * nodes. Every key then carries the hash tag `{CCC_PREFIX}` (see clusterKeyPrefix).
+   */
+  REDIS_CLUSTER_NODES: z.string().optional(),
   /** The sentinels' master group (`sentinel monitor <name> …`). */
   REDIS_SENTINEL_NAME: z.string().default("mymaster"),
   /** The sentinels' own password (`requirepass` in sentinel.conf), when they have one. */
@@ -30,10 +35,13 @@ export const sharedEnvSchema = z.object({
   REDIS_PASSWORD: z.string().optional(),
   /** PEM file of the CA that signed Redis's certificate; with `rediss://`, or TLS to the primary with sentinels. */
   REDIS_TLS_CA: z.string().optional(),
-  /** Prefix of every Redis key the cluster writes; lets several clusters share one Redis. */
+  /**
+   * Prefix of every Redis key the cluster writes; lets several clusters share one Redis. May be
+   * written as a hash tag, `{ccc}`; with REDIS_CLUSTER_NODES it becomes one if it is not.
+   */
   CCC_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,40}$/, "letters, digits, '_' and '-' only")
+    .regex(/^(\{[A-Za-z0-9_-]{1,40}\}|[A-Za-z0-9_-]{1,40})$/, "letters, digits, '_' and '-' only, optionally in {braces}")
     .default("ccc"),
   /**
    * Days a finished task (its record, its id in the recent-tasks list, its failed run's job)
@@ -64,3 +72,15 @@ export const sharedEnvSchema = z.object({
 });
 
 export type SharedEnv = z.infer<typeof sharedEnvSchema>;
+
+/**
+ * The settings with the key prefix a Redis Cluster needs: every Lua script, MULTI and pipeline
+ * of the product and of BullMQ names several keys, which a cluster accepts only within one hash
+ * slot, so with REDIS_CLUSTER_NODES every key starts with the hash tag `{CCC_PREFIX}`. Each
+ * process applies it the same way when it reads its settings, so they all agree on the keys.
+ */
+export function clusterKeyPrefix<T extends { CCC_PREFIX: string }>(settings: T, env: NodeJS.ProcessEnv): T {
+  const tagged = /^\{.*\}$/.test(settings.CCC_PREFIX);
+  if (tagged || !env.REDIS_CLUSTER_NODES?.trim()) return settings;
+  return { ...settings, CCC_PREFIX: `{${settings.CCC_PREFIX}}` };
+}

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
@@ -7,7 +7,7 @@ import { BlockedTasks } from "../store/blocked-tasks.js";
 import { publishControl } from "../store/control-channel.js";
 
 export interface CancelDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   store: TaskStore;
   queues: TaskQueues;

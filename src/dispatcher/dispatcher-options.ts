@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { TaskQueues } from "../queue/task-queues.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { EventQueue } from "../queue/event-queue.js";
@@ -6,7 +6,7 @@ import type { GetOctokit } from "../github/github-client.js";
 import type { Logger } from "../shared/logger.js";
 
 export interface DispatcherOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix shared with the queues and task records. */
   prefix: string;
   store: TaskStore;

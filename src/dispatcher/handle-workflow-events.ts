@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
 import type { GitHubClient } from "../github/github-client.js";
@@ -13,7 +13,7 @@ import { PullRequestIndex } from "../store/pull-request-index.js";
 
 /** What the workflow handlers use of the app's intake deps. */
 export interface WorkflowEventDeps extends Pick<FollowDeps, "store" | "queues" | "events"> {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   log: Logger;
   /** How long a repository's `.github/claude-cluster.yml` is cached. */

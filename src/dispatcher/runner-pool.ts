@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { parseStored } from "../shared/parse-stored.js";
 import type { GitHubClient } from "../github/github-client.js";
@@ -31,7 +31,7 @@ export function idleRunnersFor(runners: readonly RunnerInfo[], specialty: string
 }
 
 export interface RunnerPoolOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** How long one answer of the runners API is trusted; every replica shares it. @defaultValue 15 */
   cacheSeconds?: number;

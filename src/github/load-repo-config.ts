@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-config.js";
 import type { GitHubClient } from "./github-client.js";
 
@@ -13,7 +13,7 @@ const TOO_LARGE = "\u0000too-large:";
 
 export interface RepoConfigLookup {
   octokit: GitHubClient;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   cacheSeconds: number;
   owner: string;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { GitHubClient } from "./github-client.js";
 
 /** Roles that may hand work to Claude. */
@@ -10,7 +10,7 @@ export type RepoRole = "admin" | "maintain" | "write" | "triage" | "read" | "non
 
 export interface PermissionLookup {
   octokit: GitHubClient;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   cacheSeconds: number;
   owner: string;

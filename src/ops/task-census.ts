@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { taskRecordSchema, type TaskFailure } from "../queue/task-record.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
 import type { TaskState } from "../shared/task-state.js";
@@ -43,7 +43,7 @@ export type CensusCache = Map<string, { version: string; summary: TaskSummary }>
  * holds one chunk's replies at a time. With `cache`, each record's version is read first and
  * only records that changed since the last scrape are read and parsed.
  */
-export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LIMIT, cache?: CensusCache): Promise<TaskSummary[]> {
+export async function taskCensus(redis: RedisClient, prefix: string, limit = CENSUS_LIMIT, cache?: CensusCache): Promise<TaskSummary[]> {
   const ids = await redis.zrevrange(`${prefix}:tasks`, 0, limit - 1);
   const summaries: TaskSummary[] = [];
   const seen: CensusCache = new Map();
@@ -72,14 +72,14 @@ export async function taskCensus(redis: Redis, prefix: string, limit = CENSUS_LI
 }
 
 /** Each record's version as stored (undefined: the record is gone). */
-async function readVersions(redis: Redis, prefix: string, ids: readonly string[]): Promise<Array<string | undefined>> {
+async function readVersions(redis: RedisClient, prefix: string, ids: readonly string[]): Promise<Array<string | undefined>> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hget(`${prefix}:task:${id}`, "version");
   const replies = (await pipeline.exec()) ?? [];
   return replies.map(([error, value]) => (!error && typeof value === "string" ? value : undefined));
 }
 
-async function summarise(redis: Redis, prefix: string, ids: readonly string[]): Promise<TaskSummary[]> {
+async function summarise(redis: RedisClient, prefix: string, ids: readonly string[]): Promise<TaskSummary[]> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(`${prefix}:task:${id}`, ...FIELDS);
   const replies = (await pipeline.exec()) ?? [];

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { QUEUE_EVENTS_MAX_LEN } from "./retention.js";
 
@@ -37,7 +37,7 @@ export function ciWatchJobId(watch: Pick<CiWatch, "kind" | "owner" | "repo" | "p
 export class CiWatchQueue {
   private readonly queue: Queue;
 
-  constructor(options: { connection: Redis; prefix?: string }) {
+  constructor(options: { connection: RedisClient; prefix?: string }) {
     this.queue = new Queue(CI_WATCH_QUEUE, {
       connection: options.connection,
       prefix: options.prefix ?? "ccc",

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { readRetention } from "./retention.js";
 
 /**
@@ -6,7 +6,7 @@ import { readRetention } from "./retention.js";
  * redelivery, across every app replica. GitHub redelivers on timeouts and operators redeliver
  * by hand; the default window, a day, covers both (`CCC_DEDUPE_WINDOW_HOURS`).
  */
-export async function firstDelivery(redis: Redis, prefix: string, deliveryId: string, windowMs = readRetention().dedupeMs): Promise<boolean> {
+export async function firstDelivery(redis: RedisClient, prefix: string, deliveryId: string, windowMs = readRetention().dedupeMs): Promise<boolean> {
   const set = await redis.set(`${prefix}:delivery:${deliveryId}`, "1", "PX", windowMs, "NX");
   return set === "OK";
 }
@@ -15,6 +15,6 @@ export async function firstDelivery(redis: Redis, prefix: string, deliveryId: st
  * Forgets a delivery whose handling failed, so that GitHub's (or an operator's) redelivery
  * of it is handled instead of dropped as a duplicate.
  */
-export async function forgetDelivery(redis: Redis, prefix: string, deliveryId: string): Promise<void> {
+export async function forgetDelivery(redis: RedisClient, prefix: string, deliveryId: string): Promise<void> {
   await redis.del(`${prefix}:delivery:${deliveryId}`);
 }

@@ -1,11 +1,11 @@
 import { Queue, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { traceField } from "../telemetry/trace-carrier.js";
 import { ageSeconds, EVENT_JOBS_KEPT, FAILED_EVENT_MS, QUEUE_EVENTS_MAX_LEN, readRetention, type Retention } from "./retention.js";
 import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./reporter-event.js";
 
 export interface EventQueueOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** BullMQ key prefix, shared with the task queues. @defaultValue "ccc" */
   prefix?: string;
   /** First retry delay of the EVENT_ATTEMPTS; doubles per attempt (2 s, 4 s, 8 s, 16 s). @defaultValue 2000 */

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { bullmqPriority } from "../shared/priority.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
@@ -21,7 +21,7 @@ export function taskJobId(taskId: string, run: number): string {
 export const TASK_ATTEMPTS = 3;
 
 export interface TaskQueuesOptions {
-  connection: Redis;
+  connection: RedisClient;
   /**
    * `CCC_TASK_SECRET`: every task added is signed with the first key, and agents refuse a job
    * no key signed. Never stored in Redis. Without it the queues can be read, but adding a task

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { FINAL_STATES, LIVE_STATES, type TaskState } from "../shared/task-state.js";
 import { readRetention } from "./retention.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
@@ -120,7 +120,7 @@ export interface ClaimResult {
  */
 export class TaskStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     /** How long a finished record is kept (`CCC_TASK_RETENTION_DAYS`). */
     private readonly retentionMs = readRetention().taskMs,

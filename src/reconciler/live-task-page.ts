@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { TaskStore } from "../queue/task-store.js";
 import { parseStored } from "../shared/parse-stored.js";
 import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
@@ -19,7 +19,7 @@ export interface LiveTaskPage {
  * reads more than a page, however long the backlog; an index no longer than a page is read
  * whole at every pass.
  */
-export async function liveTaskPage(redis: Redis, store: Pick<TaskStore, "key">, prefix: string, offset: number, pageSize: number): Promise<LiveTaskPage> {
+export async function liveTaskPage(redis: RedisClient, store: Pick<TaskStore, "key">, prefix: string, offset: number, pageSize: number): Promise<LiveTaskPage> {
   let start = offset;
   let ids = await redis.zrange(`${prefix}:tasks`, start, start + pageSize - 1);
   // The index shrank under the cursor (expired ids dropped): start over now rather than idle a pass.

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { AgentInfo, AgentRegistry } from "../store/agent-registry.js";
 import { SessionStates } from "../store/session-states.js";
 import { ClusterControl } from "../store/cluster-control.js";
@@ -17,7 +17,7 @@ import { readTaskViews, type TaskView } from "./task-view.js";
 import { judgeQueuedTask, judgeRunningTask, type JobView } from "./judge-running-task.js";
 
 export interface ReconcilerOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   store: TaskStore;
   queues: TaskQueues;

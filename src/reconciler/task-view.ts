@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { z } from "zod";
 import { taskRecordSchema } from "../queue/task-record.js";
 import type { TaskStore } from "../queue/task-store.js";
@@ -29,7 +29,7 @@ const FIELDS = Object.keys(taskViewSchema.shape) as Array<keyof TaskView>;
  * judged without its comments, prompt settings or results being read. A task whose record
  * expired meanwhile is left out; running and blocked ones are read in full by the caller.
  */
-export async function readTaskViews(redis: Redis, store: Pick<TaskStore, "key">, ids: readonly string[]): Promise<TaskView[]> {
+export async function readTaskViews(redis: RedisClient, store: Pick<TaskStore, "key">, ids: readonly string[]): Promise<TaskView[]> {
   if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(store.key(id), ...FIELDS);

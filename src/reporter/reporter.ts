@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { TaskStore } from "../queue/task-store.js";
 import type { TaskRecord } from "../queue/task-record.js";
 import { PullRequestIndex } from "../store/pull-request-index.js";
@@ -25,7 +25,7 @@ import { TaskLock } from "./task-lock.js";
 import { withoutRequestRetries } from "./without-request-retries.js";
 
 export interface ReporterOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** BullMQ and lock key prefix. @defaultValue "ccc" */
   prefix?: string;
   store: TaskStore;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { Logger } from "../shared/logger.js";
 import { redactSecrets } from "../shared/redact.js";
 import { deleteSessionIssue, readSessionIssue, writeSessionIssue } from "../store/session-issues.js";
@@ -8,7 +8,7 @@ import type { GitHubClient } from "../github/github-client.js";
 export const SESSION_TIMEOUT_LABEL = "session-timeout";
 
 export interface SessionIssueDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   log: Logger;
   getOctokit: (installationId: number) => Promise<GitHubClient>;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 
 // Deletes the lock only if it is still ours: an expired lock may belong to another replica now.
@@ -15,7 +15,7 @@ return 0
 `;
 
 export interface TaskLockOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /**
    * How long a holder that stopped renewing (crashed, or cut off from Redis) keeps the task.

@@ -1,8 +1,11 @@
 import { readFileSync } from "node:fs";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
+import { clusterStateProblem, parseClusterInfo } from "./cluster-state.js";
+import { diagnoseCluster } from "./diagnose-cluster.js";
 import { diagnoseSentinels } from "./diagnose-sentinels.js";
 import { redactSecrets } from "./redact.js";
-import { redisOptions } from "./redis-options.js";
+import { clusterOptions, redisOptions } from "./redis-options.js";
+import type { RedisClient } from "./redis-client.js";
 import { RedisSettingsError } from "./redis-settings-error.js";
 import { describeTopology, type RedisTopology } from "./redis-topology.js";
 import { UserFacingError } from "./user-facing-error.js";
@@ -30,6 +33,8 @@ export interface ConnectRedisOptions {
   timeoutMs?: number;
   /** Reads REDIS_TLS_CA. @defaultValue fs.readFileSync */
   readFile?: (path: string) => string;
+  /** `CLIENT SETNAME` of the connection (of each of its node connections on a Redis Cluster), set again on every reconnect. */
+  connectionName?: string;
 }
 
 /** The CA file's text; an unreadable file or one that is no PEM certificate is a wrong setting. */
@@ -69,16 +74,57 @@ async function explainSentinelFailure(topology: Extract<RedisTopology, { kind: "
   }
 }
 
+/** Why a cluster start failed, in words that name the variable or the command that fixes it. */
+async function explainClusterFailure(topology: Extract<RedisTopology, { kind: "cluster" }>, cause: string, ca?: string): Promise<Error> {
+  const where = describeTopology(topology);
+  const diagnosis = await diagnoseCluster(topology, ca ? { ca } : {});
+  switch (diagnosis.kind) {
+    case "no-node":
+      return new RedisUnavailableError(
+        where,
+        `no node answered: ${diagnosis.errors.join("; ")}`,
+        "Start the cluster's nodes, or set REDIS_CLUSTER_NODES to some of theirs (redis://host:port,…).",
+      );
+    case "not-a-cluster":
+      return new RedisSettingsError(
+        `REDIS_CLUSTER_NODES names ${diagnosis.node}, which is a Redis without cluster support (cluster-enabled no): set REDIS_URL=redis://${diagnosis.node} instead, or list the nodes of a Redis Cluster.`,
+      );
+    case "state": {
+      const problem = clusterStateProblem(diagnosis.state, diagnosis.node);
+      return problem ? new RedisSettingsError(`REDIS_CLUSTER_NODES: ${problem}`) : new RedisUnavailableError(where, cause);
+    }
+  }
+}
+
+/** Throws when the cluster leaves a slot unserved: the product's keys could land on it. */
+async function requireFullCoverage(redis: Cluster, topology: Extract<RedisTopology, { kind: "cluster" }>): Promise<void> {
+  const nodes = redis.nodes("master");
+  const node = nodes[0];
+  if (!node) throw new RedisUnavailableError(describeTopology(topology), "the cluster lists no master");
+  const state = parseClusterInfo(String(await node.call("CLUSTER", "INFO")));
+  const problem = clusterStateProblem(state, `${node.options.host}:${node.options.port}`);
+  if (problem) throw new RedisSettingsError(`REDIS_CLUSTER_NODES: ${problem}`);
+}
+
 /**
  * Connects to the topology and pings once, so a wrong setting fails at start with one clear
  * line instead of endless reconnect logs. After that ioredis reconnects by itself (with
- * sentinels, to whichever primary they name). A string is one server's URL (benches, tests).
+ * sentinels, to whichever primary they name; on a Redis Cluster, to whichever master serves a
+ * slot now). A string is one server's URL (benches, tests).
  */
-export async function connectRedis(target: RedisTopology | string, options: ConnectRedisOptions = {}): Promise<Redis> {
+export async function connectRedis(target: string, options?: ConnectRedisOptions): Promise<Redis>;
+export async function connectRedis(target: RedisTopology, options?: ConnectRedisOptions): Promise<RedisClient>;
+export async function connectRedis(target: RedisTopology | string, options: ConnectRedisOptions = {}): Promise<RedisClient> {
   const topology: RedisTopology = typeof target === "string" ? { kind: "single", url: target, tls: target.startsWith("rediss:") } : target;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const ca = topology.tlsCaFile ? readCa(topology.tlsCaFile, options.readFile ?? ((path) => readFileSync(path, "utf8"))) : undefined;
-  const redis = new Redis(redisOptions(topology, { ...(ca ? { ca } : {}), connectTimeoutMs: timeoutMs }));
+  const extras = { ...(ca ? { ca } : {}), connectTimeoutMs: timeoutMs };
+  const named = options.connectionName ? { connectionName: options.connectionName } : {};
+  let redis: RedisClient;
+  if (topology.kind === "cluster") {
+    const settings = clusterOptions(topology, extras);
+    redis = new Cluster(topology.nodes, { ...settings, redisOptions: { ...settings.redisOptions, ...named } });
+  } else redis = new Redis({ ...redisOptions(topology, extras), ...named });
   // The first connection error ends the start; the ping below would otherwise wait out its timeout.
   let failed: (error: Error) => void = () => {};
   const firstError = new Promise<never>((_, reject) => (failed = reject));
@@ -86,13 +132,18 @@ export async function connectRedis(target: RedisTopology | string, options: Conn
   redis.on("error", (error: Error) => failed(error));
   try {
     await Promise.race([
-      redis.connect().then(() => redis.ping()),
+      redis.connect().then(async () => {
+        await redis.ping();
+        if (topology.kind === "cluster") await requireFullCoverage(redis as Cluster, topology);
+      }),
       firstError,
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
     ]);
   } catch (error) {
     redis.disconnect();
+    if (error instanceof RedisSettingsError) throw error;
     const cause = (error as Error).message;
+    if (topology.kind === "cluster" && !AUTH_ERROR.test(cause)) throw await explainClusterFailure(topology, cause, ca);
     if (topology.kind === "sentinel" && !AUTH_ERROR.test(cause)) throw await explainSentinelFailure(topology, cause);
     throw new RedisUnavailableError(describeTopology(topology), cause);
   } finally {

@@ -1,4 +1,4 @@
-import type { RedisOptions } from "ioredis";
+import type { ClusterOptions, RedisOptions } from "ioredis";
 import type { RedisTopology } from "./redis-topology.js";
 
 /** What `redisOptions` needs besides the topology: what was read from disk, and the start's patience. */
@@ -24,7 +24,7 @@ export function reconnectOnFailover(error: Error): 2 | false {
  * `maxRetriesPerRequest: null` is what BullMQ requires (and keeps every command waiting through
  * a failover instead of failing it); BullMQ's `duplicate()` copies all of these, sentinels included.
  */
-export function redisOptions(topology: RedisTopology, extras: RedisOptionsExtras = {}): RedisOptions {
+export function redisOptions(topology: Exclude<RedisTopology, { kind: "cluster" }>, extras: RedisOptionsExtras = {}): RedisOptions {
   const common: RedisOptions = {
     maxRetriesPerRequest: null,
     lazyConnect: true,
@@ -60,4 +60,35 @@ export function redisOptions(topology: RedisTopology, extras: RedisOptionsExtras
         ...(topology.tls ? { enableTLSForSentinelMode: true } : {}),
       };
   }
+}
+
+/**
+ * How long a command waits through a Redis Cluster's failover or resharding before it fails:
+ * ioredis retries it every `CLUSTER_RETRY_MS` while the cluster answers CLUSTERDOWN or TRYAGAIN or
+ * the slot's master is unreachable, up to `CLUSTER_RETRIES` times (60 s, four times Redis's
+ * default `cluster-node-timeout`), as the sentinel topology waits for its new primary.
+ */
+const CLUSTER_RETRY_MS = 300;
+const CLUSTER_RETRIES = 200;
+
+/** The ioredis options for a Redis Cluster; every node is reached with the same user, password and TLS. */
+export function clusterOptions(topology: Extract<RedisTopology, { kind: "cluster" }>, extras: RedisOptionsExtras = {}): ClusterOptions {
+  return {
+    lazyConnect: true,
+    enableReadyCheck: true,
+    slotsRefreshTimeout: extras.connectTimeoutMs ?? 5_000,
+    retryDelayOnFailover: CLUSTER_RETRY_MS,
+    retryDelayOnClusterDown: CLUSTER_RETRY_MS,
+    retryDelayOnTryAgain: CLUSTER_RETRY_MS,
+    maxRedirections: CLUSTER_RETRIES,
+    // Keeps looking for the cluster, as ioredis does for one server, instead of ending the connection.
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    redisOptions: {
+      maxRetriesPerRequest: null,
+      connectTimeout: extras.connectTimeoutMs ?? 5_000,
+      ...(topology.username ? { username: topology.username } : {}),
+      ...(topology.password ? { password: topology.password } : {}),
+      ...(topology.tls ? { tls: extras.ca ? { ca: extras.ca } : {} } : {}),
+    },
+  };
 }

@@ -18,8 +18,8 @@ export interface RedisAccess {
 
 /**
  * Where the cluster's Redis is and how to reach it, read from the environment once
- * (`readRedisTopology`) and handed to `connectRedis`. A discriminated union: a Redis Cluster
- * (`REDIS_CLUSTER_NODES`) becomes one more `kind` here, one more case in `redisOptions`.
+ * (`readRedisTopology`) and handed to `connectRedis`. A discriminated union, one `kind` per way
+ * of running Redis.
  */
 export type RedisTopology =
   /** One server at `REDIS_URL`. */
@@ -33,6 +33,12 @@ export type RedisTopology =
       name: string;
       /** `REDIS_SENTINEL_PASSWORD`, when the sentinels require one (`requirepass` in sentinel.conf). */
       sentinelPassword?: string;
+    } & RedisAccess)
+  /** A Redis Cluster (`REDIS_CLUSTER_NODES`): any of its nodes is enough to find the others. */
+  | ({
+      kind: "cluster";
+      /** The seed nodes, in order; ioredis learns the rest, and the slots, from the first that answers. */
+      nodes: RedisHostPort[];
     } & RedisAccess);
 
 /** The topology in one line for logs and messages: never a password. */
@@ -43,5 +49,6 @@ export function describeTopology(topology: RedisTopology): string {
     const url = new URL(topology.url);
     return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}${user}${tls}`;
   }
+  if (topology.kind === "cluster") return `Redis Cluster via ${topology.nodes.map((n) => `${n.host}:${n.port}`).join(",")}${user}${tls}`;
   return `sentinel master group "${topology.name}" via ${topology.sentinels.map((s) => `${s.host}:${s.port}`).join(",")}${user}${tls}`;
 }

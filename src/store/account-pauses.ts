@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { accountPauseSchema, controlChannel, encodeControl } from "./control-channel.js";
 import { parseStored } from "../shared/parse-stored.js";
 
@@ -30,7 +30,7 @@ export function usageBackoffMs(consecutive: number): number {
  */
 export class AccountPauses {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { GENERAL } from "../shared/specialty.js";
 import { parseStored } from "../shared/parse-stored.js";
@@ -53,7 +53,7 @@ const agentInfoSchema = z.object({
  */
 export class AgentRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { readRetention } from "../queue/retention.js";
 import { parseStored } from "../shared/parse-stored.js";
@@ -26,7 +26,7 @@ const dependentSchema = z.string().refine((id) => parseTaskId(id) !== undefined,
  */
 export class BlockedTasks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     private readonly retentionMs = readRetention().taskMs,
   ) {}

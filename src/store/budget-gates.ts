@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { parseStored } from "../shared/parse-stored.js";
 import { budgetGateSchema, controlChannel, encodeControl } from "./control-channel.js";
@@ -34,7 +34,7 @@ export class BudgetGates {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
   ) {
     this.key = `${prefix}:budget-gates`;

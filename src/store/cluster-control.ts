@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import type { z } from "zod";
 import { controlChannel, controlStateSchema, encodeControl } from "./control-channel.js";
 import { parseStored } from "../shared/parse-stored.js";
@@ -16,7 +16,7 @@ export type ControlState = z.infer<typeof controlStateSchema>;
 /** Kept in Redis so that an agent or app started later obeys it; pushed to agents on change. */
 export class ClusterControl {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import type { Logger } from "../shared/logger.js";
 
@@ -68,7 +68,7 @@ export function encodeControl(message: ControlMessage): string {
 }
 
 /** Validates and publishes one message; resolves to the number of subscribers that got it. */
-export function publishControl(redis: Pick<Redis, "publish">, prefix: string, message: ControlMessage): Promise<number> {
+export function publishControl(redis: Pick<RedisClient, "publish">, prefix: string, message: ControlMessage): Promise<number> {
   return redis.publish(controlChannel(prefix), encodeControl(message));
 }
 
@@ -102,7 +102,7 @@ export function parseControl(raw: string, log: Pick<Logger, "warn">): ControlMes
  * hands each valid message to `onMessage`; a handler's failure is logged, not thrown.
  */
 export async function subscribeControl(
-  subscriber: Redis,
+  subscriber: RedisClient,
   prefix: string,
   log: Pick<Logger, "warn">,
   onMessage: (message: ControlMessage) => void | Promise<void>,

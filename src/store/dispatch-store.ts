@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { DISPATCH_MS } from "../queue/retention.js";
 import { z } from "zod";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
@@ -60,7 +60,7 @@ const dispatchRecordSchema = z.object({
  */
 export class DispatchStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

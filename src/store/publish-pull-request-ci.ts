@@ -4,10 +4,10 @@ import type { TaskPrCi } from "../queue/task-record.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { PullRequestChecks } from "./pull-request-checks.js";
 import { PullRequestIndex } from "./pull-request-index.js";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 
 export interface PublishDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   store: TaskStore;
   events: EventQueue;

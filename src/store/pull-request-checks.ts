@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { readRetention } from "../queue/retention.js";
 import { checkStored, decodeStoredFields, parseStored } from "../shared/parse-stored.js";
@@ -90,7 +91,7 @@ function withDefaults(multi: ChainableCommander, key: string): ChainableCommande
  */
 export class PullRequestChecks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     private readonly retentionMs = readRetention().taskMs,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { readRetention } from "../queue/retention.js";
 import { parseStored } from "../shared/parse-stored.js";
@@ -88,7 +88,7 @@ return 1
  */
 export class PullRequestFates {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     private readonly retentionMs = readRetention().taskMs,
     private readonly kept = PULL_REQUEST_FATES_KEPT,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { readRetention } from "../queue/retention.js";
 import { parseStored } from "../shared/parse-stored.js";
@@ -16,7 +16,7 @@ const indexedTaskIdSchema = z.string().refine((id) => parseTaskId(id) !== undefi
  */
 export class PullRequestIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     private readonly retentionMs = readRetention().taskMs,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { parseStored } from "../shared/parse-stored.js";
 
@@ -26,13 +26,13 @@ export const sessionIssueKey = (prefix: string, agent: string) => `${prefix}:ses
 /** Reverse lookup for the app: which agent a closed session-timeout issue belongs to. */
 export const sessionIssueAgentKey = (prefix: string, owner: string, repo: string, number: number) => `${prefix}:session-issue-agent:${owner}/${repo}#${number}`;
 
-export async function readSessionIssue(redis: Redis, prefix: string, agent: string): Promise<SessionIssue | undefined> {
+export async function readSessionIssue(redis: RedisClient, prefix: string, agent: string): Promise<SessionIssue | undefined> {
   const key = sessionIssueKey(prefix, agent);
   const raw = await redis.get(key);
   return raw ? parseStored(sessionIssueSchema, raw, key) : undefined;
 }
 
-export async function writeSessionIssue(redis: Redis, prefix: string, agent: string, issue: SessionIssue): Promise<void> {
+export async function writeSessionIssue(redis: RedisClient, prefix: string, agent: string, issue: SessionIssue): Promise<void> {
   await redis
     .multi()
     .set(sessionIssueKey(prefix, agent), JSON.stringify(issue))
@@ -41,6 +41,6 @@ export async function writeSessionIssue(redis: Redis, prefix: string, agent: str
 }
 
 /** Forgets the agent's issue once its login works again. */
-export async function deleteSessionIssue(redis: Redis, prefix: string, agent: string, issue: SessionIssue): Promise<void> {
+export async function deleteSessionIssue(redis: RedisClient, prefix: string, agent: string, issue: SessionIssue): Promise<void> {
   await redis.del(sessionIssueKey(prefix, agent), sessionIssueAgentKey(prefix, issue.owner, issue.repo, issue.number));
 }

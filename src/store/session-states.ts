@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { parseStored } from "../shared/parse-stored.js";
 
@@ -20,7 +20,7 @@ const sessionStateSchema = z.object({
 /** Kept in Redis so `ccc resume --agent`, the dashboard and the app can see it. */
 export class SessionStates {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../shared/redis-client.js";
 import { z } from "zod";
 import { readRetention, USAGE_MS } from "../queue/retention.js";
 import { parseStored } from "../shared/parse-stored.js";
@@ -50,7 +50,7 @@ export const taskCostKey = (prefix: string, taskId: string) => `${prefix}:usage:
 /** Claude usage per run in a Redis sorted set scored by time, shared by every agent. */
 export class UsageStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
     /** How long a task's running cost is kept after its last run: as long as a finished task record. */
     private readonly taskCostMs = readRetention().taskMs,

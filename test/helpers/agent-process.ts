@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/shared/redis-client.js";
 import { AgentRegistry } from "../../src/store/agent-registry.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -21,7 +21,7 @@ export interface AgentProcess {
 export async function startAgentProcess(options: {
   name: string;
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   specialties?: string;
   /** More environment; an `undefined` value removes the variable (REDIS_URL in sentinel mode). */
   env?: Record<string, string | undefined>;

@@ -4,6 +4,8 @@ import { afterAll, beforeAll } from "vitest";
 import { readRedisTopology } from "../../src/config/read-redis-topology.js";
 import { TaskStore } from "../../src/queue/task-store.js";
 import { connectRedis } from "../../src/shared/connect-redis.js";
+import type { RedisClient } from "../../src/shared/redis-client.js";
+import { clusterKeyPrefix } from "../../src/config/shared-env.js";
 import { EVENTS_QUEUE } from "../../src/queue/reporter-event.js";
 import { startAgentProcess, waitFor, type AgentProcess } from "./agent-process.js";
 import { startAppProcess, type AppProcess } from "./app-process.js";
@@ -60,7 +62,7 @@ export interface AgentOptions {
 /** The product as users run it: `npm start` and `ccc agent` processes, on a fake GitHub and a local origin. */
 export interface Cluster {
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   github: FakeGitHub;
   /** A bare repository the agents push to: payloads carry `cloneUrl: origin.url`. */
   origin: Origin;
@@ -87,10 +89,11 @@ export interface Cluster {
  * both through environment variables only: GHE_HOST and GHE_PROTOCOL=http for GitHub.
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const prefix = options.prefix ?? randomPrefix();
   const redisUrl = options.redisUrl ?? REDIS_URL;
   const redisEnv = options.redisEnv ? { REDIS_URL: undefined, ...options.redisEnv } : { REDIS_URL: redisUrl };
-  const redis = options.redisEnv ? await connectRedis(readRedisTopology(redisEnv)) : new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // The keys as the processes write them: in braces on a Redis Cluster.
+  const prefix = clusterKeyPrefix({ CCC_PREFIX: options.prefix ?? randomPrefix() }, redisEnv).CCC_PREFIX;
+  const redis: RedisClient = options.redisEnv ? await connectRedis(readRedisTopology(redisEnv)) : new Redis(redisUrl, { maxRetriesPerRequest: null });
   // Reconnecting through a failover is expected; ioredis would print each attempt otherwise.
   if (options.redisEnv) redis.on("error", () => {});
   const agents: AgentProcess[] = [];

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/shared/redis-client.js";
 import { Queue } from "bullmq";
 import { AgentRegistry } from "../../src/store/agent-registry.js";
 import type { IntakeDeps } from "../../src/app/intake-deps.js";
@@ -9,7 +9,7 @@ import { silentLogger } from "../../src/shared/logger.js";
 import { TEST_TASK_SECRETS } from "./task-secret.js";
 
 /** The app's dependencies on a real Redis under a private prefix. */
-export function intakeDeps(redis: Redis, prefix: string): IntakeDeps {
+export function intakeDeps(redis: RedisClient, prefix: string): IntakeDeps {
   const registry = new AgentRegistry(redis, prefix);
   return {
     redis,
@@ -31,7 +31,7 @@ export async function closeIntakeDeps(deps: IntakeDeps): Promise<void> {
 }
 
 /** Jobs waiting on a queue, in the order an agent would take them. */
-export async function waitingJobs(redis: Redis, prefix: string, name: string) {
+export async function waitingJobs(redis: RedisClient, prefix: string, name: string) {
   const queue = new Queue(name, { connection: redis, prefix });
   try {
     return await queue.getJobs(["prioritized", "waiting", "delayed"]);
@@ -41,13 +41,13 @@ export async function waitingJobs(redis: Redis, prefix: string, name: string) {
 }
 
 /** Events waiting for the reporter. */
-export async function pendingEvents(redis: Redis, prefix: string) {
+export async function pendingEvents(redis: RedisClient, prefix: string) {
   const jobs = await waitingJobs(redis, prefix, "events");
   return jobs.map((j) => j.data as { type: string; body?: string; taskId?: string });
 }
 
 /** Whether the reporter has nothing left to do: no event waiting, delayed or being handled. */
-export async function eventsDrained(redis: Redis, prefix: string): Promise<boolean> {
+export async function eventsDrained(redis: RedisClient, prefix: string): Promise<boolean> {
   const queue = new Queue("events", { connection: redis, prefix });
   try {
     const counts = await queue.getJobCounts("waiting", "prioritized", "active", "delayed");

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "../../src/shared/redis-client.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -12,8 +13,10 @@ export function connectRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 }
 
-/** Every key matching `pattern` (SCAN, so never blocking Redis). */
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+/** Every key matching `pattern` (SCAN, so never blocking Redis); on a Redis Cluster, every master's. */
+export async function scanKeys(client: RedisClient, pattern: string): Promise<string[]> {
+  if (isCluster(client)) return (await Promise.all(client.nodes("master").map((node) => scanKeys(node, pattern)))).flat();
+  const redis = client;
   const keys: string[] = [];
   let cursor = "0";
   do {
@@ -25,7 +28,9 @@ export async function scanKeys(redis: Redis, pattern: string): Promise<string[]>
 }
 
 /** Deletes only the keys under `prefix`; never flushes a Redis the tests did not start. */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+export async function deletePrefix(redis: RedisClient, prefix: string): Promise<void> {
   const keys = await scanKeys(redis, `${prefix}:*`);
-  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+  // One key at a time on a cluster: a multi-key DEL must stay within one slot.
+  if (isCluster(redis)) for (const key of keys) await redis.del(key);
+  else for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
 }

@@ -42,7 +42,7 @@ export async function doctorCommand(options: DoctorOptions): Promise<number> {
         ] satisfies CheckResult[])
       : topology instanceof Error
         ? ([{ name: "redis", status: "fail", detail: topology.message, fix: "see docs/configuration.md (Redis)" }] satisfies CheckResult[])
-        : checkRedis(topology),
+        : checkRedis(topology, env.CCC_PREFIX?.trim() || "ccc"),
     checkClaude(env.CLAUDE_BIN ?? "claude"),
     checkGit(options.repo, env.CCC_GIT_URL),
     checkGitHubApp(env),

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../shared/redis-client.js";
 import { AgentRegistry, type AgentInfo } from "../../store/agent-registry.js";
 import { ClusterControl, type ControlState } from "../../store/cluster-control.js";
 import { PullRequestFates, type PullRequestFate } from "../../store/pull-request-fates.js";
@@ -10,7 +10,7 @@ import type { UsageMonitor, UsageReport } from "../usage/usage-monitor.js";
 
 /** Where the cluster's state is read from: the Redis every replica and agent shares. */
 export interface ClusterSource {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   queues: TaskQueues;
   usage: UsageMonitor;

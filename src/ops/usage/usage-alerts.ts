@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../shared/redis-client.js";
 import { z } from "zod";
 import { parseStored } from "../../shared/parse-stored.js";
 import type { BudgetLevel } from "./forecast-budget.js";
@@ -28,7 +28,7 @@ const RANK: Record<BudgetLevel, number> = { ok: 0, warning: 1, critical: 2 };
  */
 export class UsageAlerts {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "ccc",
   ) {}
 

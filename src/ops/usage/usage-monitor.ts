@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../shared/redis-client.js";
 import { silentLogger, type Logger } from "../../shared/logger.js";
 import { UsageStore } from "../../store/usage-store.js";
 import { forecastBudget, type BudgetForecast } from "./forecast-budget.js";
@@ -20,7 +20,7 @@ export interface UsageReport extends UsageWindows {
 }
 
 export interface UsageMonitorOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** @defaultValue "ccc" */
   prefix?: string;
   budgets: readonly Budget[];
