@@ -127,3 +127,122 @@ describe("Redis Cluster: wrong settings", () => {
     });
   }, 60_000);
 });
+
+describe("Redis Cluster: through the processes", () => {
+  let redis: RedisCluster;
+  let cluster: Cluster;
+  let holdFile: string;
+  /** The hash slot of every key the cluster writes, and where it started. */
+  let slot: number;
+  beforeAll(async () => {
+    redis = await startRedisCluster(3, 1);
+    cluster = await startCluster({ redisEnv: redis.env });
+    holdFile = join(cluster.origin.dir, "..", `hold-${cluster.prefix.replace(/[{}]/g, "")}`);
+    // Runs go through until a test removes the file.
+    await writeFile(holdFile, "go");
+    await cluster.startAgent({ name: "cluster-agent", env: { FAKE_CLAUDE_HOLD_FILE: holdFile }, extraArgs: ["--concurrency", "3"] });
+    slot = Number(await cli(redis.ports[0]!, "CLUSTER", "KEYSLOT", cluster.prefix));
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.stop();
+  }, 120_000);
+
+  const label = (number: number, deliveryId?: string) =>
+    cluster.deliver("issues", labeledPayload("claude", { number, title: `Cluster task ${number}`, cloneUrl: cluster.origin.url }), deliveryId);
+  const states = async (numbers: number[]) => Promise.all(numbers.map(async (n) => (await cluster.store.get(`${REPO}#${n}`))?.state));
+
+  it("a labelled issue ends in its PR, and every key the cluster wrote is in the one hash slot of {CCC_PREFIX}", async () => {
+    expect(cluster.prefix).toMatch(/^\{ccc-test-[0-9a-f]+\}$/);
+    expect((await label(201)).status).toBe(200);
+    await waitFor("the task to end pr-open", async () => (await states([201]))[0] === "pr-open", 90_000);
+    expect(cluster.github.pulls(REPO).map((p) => p.title)).toEqual(["Cluster task 201"]);
+
+    const keys = await scanKeys(cluster.redis, "*");
+    const ours = keys.filter((key) => key.startsWith(`${cluster.prefix}:`));
+    // The task's record, its BullMQ queues and events, the agent's registry entry, at least.
+    expect(ours.length).toBeGreaterThan(10);
+    expect(keys.filter((key) => !key.startsWith(`${cluster.prefix}:`))).toEqual([]);
+    const slots = await Promise.all(ours.map(async (key) => Number(await cluster.redis.call("CLUSTER", "KEYSLOT", key))));
+    expect(new Set(slots)).toEqual(new Set([slot]));
+  }, 120_000);
+
+  it("`ccc doctor` checks the cluster's state and slot coverage and says where the keys live", async () => {
+    const env = { ...redis.env, CCC_PREFIX: cluster.prefix };
+    const checks = await doctorChecks(env);
+    expect(checks.find((c) => c.name === "redis cluster")).toEqual({
+      name: "redis cluster",
+      status: "ok",
+      detail: "cluster_state:ok, 16384 of 16384 slots served, 3 masters, 6 nodes",
+    });
+    expect(checks.find((c) => c.name === "redis topology")?.detail).toMatch(/^Redis Cluster via (127\.0\.0\.1:\d+,?){6}: 3 masters, 3 replicas$/);
+    expect(checks.find((c) => c.name === "redis keys")?.detail).toBe(`${cluster.prefix}: hash slot ${slot}, on 127.0.0.1:${await redis.masterOf(slot)}`);
+  }, 60_000);
+
+  it("the keys' slot moved to another master mid-run (ASK, then MOVED): three tasks in flight end in one PR each", async () => {
+    await rm(holdFile, { force: true });
+    for (const number of [211, 212, 213]) expect((await label(number)).status).toBe(200);
+    await waitFor("three tasks running", async () => (await states([211, 212, 213])).every((s) => s === "running"), 60_000);
+
+    const from = await redis.masterOf(slot);
+    const masters = [...new Set(await Promise.all([0, 6000, 12000].map((s) => redis.masterOf(s))))];
+    const to = masters.find((port) => port !== from)!;
+    const fromId = await cli(from, "CLUSTER", "MYID");
+    const toId = await cli(to, "CLUSTER", "MYID");
+    await cli(to, "CLUSTER", "SETSLOT", String(slot), "IMPORTING", fromId);
+    await cli(from, "CLUSTER", "SETSLOT", String(slot), "MIGRATING", toId);
+    // Half the keys now, so commands meet ASK redirects while the runs end; the rest after.
+    const firstBatch = (await cli(from, "CLUSTER", "GETKEYSINSLOT", String(slot), "20")).split("\n").filter(Boolean);
+    await cli(from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...firstBatch);
+    await writeFile(holdFile, "go");
+    for (;;) {
+      const batch = (await cli(from, "CLUSTER", "GETKEYSINSLOT", String(slot), "100")).split("\n").filter(Boolean);
+      if (batch.length === 0) break;
+      await cli(from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...batch);
+    }
+    for (const port of masters) await cli(port, "CLUSTER", "SETSLOT", String(slot), "NODE", toId);
+    await waitFor("every node to say the slot moved", async () => (await redis.masterOf(slot)) === to, 20_000);
+
+    await waitFor("the three tasks to end pr-open", async () => (await states([211, 212, 213])).every((s) => s === "pr-open"), 90_000);
+    expect((await label(214)).status).toBe(200);
+    await waitFor("an issue labelled after the move to end pr-open", async () => (await states([214]))[0] === "pr-open", 60_000);
+    const pulls = cluster.github.pulls(REPO).filter((p) => /Cluster task 21\d/.test(p.title));
+    expect(pulls.map((p) => p.title).sort()).toEqual([211, 212, 213, 214].map((n) => `Cluster task ${n}`));
+    expect(new Set(pulls.map((p) => p.head)).size).toBe(4);
+    expect(await cluster.eventCounts()).toMatchObject({ failed: 0 });
+  }, 240_000);
+
+  it("the master serving the keys killed mid-run: its replica takes over, three tasks in flight end in one PR each, and an issue labelled after gets its PR", async () => {
+    await rm(holdFile, { force: true });
+    for (const number of [221, 222, 223]) expect((await label(number)).status).toBe(200);
+    await waitFor("three tasks running", async () => (await states([221, 222, 223])).every((s) => s === "running"), 60_000);
+
+    const master = await redis.masterOf(slot);
+    const killedAt = Date.now();
+    await redis.kill(master);
+    await writeFile(holdFile, "go");
+    // A delivery during the switch: answered 2xx once enqueued, or 5xx and redelivered (as GitHub
+    // does, with the same delivery id) until it is.
+    const statuses: number[] = [];
+    for (;;) {
+      const status = (await label(224, "during-the-cluster-failover")).status;
+      statuses.push(status);
+      if (status < 300) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const promotedMs = await waitFor("a replica to serve the slot", async () => (await redis.masterOf(slot)) !== master && Date.now() - killedAt, 30_000);
+    console.log(`cluster failover: the replica served the slot by ${promotedMs} ms; the delivery during the switch answered ${statuses.join(",")}`);
+
+    await waitFor(
+      "the tasks in flight and the one labelled during the switch to end pr-open",
+      async () => (await states([221, 222, 223, 224])).every((s) => s === "pr-open"),
+      120_000,
+    );
+    expect((await label(225)).status).toBe(200);
+    await waitFor("the issue labelled after the failover to end pr-open", async () => (await states([225]))[0] === "pr-open", 60_000);
+    const pulls = cluster.github.pulls(REPO).filter((p) => /Cluster task 22\d/.test(p.title));
+    expect(pulls.map((p) => p.title).sort()).toEqual([221, 222, 223, 224, 225].map((n) => `Cluster task ${n}`));
+    expect(new Set(pulls.map((p) => p.head)).size).toBe(5);
+    expect(await cluster.eventCounts()).toMatchObject({ failed: 0 });
+  }, 300_000);
+});
