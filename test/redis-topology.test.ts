@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readRedisTopology } from "../src/config/read-redis-topology.js";
 import { RedisUnavailableError, connectRedis } from "../src/shared/connect-redis.js";
-import { reconnectOnFailover, redisOptions } from "../src/shared/redis-options.js";
+import { clusterOptions, reconnectOnFailover, redisOptions } from "../src/shared/redis-options.js";
 import { RedisSettingsError } from "../src/shared/redis-settings-error.js";
 import { describeTopology, type RedisTopology } from "../src/shared/redis-topology.js";
 
@@ -60,6 +60,34 @@ describe("the Redis topology read from the environment", () => {
       },
     ],
     ["an empty REDIS_SENTINELS is unset", { REDIS_SENTINELS: " ", REDIS_URL: "redis://h:1" }, { kind: "single", url: "redis://h:1", tls: false }],
+    [
+      "a Redis Cluster's nodes, with and without a scheme or a port",
+      { REDIS_CLUSTER_NODES: "redis://10.0.0.1:7000, 10.0.0.2:7001,redis://node-3.internal" },
+      {
+        kind: "cluster",
+        nodes: [
+          { host: "10.0.0.1", port: 7000 },
+          { host: "10.0.0.2", port: 7001 },
+          { host: "node-3.internal", port: 6379 },
+        ],
+        tls: false,
+      },
+    ],
+    [
+      "a Redis Cluster over TLS with the password in the first URL and an ACL user from the environment",
+      { REDIS_CLUSTER_NODES: "rediss://:p%40ss@[::1]:7000,rediss://[::1]:7001", REDIS_USERNAME: "ccc-app", REDIS_TLS_CA: "/etc/ca.pem" },
+      {
+        kind: "cluster",
+        nodes: [
+          { host: "::1", port: 7000 },
+          { host: "::1", port: 7001 },
+        ],
+        username: "ccc-app",
+        password: "p@ss",
+        tls: true,
+        tlsCaFile: "/etc/ca.pem",
+      },
+    ],
   ])("%s", (_, env, expected) => {
     expect(readRedisTopology(env)).toEqual(expected);
   });
@@ -85,6 +113,29 @@ describe("the Redis topology read from the environment", () => {
     ],
     ["another scheme", { REDIS_URL: "http://h:6379" }, /REDIS_URL starts with http:\/\/: use redis:\/\//],
     ["a space in the group name", { REDIS_SENTINELS: "h:26379", REDIS_SENTINEL_NAME: "my master" }, /REDIS_SENTINEL_NAME "my master" has a space/],
+    [
+      "both REDIS_URL and REDIS_CLUSTER_NODES",
+      { REDIS_URL: "redis://h:6379", REDIS_CLUSTER_NODES: "redis://h:7000" },
+      /REDIS_URL and REDIS_CLUSTER_NODES are both set: unset REDIS_URL to use the Redis Cluster/,
+    ],
+    [
+      "both REDIS_SENTINELS and REDIS_CLUSTER_NODES",
+      { REDIS_SENTINELS: "h:26379", REDIS_CLUSTER_NODES: "h:7000" },
+      /REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set/,
+    ],
+    [
+      "a node with a database",
+      { REDIS_CLUSTER_NODES: "redis://h:7000/2" },
+      /REDIS_CLUSTER_NODES is not a list of redis:\/\/ URLs \("redis:\/\/h:7000\/2" names a database; a Redis Cluster has only database 0\)/,
+    ],
+    ["a node port out of range", { REDIS_CLUSTER_NODES: "h:70000" }, /REDIS_CLUSTER_NODES is not a list of redis:\/\/ URLs \("h:70000"/],
+    ["an empty node entry", { REDIS_CLUSTER_NODES: "h:7000,,g:7000" }, /REDIS_CLUSTER_NODES is not a list of redis:\/\/ URLs \(""/],
+    ["nodes mixing redis:// and rediss://", { REDIS_CLUSTER_NODES: "redis://a:1,rediss://b:2" }, /REDIS_CLUSTER_NODES mixes redis:\/\/ and rediss:\/\//],
+    [
+      "a CA file for a cluster without TLS",
+      { REDIS_CLUSTER_NODES: "redis://a:1", REDIS_TLS_CA: "/ca.pem" },
+      /REDIS_TLS_CA is set but REDIS_CLUSTER_NODES are redis:\/\/: write rediss:\/\//,
+    ],
   ])("%s is refused, naming the variable and the fix", (_, env, message) => {
     const error = (() => {
       try {
@@ -122,6 +173,23 @@ describe("the ioredis options of a topology", () => {
     expect(options).toMatchObject({ ...expected, maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 1234 });
     if (topology.kind === "sentinel") expect(options).not.toHaveProperty("sentinelTLS");
     if (!topology.tls) expect(options).not.toHaveProperty("tls");
+  });
+
+  it("a Redis Cluster: every node reached with the same user, password and TLS, and commands waiting through a failover", () => {
+    const options = clusterOptions(
+      { kind: "cluster", nodes: [{ host: "a", port: 1 }], username: "u", password: "p", tls: true },
+      { ca: "CA", connectTimeoutMs: 1234 },
+    );
+    expect(options).toMatchObject({
+      lazyConnect: true,
+      slotsRefreshTimeout: 1234,
+      redisOptions: { username: "u", password: "p", tls: { ca: "CA" }, maxRetriesPerRequest: null, connectTimeout: 1234 },
+    });
+    // CLUSTERDOWN, TRYAGAIN and a lost master are retried for a minute, not given up on.
+    expect(options.maxRedirections! * options.retryDelayOnClusterDown!).toBeGreaterThanOrEqual(60_000);
+    expect(options.maxRedirections! * options.retryDelayOnFailover!).toBeGreaterThanOrEqual(60_000);
+    expect(options.maxRedirections! * options.retryDelayOnTryAgain!).toBeGreaterThanOrEqual(60_000);
+    expect(clusterOptions({ kind: "cluster", nodes: [{ host: "a", port: 1 }], tls: false }).redisOptions).not.toHaveProperty("tls");
   });
 
   it("a bare URL keeps its own credentials", () => {
