@@ -167,6 +167,30 @@ describe("Redis Cluster: through the processes", () => {
     expect(new Set(slots)).toEqual(new Set([slot]));
   }, 120_000);
 
+  it("an idle agent holds at most 4 connections on any node, its commands and its blocking wait on the keys' master", async () => {
+    const master = await redis.masterOf(slot);
+    const connections = () =>
+      Promise.all(
+        redis.ports.map(async (port) => ({
+          port,
+          names: (await cli(port, "CLIENT", "LIST"))
+            .split("\n")
+            .map((line) => /name=(\S+)/.exec(line)?.[1] ?? "")
+            .filter((name) => name.includes("ccc-agent:cluster-agent")),
+        })),
+      );
+    await waitFor("the agent to wait for work", async () => (await connections()).some((node) => node.names.some((name) => name.endsWith(":fetch"))), 30_000);
+    const byNode = await connections();
+    const all = byNode.flatMap((node) => node.names);
+    console.log(`idle agent on a 3+3 cluster: ${all.length} connections, per node ${byNode.map((node) => node.names.length).join(",")}`);
+    // Its three clients (commands, the fetch loop's BZPOPMIN, the control channel) and the control
+    // channel's subscriber: ioredis opens at most one connection per node for each.
+    for (const node of byNode) expect(node.names.length).toBeLessThanOrEqual(4);
+    const onMaster = byNode.find((node) => node.port === master)!.names;
+    expect(onMaster).toEqual(expect.arrayContaining(["ccc-agent:cluster-agent", "ccc-agent:cluster-agent:fetch"]));
+    expect(all.filter((name) => name.startsWith("ioredis-cluster(subscriber):") && name.endsWith(":control"))).toHaveLength(1);
+  }, 30_000);
+
   it("`ccc doctor` checks the cluster's state and slot coverage and says where the keys live", async () => {
     const env = { ...redis.env, CCC_PREFIX: cluster.prefix };
     const checks = await doctorChecks(env);

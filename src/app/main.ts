@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const tracing = await startTracing("app", log, settings);
   if (firstRunToken) log.info(`first run: wrote a random CCC_API_TOKEN to ${dotEnvPath()} for /api/v1, /metrics and the dashboard`);
   if (firstRunSecret) log.info(`first run: wrote a random CCC_TASK_SECRET to ${dotEnvPath()}; the app signs tasks with it, so give every agent a copy`);
-  const redis = await connectRedis(topology);
+  const redis = await connectRedis(topology, { keyPrefix: env.CCC_PREFIX });
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
   log.info({ redis: describeTopology(topology) }, "connected to Redis");
   const store = new TaskStore(redis, env.CCC_PREFIX);

@@ -29,7 +29,7 @@ export async function agentCommand(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   if (!claude.ok) throw new UserFacingError(claude.message, { code: "claude-missing" });
   // Named, as the agent names the two it opens, so `CLIENT LIST` tells whose connections these are;
   // ioredis names it again on every reconnect.
-  const redis = await connectRedis(topology, { connectionName: agentConnectionName(options.name) });
+  const redis = await connectRedis(topology, { connectionName: agentConnectionName(options.name), keyPrefix: options.CCC_PREFIX });
   redis.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
 
   const agent = new Agent(options, {

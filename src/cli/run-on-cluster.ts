@@ -11,7 +11,7 @@ import { readCliEnv } from "./read-cli-env.js";
  */
 export async function runOnCluster(flags: { json?: boolean }, run: (deps: ClusterDeps) => Promise<ExitCode>): Promise<ExitCode> {
   const env = readCliEnv();
-  const redis = await connectRedis(readRedisTopology());
+  const redis = await connectRedis(readRedisTopology(), { keyPrefix: env.CCC_PREFIX });
   try {
     return await run({ redis, prefix: env.CCC_PREFIX, output: processOutput, json: Boolean(flags.json) });
   } finally {

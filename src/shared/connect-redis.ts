@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis } from "ioredis";
 import { clusterStateProblem, parseClusterInfo } from "./cluster-state.js";
 import { diagnoseCluster } from "./diagnose-cluster.js";
@@ -35,6 +36,12 @@ export interface ConnectRedisOptions {
   readFile?: (path: string) => string;
   /** `CLIENT SETNAME` of the connection (of each of its node connections on a Redis Cluster), set again on every reconnect. */
   connectionName?: string;
+  /**
+   * The prefix of the keys the caller uses (CCC_PREFIX): on a Redis Cluster the start-up checks
+   * go to the master that serves its slot, the one node the caller then talks to, so no other
+   * node gets a connection. @defaultValue any master
+   */
+  keyPrefix?: string;
 }
 
 /** The CA file's text; an unreadable file or one that is no PEM certificate is a wrong setting. */
@@ -96,11 +103,21 @@ async function explainClusterFailure(topology: Extract<RedisTopology, { kind: "c
   }
 }
 
-/** Throws when the cluster leaves a slot unserved: the product's keys could land on it. */
-async function requireFullCoverage(redis: Cluster, topology: Extract<RedisTopology, { kind: "cluster" }>): Promise<void> {
-  const nodes = redis.nodes("master");
-  const node = nodes[0];
+/** The master serving `keyPrefix`'s slot, as the slot map just read says; else any master. */
+function masterFor(redis: Cluster, keyPrefix: string | undefined): Redis | undefined {
+  const masters = redis.nodes("master");
+  const key = keyPrefix === undefined ? undefined : redis.slots[calculateSlot(`${keyPrefix}:`)]?.[0];
+  return masters.find((node) => `${node.options.host}:${node.options.port}` === key) ?? masters[0];
+}
+
+/**
+ * Pings the cluster and throws when it leaves a slot unserved (the product's keys could land on
+ * it), both on the master that serves the keys.
+ */
+async function checkCluster(redis: Cluster, topology: Extract<RedisTopology, { kind: "cluster" }>, keyPrefix?: string): Promise<void> {
+  const node = masterFor(redis, keyPrefix);
   if (!node) throw new RedisUnavailableError(describeTopology(topology), "the cluster lists no master");
+  await node.ping();
   const state = parseClusterInfo(String(await node.call("CLUSTER", "INFO")));
   const problem = clusterStateProblem(state, `${node.options.host}:${node.options.port}`);
   if (problem) throw new RedisSettingsError(`REDIS_CLUSTER_NODES: ${problem}`);
@@ -133,8 +150,8 @@ export async function connectRedis(target: RedisTopology | string, options: Conn
   try {
     await Promise.race([
       redis.connect().then(async () => {
-        await redis.ping();
-        if (topology.kind === "cluster") await requireFullCoverage(redis as Cluster, topology);
+        if (topology.kind === "cluster") await checkCluster(redis as Cluster, topology, options.keyPrefix);
+        else await redis.ping();
       }),
       firstError,
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),

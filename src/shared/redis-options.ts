@@ -75,7 +75,9 @@ const CLUSTER_RETRIES = 200;
 export function clusterOptions(topology: Extract<RedisTopology, { kind: "cluster" }>, extras: RedisOptionsExtras = {}): ClusterOptions {
   return {
     lazyConnect: true,
-    enableReadyCheck: true,
+    // Its CLUSTER INFO would go to a random node, one more connection per client; connectRedis
+    // checks the state at start on the keys' master, and later a CLUSTERDOWN answer is waited out.
+    enableReadyCheck: false,
     slotsRefreshTimeout: extras.connectTimeoutMs ?? 5_000,
     retryDelayOnFailover: CLUSTER_RETRY_MS,
     retryDelayOnClusterDown: CLUSTER_RETRY_MS,

@@ -38,7 +38,7 @@ export async function checkRedis(topology: RedisTopology, prefix = "ccc"): Promi
   if (state[0]?.status === "fail") return state;
   let redis;
   try {
-    redis = await connectRedis(topology, { timeoutMs: 3_000 });
+    redis = await connectRedis(topology, { timeoutMs: 3_000, keyPrefix: prefix });
   } catch (error) {
     return [
       {

@@ -1,5 +1,5 @@
 import { readRedisTopology } from "../../config/read-redis-topology.js";
-import { sharedEnvSchema } from "../../config/shared-env.js";
+import { clusterKeyPrefix, sharedEnvSchema } from "../../config/shared-env.js";
 import type { RedisTopology } from "../../shared/redis-topology.js";
 import { table, type Output } from "../output.js";
 import type { CheckResult } from "./check.js";
@@ -42,7 +42,7 @@ export async function doctorCommand(options: DoctorOptions): Promise<number> {
         ] satisfies CheckResult[])
       : topology instanceof Error
         ? ([{ name: "redis", status: "fail", detail: topology.message, fix: "see docs/configuration.md (Redis)" }] satisfies CheckResult[])
-        : checkRedis(topology, env.CCC_PREFIX?.trim() || "ccc"),
+        : checkRedis(topology, clusterKeyPrefix({ CCC_PREFIX: env.CCC_PREFIX?.trim() || "ccc" }, env).CCC_PREFIX),
     checkClaude(env.CLAUDE_BIN ?? "claude"),
     checkGit(options.repo, env.CCC_GIT_URL),
     checkGitHubApp(env),
