@@ -29,9 +29,9 @@ async function ccc(args: string[], env: Record<string, string>): Promise<{ code:
   return { code, stdout, stderr };
 }
 
-/** `redis-cli -p <port> <args>`'s answer, trimmed. */
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await run("redis-cli", ["-p", String(port), ...args])).stdout.trim();
+/** `redis-cli -p <port> <args>`'s answer from a node of `cluster`, trimmed. */
+async function cli(cluster: RedisCluster, port: number, ...args: string[]): Promise<string> {
+  return (await run("redis-cli", [...cluster.cliArgs, "-p", String(port), ...args])).stdout.trim();
 }
 
 type Check = { name: string; status: string; detail: string; fix?: string };
@@ -100,9 +100,9 @@ describe("Redis Cluster: wrong settings", () => {
 
   it("a cluster that leaves slots uncovered: `ccc status` exits 1 with the fix and `ccc doctor` fails its cluster check; covered again, both pass", async () => {
     const [first] = redis.ports;
-    await cli(first!, "CLUSTER", "DELSLOTS", "100", "101");
+    await cli(redis, first!, "CLUSTER", "DELSLOTS", "100", "101");
     try {
-      await waitFor("the cluster to say it is down", async () => (await cli(first!, "CLUSTER", "INFO")).includes("cluster_state:fail"), 20_000);
+      await waitFor("the cluster to say it is down", async () => (await cli(redis, first!, "CLUSTER", "INFO")).includes("cluster_state:fail"), 20_000);
       const status = await ccc(["status"], redis.env);
       expect(status.stderr).toMatch(
         /^ccc: REDIS_CLUSTER_NODES: the Redis Cluster does not cover every hash slot \(127\.0\.0\.1:\d+ says cluster_state:fail, 16382 of 16384 slots assigned\): assign the rest \(`redis-cli --cluster fix 127\.0\.0\.1:\d+`\)/,
@@ -117,9 +117,9 @@ describe("Redis Cluster: wrong settings", () => {
         fix: expect.stringMatching(/^the Redis Cluster does not cover every hash slot/),
       });
     } finally {
-      await cli(first!, "CLUSTER", "ADDSLOTS", "100", "101");
+      await cli(redis, first!, "CLUSTER", "ADDSLOTS", "100", "101");
     }
-    await waitFor("the cluster to be whole again", async () => (await cli(first!, "CLUSTER", "INFO")).includes("cluster_state:ok"), 20_000);
+    await waitFor("the cluster to be whole again", async () => (await cli(redis, first!, "CLUSTER", "INFO")).includes("cluster_state:ok"), 20_000);
     expect((await ccc(["status"], redis.env)).code).toBe(0);
     expect((await doctorChecks(redis.env)).find((c) => c.name === "redis cluster")).toMatchObject({
       status: "ok",
@@ -141,7 +141,7 @@ describe("Redis Cluster: through the processes", () => {
     // Runs go through until a test removes the file.
     await writeFile(holdFile, "go");
     await cluster.startAgent({ name: "cluster-agent", env: { FAKE_CLAUDE_HOLD_FILE: holdFile }, extraArgs: ["--concurrency", "3"] });
-    slot = Number(await cli(redis.ports[0]!, "CLUSTER", "KEYSLOT", cluster.prefix));
+    slot = Number(await cli(redis, redis.ports[0]!, "CLUSTER", "KEYSLOT", cluster.prefix));
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -173,7 +173,7 @@ describe("Redis Cluster: through the processes", () => {
       Promise.all(
         redis.ports.map(async (port) => ({
           port,
-          names: (await cli(port, "CLIENT", "LIST"))
+          names: (await cli(redis, port, "CLIENT", "LIST"))
             .split("\n")
             .map((line) => /name=(\S+)/.exec(line)?.[1] ?? "")
             .filter((name) => name.includes("ccc-agent:cluster-agent")),
@@ -211,20 +211,20 @@ describe("Redis Cluster: through the processes", () => {
     const from = await redis.masterOf(slot);
     const masters = [...new Set(await Promise.all([0, 6000, 12000].map((s) => redis.masterOf(s))))];
     const to = masters.find((port) => port !== from)!;
-    const fromId = await cli(from, "CLUSTER", "MYID");
-    const toId = await cli(to, "CLUSTER", "MYID");
-    await cli(to, "CLUSTER", "SETSLOT", String(slot), "IMPORTING", fromId);
-    await cli(from, "CLUSTER", "SETSLOT", String(slot), "MIGRATING", toId);
+    const fromId = await cli(redis, from, "CLUSTER", "MYID");
+    const toId = await cli(redis, to, "CLUSTER", "MYID");
+    await cli(redis, to, "CLUSTER", "SETSLOT", String(slot), "IMPORTING", fromId);
+    await cli(redis, from, "CLUSTER", "SETSLOT", String(slot), "MIGRATING", toId);
     // Half the keys now, so commands meet ASK redirects while the runs end; the rest after.
-    const firstBatch = (await cli(from, "CLUSTER", "GETKEYSINSLOT", String(slot), "20")).split("\n").filter(Boolean);
-    await cli(from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...firstBatch);
+    const firstBatch = (await cli(redis, from, "CLUSTER", "GETKEYSINSLOT", String(slot), "20")).split("\n").filter(Boolean);
+    await cli(redis, from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...firstBatch);
     await writeFile(holdFile, "go");
     for (;;) {
-      const batch = (await cli(from, "CLUSTER", "GETKEYSINSLOT", String(slot), "100")).split("\n").filter(Boolean);
+      const batch = (await cli(redis, from, "CLUSTER", "GETKEYSINSLOT", String(slot), "100")).split("\n").filter(Boolean);
       if (batch.length === 0) break;
-      await cli(from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...batch);
+      await cli(redis, from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", ...batch);
     }
-    for (const port of masters) await cli(port, "CLUSTER", "SETSLOT", String(slot), "NODE", toId);
+    for (const port of masters) await cli(redis, port, "CLUSTER", "SETSLOT", String(slot), "NODE", toId);
     await waitFor("every node to say the slot moved", async () => (await redis.masterOf(slot)) === to, 20_000);
 
     await waitFor("the three tasks to end pr-open", async () => (await states([211, 212, 213])).every((s) => s === "pr-open"), 90_000);
@@ -269,4 +269,45 @@ describe("Redis Cluster: through the processes", () => {
     expect(new Set(pulls.map((p) => p.head)).size).toBe(5);
     expect(await cluster.eventCounts()).toMatchObject({ failed: 0 });
   }, 300_000);
+});
+
+describe("Redis Cluster over TLS, with a password", () => {
+  let redis: RedisCluster;
+  let cluster: Cluster;
+  beforeAll(async () => {
+    redis = await startRedisCluster(3, 0, { tls: true, password: "cluster-password-for-this-test" });
+    cluster = await startCluster({ redisEnv: redis.env });
+    await cluster.startAgent({ name: "tls-cluster-agent" });
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.stop();
+  }, 120_000);
+
+  it("a labelled issue ends in its PR, every node reached over TLS with the password", async () => {
+    expect(redis.env.REDIS_CLUSTER_NODES).toMatch(/^rediss:\/\//);
+    const delivered = await cluster.deliver("issues", labeledPayload("claude", { number: 301, title: "TLS cluster task", cloneUrl: cluster.origin.url }));
+    expect(delivered.status).toBe(200);
+    await waitFor("the task to end pr-open", async () => (await cluster.store.get(`${REPO}#301`))?.state === "pr-open", 90_000);
+    expect(cluster.github.pulls(REPO).map((p) => p.title)).toEqual(["TLS cluster task"]);
+    const checks = await doctorChecks({ ...redis.env, CCC_PREFIX: cluster.prefix });
+    expect(checks.find((c) => c.name === "redis topology")?.detail).toMatch(/^Redis Cluster via .* over TLS: 3 masters, 0 replicas$/);
+    expect(checks.find((c) => c.name === "redis cluster")?.status).toBe("ok");
+  }, 120_000);
+
+  it("a wrong password: `ccc status` exits 1 naming REDIS_PASSWORD, and never prints it", async () => {
+    const result = await ccc(["status"], { ...redis.env, REDIS_PASSWORD: "wrong-password-1234" });
+    expect(result.stderr).toMatch(
+      /^ccc: Redis is not reachable at Redis Cluster via .* over TLS \(.*(WRONGPASS|invalid username-password).*Check REDIS_USERNAME and REDIS_PASSWORD/,
+    );
+    expect(result.stderr).not.toMatch(/wrong-password-1234|cluster-password-for-this-test/);
+    expect(result.code).toBe(1);
+  }, 30_000);
+
+  it("without the CA: `ccc status` exits 1", async () => {
+    const { REDIS_TLS_CA: _, ...withoutCa } = redis.env;
+    const result = await ccc(["status"], withoutCa);
+    expect(result.stderr).toMatch(/^ccc: Redis is not reachable at Redis Cluster via/);
+    expect(result.code).toBe(1);
+  }, 30_000);
 });

@@ -12,6 +12,7 @@ import { describeTopology, type RedisTopology } from "./redis-topology.js";
 import { UserFacingError } from "./user-facing-error.js";
 
 const AUTH_ERROR = /^(WRONGPASS|NOAUTH|NOPERM)/;
+const AUTH_HINT = "Check REDIS_USERNAME and REDIS_PASSWORD (or the user and password in REDIS_URL), and that the ACL user is on.";
 
 /** Redis could not be reached at start; the message says where it looked and what to do. */
 export class RedisUnavailableError extends UserFacingError {
@@ -20,11 +21,7 @@ export class RedisUnavailableError extends UserFacingError {
   constructor(where: string, cause: string, hint?: string) {
     super(`Redis is not reachable at ${redactSecrets(where)} (${redactSecrets(cause)}).`, {
       code: "redis-unavailable",
-      hint:
-        hint ??
-        (AUTH_ERROR.test(cause)
-          ? "Check REDIS_USERNAME and REDIS_PASSWORD (or the user and password in REDIS_URL), and that the ACL user is on."
-          : "Start redis-server, or set REDIS_URL (or REDIS_SENTINELS) to the cluster's Redis."),
+      hint: hint ?? (AUTH_ERROR.test(cause) ? AUTH_HINT : "Start redis-server, or set REDIS_URL (or REDIS_SENTINELS) to the cluster's Redis."),
     });
   }
 }
@@ -45,7 +42,7 @@ export interface ConnectRedisOptions {
 }
 
 /** The CA file's text; an unreadable file or one that is no PEM certificate is a wrong setting. */
-function readCa(path: string, readFile: (path: string) => string): string {
+export function readCa(path: string, readFile: (path: string) => string): string {
   let text: string;
   try {
     text = readFile(path);
@@ -86,12 +83,15 @@ async function explainClusterFailure(topology: Extract<RedisTopology, { kind: "c
   const where = describeTopology(topology);
   const diagnosis = await diagnoseCluster(topology, ca ? { ca } : {});
   switch (diagnosis.kind) {
-    case "no-node":
+    case "no-node": {
+      const why = `no node answered: ${diagnosis.errors.join("; ")}`;
+      const refused = diagnosis.errors.some((error) => AUTH_ERROR.test(error.replace(/^\S+: /, "")));
       return new RedisUnavailableError(
         where,
-        `no node answered: ${diagnosis.errors.join("; ")}`,
-        "Start the cluster's nodes, or set REDIS_CLUSTER_NODES to some of theirs (redis://host:port,…).",
+        why,
+        refused ? AUTH_HINT : "Start the cluster's nodes, or set REDIS_CLUSTER_NODES to some of theirs (redis://host:port,…).",
       );
+    }
     case "not-a-cluster":
       return new RedisSettingsError(
         `REDIS_CLUSTER_NODES names ${diagnosis.node}, which is a Redis without cluster support (cluster-enabled no): set REDIS_URL=redis://${diagnosis.node} instead, or list the nodes of a Redis Cluster.`,

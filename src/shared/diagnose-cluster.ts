@@ -35,13 +35,15 @@ export async function diagnoseCluster(topology: ClusterTopology, options: { ca?:
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    node.on("error", () => {});
+    // ioredis rejects with "Connection is closed." once it gives up; the reason is in the error event.
+    let reason: string | undefined;
+    node.on("error", (error: Error) => (reason ??= error.message));
     try {
       await node.connect();
       const info = String(await node.call("CLUSTER", "INFO"));
       return { kind: "state", node: where, state: parseClusterInfo(info) };
     } catch (error) {
-      const message = (error as Error).message;
+      const message = (error as Error).message === "Connection is closed." && reason ? reason : (error as Error).message;
       if (/cluster support disabled/i.test(message)) return { kind: "not-a-cluster", node: where };
       errors.push(`${where}: ${message}`);
     } finally {

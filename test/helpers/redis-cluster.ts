@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { waitFor } from "./agent-process.js";
+import { makeCertificates } from "./redis-tls-server.js";
 
 const run = promisify(execFile);
 
@@ -14,8 +15,10 @@ export interface RedisCluster {
   /** `redis://127.0.0.1:<port>` of each node as created, masters first, for REDIS_CLUSTER_NODES. */
   nodes: string[];
   ports: number[];
-  /** REDIS_CLUSTER_NODES for the processes: every node. */
+  /** REDIS_CLUSTER_NODES for the processes: every node (and REDIS_PASSWORD, REDIS_TLS_CA when the cluster has them). */
   env: Record<string, string>;
+  /** What `redis-cli` needs before `-p <port>` to reach a node: TLS and the password, when set. */
+  cliArgs: string[];
   /** The port of the master that serves `slot` now, as a live node sees it. */
   masterOf(slot: number): Promise<number>;
   /** SIGKILLs the node on `port`, as a crash would. */
@@ -52,8 +55,42 @@ async function clusterPort(taken: Set<number>): Promise<number> {
  * Starts `masters` nodes with `--cluster-enabled yes`, joins them with `redis-cli --cluster
  * create` (every slot covered) and waits for `cluster_state:ok` on each.
  */
-export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Promise<RedisCluster> {
+/** A cluster over TLS only (certificates from a throwaway CA) and with a password on every node. */
+export interface RedisClusterSecurity {
+  tls?: boolean;
+  password?: string;
+}
+
+export async function startRedisCluster(masters = 3, replicasPerMaster = 0, security: RedisClusterSecurity = {}): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "ccc-redis-cluster-"));
+  if (security.tls) await makeCertificates(dir);
+  const cliArgs = [
+    ...(security.tls ? ["--tls", "--cacert", join(dir, "ca.crt")] : []),
+    ...(security.password ? ["-a", security.password, "--no-auth-warning"] : []),
+  ];
+  const nodeArgs = (port: number) => [
+    ...(security.tls
+      ? [
+          "--port",
+          "0",
+          "--tls-port",
+          String(port),
+          "--tls-cluster",
+          "yes",
+          "--tls-replication",
+          "yes",
+          "--tls-cert-file",
+          join(dir, "redis.crt"),
+          "--tls-key-file",
+          join(dir, "redis.key"),
+          "--tls-ca-cert-file",
+          join(dir, "ca.crt"),
+          "--tls-auth-clients",
+          "no",
+        ]
+      : ["--port", String(port)]),
+    ...(security.password ? ["--requirepass", security.password, "--masterauth", security.password] : []),
+  ];
   const taken = new Set<number>();
   const ports: number[] = [];
   const servers: ChildProcess[] = [];
@@ -78,8 +115,7 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
         spawn(
           "redis-server",
           [
-            "--port",
-            String(port),
+            ...nodeArgs(port),
             "--bind",
             "127.0.0.1",
             "--cluster-enabled",
@@ -104,11 +140,12 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
     for (const port of ports) {
       await waitFor(
         `cluster node ${port} to answer`,
-        async () => (await run("redis-cli", ["-p", String(port), "ping"]).catch(() => ({ stdout: "" }))).stdout.trim() === "PONG",
+        async () => (await run("redis-cli", [...cliArgs, "-p", String(port), "ping"]).catch(() => ({ stdout: "" }))).stdout.trim() === "PONG",
         10_000,
       );
     }
     await run("redis-cli", [
+      ...cliArgs,
       "--cluster",
       "create",
       ...ports.map((port) => `127.0.0.1:${port}`),
@@ -119,7 +156,7 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
     for (const port of ports) {
       await waitFor(
         `cluster node ${port} to say cluster_state:ok`,
-        async () => (await run("redis-cli", ["-p", String(port), "cluster", "info"])).stdout.includes("cluster_state:ok"),
+        async () => (await run("redis-cli", [...cliArgs, "-p", String(port), "cluster", "info"])).stdout.includes("cluster_state:ok"),
         20_000,
       );
     }
@@ -127,10 +164,12 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
     await stop();
     throw error;
   }
+  const ca = security.tls ? await readFile(join(dir, "ca.crt"), "utf8") : undefined;
+  const access = { ...(ca ? { tls: { ca } } : {}), ...(security.password ? { password: security.password } : {}) };
   const killed = new Set<number>();
   const ask = async (args: string[]): Promise<unknown> => {
     for (const port of ports.filter((p) => !killed.has(p))) {
-      const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      const probe = new Redis({ port, ...access, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
       probe.on("error", () => {});
       try {
         await probe.connect();
@@ -144,9 +183,14 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
     throw new Error("no cluster node answers");
   };
   return {
-    nodes: ports.map((port) => `redis://127.0.0.1:${port}`),
+    nodes: ports.map((port) => `${security.tls ? "rediss" : "redis"}://127.0.0.1:${port}`),
     ports,
-    env: { REDIS_CLUSTER_NODES: ports.map((port) => `redis://127.0.0.1:${port}`).join(",") },
+    env: {
+      REDIS_CLUSTER_NODES: ports.map((port) => `${security.tls ? "rediss" : "redis"}://127.0.0.1:${port}`).join(","),
+      ...(security.tls ? { REDIS_TLS_CA: join(dir, "ca.crt") } : {}),
+      ...(security.password ? { REDIS_PASSWORD: security.password } : {}),
+    },
+    cliArgs,
     masterOf: async (slot) => {
       const shards = (await ask(["CLUSTER", "SLOTS"])) as Array<[number, number, [string, number]]>;
       const shard = shards.find(([from, to]) => slot >= from && slot <= to);
@@ -164,7 +208,7 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
       });
     },
     info: async () => {
-      const probe = new Redis({ port: ports.find((p) => !killed.has(p)), lazyConnect: true, maxRetriesPerRequest: 1 });
+      const probe = new Redis({ port: ports.find((p) => !killed.has(p)), ...access, lazyConnect: true, maxRetriesPerRequest: 1 });
       probe.on("error", () => {});
       try {
         await probe.connect();

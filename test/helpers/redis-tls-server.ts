@@ -24,7 +24,7 @@ export interface TlsRedis {
 export type TlsRedisResult = { ok: true; redis: TlsRedis } | { ok: false; reason: string };
 
 /** A CA and a certificate for 127.0.0.1 and localhost signed by it, made with openssl in `dir`. */
-async function makeCertificates(dir: string): Promise<void> {
+export async function makeCertificates(dir: string): Promise<void> {
   const at = (name: string) => join(dir, name);
   await run("openssl", [
     "req",

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { Cluster } from "ioredis";
+import { readCa } from "../../shared/connect-redis.js";
 import { clusterStateProblem, HASH_SLOTS } from "../../shared/cluster-state.js";
 import { diagnoseCluster } from "../../shared/diagnose-cluster.js";
 import type { RedisTopology } from "../../shared/redis-topology.js";
@@ -11,7 +13,13 @@ type ClusterTopology = Extract<RedisTopology, { kind: "cluster" }>;
  * asked before connecting, so an uncovered cluster still gets its own line and fix.
  */
 export async function checkClusterState(topology: ClusterTopology): Promise<CheckResult> {
-  const diagnosis = await diagnoseCluster(topology);
+  let ca: string | undefined;
+  try {
+    ca = topology.tlsCaFile ? readCa(topology.tlsCaFile, (path) => readFileSync(path, "utf8")) : undefined;
+  } catch (error) {
+    return { name: "redis cluster", status: "fail", detail: (error as Error).message, fix: "see docs/operations.md (TLS and ACL users)" };
+  }
+  const diagnosis = await diagnoseCluster(topology, ca ? { ca } : {});
   switch (diagnosis.kind) {
     case "no-node":
       return {
