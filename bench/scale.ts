@@ -6,14 +6,13 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { taskQueueName, TaskQueues } from "../src/queue/task-queues.js";
-import { TaskStore } from "../src/queue/task-store.js";
-import { GENERAL } from "../src/shared/specialty.js";
+import { statusCommand } from "../src/cli/cluster-commands.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { ccc, fillBacklog, scrape, timed, usedMemory, vmRssMb } from "./backlog.js";
-import { enqueueOne, serverCounts, type Queued, type ServerCounts } from "./idle-agents.js";
+import { serverCounts, type ServerCounts } from "./idle-agents.js";
 import { describeMachine } from "./machine.js";
+import { DispatchTimer, type DispatchPhase } from "./scale-dispatch.js";
 import { startAgentHosts } from "./scale-hosts.js";
 import { startScaleTarget } from "./scale-target.js";
 import { ms, summarise, verdict } from "./stats.js";
@@ -32,7 +31,6 @@ const BACKLOG_SPECIALTIES = ["frontend", "backend"];
 const SETTLE_MS = 5_000;
 /** The app runs at least this long (5 reconciler passes) before /metrics and `ccc status` are timed. */
 const APP_RUN_MS = 26_000;
-const CLAIM_TIMEOUT_MS = 120_000;
 /** After the app's start (a burst of CPU on a small machine) before tasks are timed. */
 const APP_SETTLE_MS = 5_000;
 
@@ -43,10 +41,14 @@ export const scaleOptionsSchema = z.object({
   hosts: z.coerce.number().int().min(1).default(8),
   /** Tasks queued for specialists no simulated agent serves, before anything is measured. */
   backlog: z.coerce.number().int().min(0).default(100_000),
-  /** Tasks timed from their job's add to an agent's claim. */
-  samples: z.coerce.number().int().min(1).default(600),
-  /** Tasks added per second while timing (open loop: each at its scheduled time). */
-  rate: z.coerce.number().positive().default(20),
+  /** Tasks timed one at a time, each added once the previous is claimed, every agent idle. */
+  sequential: z.coerce.number().int().min(0).default(100),
+  /** Tasks timed at a steady rate (open loop: each added at its scheduled time, whatever the answers). */
+  samples: z.coerce.number().int().min(0).default(400),
+  /** Tasks added per second in the steady phase. */
+  rate: z.coerce.number().positive().default(10),
+  /** Tasks added at once, last. */
+  burst: z.coerce.number().int().min(0).default(100),
   /** The idle window, past the longest idle timer (60 s). */
   windowSeconds: z.coerce.number().positive().default(61),
   /** The Redis Cluster half instead of one Redis. */
@@ -156,16 +158,31 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
     const pid = app.child.pid!;
     const sampler = setInterval(() => void vmRssMb(pid).then((mb) => mb !== undefined && rss.push(mb)), 250);
     try {
-      // 5. Dispatch: tasks added at a steady rate, each timed from its add to the claim.
+      // 5. Dispatch, each task timed from its job's add to the claim: one at a time, at a steady rate, all at once.
       await sleep(APP_SETTLE_MS);
-      const dispatch = await timeDispatch(redis, prefix, secret, options.samples, options.rate);
-      const total = summarise(dispatch.ms);
-      const fetched = summarise(dispatch.fetchedMs);
       lines.push(
-        `dispatch (job added → an idle agent's claim, the record's startedAt), ${options.samples} tasks at ${options.rate}/s, app running ${APP_SETTLE_MS / 1000} s before:`,
-        `  p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}  (target p99 < ${P99_TARGET_MS} ms)  ${verdict(total.p99 < P99_TARGET_MS)}; ${dispatch.agents} different agents claimed; load average ${load()}`,
-        `  of which job added → fetched (BullMQ's processedOn: the marker's wake-up, the peek, moveToActive): p50 ${ms(fetched.p50)}, p99 ${ms(fetched.p99)}`,
+        `dispatch: job added → an idle agent's claim (the record's startedAt); beside it, added → fetched (BullMQ's processedOn: the marker's wake-up, the peek, moveToActive); app running`,
       );
+      const timer = new DispatchTimer(redis, prefix, secret);
+      try {
+        const phases: Array<[string, DispatchPhase]> = [
+          [`${options.sequential} one at a time`, { kind: "one-at-a-time", count: options.sequential }],
+          [`${options.samples} at ${options.rate}/s`, { kind: "rate", count: options.samples, perSecond: options.rate }],
+          [`${options.burst} at once`, { kind: "burst", count: options.burst }],
+        ];
+        for (const [label, phase] of phases) {
+          if (phase.count === 0) continue;
+          const figures = await timer.run(phase);
+          const claim = summarise(figures.claimMs);
+          const fetched = summarise(figures.fetchedMs);
+          lines.push(
+            `  ${label}: p50 ${ms(claim.p50)}, p99 ${ms(claim.p99)}, max ${ms(claim.max)}  (target p99 < ${P99_TARGET_MS} ms)  ${verdict(claim.p99 < P99_TARGET_MS)};` +
+              ` fetched p50 ${ms(fetched.p50)}, p99 ${ms(fetched.p99)}; ${figures.agents} agents; ${(phase.count / (figures.wallMs / 1000)).toFixed(1)} claims/s first add → last claim; load average ${load()}`,
+          );
+        }
+      } finally {
+        await timer.close();
+      }
 
       // 6. The operators' views, with the backlog and every agent listed.
       while (Date.now() - appStarted < APP_RUN_MS) {
@@ -176,6 +193,9 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
       for (let i = 0; i < 5; i++) metricsMs.push(await timed(() => scrape(app!)));
       const statusMs: number[] = [];
       const agentsMs: number[] = [];
+      const statusInProcessMs: number[] = [];
+      const quiet = { out: () => {}, err: () => {} };
+      for (let i = 0; i < 3; i++) statusInProcessMs.push(await timed(async () => void (await statusCommand({ redis, prefix, output: quiet, json: true }))));
       for (let i = 0; i < 3; i++) {
         statusMs.push(await timed(() => cccStatus(target.env, prefix, options.backlog)));
         agentsMs.push(await timed(() => cccAgents(target.env, prefix, options.agents)));
@@ -190,7 +210,8 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
         `  RSS: peak ${peak.toFixed(0)} MB, steady ${(last[Math.floor(last.length / 2)] ?? Number.NaN).toFixed(0)} MB  (target ≤ ${RSS_TARGET_MB} MB)  ${verdict(peak <= RSS_TARGET_MB)}`,
         `  /metrics: p50 ${ms(metrics.p50)}, max ${ms(metrics.max)}  (target < ${METRICS_TARGET_MS} ms)  ${verdict(metrics.max < METRICS_TARGET_MS)}`,
         `  ccc status --json: p50 ${ms(status.p50)}, max ${ms(status.max)}  (target < ${STATUS_TARGET_MS} ms)  ${verdict(status.max < STATUS_TARGET_MS)};` +
-          ` ccc agents --json (${options.agents + 1} agents listed): p50 ${ms(summarise(agentsMs).p50)}; both with node's start-up`,
+          ` ccc agents --json (${options.agents + 1} agents listed): p50 ${ms(summarise(agentsMs).p50)}; both with node's start-up;` +
+          ` the status command's own work (in process): p50 ${ms(summarise(statusInProcessMs).p50)}`,
         `machine: ${describeMachine()}; load average ${load()}`,
       );
     } finally {
@@ -204,50 +225,6 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
     for (const server of servers) server.disconnect();
     await target.stop(prefix);
     await rm(tmp, { recursive: true, force: true });
-  }
-}
-
-/** `samples` tasks on tasks-general, one every 1/rate s whatever the answers; add → claim of each. */
-async function timeDispatch(
-  redis: Redis,
-  prefix: string,
-  secret: string,
-  samples: number,
-  rate: number,
-): Promise<{ ms: number[]; fetchedMs: number[]; agents: number }> {
-  const store = new TaskStore(redis, prefix);
-  const queues = new TaskQueues({ connection: redis, prefix, secrets: [secret] });
-  const deps = { store, queues, cloneUrl: "https://github.com/bench/idle.git" };
-  try {
-    const sent: Array<Promise<Queued>> = [];
-    const t0 = performance.now();
-    for (let i = 0; i < samples; i++) {
-      const due = t0 + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      sent.push(enqueueOne(i + 1, deps));
-    }
-    const queued = await Promise.all(sent);
-    const claimed = new Map<string, { startedAt: number; agent: string }>();
-    const deadline = Date.now() + CLAIM_TIMEOUT_MS;
-    while (claimed.size < queued.length) {
-      if (Date.now() > deadline)
-        throw new Error(`${queued.length - claimed.size} of ${queued.length} tasks were not claimed within ${CLAIM_TIMEOUT_MS / 1000} s`);
-      const open = queued.filter((task) => !claimed.has(task.taskId));
-      const records = await Promise.all(open.map((task) => store.get(task.taskId)));
-      records.forEach((record, i) => {
-        if (record?.startedAt !== undefined && record.agent !== undefined) claimed.set(open[i]!.taskId, { startedAt: record.startedAt, agent: record.agent });
-      });
-      if (claimed.size < queued.length) await sleep(250);
-    }
-    const fetched = await Promise.all(queued.map((task) => redis.hget(`${prefix}:${taskQueueName(GENERAL)}:${task.jobId}`, "processedOn")));
-    return {
-      ms: queued.map((task) => claimed.get(task.taskId)!.startedAt - task.enqueuedAt),
-      fetchedMs: queued.map((task, i) => Number(fetched[i]) - task.enqueuedAt),
-      agents: new Set([...claimed.values()].map((c) => c.agent)).size,
-    };
-  } finally {
-    await queues.close();
   }
 }
 
