@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
@@ -83,7 +84,15 @@ async function main(): Promise<void> {
     agents.push(...(await Promise.all(batch)));
   }
   process.send!({ type: "ready", agents: agents.length, startMs: performance.now() - t0 });
+  // How late this process's timers and I/O callbacks run: a wake-up waits as long.
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   process.on("message", (message: { type?: string }) => {
+    if (message.type === "loop-delay") {
+      process.send!({ type: "loop-delay", p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 });
+      delay.reset();
+      return;
+    }
     if (message.type !== "stop") return;
     void (async () => {
       await Promise.all(agents.map(({ agent }) => agent.stop().catch(() => {})));

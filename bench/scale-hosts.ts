@@ -13,9 +13,18 @@ export interface AgentHosts {
   startMs: number;
   /** Every host's agents leave the registry, then the hosts exit; one that does not is killed. */
   stop(): Promise<void>;
+  /** Each host's event-loop delay (ms) since the last call. */
+  loopDelay(): Promise<LoopDelay[]>;
 }
 
-type HostMessage = { type: "ready"; agents: number; startMs: number } | { type: "stopped" } | { type: "error"; message: string };
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+type HostMessage =
+  { type: "ready"; agents: number; startMs: number } | { type: "stopped" } | { type: "error"; message: string } | ({ type: "loop-delay" } & LoopDelay);
 
 /**
  * `agents` simulated agents (bench/scale-agents.ts) spread over `hosts` Node processes, as
@@ -95,5 +104,20 @@ export async function startAgentHosts(options: {
     await stop();
     throw error;
   }
-  return { pids: children.map((child) => child.pid!), startMs: performance.now() - t0, stop };
+  const loopDelay = () =>
+    Promise.all(
+      children.map(
+        (child) =>
+          new Promise<LoopDelay>((resolvePromise) => {
+            const onMessage = (message: HostMessage) => {
+              if (message.type !== "loop-delay") return;
+              child.off("message", onMessage);
+              resolvePromise({ p50: message.p50, p99: message.p99, max: message.max });
+            };
+            child.on("message", onMessage);
+            child.send({ type: "loop-delay" });
+          }),
+      ),
+    );
+  return { pids: children.map((child) => child.pid!), startMs: performance.now() - t0, stop, loopDelay };
 }

@@ -126,11 +126,13 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
 
     // 3. Idle: what the agents cost Redis while nothing happens.
     await sleep(SETTLE_MS);
+    await hosts.loopDelay();
     const before = await countAll(servers);
     const w0 = performance.now();
     await sleep(options.windowSeconds * 1000);
     const after = await countAll(servers);
     const seconds = (performance.now() - w0) / 1000;
+    const idleDelays = await hosts.loopDelay();
     // The probes' own INFO between the two counts, one of each per server.
     const processed = after.processed - before.processed - 2 * servers.length;
     const connections = await connectionsByName(servers);
@@ -144,7 +146,7 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
       `    by client name: ${[...connections].map(([shape, n]) => `${shape} ×${n}`).join(", ")}`,
       `  commands: ${(processed / seconds).toFixed(0)}/s (${perAgentCommands.toFixed(2)} per agent per s, Lua's inner calls included)  (target ≤ ${MAX_COMMANDS_PER_S})  ${verdict(perAgentCommands <= MAX_COMMANDS_PER_S)}`,
       `    by name, per agent per s: ${byName(before, after, seconds, options.agents)}`,
-      `  agent processes' RSS: ${hostRss.toFixed(0)} MB together (${((hostRss / options.agents) * 1024).toFixed(0)} kB per agent); Redis used_memory ${mib(await sum(servers, usedMemory))}; load average ${load()}`,
+      `  agent processes' RSS: ${hostRss.toFixed(0)} MB together (${((hostRss / options.agents) * 1024).toFixed(0)} kB per agent), event-loop delay p99 ${ms(Math.max(...idleDelays.map((d) => d.p99)))} (worst process); Redis used_memory ${mib(await sum(servers, usedMemory))}; load average ${load()}`,
     );
 
     // 4. The app, its RSS sampled from here on.
@@ -172,12 +174,15 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
         ];
         for (const [label, phase] of phases) {
           if (phase.count === 0) continue;
+          await hosts.loopDelay();
           const figures = await timer.run(phase);
+          const delays = await hosts.loopDelay();
           const claim = summarise(figures.claimMs);
           const fetched = summarise(figures.fetchedMs);
           lines.push(
             `  ${label}: p50 ${ms(claim.p50)}, p99 ${ms(claim.p99)}, max ${ms(claim.max)}  (target p99 < ${P99_TARGET_MS} ms)  ${verdict(claim.p99 < P99_TARGET_MS)};` +
-              ` fetched p50 ${ms(fetched.p50)}, p99 ${ms(fetched.p99)}; ${figures.agents} agents; ${(phase.count / (figures.wallMs / 1000)).toFixed(1)} claims/s first add → last claim; load average ${load()}`,
+              ` fetched p50 ${ms(fetched.p50)}, p99 ${ms(fetched.p99)}; ${figures.agents} agents; ${(phase.count / (figures.wallMs / 1000)).toFixed(1)} claims/s first add → last claim;` +
+              ` agent processes' event-loop delay p99 ${ms(Math.max(...delays.map((d) => d.p99)))} (worst process), max ${ms(Math.max(...delays.map((d) => d.max)))}; load average ${load()}`,
           );
         }
       } finally {
