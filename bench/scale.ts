@@ -127,12 +127,14 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
     // 3. Idle: what the agents cost Redis while nothing happens.
     await sleep(SETTLE_MS);
     await hosts.loopDelay();
+    const cpuBefore = await sum(servers, redisCpuSeconds);
     const before = await countAll(servers);
     const w0 = performance.now();
     await sleep(options.windowSeconds * 1000);
     const after = await countAll(servers);
     const seconds = (performance.now() - w0) / 1000;
     const idleDelays = await hosts.loopDelay();
+    const redisCpu = ((await sum(servers, redisCpuSeconds)) - cpuBefore) / seconds;
     // The probes' own INFO between the two counts, one of each per server.
     const processed = after.processed - before.processed - 2 * servers.length;
     const connections = await connectionsByName(servers);
@@ -144,7 +146,8 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
       `idle, ${seconds.toFixed(1)} s window after ${SETTLE_MS / 1000} s to settle (server counts, the bench's own left out):`,
       `  connections: ${agentConnections} (${perAgentConnections.toFixed(2)} per agent)  (target ≤ ${MAX_CONNECTIONS})  ${verdict(perAgentConnections <= MAX_CONNECTIONS)}`,
       `    by client name: ${[...connections].map(([shape, n]) => `${shape} ×${n}`).join(", ")}`,
-      `  commands: ${(processed / seconds).toFixed(0)}/s (${perAgentCommands.toFixed(2)} per agent per s, Lua's inner calls included)  (target ≤ ${MAX_COMMANDS_PER_S})  ${verdict(perAgentCommands <= MAX_COMMANDS_PER_S)}`,
+      `  commands: ${(processed / seconds).toFixed(0)}/s (${perAgentCommands.toFixed(2)} per agent per s, Lua's inner calls included)  (target ≤ ${MAX_COMMANDS_PER_S})  ${verdict(perAgentCommands <= MAX_COMMANDS_PER_S)};` +
+        ` Redis CPU ${(redisCpu * 100).toFixed(1)}% of a core`,
       `    by name, per agent per s: ${byName(before, after, seconds, options.agents)}`,
       `  agent processes' RSS: ${hostRss.toFixed(0)} MB together (${((hostRss / options.agents) * 1024).toFixed(0)} kB per agent), event-loop delay p99 ${ms(Math.max(...idleDelays.map((d) => d.p99)))} (worst process); Redis used_memory ${mib(await sum(servers, usedMemory))}; load average ${load()}`,
     );
@@ -175,14 +178,17 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
         for (const [label, phase] of phases) {
           if (phase.count === 0) continue;
           await hosts.loopDelay();
+          const cpu0 = await sum(servers, redisCpuSeconds);
           const figures = await timer.run(phase);
           const delays = await hosts.loopDelay();
+          const phaseCpu = ((await sum(servers, redisCpuSeconds)) - cpu0) / (figures.wallMs / 1000);
           const claim = summarise(figures.claimMs);
           const fetched = summarise(figures.fetchedMs);
           lines.push(
             `  ${label}: p50 ${ms(claim.p50)}, p99 ${ms(claim.p99)}, max ${ms(claim.max)}  (target p99 < ${P99_TARGET_MS} ms)  ${verdict(claim.p99 < P99_TARGET_MS)};` +
               ` fetched p50 ${ms(fetched.p50)}, p99 ${ms(fetched.p99)}; ${figures.agents} agents; ${(phase.count / (figures.wallMs / 1000)).toFixed(1)} claims/s first add → last claim;` +
-              ` agent processes' event-loop delay p99 ${ms(Math.max(...delays.map((d) => d.p99)))} (worst process), max ${ms(Math.max(...delays.map((d) => d.max)))}; load average ${load()}`,
+              ` agent processes' event-loop delay p99 ${ms(Math.max(...delays.map((d) => d.p99)))} (worst process), max ${ms(Math.max(...delays.map((d) => d.max)))};` +
+              ` Redis CPU ${(phaseCpu * 100).toFixed(0)}% of a core; load average ${load()}`,
           );
         }
       } finally {
@@ -275,6 +281,12 @@ async function connectionsByName(servers: readonly Redis[]): Promise<Map<string,
 
 async function sum(servers: readonly Redis[], read: (redis: Redis) => Promise<number>): Promise<number> {
   return (await Promise.all(servers.map(read))).reduce((s, n) => s + n, 0);
+}
+
+/** CPU seconds the server has used (user + system), from INFO cpu. */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
 }
 
 function mib(bytes: number): string {
