@@ -4,16 +4,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { statusCommand } from "../src/cli/cluster-commands.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { ccc, fillBacklog, scrape, timed, usedMemory, vmRssMb } from "./backlog.js";
-import { serverCounts, type ServerCounts } from "./idle-agents.js";
 import { describeMachine } from "./machine.js";
 import { DispatchTimer, type DispatchPhase } from "./scale-dispatch.js";
 import { startAgentHosts } from "./scale-hosts.js";
+import { byName, connectionsByName, countAll, redisCpuSeconds, sum } from "./scale-server-counts.js";
 import { startScaleTarget } from "./scale-target.js";
 import { ms, summarise, verdict } from "./stats.js";
 
@@ -248,45 +247,6 @@ async function cccStatus(env: Record<string, string>, prefix: string, backlog: n
 async function cccAgents(env: Record<string, string>, prefix: string, agents: number): Promise<void> {
   const listed = JSON.parse(await ccc(env.REDIS_URL ?? "", prefix, ["agents", "--json"])) as unknown[];
   if (listed.length < agents) throw new Error(`ccc agents listed ${listed.length} agents, not ${agents} and more`);
-}
-
-async function countAll(servers: readonly Redis[]): Promise<ServerCounts> {
-  const counts = await Promise.all(servers.map(serverCounts));
-  const byName = new Map<string, number>();
-  for (const count of counts) for (const [name, calls] of count.byName) byName.set(name, (byName.get(name) ?? 0) + calls);
-  return { clients: counts.reduce((s, c) => s + c.clients, 0), processed: counts.reduce((s, c) => s + c.processed, 0), byName };
-}
-
-function byName(before: ServerCounts, after: ServerCounts, seconds: number, agents: number): string {
-  return [...after.byName]
-    .map(([name, calls]) => [name, calls - (before.byName.get(name) ?? 0)] as const)
-    .filter(([name, calls]) => calls > 0 && name !== "info")
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, calls]) => `${name} ${(calls / seconds / agents).toFixed(3)}`)
-    .join(", ");
-}
-
-/** Connections by client name over every server, agent names blanked. */
-async function connectionsByName(servers: readonly Redis[]): Promise<Map<string, number>> {
-  const shapes = new Map<string, number>();
-  for (const server of servers) {
-    for (const line of ((await server.client("LIST")) as string).split("\n")) {
-      if (!line.trim()) continue;
-      const shape = (/\bname=(\S*)/.exec(line)?.[1] || "(unnamed)").replace(/scale-\d+/g, "<agent>");
-      shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
-    }
-  }
-  return shapes;
-}
-
-async function sum(servers: readonly Redis[], read: (redis: Redis) => Promise<number>): Promise<number> {
-  return (await Promise.all(servers.map(read))).reduce((s, n) => s + n, 0);
-}
-
-/** CPU seconds the server has used (user + system), from INFO cpu. */
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info("cpu");
-  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
 }
 
 function mib(bytes: number): string {
