@@ -199,14 +199,14 @@ async function measure(queued: number, agent: boolean): Promise<BacklogFigures> 
   }
 }
 
-/** N queued tasks, each claimed and queued as the app does it, 500 in flight at a time. */
-export async function fillBacklog(redis: Redis, prefix: string, count: number, secret = SECRET): Promise<void> {
+/** N queued tasks, each claimed and queued as the app does it, 500 in flight at a time, spread over `specialties`. */
+export async function fillBacklog(redis: Redis, prefix: string, count: number, secret = SECRET, specialties: readonly string[] = SPECIALTIES): Promise<void> {
   const store = new TaskStore(redis, prefix);
   const queues = new TaskQueues({ connection: redis, prefix, secrets: [secret] });
   let next = 0;
   const worker = async () => {
     for (let n = next++; n < count; n = next++) {
-      const specialty = SPECIALTIES[n % SPECIALTIES.length]!;
+      const specialty = specialties[n % specialties.length]!;
       const repo = `repo-${n % 20}`;
       const number = n + 1;
       const draft: TaskDraft = {
@@ -240,7 +240,7 @@ export async function fillBacklog(redis: Redis, prefix: string, count: number, s
   }
 }
 
-async function scrape(app: AppProcess): Promise<void> {
+export async function scrape(app: AppProcess): Promise<void> {
   const res = await app.request("/metrics");
   if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
   await res.text();
@@ -253,7 +253,7 @@ async function cccStatus(url: string, prefix: string, queued: number): Promise<v
 }
 
 /** The built `ccc` against the bench's Redis and prefix; its stdout. */
-function ccc(url: string, prefix: string, args: string[]): Promise<string> {
+export function ccc(url: string, prefix: string, args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       process.execPath,
@@ -264,17 +264,17 @@ function ccc(url: string, prefix: string, args: string[]): Promise<string> {
   });
 }
 
-async function timed(step: () => Promise<void>): Promise<number> {
+export async function timed(step: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await step();
   return performance.now() - t0;
 }
 
-async function usedMemory(redis: Redis): Promise<number> {
+export async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? Number.NaN);
 }
 
-async function vmRssMb(pid: number): Promise<number | undefined> {
+export async function vmRssMb(pid: number): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return kb === undefined ? undefined : Number(kb) / 1024;

@@ -19,12 +19,13 @@ export interface BenchRedis {
  * disturbs nor is disturbed by other users of the machine's Redis. Falls back to REDIS_URL
  * (or 127.0.0.1:6379) when redis-server is not installed; callers use a random key prefix either way.
  */
-export async function startBenchRedis(): Promise<BenchRedis> {
+export async function startBenchRedis(options: { maxclients?: number } = {}): Promise<BenchRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "ccc-bench-redis-"));
-  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
-    stdio: "ignore",
-  });
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  // Redis's default of 10,000 clients, itself capped by the open-files limit it was started under.
+  if (options.maxclients !== undefined) args.push("--maxclients", String(options.maxclients));
+  const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
   const spawned = await new Promise<boolean>((resolve) => {
     child.once("error", () => resolve(false));
     child.once("spawn", () => resolve(true));
@@ -49,7 +50,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const version = await waitForRedis(url);
   return {
     url,
-    description: `own redis-server ${version} on 127.0.0.1:${port}, no persistence`,
+    description: `own redis-server ${version} on 127.0.0.1:${port}, no persistence${options.maxclients !== undefined ? `, maxclients ${options.maxclients}` : ""}`,
     stop: async () => {
       const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve())));
       child.kill("SIGTERM");

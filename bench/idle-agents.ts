@@ -44,7 +44,7 @@ const MAX_COMMANDS_PER_S = 1;
 const MAX_CONNECTIONS = 3;
 const MAX_SLOWDOWN = 1.5;
 
-interface ServerCounts {
+export interface ServerCounts {
   clients: number;
   /** Commands by name, Lua's inner calls included (INFO commandstats). */
   byName: Map<string, number>;
@@ -210,7 +210,7 @@ export async function benchIdleAgents(options: IdleAgentsOptions = {}): Promise<
   }
 }
 
-async function serverCounts(redis: Redis): Promise<ServerCounts> {
+export async function serverCounts(redis: Redis): Promise<ServerCounts> {
   const [clients, stats] = [await redis.info("clients"), await redis.info("all")];
   const byName = new Map<string, number>();
   for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) byName.set(match[1]!, Number(match[2]));
@@ -263,14 +263,14 @@ interface Enqueue {
   cloneUrl: string;
 }
 
-interface Queued {
+export interface Queued {
   taskId: string;
   jobId: string;
   enqueuedAt: number;
 }
 
-/** Claims and queues one task as enqueueTask does. */
-async function enqueueOne(n: number, deps: Enqueue): Promise<Queued> {
+/** Claims and queues one task as enqueueTask does; `enqueuedAt` is taken just before the job's add. */
+export async function enqueueOne(n: number, deps: Pick<Enqueue, "store" | "queues" | "cloneUrl">): Promise<Queued> {
   const owner = "bench";
   const repo = "idle";
   const taskId = formatTaskId({ owner, repo, number: n });

@@ -10,6 +10,8 @@ interface BenchResult {
 interface Bench {
   name: string;
   run(): Promise<BenchResult>;
+  /** Left out of a plain `npm run bench`: runs only when named. */
+  onlyWhenNamed?: boolean;
 }
 
 /**
@@ -32,6 +34,15 @@ const benches: Bench[] = [
       return (await import("./idle-agents.js")).benchIdleAgents(agents !== undefined ? { agents: Number(agents) } : {});
     },
   },
+  {
+    name: "scale",
+    // `npm run bench -- scale --agents=200 --backlog=10000 [--cluster]`; needs dist/; about 6 minutes with the defaults.
+    onlyWhenNamed: true,
+    run: async () => {
+      const { benchScale, scaleOptionsFromArgs } = await import("./scale.js");
+      return benchScale(scaleOptionsFromArgs(process.argv.slice(2)));
+    },
+  },
   // Needs dist/: `npm run bench` builds first.
   { name: "cli-startup", run: async () => (await import("./cli-startup.js")).benchCliStartup() },
   {
@@ -48,7 +59,8 @@ const benches: Bench[] = [
   },
 ];
 
-const only = process.argv.slice(2).filter((arg) => !/^\d+$/.test(arg));
+// Numbers and --flags are a bench's own arguments, not names.
+const only = process.argv.slice(2).filter((arg) => !/^\d+$/.test(arg) && !arg.startsWith("--"));
 const started = new Date();
 console.log(`# claude-code-cluster benchmarks`);
 console.log(`started ${started.toISOString()} on ${describeMachine()}`);
@@ -58,7 +70,7 @@ console.log(
     .join(" ")} (other processes on the machine skew these figures)`,
 );
 for (const bench of benches) {
-  if (only.length > 0 && !only.includes(bench.name)) continue;
+  if (only.length > 0 ? !only.includes(bench.name) : bench.onlyWhenNamed) continue;
   const t0 = performance.now();
   let result: BenchResult;
   try {

@@ -43,6 +43,12 @@ export interface AgentDeps {
   redis: RedisClient;
   log?: Logger;
   runClaude?: TaskContext["runClaude"];
+  /**
+   * Runs a fetched, verified task. The real one prepares a worktree, runs Claude and pushes;
+   * bench/scale.ts puts one that claims and finishes at once, to run a thousand agents' protocol.
+   * @defaultValue processTask
+   */
+  processTask?: typeof processTask;
   now?: () => number;
   /** @defaultValue 2000 */
   progressIntervalMs?: number;
@@ -266,7 +272,7 @@ export class Agent {
     this.running.set(taskId, { controller, jobId: String(job.id) });
     this.applyGate();
     try {
-      return await processTask(this.ctx, job, token, controller.signal);
+      return await (this.deps.processTask ?? processTask)(this.ctx, job, token, controller.signal);
     } catch (error) {
       if (isJobControl(error)) throw error;
       await recordUnexpectedError(this.ctx, job, token, error as Error).catch((e: Error) =>

@@ -6,8 +6,8 @@ import type { ClaudeRunOutcome } from "../claude/run-claude.js";
 import { runUsage } from "../claude/run-usage.js";
 import { taskDataSchema, type TaskData } from "../queue/task-data.js";
 import type { TaskRecord } from "../queue/task-record.js";
-import { TASK_ATTEMPTS } from "../queue/task-queues.js";
 import { capSettings } from "./cap-settings.js";
+import { claimRun } from "./claim-run.js";
 import { cloneUrl } from "./clone-url.js";
 import { pushStep } from "./push-step.js";
 import { runTestStep, withFixes } from "./test-step.js";
@@ -25,6 +25,7 @@ import { executorAttributes, recordRunOutcome } from "../claude/executor-span.js
 import { recordQueueWait, recordTestRun, recordWorkspaceTimings, taskAttributes } from "./run-spans.js";
 
 export type { TaskEnd };
+export { runLease } from "./claim-run.js";
 
 /**
  * Runs one task: claim it, prepare a worktree, run Claude, push, and hand the outcome to the
@@ -56,31 +57,10 @@ async function runTask(ctx: TaskContext, job: Job, token: string | undefined, si
   const attempt = job.attemptsMade + 1;
 
   // 1. Claim: a cancelled task, or a stale job from an earlier run, is dropped here.
-  const record = await ctx.store.get(data.taskId);
-  if (!record || record.run !== data.run || record.state === "cancelled") return "skipped";
-  // The lease is this run's: every later write checks it, so a run that lost its lock while
-  // its machine slept changes nothing once the task has been handed on.
-  const own = { lease: runLease(job, token) };
-  const started = await ctx.store.update(
-    data.taskId,
-    {
-      state: "running",
-      agent: ctx.options.name,
-      account: ctx.options.account,
-      startedAt: ctx.now(),
-      attempt,
-      maxAttempts: TASK_ATTEMPTS,
-      progress: null,
-      waitingFor: null,
-      blockedBy: null,
-      capped: null,
-      resumed: null,
-      tests: null,
-      lease: own.lease,
-    },
-    ["queued", "waiting", "running"],
-  );
-  if (!started) return "skipped";
+  const claimed = await claimRun(ctx, job, token, data);
+  if (!claimed) return "skipped";
+  const { record } = claimed;
+  const own = { lease: claimed.lease };
   // The owner's ceiling wins over the repository's config: what it lowered goes on the issue.
   const { settings, capped } = capSettings(data.settings, ctx.options);
   if (capped.length > 0) {
@@ -298,11 +278,6 @@ async function recordUsage(ctx: TaskContext, data: TaskData, attempt: number, re
   await ctx.usage
     .record({ at: ctx.now(), agent: ctx.options.name, account: ctx.options.account, taskId: data.taskId, run: data.run, attempt, resumed, ...usage })
     .catch((error: Error) => ctx.log.warn({ err: error }, "could not record usage"));
-}
-
-/** The lease a run writes under: BullMQ's lock token for the job, unique per fetch. */
-export function runLease(job: Job, token: string | undefined): string {
-  return token ?? `${String(job.id)}:${job.processedOn ?? 0}`;
 }
 
 /** The tracking comment's progress line names the test command while it runs, which may take minutes. */
