@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Job } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../src/shared/redis-client.js";
 import { z } from "zod";
 import { Agent } from "../src/agent/agent.js";
 import { agentConnectionName } from "../src/agent/agent-connection-name.js";
@@ -58,18 +58,16 @@ export function scaleAgentName(n: number): string {
 async function main(): Promise<void> {
   const env = envSchema.parse(process.env);
   const topology = readRedisTopology(process.env);
-  const agents: Array<{ agent: Agent; redis: Redis }> = [];
+  const agents: Array<{ agent: Agent; redis: RedisClient }> = [];
   const t0 = performance.now();
   for (let first = 0; first < env.SCALE_COUNT; first += START_BATCH) {
     const batch = Array.from({ length: Math.min(START_BATCH, env.SCALE_COUNT - first) }, async (_, i) => {
       const name = scaleAgentName(env.SCALE_FIRST + first + i);
       const workdir = join(env.SCALE_WORKDIR, name);
       await mkdir(workdir, { recursive: true });
-      const redis = await connectRedis(topology);
-      redis.on("error", () => {});
       // Named as `ccc agent` names it.
-      redis.options.connectionName = agentConnectionName(name);
-      await redis.client("SETNAME", redis.options.connectionName);
+      const redis = await connectRedis(topology, { connectionName: agentConnectionName(name), keyPrefix: env.SCALE_PREFIX });
+      redis.on("error", () => {});
       const options = agentOptionsSchema.parse({ CCC_PREFIX: env.SCALE_PREFIX, LOG_LEVEL: "warn", name, workdir });
       const agent = new Agent(options, {
         redis,
