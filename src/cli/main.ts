@@ -7,6 +7,7 @@ import { agentNameOption, limitOption, taskArgument } from "./argument-parsers.j
 import type { ClusterDeps } from "./cluster-commands.js";
 import type { ExitCode } from "./exit-code.js";
 import { explainError } from "./explain-error.js";
+import { ignoreClosedStdout } from "./ignore-closed-stdout.js";
 import { processOutput } from "./output.js";
 import type { TasksFlags } from "./tasks-command.js";
 
@@ -172,6 +173,7 @@ function helpHint(args: string[]): string {
   return program.commands.some((command) => command.name() === typed) ? `ccc ${typed} --help` : "ccc --help";
 }
 
+ignoreClosedStdout();
 program.parseAsync(process.argv).catch((error: unknown) => {
   const { code, message } = explainError(error, helpHint(process.argv.slice(2)));
   if (message) processOutput.err(message);
