@@ -1,14 +1,13 @@
 import { z } from "zod";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
+import { mergeMethodSchema } from "./merge-method.js";
+
+export { mergeMethodSchema, type MergeMethod } from "./merge-method.js";
 
 /** `daemon`: agent daemons (`ccc agent`) take the task; `actions`: the dispatcher runs it on a self-hosted runner. */
 export const taskModeSchema = z.enum(["daemon", "actions"]);
 export type TaskMode = z.infer<typeof taskModeSchema>;
-
-/** How GitHub's auto-merge merges a pull request (`merge: auto`). */
-export const mergeMethodSchema = z.enum(["merge", "squash", "rebase"]);
-export type MergeMethod = z.infer<typeof mergeMethodSchema>;
 
 /** One shell command line, run with `sh -c`: what a CI runner does with a workflow's `run:`. */
 const testCommandSchema = z

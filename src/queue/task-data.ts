@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { mergeMethodSchema } from "../config/repo-config.js";
+import { mergeMethodSchema } from "../config/merge-method.js";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
 import { traceCarrierSchema } from "../telemetry/trace-carrier-schema.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { mergeMethodSchema, type MergeMethod } from "../config/repo-config.js";
+import { mergeMethodSchema, type MergeMethod } from "../config/merge-method.js";
 import { prioritySchema, type Priority } from "../shared/priority.js";
 import { taskStateSchema, type TaskState } from "../shared/task-state.js";
 import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
