@@ -9,7 +9,7 @@ import { claimTask, type TaskDraft } from "../src/queue/task-factory.js";
 import { taskQueueName, TaskQueues } from "../src/queue/task-queues.js";
 import { TaskStore } from "../src/queue/task-store.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
-import { statusCommand } from "../src/cli/cluster-commands.js";
+import { statusCommand } from "../src/cli/status-command.js";
 import { GENERAL } from "../src/shared/specialty.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { startBenchRedis } from "./bench-redis.js";

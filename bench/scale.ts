@@ -5,7 +5,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
-import { statusCommand } from "../src/cli/cluster-commands.js";
+import { statusCommand } from "../src/cli/status-command.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { ccc, fillBacklog, scrape, timed, usedMemory, vmRssMb } from "./backlog.js";

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { nextLookDelay } from "../src/app/ci/ci-watcher.js";
 import { camelCaseKeys } from "../src/config/camel-case-keys.js";
-import { parseRepoConfig } from "../src/config/repo-config.js";
+import { parseRepoConfig } from "../src/config/parse-repo-config.js";
 import { cleanJobLog } from "../src/github/clean-job-log.js";
 import { judgeChecks, type CheckRunState, type CommitStatusState } from "../src/github/judge-checks.js";
 import { renderCiGaveUp } from "../src/reporter/render-ci-gave-up.js";

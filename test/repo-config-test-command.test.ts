@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readAgentOptions } from "../src/config/agent-options.js";
-import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/config/repo-config.js";
+import { DEFAULT_REPO_CONFIG } from "../src/config/repo-config.js";
+import { parseRepoConfig } from "../src/config/parse-repo-config.js";
 import { taskSettings } from "../src/app/enqueue-task.js";
 
 const config = (text: string) => {

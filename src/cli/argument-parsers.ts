@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { agentOptionsSchema } from "../config/agent-options.js";
+import { agentNameSchema } from "../config/agent-name.js";
 import { parseTaskId, type IssueRef } from "../shared/task-id.js";
 
 /*
@@ -23,7 +23,7 @@ export function limitOption(text: string): number {
 
 /** An agent's name, as `ccc agent --name` accepts it. */
 export function agentNameOption(text: string): string {
-  const parsed = agentOptionsSchema.shape.name.safeParse(text);
+  const parsed = agentNameSchema.safeParse(text);
   if (!parsed.success) throw new InvalidArgumentError(`An agent name is ${parsed.error.issues[0]?.message ?? "1-64 characters"}.`);
   return parsed.data;
 }

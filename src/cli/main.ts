@@ -61,7 +61,7 @@ program
   .command("status")
   .description("queues and recent tasks")
   .option("--json", "machine-readable output")
-  .action((flags: Json) => onCluster(flags, async () => (await import("./cluster-commands.js")).statusCommand));
+  .action((flags: Json) => onCluster(flags, async () => (await import("./status-command.js")).statusCommand));
 program
   .command("agents")
   .description("live agents")
@@ -74,7 +74,7 @@ program
   .option("--json", "machine-readable output")
   .action((task: IssueRef, flags: Json) =>
     onCluster(flags, async () => {
-      const { cancelCommand } = await import("./cluster-commands.js");
+      const { cancelCommand } = await import("./cancel-command.js");
       return (deps) => cancelCommand(deps, task);
     }),
   );

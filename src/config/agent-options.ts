@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { GENERAL, specialtySchema } from "../shared/specialty.js";
+import { agentNameSchema } from "./agent-name.js";
 import { loadDotEnv } from "./dotenv.js";
 import { ConfigError } from "./env-error.js";
 import { DEFAULT_REPO_CONFIG } from "./repo-config.js";
@@ -16,7 +17,7 @@ function wholeNumber(min: number, max: number) {
 
 export const agentOptionsSchema = sharedEnvSchema.extend({
   /** Name shown on issues and dashboards; unique per agent. */
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "1-64 characters of letters, digits, '.', '_' and '-'"),
+  name: agentNameSchema,
   /** Specialties this agent serves; it always serves `general` too. */
   specialties: z.array(specialtySchema).default([]),
   /** Tasks run at once. */

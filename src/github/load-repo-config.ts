@@ -1,5 +1,6 @@
 import type { RedisClient } from "../shared/redis-client.js";
-import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-config.js";
+import { REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-config.js";
+import { parseRepoConfig } from "../config/parse-repo-config.js";
 import type { GitHubClient } from "./github-client.js";
 
 /** Marks "no config file" in the cache, so a repository without one is not asked every time. */

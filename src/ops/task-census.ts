@@ -1,6 +1,7 @@
 import type { RedisClient } from "../shared/redis-client.js";
 import { taskRecordSchema, type TaskFailure } from "../queue/task-record.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
+import { readHashFields } from "../shared/read-hash-fields.js";
 import type { TaskState } from "../shared/task-state.js";
 
 /** The fields of a task record that counts and histograms need. */
@@ -39,7 +40,7 @@ export type CensusCache = Map<string, { version: string; summary: TaskSummary }>
 
 /**
  * The most recent task records, with only the fields that counting needs (no comments, no
- * results), read in pipelines of CHUNK records: a scrape costs limit / CHUNK round trips and
+ * results), read in script calls of CHUNK records: a scrape costs limit / CHUNK round trips and
  * holds one chunk's replies at a time. With `cache`, each record's version is read first and
  * only records that changed since the last scrape are read and parsed.
  */
@@ -73,19 +74,22 @@ export async function taskCensus(redis: RedisClient, prefix: string, limit = CEN
 
 /** Each record's version as stored (undefined: the record is gone). */
 async function readVersions(redis: RedisClient, prefix: string, ids: readonly string[]): Promise<Array<string | undefined>> {
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hget(`${prefix}:task:${id}`, "version");
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, value]) => (!error && typeof value === "string" ? value : undefined));
+  const values = await readHashFields(
+    redis,
+    ids.map((id) => `${prefix}:task:${id}`),
+    ["version"],
+  );
+  return values.map(([version]) => version ?? undefined);
 }
 
 async function summarise(redis: RedisClient, prefix: string, ids: readonly string[]): Promise<TaskSummary[]> {
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hmget(`${prefix}:task:${id}`, ...FIELDS);
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await readHashFields(
+    redis,
+    ids.map((id) => `${prefix}:task:${id}`),
+    FIELDS,
+  );
   const summaries: TaskSummary[] = [];
-  replies.forEach(([error, values], i) => {
-    if (error || !Array.isArray(values)) return;
+  replies.forEach((values, i) => {
     const key = `${prefix}:task:${ids[i]!}`;
     const present = FIELDS.flatMap((field, f) => {
       const value: unknown = values[f];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { traceCarrierSchema } from "../telemetry/trace-carrier.js";
+import { traceCarrierSchema } from "../telemetry/trace-carrier-schema.js";
 
 /** The one BullMQ queue every reporter event goes through, so each is written to GitHub once. */
 export const EVENTS_QUEUE = "events";

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { mergeMethodSchema } from "../config/repo-config.js";
+import { mergeMethodSchema } from "../config/merge-method.js";
 import { prioritySchema } from "../shared/priority.js";
 import { specialtySchema } from "../shared/specialty.js";
-import { traceCarrierSchema } from "../telemetry/trace-carrier.js";
+import { traceCarrierSchema } from "../telemetry/trace-carrier-schema.js";
 
 /** The pull request a review-feedback task works on; the task record holds the same. */
 export const pullRequestSchema = z.object({

@@ -1,4 +1,4 @@
-import { traceIdOf } from "../telemetry/trace-carrier.js";
+import { traceIdOf } from "../telemetry/trace-carrier-schema.js";
 import type { TaskData } from "./task-data.js";
 import type { TaskDependsOn, TaskRecord } from "./task-record.js";
 import type { TaskStore } from "./task-store.js";

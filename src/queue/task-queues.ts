@@ -5,12 +5,11 @@ import { UserFacingError } from "../shared/user-facing-error.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
 import type { TaskSecrets } from "../config/task-secret.js";
+import { taskQueueName } from "./task-queue-name.js";
 import { signTask, verifyTaskJob, type SignedTaskData, type TaskJob, type TaskVerdict } from "./task-signature.js";
 
-/** One queue per specialty; `general` is a specialty like the others. */
-export function taskQueueName(specialty: string): string {
-  return `tasks-${specialty}`;
-}
+// Apart, so that `ccc status` names the queues without loading BullMQ.
+export { taskQueueName };
 
 /** BullMQ job ids may not contain ':'; `owner/repo#n@run` cannot. */
 export function taskJobId(taskId: string, run: number): string {

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { mergeMethodSchema, type MergeMethod } from "../config/repo-config.js";
+import { mergeMethodSchema, type MergeMethod } from "../config/merge-method.js";
 import { prioritySchema, type Priority } from "../shared/priority.js";
 import { taskStateSchema, type TaskState } from "../shared/task-state.js";
 import { pullRequestSchema, type PullRequestRef } from "./task-data.js";
-import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier.js";
+import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier-schema.js";
 
 /** Why a run did not end in a pull request. `kind` decides retry and what the issue shows. */
 export interface TaskFailure {

@@ -3,7 +3,7 @@ import { FINAL_STATES, LIVE_STATES, type TaskState } from "../shared/task-state.
 import { readRetention } from "./retention.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
 import { taskRecordSchema, type TaskRecord } from "./task-record.js";
-import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier.js";
+import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier-schema.js";
 
 /**
  * Fields a later run of the same issue keeps: the tracking comment is one per issue, and the

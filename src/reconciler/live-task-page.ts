@@ -1,6 +1,7 @@
 import type { RedisClient } from "../shared/redis-client.js";
 import type { TaskStore } from "../queue/task-store.js";
 import { parseStored } from "../shared/parse-stored.js";
+import { readHashFields } from "../shared/read-hash-fields.js";
 import { LIVE_STATES, taskStateSchema } from "../shared/task-state.js";
 
 /** Ids of the recent-tasks index the reconciler looks at per pass. @defaultValue of ReconcilerOptions.pageSize */
@@ -29,11 +30,13 @@ export async function liveTaskPage(redis: RedisClient, store: Pick<TaskStore, "k
   }
   const next = ids.length < pageSize ? 0 : start + ids.length;
   if (ids.length === 0) return { ids: [], next };
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hget(store.key(id), "state");
-  const states = (await pipeline.exec()) ?? [];
+  const states = await readHashFields(
+    redis,
+    ids.map((id) => store.key(id)),
+    ["state"],
+  );
   const live = ids.filter((id, i) => {
-    const raw = states[i]?.[1];
+    const raw = states[i]?.[0];
     return typeof raw === "string" && LIVE_STATES.includes(parseStored(taskStateSchema, raw, `${store.key(id)} state`));
   });
   return { ids: live, next };
