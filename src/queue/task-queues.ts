@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { bullmqPriority } from "../shared/priority.js";
+import { addJobsTogether, type JobToAdd } from "./add-jobs-together.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
@@ -15,6 +16,19 @@ export function taskQueueName(specialty: string): string {
 /** BullMQ job ids may not contain ':'; `owner/repo#n@run` cannot. */
 export function taskJobId(taskId: string, run: number): string {
   return `${taskId}@${run}`;
+}
+
+export interface TaskAddOptions {
+  /**
+   * Jobs added in the same transaction as the task's (its `task-changed` event): one round
+   * trip, and none of them without the others. @defaultValue none
+   */
+  together?: readonly JobToAdd[];
+  /**
+   * The caller saw in the claim's own step that no job holds this run's id (`TaskStore.claim`'s
+   * `probe`): the leftover check is skipped. @defaultValue false
+   */
+  noLeftover?: boolean;
 }
 
 /** Attempts for errors worth retrying (network, CLI crash); the others fail at once. */
@@ -62,10 +76,11 @@ export class TaskQueues {
    * Adds the task's run to its specialty's queue; returns the queue name and job id. A scheduled
    * task (`notBefore`) waits as a delayed job until then, unless `delayMs` says otherwise.
    */
-  async add(data: TaskData, delayMs = scheduledDelay(data)): Promise<{ queue: string; jobId: string }> {
+  async add(data: TaskData, delayMs = scheduledDelay(data), options: TaskAddOptions = {}): Promise<{ queue: string; jobId: string }> {
+    const together = options.together ?? [];
     const queue = taskQueueName(data.specialty);
     const jobId = taskJobId(data.taskId, data.run);
-    const options: JobsOptions = {
+    const jobOptions: JobsOptions = {
       jobId,
       priority: bullmqPriority(data.priority),
       attempts: TASK_ATTEMPTS,
@@ -76,9 +91,15 @@ export class TaskQueues {
       removeOnFail: { age: ageSeconds(this.retention.taskMs), count: TASK_JOBS_KEPT },
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     };
-    await this.dropLeftover(queue, jobId);
-    await this.addSigned(queue, data, options);
+    if (!options.noLeftover) await this.dropLeftover(queue, jobId);
+    if (together.length === 0) await this.addSigned(queue, data, jobOptions);
+    else await addJobsTogether([{ queue: this.queue(queue), name: "task", data: this.sign(data, queue), opts: jobOptions }, ...together]);
     return { queue, jobId };
+  }
+
+  /** The Redis key of job `jobId` on `queue`: its hash exists while BullMQ keeps the job. */
+  jobKey(queue: string, jobId: string): string {
+    return this.queue(queue).toKey(jobId);
   }
 
   /** Adds a task's job to `queue`, signed for it: the one way a task reaches any queue. */
