@@ -85,9 +85,8 @@ export async function timeIngestSteps(
     const claim = await time("store.claim", "EVALSHA (probes the job id)", () => claimTask(deps.store, draft, queue, undefined, probe));
     const data: TaskData = claim.created ? claim.task : { ...draft, run: claim.run };
     const noLeftover = claim.created && claim.probed === false;
-    await time("queues.add + task-changed", "MULTI: 2 BullMQ EVALSHA", () =>
-      deps.queues.add(data, undefined, { together: [deps.events.job({ type: "task-changed", taskId })], noLeftover }),
-    );
+    await time("queues.add (BullMQ)", "EVALSHA", () => deps.queues.add(data, undefined, { noLeftover }));
+    await time("events.emit (zod + BullMQ)", "EVALSHA", () => deps.events.emit({ type: "task-changed", taskId }));
   }
   return [...totals].map(([step, { redis, samples }]) => ({
     step,

@@ -105,7 +105,7 @@ describe("webhook ingest round trips", () => {
     }
   });
 
-  it("queues the task's job and its task-changed event together; a run whose record expired replaces its old run's kept job", async () => {
+  it("queues the task's job and its task-changed event; a run whose record expired replaces its old run's kept job", async () => {
     prefix = randomPrefix();
     const retention = { taskMs: 60_000, dedupeMs: 60_000 };
     const store = new TaskStore(redis, prefix, retention.taskMs);

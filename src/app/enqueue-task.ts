@@ -196,13 +196,8 @@ export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: Rep
     "messaging.destination.name": queue,
     "messaging.message.id": `${taskId}@${data.run}`,
   });
-  // The reporter's `task-changed` goes in the job's own transaction; the runners' queue is
-  // added apart (its dispatcher's options), the event after it.
-  const changed = { type: "task-changed", taskId } as const;
   try {
-    await (actionsMode
-      ? addActionsTask(deps.queues, data)
-      : deps.queues.add(data, undefined, { together: [deps.events.job(changed)], noLeftover: claim.probed === false }));
+    await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data, undefined, { noLeftover: claim.probed === false }));
   } catch (error) {
     // Never leave a claim without a job: it would answer "already queued" forever.
     await deps.store.update(taskId, {
@@ -212,6 +207,6 @@ export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: Rep
     });
     throw error;
   }
-  if (actionsMode) await deps.events.emit(changed);
+  await deps.events.emit({ type: "task-changed", taskId });
   return { status: "queued", taskId, specialty: draft.specialty, priority: draft.priority, run: data.run };
 }

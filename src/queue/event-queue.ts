@@ -2,7 +2,6 @@ import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { traceField } from "../telemetry/trace-carrier.js";
 import { ageSeconds, EVENT_JOBS_KEPT, FAILED_EVENT_MS, QUEUE_EVENTS_MAX_LEN, readRetention, type Retention } from "./retention.js";
-import type { JobToAdd } from "./add-jobs-together.js";
 import { EVENTS_QUEUE, reporterEventSchema, type ReporterEvent } from "./reporter-event.js";
 
 export interface EventQueueOptions {
@@ -54,12 +53,6 @@ export class EventQueue {
   }
 
   async emit(event: ReporterEvent, options: EmitOptions = {}): Promise<void> {
-    const job = this.job(event, options);
-    await this.queue.add(job.name, job.data, job.opts);
-  }
-
-  /** The job `emit` would add, for a caller that adds it in one transaction with its own (`addJobsTogether`). */
-  job(event: ReporterEvent, options: EmitOptions = {}): JobToAdd {
     // Sent from inside a span (an agent's run, the app's handler): the reporter's work joins its trace.
     const data = reporterEventSchema.parse(event.trace ? event : { ...event, ...traceField() });
     const key = options.jobId ?? (data.type === "reply" || data.type === "labels" ? data.dedupeKey : undefined);
@@ -73,7 +66,7 @@ export class EventQueue {
       ...(key !== undefined ? { jobId: eventJobId(key) } : {}),
       ...(options.delayMs !== undefined && options.delayMs > 0 ? { delay: Math.ceil(options.delayMs) } : {}),
     };
-    return { queue: this.queue, name: data.type, data, opts: jobOptions };
+    await this.queue.add(data.type, data, jobOptions);
   }
 
   async close(): Promise<void> {

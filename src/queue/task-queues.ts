@@ -1,7 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { bullmqPriority } from "../shared/priority.js";
-import { addJobsTogether, type JobToAdd } from "./add-jobs-together.js";
 import { UserFacingError } from "../shared/user-facing-error.js";
 import { ageSeconds, COMPLETED_TASK_JOB_MAX_MS, QUEUE_EVENTS_MAX_LEN, readRetention, TASK_JOBS_KEPT, type Retention } from "./retention.js";
 import type { TaskData } from "./task-data.js";
@@ -19,11 +18,6 @@ export function taskJobId(taskId: string, run: number): string {
 }
 
 export interface TaskAddOptions {
-  /**
-   * Jobs added in the same transaction as the task's (its `task-changed` event): one round
-   * trip, and none of them without the others. @defaultValue none
-   */
-  together?: readonly JobToAdd[];
   /**
    * The caller saw in the claim's own step that no job holds this run's id (`TaskStore.claim`'s
    * `probe`): the leftover check is skipped. @defaultValue false
@@ -77,7 +71,6 @@ export class TaskQueues {
    * task (`notBefore`) waits as a delayed job until then, unless `delayMs` says otherwise.
    */
   async add(data: TaskData, delayMs = scheduledDelay(data), options: TaskAddOptions = {}): Promise<{ queue: string; jobId: string }> {
-    const together = options.together ?? [];
     const queue = taskQueueName(data.specialty);
     const jobId = taskJobId(data.taskId, data.run);
     const jobOptions: JobsOptions = {
@@ -92,8 +85,7 @@ export class TaskQueues {
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     };
     if (!options.noLeftover) await this.dropLeftover(queue, jobId);
-    if (together.length === 0) await this.addSigned(queue, data, jobOptions);
-    else await addJobsTogether([{ queue: this.queue(queue), name: "task", data: this.sign(data, queue), opts: jobOptions }, ...together]);
+    await this.addSigned(queue, data, jobOptions);
     return { queue, jobId };
   }
 
