@@ -4,10 +4,11 @@ import { loadRepoConfig } from "../src/github/load-repo-config.js";
 import type { IntakeDeps } from "../src/app/intake-deps.js";
 import { repoRole } from "../src/github/permission.js";
 import { DEFAULT_REPO_CONFIG } from "../src/config/repo-config.js";
-import { firstDelivery } from "../src/queue/delivery-dedupe.js";
 import type { TaskData } from "../src/queue/task-data.js";
 import { claimTask, type TaskDraft } from "../src/queue/task-factory.js";
-import { taskQueueName } from "../src/queue/task-queues.js";
+import { taskJobId, taskQueueName } from "../src/queue/task-queues.js";
+import type { IssueContext } from "../src/app/issue-context.js";
+import { readLabelDelivery } from "../src/app/read-label-delivery.js";
 import { classify } from "../src/router/classify.js";
 import { formatTaskId } from "../src/shared/task-id.js";
 import { branchName } from "../src/workspace/branch-name.js";
@@ -47,11 +48,14 @@ export async function timeIngestSteps(
   for (let i = 0; i < target.count; i++) {
     const number = target.firstIssue + i;
     const taskId = formatTaskId({ owner: target.owner, repo: target.repo, number });
-    await time("loadRepoConfig (cached)", "GET", () => loadRepoConfig({ ...lookup, cacheSeconds: deps.configCacheSeconds }));
-    await time("firstDelivery", "SET NX", () => firstDelivery(deps.redis, deps.prefix, randomUUID()));
-    await time("repoRole (cached)", "GET", () => repoRole({ ...lookup, cacheSeconds: deps.permissionCacheSeconds, username: target.sender }));
-    await time("store.get", "HGETALL", () => deps.store.get(taskId));
-    const live = await time("registry.liveSpecialties", "ZRANGE, MGET", () => deps.registry.liveSpecialties());
+    const ctx = { owner: target.owner, repo: target.repo, actor: target.sender, deliveryId: randomUUID(), issue: { number } } as IssueContext;
+    const state = await time("readLabelDelivery", "EVALSHA (GET, SET NX, GET, HGETALL)", () => readLabelDelivery(deps, ctx));
+    await time("loadRepoConfig (read above)", "-", () => loadRepoConfig({ ...lookup, cacheSeconds: deps.configCacheSeconds, cached: state.configText }));
+    await time("repoRole (read above)", "-", () =>
+      repoRole({ ...lookup, cacheSeconds: deps.permissionCacheSeconds, username: target.sender, cached: state.cachedRole }),
+    );
+    const existing = state.existing();
+    const live = await time("registry.liveSpecialties", "ZRANGE, MGET (the app caches it 1 s)", () => deps.registry.liveSpecialties());
     const classification = await time("classify", "-", () => classify({ title, body, labels: ["claude"] }, DEFAULT_REPO_CONFIG, live));
     const now = Date.now();
     const branch = branchName(number, title);
@@ -76,9 +80,12 @@ export async function timeIngestSteps(
       },
       createdAt: now,
     };
-    const claim = await time("store.claim", "EVAL (script text), ZADD", () => claimTask(deps.store, draft, queue));
+    const nextRun = (existing?.run ?? 0) + 1;
+    const probe = { run: nextRun, key: deps.queues.jobKey(queue, taskJobId(taskId, nextRun)) };
+    const claim = await time("store.claim", "EVALSHA (probes the job id)", () => claimTask(deps.store, draft, queue, undefined, probe));
     const data: TaskData = claim.created ? claim.task : { ...draft, run: claim.run };
-    await time("queues.add (BullMQ)", "EVALSHA", () => deps.queues.add(data));
+    const noLeftover = claim.created && claim.probed === false;
+    await time("queues.add (BullMQ)", "EVALSHA", () => deps.queues.add(data, undefined, { noLeftover }));
     await time("events.emit (zod + BullMQ)", "EVALSHA", () => deps.events.emit({ type: "task-changed", taskId }));
   }
   return [...totals].map(([step, { redis, samples }]) => ({

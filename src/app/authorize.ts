@@ -5,9 +5,10 @@ import { mayTrigger, repoRole, type RepoRole } from "../github/permission.js";
 
 export type Authorization = { ok: true } | { ok: false; why: string };
 
-/** The actor's role on the delivery's repository (cached; see repoRole). */
-export function actorRole(deps: IntakeDeps, ctx: IssueContext): Promise<RepoRole> {
+/** The actor's role on the delivery's repository (cached; see repoRole). `cached`: the cache entry, read already. */
+export function actorRole(deps: IntakeDeps, ctx: IssueContext, cached?: string | null): Promise<RepoRole> {
   return repoRole({
+    ...(cached !== undefined ? { cached } : {}),
     octokit: ctx.octokit,
     redis: deps.redis,
     prefix: deps.prefix,
@@ -21,10 +22,11 @@ export function actorRole(deps: IntakeDeps, ctx: IssueContext): Promise<RepoRole
 /**
  * Whether the actor may hand this issue to Claude or act on its task: write, maintain or
  * admin on the repository, and on the repo's allow-list if it has one. Cluster-wide
- * controls are decided elsewhere (authorizeClusterControl).
+ * controls are decided elsewhere (authorizeClusterControl). `known`: the role, when the
+ * caller has just looked it up.
  */
-export async function authorize(deps: IntakeDeps, ctx: IssueContext, config: RepoConfig): Promise<Authorization> {
-  const role = await actorRole(deps, ctx);
+export async function authorize(deps: IntakeDeps, ctx: IssueContext, config: RepoConfig, known?: RepoRole): Promise<Authorization> {
+  const role = known ?? (await actorRole(deps, ctx));
   if (!mayTrigger(role)) {
     return { ok: false, why: `@${ctx.actor} has ${role} access to ${ctx.owner}/${ctx.repo}; this needs write, maintain or admin.` };
   }

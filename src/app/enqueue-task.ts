@@ -4,8 +4,9 @@ import { ACTIONS_QUEUE, addActionsTask } from "../dispatcher/actions-queue.js";
 import { servedSpecialties } from "../dispatcher/served-specialties.js";
 import { taskMode } from "../dispatcher/task-mode.js";
 import { claimTask, type TaskDraft } from "../queue/task-factory.js";
-import { taskQueueName } from "../queue/task-queues.js";
+import { taskJobId, taskQueueName } from "../queue/task-queues.js";
 import { classify } from "../router/classify.js";
+import type { TaskRecord } from "../queue/task-record.js";
 import type { Priority } from "../shared/priority.js";
 import { formatTaskId } from "../shared/task-id.js";
 import { LIVE_STATES } from "../shared/task-state.js";
@@ -28,6 +29,8 @@ export interface EnqueueRequest {
   notBefore?: number;
   /** `/claude run --force`: queue it even though open issues block it. */
   force?: boolean;
+  /** The issue's task record, when the caller read it already (undefined: none); read here when the key is absent. */
+  existing?: TaskRecord | undefined;
 }
 
 export type EnqueueOutcome =
@@ -49,7 +52,7 @@ export function alreadyLiveReply(state: string): string {
 export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Promise<EnqueueOutcome> {
   const { ctx } = request;
   const taskId = formatTaskId({ owner: ctx.owner, repo: ctx.repo, number: ctx.issue.number });
-  const [existing, live] = await Promise.all([deps.store.get(taskId), deps.liveSpecialties()]);
+  const [existing, live] = await Promise.all(["existing" in request ? request.existing : deps.store.get(taskId), deps.liveSpecialties()]);
   if (existing && LIVE_STATES.includes(existing.state)) {
     return { status: "already-live", taskId, state: existing.state };
   }
@@ -63,7 +66,7 @@ export async function enqueueTask(deps: IntakeDeps, request: EnqueueRequest): Pr
 
   const attributes = { "ccc.task.id": taskId, "github.issue.number": ctx.issue.number, "ccc.trigger": request.trigger.kind };
   return withSpan("enqueue task", { kind: SpanKind.PRODUCER, attributes, ...runSpanOptions(existing?.trace) }, async (span) => {
-    const outcome = await classifyAndQueue(deps, request, taskId, live);
+    const outcome = await classifyAndQueue(deps, request, taskId, live, (existing?.run ?? 0) + 1);
     span.setAttributes(outcomeAttributes(outcome));
     return outcome;
   });
@@ -89,7 +92,13 @@ export function classifyRecorded(...input: Parameters<typeof classify>): ReturnT
   return classification;
 }
 
-async function classifyAndQueue(deps: IntakeDeps, request: EnqueueRequest, taskId: string, live: ReadonlySet<string>): Promise<EnqueueOutcome> {
+async function classifyAndQueue(
+  deps: IntakeDeps,
+  request: EnqueueRequest,
+  taskId: string,
+  live: ReadonlySet<string>,
+  nextRun: number,
+): Promise<EnqueueOutcome> {
   const { ctx, config } = request;
   const classification = classifyRecorded(
     { title: ctx.issue.title, body: ctx.issue.body, labels: ctx.issue.labels },
@@ -134,7 +143,7 @@ async function classifyAndQueue(deps: IntakeDeps, request: EnqueueRequest, taskI
     const verdict = await judgeIssue(deps.store, ctx.octokit, issue);
     if (verdict.kind !== "clear") return holdDraft(deps, draft, draftQueue(config, draft.specialty), verdict);
   }
-  return queueDraft(deps, draft, config);
+  return queueDraft(deps, draft, config, nextRun);
 }
 
 /** What the repository's config says about a task of `specialty`. */
@@ -163,14 +172,19 @@ function draftQueue(config: RepoConfig, specialty: string): string {
   return inActionsMode(config, specialty) ? ACTIONS_QUEUE : taskQueueName(specialty);
 }
 
-/** Claims the draft's new run and puts its job on the specialty's queue. */
-export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: RepoConfig): Promise<EnqueueOutcome> {
+/**
+ * Claims the draft's new run and puts its job on the specialty's queue. `nextRun`: the run the
+ * claim should create, as the record read earlier says; the claim then checks in its own step
+ * that no job left from an expired record holds that run's id, which spares a round trip.
+ */
+export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: RepoConfig, nextRun?: number): Promise<EnqueueOutcome> {
   const { taskId } = draft;
   const now = draft.createdAt;
   // Self-hosted runner mode: a queue only the dispatcher reads (src/dispatcher).
   const actionsMode = inActionsMode(config, draft.specialty);
   const queue = draftQueue(config, draft.specialty);
-  const claim = await claimTask(deps.store, draft, queue);
+  const probe = nextRun !== undefined && !actionsMode ? { run: nextRun, key: deps.queues.jobKey(queue, taskJobId(taskId, nextRun)) } : undefined;
+  const claim = await claimTask(deps.store, draft, queue, undefined, probe);
   if (!claim.created) {
     // Another delivery won the race between our read and the claim.
     return { status: "already-live", taskId, state: "queued" };
@@ -183,7 +197,7 @@ export async function queueDraft(deps: IntakeDeps, draft: TaskDraft, config: Rep
     "messaging.message.id": `${taskId}@${data.run}`,
   });
   try {
-    await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data));
+    await (actionsMode ? addActionsTask(deps.queues, data) : deps.queues.add(data, undefined, { noLeftover: claim.probed === false }));
   } catch (error) {
     // Never leave a claim without a job: it would answer "already queued" forever.
     await deps.store.update(taskId, {

@@ -1,6 +1,5 @@
 import type { Context } from "probot";
 import { DEFAULT_REPO_CONFIG } from "../config/repo-config.js";
-import { firstDelivery } from "../queue/delivery-dedupe.js";
 import { specialtySchema } from "../shared/specialty.js";
 import { STATE_LABELS } from "../shared/task-state.js";
 import { actorRole, authorize } from "./authorize.js";
@@ -11,6 +10,7 @@ import { issueContextFrom } from "./issue-context-from.js";
 import { loadRepoConfig } from "../github/load-repo-config.js";
 import { mayTrigger } from "../github/permission.js";
 import { reactToOutsider } from "./react-to-outsider.js";
+import { readLabelDelivery } from "./read-label-delivery.js";
 import { reply } from "./reply.js";
 
 /** `claude` or `claude:<specialty>` on an open issue hands it to Claude. */
@@ -22,12 +22,12 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
   if (payload.issue.state !== "open") return;
 
   const ctx = issueContextFrom(context);
-  // One round trip for both: the delivery mark of a label that turns out not to be a trigger
-  // costs a tiny key that expires, and saves every trigger a round trip.
-  const [config, first] = await Promise.all([
-    loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds }),
-    firstDelivery(deps.redis, deps.prefix, ctx.deliveryId),
-  ]);
+  // One round trip for the caches, the delivery mark and the task record: the mark of a label
+  // that turns out not to be a trigger costs a tiny key that expires, and the reads a few
+  // small replies; every trigger saves three round trips.
+  const state = await readLabelDelivery(deps, ctx);
+  const first = state.first;
+  const config = await loadRepoConfig({ ...ctx, redis: deps.redis, prefix: deps.prefix, cacheSeconds: deps.configCacheSeconds, cached: state.configText });
   const trigger = config.ok ? config.config.triggerLabel : DEFAULT_REPO_CONFIG.triggerLabel;
   if (label !== trigger && !label.startsWith(`${trigger}:`)) return;
   if (!first) return;
@@ -36,7 +36,7 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
   // Every answer is a GitHub write, and triage access is enough to label: a labeller without
   // write access gets at most a reaction on the issue, before any comment (a broken config
   // included: its problems are for the repository's writers).
-  const role = await actorRole(deps, ctx);
+  const role = await actorRole(deps, ctx, state.cachedRole);
   if (!mayTrigger(role)) {
     const reacted = await reactToOutsider(deps, ctx);
     log.info({ actor: ctx.actor, role, reacted }, "label by a user without write access: no reply");
@@ -46,7 +46,7 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
     await reply(deps, ctx, configErrorReply(config.problems));
     return;
   }
-  const auth = await authorize(deps, ctx, config.config);
+  const auth = await authorize(deps, ctx, config.config, role);
   if (!auth.ok) {
     // A writer who is not on the repository's allow-list: told why, as for a command.
     log.info({ actor: ctx.actor }, "label by a user not on the allow-list ignored");
@@ -62,6 +62,7 @@ export async function handleLabeled(deps: IntakeDeps, context: Context<"issues.l
     ctx,
     config: config.config,
     trigger: { kind: "label" },
+    existing: state.existing(),
     ...(specialty ? { hint: { specialty } } : {}),
   });
   if (outcome.status === "already-live") {

@@ -19,12 +19,19 @@ export interface RepoConfigLookup {
   cacheSeconds: number;
   owner: string;
   repo: string;
+  /** The cache entry at `repoConfigKey`, when the caller read it with other commands (null: none); read here when absent. */
+  cached?: string | null;
+}
+
+/** Where the repository's config text (or the marker of no file) is cached. */
+export function repoConfigKey(prefix: string, owner: string, repo: string): string {
+  return `${prefix}:repo-config:${owner}/${repo}`;
 }
 
 /** Reads and validates `.github/claude-cluster.yml` from the default branch, cached briefly. */
 export async function loadRepoConfig(lookup: RepoConfigLookup): Promise<RepoConfigResult> {
-  const key = `${lookup.prefix}:repo-config:${lookup.owner}/${lookup.repo}`;
-  let text = await lookup.redis.get(key);
+  const key = repoConfigKey(lookup.prefix, lookup.owner, lookup.repo);
+  let text = lookup.cached !== undefined ? lookup.cached : await lookup.redis.get(key);
   if (text === null) {
     const fetched = await fetchConfigText(lookup);
     const bytes = fetched === undefined ? 0 : Buffer.byteLength(fetched, "utf8");

@@ -16,6 +16,13 @@ export interface PermissionLookup {
   owner: string;
   repo: string;
   username: string;
+  /** The cache entry at `permissionKey`, when the caller read it with other commands (null: none); read here when absent. */
+  cached?: string | null;
+}
+
+/** Where a user's role on a repository is cached. */
+export function permissionKey(prefix: string, owner: string, repo: string, username: string): string {
+  return `${prefix}:perm:${owner}/${repo}:${username.toLowerCase()}`;
 }
 
 /**
@@ -23,8 +30,8 @@ export interface PermissionLookup {
  * commands costs one API call and every replica shares the answer.
  */
 export async function repoRole(lookup: PermissionLookup): Promise<RepoRole> {
-  const key = `${lookup.prefix}:perm:${lookup.owner}/${lookup.repo}:${lookup.username.toLowerCase()}`;
-  const cached = await lookup.redis.get(key);
+  const key = permissionKey(lookup.prefix, lookup.owner, lookup.repo, lookup.username);
+  const cached = lookup.cached !== undefined ? lookup.cached : await lookup.redis.get(key);
   if (cached) return cached as RepoRole;
   let role: RepoRole;
   try {

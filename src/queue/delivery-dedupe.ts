@@ -7,8 +7,12 @@ import { readRetention } from "./retention.js";
  * by hand; the default window, a day, covers both (`CCC_DEDUPE_WINDOW_HOURS`).
  */
 export async function firstDelivery(redis: RedisClient, prefix: string, deliveryId: string, windowMs = readRetention().dedupeMs): Promise<boolean> {
-  const set = await redis.set(`${prefix}:delivery:${deliveryId}`, "1", "PX", windowMs, "NX");
-  return set === "OK";
+  return (await redis.set(deliveryKey(prefix, deliveryId), "1", "PX", windowMs, "NX")) === "OK";
+}
+
+/** The key that marks a delivery id seen, for a caller that sets it with other commands. */
+export function deliveryKey(prefix: string, deliveryId: string): string {
+  return `${prefix}:delivery:${deliveryId}`;
 }
 
 /**
@@ -16,5 +20,5 @@ export async function firstDelivery(redis: RedisClient, prefix: string, delivery
  * of it is handled instead of dropped as a duplicate.
  */
 export async function forgetDelivery(redis: RedisClient, prefix: string, deliveryId: string): Promise<void> {
-  await redis.del(`${prefix}:delivery:${deliveryId}`);
+  await redis.del(deliveryKey(prefix, deliveryId));
 }

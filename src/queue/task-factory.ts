@@ -1,7 +1,7 @@
 import { traceIdOf } from "../telemetry/trace-carrier-schema.js";
 import type { TaskData } from "./task-data.js";
 import type { TaskDependsOn, TaskRecord } from "./task-record.js";
-import type { TaskStore } from "./task-store.js";
+import type { ClaimProbe, TaskStore } from "./task-store.js";
 
 /** A new run's task before the store numbers the run: everything the agent will need. */
 export type TaskDraft = Omit<TaskData, "run">;
@@ -51,15 +51,17 @@ export function newTaskRecord(task: TaskDraft, queue: string): NewTaskRecord {
   };
 }
 
-export type ClaimedTask = { created: true; task: TaskData } | { created: false; run: number };
+/** `probed`: whether the claim's probe key exists, when it was looked at (see `TaskStore.claim`). */
+export type ClaimedTask = { created: true; task: TaskData; probed?: boolean } | { created: false; run: number };
 
 /**
  * Starts a new run of the task's issue on `queue` unless one is live: the one way the app, a
  * retry, the tests and the benches create a task. Queueing its job is the caller's next step,
  * unless `blocked` says what the run waits for: it then starts `blocked`, its job held back.
  */
-export async function claimTask(store: TaskStore, draft: TaskDraft, queue: string, blocked?: TaskDependsOn): Promise<ClaimedTask> {
+export async function claimTask(store: TaskStore, draft: TaskDraft, queue: string, blocked?: TaskDependsOn, probe?: ClaimProbe): Promise<ClaimedTask> {
   const record = newTaskRecord(draft, queue);
-  const claim = await store.claim(blocked ? { ...record, state: "blocked", dependsOn: blocked } : record);
-  return claim.created ? { created: true, task: { ...draft, run: claim.run } } : { created: false, run: claim.run };
+  const claim = await store.claim(blocked ? { ...record, state: "blocked", dependsOn: blocked } : record, probe);
+  if (!claim.created) return { created: false, run: claim.run };
+  return { created: true, task: { ...draft, run: claim.run }, ...(claim.probed !== undefined ? { probed: claim.probed } : {}) };
 }

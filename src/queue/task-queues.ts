@@ -16,6 +16,14 @@ export function taskJobId(taskId: string, run: number): string {
   return `${taskId}@${run}`;
 }
 
+export interface TaskAddOptions {
+  /**
+   * The caller saw in the claim's own step that no job holds this run's id (`TaskStore.claim`'s
+   * `probe`): the leftover check is skipped. @defaultValue false
+   */
+  noLeftover?: boolean;
+}
+
 /** Attempts for errors worth retrying (network, CLI crash); the others fail at once. */
 export const TASK_ATTEMPTS = 3;
 
@@ -61,10 +69,10 @@ export class TaskQueues {
    * Adds the task's run to its specialty's queue; returns the queue name and job id. A scheduled
    * task (`notBefore`) waits as a delayed job until then, unless `delayMs` says otherwise.
    */
-  async add(data: TaskData, delayMs = scheduledDelay(data)): Promise<{ queue: string; jobId: string }> {
+  async add(data: TaskData, delayMs = scheduledDelay(data), options: TaskAddOptions = {}): Promise<{ queue: string; jobId: string }> {
     const queue = taskQueueName(data.specialty);
     const jobId = taskJobId(data.taskId, data.run);
-    const options: JobsOptions = {
+    const jobOptions: JobsOptions = {
       jobId,
       priority: bullmqPriority(data.priority),
       attempts: TASK_ATTEMPTS,
@@ -75,9 +83,14 @@ export class TaskQueues {
       removeOnFail: { age: ageSeconds(this.retention.taskMs), count: TASK_JOBS_KEPT },
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     };
-    await this.dropLeftover(queue, jobId);
-    await this.addSigned(queue, data, options);
+    if (!options.noLeftover) await this.dropLeftover(queue, jobId);
+    await this.addSigned(queue, data, jobOptions);
     return { queue, jobId };
+  }
+
+  /** The Redis key of job `jobId` on `queue`: its hash exists while BullMQ keeps the job. */
+  jobKey(queue: string, jobId: string): string {
+    return this.queue(queue).toKey(jobId);
   }
 
   /** Adds a task's job to `queue`, signed for it: the one way a task reaches any queue. */

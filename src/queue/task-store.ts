@@ -4,6 +4,7 @@ import { readRetention } from "./retention.js";
 import { checkStored, decodeStoredFields } from "../shared/parse-stored.js";
 import { taskRecordSchema, type TaskRecord } from "./task-record.js";
 import { traceCarrierSchema, type TraceCarrier } from "../telemetry/trace-carrier-schema.js";
+import { luaScript, runLuaScript } from "./lua-script.js";
 
 /**
  * Fields a later run of the same issue keeps: the tracking comment is one per issue, and the
@@ -15,14 +16,16 @@ const KEPT_ACROSS_RUNS = ["commentId", "lastEditAt", "session"] as const;
 // KEYS[3] running-tasks zset (a new run is not running);
 // ARGV[1] JSON of live states, ARGV[2] JSON of the new record without run/version/jobId,
 // ARGV[3] JSON list of kept fields, ARGV[4] task id, ARGV[5] queued-at score,
-// ARGV[6] prefix of task hash keys, ARGV[7] score before which an id may be stale.
+// ARGV[6] prefix of task hash keys, ARGV[7] score before which an id may be stale;
+// optional KEYS[4] a key to probe and ARGV[8] the run it belongs to: the third reply says
+// whether it exists when the new run is that one (-1: not probed).
 // The DEL drops the TTL a finished run left (see TRANSITION): the new live record never expires.
-const CLAIM = `
+const CLAIM = luaScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then
   local live = cjson.decode(ARGV[1])
   for _, s in ipairs(live) do
-    if cjson.decode(state) == s then return {0, redis.call('HGET', KEYS[1], 'run')} end
+    if cjson.decode(state) == s then return {0, redis.call('HGET', KEYS[1], 'run'), -1} end
   end
 end
 local run = tonumber(redis.call('HGET', KEYS[1], 'run') or '0') + 1
@@ -46,15 +49,17 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[7], 'LIMIT
 end
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[4])
-return {1, tostring(run)}
-`;
+local probed = -1
+if KEYS[4] and run == tonumber(ARGV[8]) then probed = redis.call('EXISTS', KEYS[4]) end
+return {1, tostring(run), probed}
+`);
 
 // Applies a patch only while the state is one of ARGV[1] (empty list: every state).
 // KEYS[1] task hash, KEYS[2] running-tasks zset; ARGV[2] JSON object of encoded fields; ARGV[3] "1" to bump the version;
 // ARGV[4] JSON of final states; ARGV[5] retention in ms; ARGV[6] JSON object of fields that
 // must hold these encoded values (a version as read, the run's lease) or nothing changes;
 // ARGV[7] the time, ARGV[8] the task id.
-const TRANSITION = `
+const TRANSITION = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 for k, v in pairs(cjson.decode(ARGV[6])) do
   if redis.call('HGET', KEYS[1], k) ~= v then return 0 end
@@ -88,7 +93,7 @@ if patch['state'] then
 end
 if ARGV[3] == '1' then return redis.call('HINCRBY', KEYS[1], 'version', 1) end
 return 1
-`;
+`);
 
 /** More running tasks than this is a fleet the reconciler's page covers over several passes. */
 const RUNNING_LIMIT = 5_000;
@@ -111,6 +116,14 @@ export interface TaskCondition {
 export interface ClaimResult {
   created: boolean;
   run: number;
+  /** Whether the probe's key exists, when a run was created and it is the probe's run; undefined otherwise. */
+  probed?: boolean;
+}
+
+/** A key `claim` looks at in the same step, if the new run is `run` (a BullMQ job id that run would take). */
+export interface ClaimProbe {
+  run: number;
+  key: string;
 }
 
 /**
@@ -133,14 +146,14 @@ export class TaskStore {
   /**
    * Starts a new run for the issue unless one is live; returns the run number either way.
    * The run's BullMQ job id is `taskJobId(taskId, run)`, recorded here in the same step.
+   * `probe`: a key to look at in the same step (whether a job already holds the run's id).
    */
-  async claim(record: Omit<TaskRecord, "run" | "version" | "jobId">): Promise<ClaimResult> {
-    const [created, run] = (await this.redis.eval(
-      CLAIM,
-      3,
+  async claim(record: Omit<TaskRecord, "run" | "version" | "jobId">, probe?: ClaimProbe): Promise<ClaimResult> {
+    const [created, run, probed] = (await runLuaScript(this.redis, CLAIM, probe ? 4 : 3, [
       this.key(record.taskId),
       `${this.prefix}:tasks`,
       this.runningKey(),
+      ...(probe ? [probe.key] : []),
       JSON.stringify(LIVE_STATES),
       JSON.stringify(encode(record as TaskPatch)),
       JSON.stringify(KEPT_ACROSS_RUNS),
@@ -148,14 +161,19 @@ export class TaskStore {
       String(record.queuedAt),
       this.key(""),
       String(record.queuedAt - this.retentionMs),
-    )) as [number, string];
-    return { created: created === 1, run: Number(run) };
+      ...(probe ? [String(probe.run)] : []),
+    ])) as [number, string, number];
+    return { created: created === 1, run: Number(run), ...(probed >= 0 ? { probed: probed === 1 } : {}) };
   }
 
   async get(taskId: string): Promise<TaskRecord | undefined> {
-    const key = this.key(taskId);
-    const raw = await this.redis.hgetall(key);
+    return this.decode(taskId, await this.redis.hgetall(this.key(taskId)));
+  }
+
+  /** The record in a task hash read some other way (`HGETALL` in a caller's pipeline); undefined for none. */
+  decode(taskId: string, raw: Record<string, string>): TaskRecord | undefined {
     if (!raw.state) return undefined;
+    const key = this.key(taskId);
     return checkStored(taskRecordSchema, decodeStoredFields(raw, key), key);
   }
 
@@ -206,9 +224,7 @@ export class TaskStore {
   }
 
   private async apply(taskId: string, patch: TaskPatch, from: readonly TaskState[] | undefined, bump: boolean, where: TaskCondition = {}): Promise<number> {
-    return (await this.redis.eval(
-      TRANSITION,
-      2,
+    return (await runLuaScript(this.redis, TRANSITION, 2, [
       this.key(taskId),
       this.runningKey(),
       JSON.stringify(from ?? []),
@@ -220,7 +236,7 @@ export class TaskStore {
       JSON.stringify(Object.fromEntries(Object.entries(where).map(([k, v]) => [k, k === "version" ? String(v) : JSON.stringify(v)]))),
       String(Date.now()),
       taskId,
-    )) as number;
+    ])) as number;
   }
 }
 
