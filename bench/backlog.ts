@@ -11,6 +11,7 @@ import { TaskStore } from "../src/queue/task-store.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import { statusCommand } from "../src/cli/status-command.js";
 import { GENERAL } from "../src/shared/specialty.js";
+import type { RedisClient } from "../src/shared/redis-client.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { startBenchRedis } from "./bench-redis.js";
 import { describeMachine } from "./machine.js";
@@ -163,7 +164,7 @@ async function measure(queued: number, agent: boolean): Promise<BacklogFigures> 
     for (let i = 0; i < 3; i++) statusInProcessMs.push(await timed(async () => void (await statusCommand({ redis, prefix, output: quiet, json: true }))));
     for (let i = 0; i < 3; i++) {
       statusMs.push(await timed(() => cccStatus(server.url, prefix, queued)));
-      agentsMs.push(await timed(() => ccc(server.url, prefix, ["agents", "--json"]).then(() => undefined)));
+      agentsMs.push(await timed(() => ccc({ REDIS_URL: server.url }, prefix, ["agents", "--json"]).then(() => undefined)));
     }
     clearInterval(sampler);
     const last = rss.slice(-20).sort((a, b) => a - b);
@@ -200,7 +201,13 @@ async function measure(queued: number, agent: boolean): Promise<BacklogFigures> 
 }
 
 /** N queued tasks, each claimed and queued as the app does it, 500 in flight at a time, spread over `specialties`. */
-export async function fillBacklog(redis: Redis, prefix: string, count: number, secret = SECRET, specialties: readonly string[] = SPECIALTIES): Promise<void> {
+export async function fillBacklog(
+  redis: RedisClient,
+  prefix: string,
+  count: number,
+  secret = SECRET,
+  specialties: readonly string[] = SPECIALTIES,
+): Promise<void> {
   const store = new TaskStore(redis, prefix);
   const queues = new TaskQueues({ connection: redis, prefix, secrets: [secret] });
   let next = 0;
@@ -247,18 +254,18 @@ export async function scrape(app: AppProcess): Promise<void> {
 }
 
 async function cccStatus(url: string, prefix: string, queued: number): Promise<void> {
-  const status = JSON.parse(await ccc(url, prefix, ["status", "--json"])) as { queues: Array<{ waiting: number }> };
+  const status = JSON.parse(await ccc({ REDIS_URL: url }, prefix, ["status", "--json"])) as { queues: Array<{ waiting: number }> };
   const waiting = status.queues.reduce((sum, q) => sum + q.waiting, 0);
   if (waiting !== queued) throw new Error(`ccc status counted ${waiting} waiting jobs, not ${queued}`);
 }
 
-/** The built `ccc` against the bench's Redis and prefix; its stdout. */
-export function ccc(url: string, prefix: string, args: string[]): Promise<string> {
+/** The built `ccc` against the bench's Redis (REDIS_URL, or REDIS_CLUSTER_NODES, …) and prefix; its stdout. */
+export function ccc(redisEnv: Record<string, string | undefined>, prefix: string, args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       process.execPath,
       [join(ROOT, "dist/cli/main.js"), ...args],
-      { env: { ...process.env, REDIS_URL: url, CCC_PREFIX: prefix }, maxBuffer: 64 * 2 ** 20, timeout: 60_000 },
+      { env: { ...process.env, ...redisEnv, CCC_PREFIX: prefix }, maxBuffer: 64 * 2 ** 20, timeout: 60_000 },
       (error, stdout) => (error ? reject(error) : resolvePromise(stdout)),
     );
   });

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { taskQueueName, TaskQueues } from "../src/queue/task-queues.js";
 import { TaskStore } from "../src/queue/task-store.js";
+import type { RedisClient } from "../src/shared/redis-client.js";
 import { GENERAL } from "../src/shared/specialty.js";
 import { enqueueOne, type Queued } from "./idle-agents.js";
 
@@ -32,7 +32,7 @@ export class DispatchTimer {
   private next = 1;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     secret: string,
   ) {

@@ -33,7 +33,7 @@ type HostMessage =
 export async function startAgentHosts(options: {
   agents: number;
   hosts: number;
-  env: Record<string, string>;
+  env: Record<string, string | undefined>;
   prefix: string;
   secret: string;
   workdir: string;

@@ -6,9 +6,17 @@ import { serverCounts, type ServerCounts } from "./idle-agents.js";
  * one for a single Redis, each master of a cluster.
  */
 
+/** INFO clients, stats and commandstats of each server, in the order given. */
+export function countEach(servers: readonly Redis[]): Promise<ServerCounts[]> {
+  return Promise.all(servers.map(serverCounts));
+}
+
 /** INFO clients, stats and commandstats, summed. */
 export async function countAll(servers: readonly Redis[]): Promise<ServerCounts> {
-  const counts = await Promise.all(servers.map(serverCounts));
+  return sumCounts(await countEach(servers));
+}
+
+export function sumCounts(counts: readonly ServerCounts[]): ServerCounts {
   const byName = new Map<string, number>();
   for (const count of counts) for (const [name, calls] of count.byName) byName.set(name, (byName.get(name) ?? 0) + calls);
   return { clients: counts.reduce((s, c) => s + c.clients, 0), processed: counts.reduce((s, c) => s + c.processed, 0), byName };

@@ -4,15 +4,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Redis } from "ioredis";
 import { z } from "zod";
 import { statusCommand } from "../src/cli/status-command.js";
 import { AgentRegistry } from "../src/store/agent-registry.js";
 import { startAppProcess, type AppProcess } from "../test/helpers/app-process.js";
 import { ccc, fillBacklog, scrape, timed, usedMemory, vmRssMb } from "./backlog.js";
+import type { ServerCounts } from "./idle-agents.js";
 import { describeMachine } from "./machine.js";
 import { DispatchTimer, type DispatchPhase } from "./scale-dispatch.js";
 import { startAgentHosts } from "./scale-hosts.js";
-import { byName, connectionsByName, countAll, redisCpuSeconds, sum } from "./scale-server-counts.js";
+import { byName, connectionsByName, countEach, redisCpuSeconds, sum, sumCounts } from "./scale-server-counts.js";
 import { startScaleTarget } from "./scale-target.js";
 import { ms, summarise, verdict } from "./stats.js";
 
@@ -79,7 +81,7 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
   const started = await startScaleTarget(options.cluster ? "cluster" : "single");
   if (!started.ok) return { name, lines: [started.reason, "skipped: the one-Redis half runs without --cluster"] };
   const target = started.target;
-  const prefix = `ccc-bench-${randomBytes(4).toString("hex")}`;
+  const prefix = target.prefix;
   const secret = randomBytes(32).toString("hex");
   const tmp = await mkdtemp(join(tmpdir(), "ccc-bench-scale-"));
   const lines = [
@@ -89,12 +91,11 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
     `      ${target.description}`,
   ];
   const servers = await target.servers();
-  const redis = await target.connect();
+  const redis = await target.connect(`${OWN}driver`);
   let app: AppProcess | undefined;
   let hosts: Awaited<ReturnType<typeof startAgentHosts>> | undefined;
   try {
     await Promise.all(servers.map((server) => server.client("SETNAME", `${OWN}probe`)));
-    await redis.client("SETNAME", `${OWN}driver`);
     // 1. The backlog, written as the app writes tasks.
     const t0 = performance.now();
     await fillBacklog(redis, prefix, options.backlog, secret, BACKLOG_SPECIALTIES);
@@ -127,17 +128,18 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
     await sleep(SETTLE_MS);
     await hosts.loopDelay();
     const cpuBefore = await sum(servers, redisCpuSeconds);
-    const before = await countAll(servers);
+    const beforeEach = await countEach(servers);
     const w0 = performance.now();
     await sleep(options.windowSeconds * 1000);
-    const after = await countAll(servers);
+    const afterEach = await countEach(servers);
+    const [before, after] = [sumCounts(beforeEach), sumCounts(afterEach)];
     const seconds = (performance.now() - w0) / 1000;
     const idleDelays = await hosts.loopDelay();
     const redisCpu = ((await sum(servers, redisCpuSeconds)) - cpuBefore) / seconds;
     // The probes' own INFO between the two counts, one of each per server.
     const processed = after.processed - before.processed - 2 * servers.length;
     const connections = await connectionsByName(servers);
-    const agentConnections = [...connections].filter(([shape]) => !shape.startsWith(OWN)).reduce((s, [, n]) => s + n, 0);
+    const agentConnections = agentsOnly(connections);
     const hostRss = (await Promise.all(hosts.pids.map(vmRssMb))).reduce((s: number, mb) => s + (mb ?? 0), 0);
     const perAgentCommands = processed / seconds / options.agents;
     const perAgentConnections = agentConnections / options.agents;
@@ -148,6 +150,7 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
       `  commands: ${(processed / seconds).toFixed(0)}/s (${perAgentCommands.toFixed(2)} per agent per s, Lua's inner calls included)  (target ≤ ${MAX_COMMANDS_PER_S})  ${verdict(perAgentCommands <= MAX_COMMANDS_PER_S)};` +
         ` Redis CPU ${(redisCpu * 100).toFixed(1)}% of a core`,
       `    by name, per agent per s: ${byName(before, after, seconds, options.agents)}`,
+      ...(servers.length > 1 ? await perNode(servers, beforeEach, afterEach, seconds, options.agents) : []),
       `  agent processes' RSS: ${hostRss.toFixed(0)} MB together (${((hostRss / options.agents) * 1024).toFixed(0)} kB per agent), event-loop delay p99 ${ms(Math.max(...idleDelays.map((d) => d.p99)))} (worst process); Redis used_memory ${mib(await sum(servers, usedMemory))}; load average ${load()}`,
     );
 
@@ -233,20 +236,51 @@ export async function benchScale(input: ScaleOptions = {}): Promise<{ name: stri
     await hosts?.stop();
     redis.disconnect();
     for (const server of servers) server.disconnect();
-    await target.stop(prefix);
+    await target.stop();
     await rm(tmp, { recursive: true, force: true });
   }
 }
 
-async function cccStatus(env: Record<string, string>, prefix: string, backlog: number): Promise<void> {
-  const status = JSON.parse(await ccc(env.REDIS_URL ?? "", prefix, ["status", "--json"])) as { queues: Array<{ waiting: number }> };
+async function cccStatus(env: Record<string, string | undefined>, prefix: string, backlog: number): Promise<void> {
+  const status = JSON.parse(await ccc(env, prefix, ["status", "--json"])) as { queues: Array<{ waiting: number }> };
   const waiting = status.queues.reduce((total, q) => total + q.waiting, 0);
   if (waiting !== backlog) throw new Error(`ccc status counted ${waiting} waiting jobs, not the backlog's ${backlog}`);
 }
 
-async function cccAgents(env: Record<string, string>, prefix: string, agents: number): Promise<void> {
-  const listed = JSON.parse(await ccc(env.REDIS_URL ?? "", prefix, ["agents", "--json"])) as unknown[];
+async function cccAgents(env: Record<string, string | undefined>, prefix: string, agents: number): Promise<void> {
+  const listed = JSON.parse(await ccc(env, prefix, ["agents", "--json"])) as unknown[];
   if (listed.length < agents) throw new Error(`ccc agents listed ${listed.length} agents, not ${agents} and more`);
+}
+
+/** The agents' connections among those counted by name: every one but the bench's own. */
+function agentsOnly(connections: Map<string, number>): number {
+  return [...connections].filter(([shape]) => !shape.startsWith(OWN)).reduce((s, [, n]) => s + n, 0);
+}
+
+/** A cluster's figures node by node: the agents' connections and the commands each master ran in the window. */
+async function perNode(
+  servers: readonly Redis[],
+  before: readonly ServerCounts[],
+  after: readonly ServerCounts[],
+  seconds: number,
+  agents: number,
+): Promise<string[]> {
+  const lines = ["  per node (an agent connects to a node its commands, blocking read, control client or subscriber reach):"];
+  for (const [i, server] of servers.entries()) {
+    const connections = await connectionsByName([server]);
+    const own = agentsOnly(connections);
+    const processed = after[i]!.processed - before[i]!.processed - 2;
+    lines.push(
+      `    :${server.options.port}: ${own} agent connections (${(own / agents).toFixed(2)} per agent), ${(processed / seconds).toFixed(0)} commands/s (${(processed / seconds / agents).toFixed(3)} per agent per s);` +
+        ` by name: ${
+          [...connections]
+            .filter(([shape]) => !shape.startsWith(OWN))
+            .map(([shape, n]) => `${shape} ×${n}`)
+            .join(", ") || "none"
+        }`,
+    );
+  }
+  return lines;
 }
 
 function mib(bytes: number): string {

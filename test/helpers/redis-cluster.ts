@@ -51,17 +51,23 @@ async function clusterPort(taken: Set<number>): Promise<number> {
   throw new Error("no free port pair for a cluster node");
 }
 
-/**
- * Starts `masters` nodes with `--cluster-enabled yes`, joins them with `redis-cli --cluster
- * create` (every slot covered) and waits for `cluster_state:ok` on each.
- */
 /** A cluster over TLS only (certificates from a throwaway CA) and with a password on every node. */
 export interface RedisClusterSecurity {
   tls?: boolean;
   password?: string;
 }
 
-export async function startRedisCluster(masters = 3, replicasPerMaster = 0, security: RedisClusterSecurity = {}): Promise<RedisCluster> {
+/** The nodes' settings beyond security. */
+export interface RedisClusterOptions extends RedisClusterSecurity {
+  /** `--maxclients` of every node (Redis lowers it to what `ulimit -n` allows). @defaultValue Redis's own, 10000 */
+  maxclients?: number;
+}
+
+/**
+ * Starts `masters` nodes with `--cluster-enabled yes`, joins them with `redis-cli --cluster
+ * create` (every slot covered) and waits for `cluster_state:ok` on each.
+ */
+export async function startRedisCluster(masters = 3, replicasPerMaster = 0, security: RedisClusterOptions = {}): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "ccc-redis-cluster-"));
   if (security.tls) await makeCertificates(dir);
   const cliArgs = [
@@ -90,6 +96,7 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0, secu
         ]
       : ["--port", String(port)]),
     ...(security.password ? ["--requirepass", security.password, "--masterauth", security.password] : []),
+    ...(security.maxclients ? ["--maxclients", String(security.maxclients)] : []),
   ];
   const taken = new Set<number>();
   const ports: number[] = [];
