@@ -46,3 +46,10 @@ describe("the key prefix on a Redis Cluster", () => {
     for (const prefix of ["c{c}c", "{ccc", "{}"]) expect(() => readCliEnv({ CCC_PREFIX: prefix })).toThrow(/CCC_PREFIX is not valid/);
   });
 });
+
+describe("an empty REDIS_URL beside REDIS_CLUSTER_NODES", () => {
+  it("is unset, as a .env leaves it, for every process's settings", () => {
+    expect(readCliEnv({ REDIS_URL: "", REDIS_CLUSTER_NODES: "redis://h:7000" }).CCC_PREFIX).toBe("{ccc}");
+    expect(readCliEnv({ REDIS_URL: " " }).REDIS_URL).toBe("redis://127.0.0.1:6379");
+  });
+});

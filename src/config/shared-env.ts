@@ -14,7 +14,11 @@ function positiveNumber(unit: string, max: number) {
 /** Settings that the app, agents and the CLI all read. */
 export const sharedEnvSchema = z.object({
   /** Redis that holds the queues, task records and agent registry. */
-  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  REDIS_URL: z.preprocess(
+    // `REDIS_URL=` (empty), as a .env leaves it beside REDIS_SENTINELS or REDIS_CLUSTER_NODES, is unset, as readRedisTopology reads it.
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z.string().url().default("redis://127.0.0.1:6379"),
+  ),
   /**
    * Redis Sentinel instead of REDIS_URL: `host:port,host:port,…` of the sentinels, which name the
    * primary and follow it across failovers. Checked by readRedisTopology (src/config/read-redis-topology.ts).
