@@ -3,7 +3,8 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CCC_BIN, REPO_ROOT, waitFor } from "./helpers/agent-process.js";
+import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
+import { runCccOnly } from "./helpers/ccc-cli.js";
 import { appProcessEnv } from "./helpers/app-process.js";
 import { freePort } from "./helpers/app-server.js";
 import { startCluster, type Cluster } from "./helpers/cluster.js";
@@ -14,20 +15,7 @@ import { startRedisCluster, type RedisCluster } from "./helpers/redis-cluster.js
 const run = promisify(execFile);
 const REPO = "octo-org/hello";
 
-/** `ccc <args>` as a process with only these Redis settings; its exit code and what it wrote. */
-async function ccc(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CCC_BIN, ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "silent", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { code, stdout, stderr };
-}
+const ccc = runCccOnly;
 
 /** `redis-cli -p <port> <args>`'s answer from a node of `cluster`, trimmed. */
 async function cli(cluster: RedisCluster, port: number, ...args: string[]): Promise<string> {

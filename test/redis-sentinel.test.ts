@@ -5,7 +5,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRedisTopology } from "../src/config/read-redis-topology.js";
 import { connectRedis } from "../src/shared/connect-redis.js";
-import { CCC_BIN, REPO_ROOT, waitFor } from "./helpers/agent-process.js";
+import { REPO_ROOT, waitFor } from "./helpers/agent-process.js";
+import { runCccOnly } from "./helpers/ccc-cli.js";
 import { appProcessEnv } from "./helpers/app-process.js";
 import { freePort } from "./helpers/app-server.js";
 import { randomPrefix } from "./helpers/redis.js";
@@ -15,20 +16,7 @@ import { startSentinelSet, type SentinelSet } from "./helpers/redis-sentinel.js"
 
 const REPO = "octo-org/hello";
 
-/** `ccc <args>` as a process with only these Redis settings; its exit code and what it wrote. */
-async function ccc(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CCC_BIN, ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "silent", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { code, stdout, stderr };
-}
+const ccc = runCccOnly;
 
 describe("Redis Sentinel: wrong settings", () => {
   let set: SentinelSet;

@@ -1,5 +1,5 @@
-import { execFile } from "node:child_process";
-import { CCC_BIN } from "./agent-process.js";
+import { execFile, spawn } from "node:child_process";
+import { CCC_BIN, REPO_ROOT } from "./agent-process.js";
 
 export interface CliResult {
   code: number;
@@ -23,4 +23,22 @@ export function runCcc(prefix: string, args: string[], env: Record<string, strin
       },
     );
   });
+}
+
+/**
+ * `ccc <args>` as a process with only PATH, HOME and these settings (no REDIS_URL unless given):
+ * for the Redis topologies, where a stray variable would be a wrong setting of its own.
+ */
+export async function runCccOnly(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CCC_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "silent", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout, stderr };
 }
