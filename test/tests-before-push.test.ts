@@ -125,9 +125,9 @@ describe("the repository's test command before the push, through the app and age
   }, 90_000);
 
   it("a fix run that hits the usage limit pushes nothing: the task waits for the reset, then resumes the session, fixes, and the tests pass before the push", async () => {
-    writeFileSync(resetFile, String(Math.floor(Date.now() / 1000) + 3));
-    // Failing, the tests also make Claude's next run hit the usage limit.
-    const test = `c=$(grep -c '^- change' CLAUDE_CHANGE.md); test "$c" -ge 2 || { echo usage-limit > ${scenarioFile}; echo "found $c"; exit 1; }`;
+    writeFileSync(resetFile, String(Math.floor(Date.now() / 1000) + 5));
+    // Failing, the tests also make Claude's next run hit the usage limit, and only that one.
+    const test = `c=$(grep -c '^- change' CLAUDE_CHANGE.md); test "$c" -ge 2 || { echo usage-limit-once > ${scenarioFile}; echo "found $c"; exit 1; }`;
     cluster.github.setFile(REPO, CONFIG, `test: ${JSON.stringify(test)}\n`);
     const branchBefore = await tip(cluster.origin.dir, "claude/issue-27-wait-for-the-reset");
     expect((await cluster.deliver("issues", labeledPayload("claude", { number: 27, title: "Wait for the reset", cloneUrl: cluster.origin.url }))).status).toBe(
@@ -140,7 +140,6 @@ describe("the repository's test command before the push, through the app and age
     expect(waiting.waitingFor).toContain("usage limit");
     // Nothing pushed while the fix is unfinished.
     expect(await tip(cluster.origin.dir, "claude/issue-27-wait-for-the-reset")).toBe(branchBefore);
-    writeFileSync(scenarioFile, "edit");
     const record = await waitFor(
       "issue #27's pull request",
       async () => {

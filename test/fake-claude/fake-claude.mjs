@@ -4,7 +4,7 @@
 // Like the real CLI, `-p` takes the prompt from stdin when no prompt argument follows it, and an
 // empty prompt is an error.
 //
-// FAKE_CLAUDE_SCENARIO   edit (default) | interrupted-once | no-changes | not-logged-in | usage-limit | max-turns | network | crash | hang | tamper-git | hostile
+// FAKE_CLAUDE_SCENARIO   edit (default) | interrupted-once | no-changes | not-logged-in | usage-limit | usage-limit-once | max-turns | network | crash | hang | tamper-git | hostile
 //                        interrupted-once: the first run (per sessions dir and worktree) edits the file, then fails
 //                        mid-run on an API 500 before committing; every later run behaves as `edit`
 // FAKE_CLAUDE_SESSIONS_DIR  where sessions are kept, one <id>.json each (default: fake-claude-sessions in the
@@ -354,6 +354,12 @@ const scenarios = {
     synthetic(text, "rate_limit");
     await result({ is_error: true, result: text, stop_reason: "stop_sequence" });
     process.exitCode = 1;
+  },
+  // `usage-limit` once: the scenario file then says `edit`, so the run after the reset edits
+  // whenever it comes, with no test racing the agent to change the file.
+  async "usage-limit-once"() {
+    if (env.FAKE_CLAUDE_SCENARIO_FILE) writeFileSync(env.FAKE_CLAUDE_SCENARIO_FILE, "edit");
+    await scenarios["usage-limit"]();
   },
   async "max-turns"() {
     init();
